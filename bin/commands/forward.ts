@@ -1,0 +1,11 @@
+import { FurrowError } from '../../common/errors.js';
+import type { Command } from '../command.js';
+
+// Placeholder until the 'forward' command is built; replaced by its implementation.
+export const command: Command = {
+  summary: '(not built yet)',
+  usage: 'furrow forward: not built yet',
+  async run() {
+    throw new FurrowError('CONFIG_UNSUPPORTED', 'furrow forward is not built yet');
+  },
+};

@@ -1,0 +1,11 @@
+import { FurrowError } from '../../common/errors.js';
+import type { Command } from '../command.js';
+
+// Placeholder until the 'mini' command is built; replaced by its implementation.
+export const command: Command = {
+  summary: '(not built yet)',
+  usage: 'furrow mini: not built yet',
+  async run() {
+    throw new FurrowError('CONFIG_UNSUPPORTED', 'furrow mini is not built yet');
+  },
+};

@@ -1,0 +1,64 @@
+import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import { encodeCollectorPayload, decodeCollectorPayload, collectorPayloadToJavaString, ThriftDecodeError, COLLECTOR_PAYLOAD_SCHEMA } from '../../common/collector-payload.js';
+
+const GOLDEN_A = 'CwBkAAAACjE5Mi4wLjIuMTAKAMgAAAGLz+VoAAsA0gAAAAVVVEYtOAsA3AAAABZzc2MtMy40LjAtcHJpbnRpbmdzaW5rCwEsAAAABnVhLzEuMAsBQAAAAAIvaQsBSgAAAAplPXB2JmFpZD1hDwFeCwAAAAIAAAAUSG9zdDogY29sbGVjdG9yLnRlc3QAAAASVXNlci1BZ2VudDogdWEvMS4wCwGaAAAAJDExMTExMTExLTIyMjItNDMzMy04NDQ0LTU1NTU1NTU1NTU1NQt6aQAAAEFpZ2x1OmNvbS5zbm93cGxvd2FuYWx5dGljcy5zbm93cGxvdy9Db2xsZWN0b3JQYXlsb2FkL3RocmlmdC8xLTAtMAA=';
+const GOLDEN_B = 'CwBkAAAACzIwMy4wLjExMy43CgDIAAABi8/laHsLANIAAAAFVVRGLTgLANwAAAAVc3NjLTMuNC4wLWtpbmVzaXNzaW5rCwEsAAAACGN1cmwvOC4wCwFAAAAAIy9jb20uc25vd3Bsb3dhbmFseXRpY3Muc25vd3Bsb3cvdHAyCwFKAAAAAAsBVAAAAAJ7fQ8BXgsAAAAGAAAADEhvc3Q6IGMudGVzdAAAABRVc2VyLUFnZW50OiBjdXJsLzguMAAAAAtBY2NlcHQ6ICovKgAAAC1Db250ZW50LVR5cGU6IGFwcGxpY2F0aW9uL2pzb247IGNoYXJzZXQ9VVRGLTgAAAARQ29udGVudC1MZW5ndGg6IDIAAAAfYXBwbGljYXRpb24vanNvbjsgY2hhcnNldD11dGYtOAsBaAAAAB9hcHBsaWNhdGlvbi9qc29uOyBjaGFyc2V0PXV0Zi04CwGaAAAAJDBmNmIzYTRlLTZhM2ItNGY0My05YjVjLTNhMWYxYjJjM2Q0ZQt6aQAAAEFpZ2x1OmNvbS5zbm93cGxvd2FuYWx5dGljcy5zbm93cGxvdy9Db2xsZWN0b3JQYXlsb2FkL3RocmlmdC8xLTAtMAA=';
+
+t.test('golden vector A (GET /i, stdout sink) encodes byte for byte', async (t) => {
+  const bytes = encodeCollectorPayload({
+    schema: COLLECTOR_PAYLOAD_SCHEMA, ipAddress: '192.0.2.10', timestamp: 1700000000000, encoding: 'UTF-8',
+    collector: 'ssc-3.4.0-printingsink', userAgent: 'ua/1.0', path: '/i', querystring: 'e=pv&aid=a',
+    headers: ['Host: collector.test', 'User-Agent: ua/1.0'], networkUserId: '11111111-2222-4333-8444-555555555555',
+  });
+  t.equal(bytes.length, 278);
+  t.equal(bytes.toString('base64'), GOLDEN_A);
+});
+
+t.test('golden vector B (POST tp2, kinesis sink) round-trips', async (t) => {
+  const decoded = decodeCollectorPayload(Buffer.from(GOLDEN_B, 'base64'));
+  t.equal(decoded.body, '{}');
+  t.equal(decoded.querystring, '');
+  t.equal(decoded.timestamp, 1700000000123);
+  t.same(decoded.headers?.length, 6);
+  t.equal(decoded.hostname, undefined);
+  const again = encodeCollectorPayload(decoded);
+  t.equal(again.length, 464);
+  t.equal(again.toString('base64'), GOLDEN_B);
+});
+
+t.test('empty payload is 12 bytes', async (t) => {
+  t.equal(encodeCollectorPayload({ timestamp: 0 }).toString('hex'), '0a00c8000000000000000000');
+});
+
+t.test('agrees with the reference Python codec', async (t) => {
+  const p = { schema: COLLECTOR_PAYLOAD_SCHEMA, ipAddress: '::1', timestamp: 1, encoding: 'UTF-8', collector: 'c', body: 'é ✓ 😀', headers: [], networkUserId: 'x' };
+  let out: string;
+  try {
+    out = execFileSync('python3', ['../shared/tools/thrift_cp.py', encodeCollectorPayload(p).toString('base64')], { encoding: 'utf8' });
+  } catch (e) {
+    t.fail(`python3 reference codec failed: ${String(e)}`);
+    return;
+  }
+  const json = JSON.parse(out.slice(out.indexOf('\n') + 1)) as Record<string, unknown>;
+  t.equal(json.body, 'é ✓ 😀');
+  t.same(json.headers, []);
+});
+
+t.test('truncated and hostile records throw ThriftDecodeError, never read past the end', async (t) => {
+  const full = Buffer.from(GOLDEN_A, 'base64');
+  for (let n = 0; n < full.length; n++) {
+    t.throws(() => decodeCollectorPayload(full.subarray(0, n)), ThriftDecodeError, `truncated at ${n}`);
+  }
+  t.throws(() => decodeCollectorPayload(Buffer.from([0x0b, 0x00, 0x64, 0x7f, 0xff, 0xff, 0xff])), ThriftDecodeError);
+  t.throws(() => decodeCollectorPayload(Buffer.from([0x0f, 0x01, 0x5e, 0x0b, 0x7f, 0xff, 0xff, 0xff])), ThriftDecodeError);
+  t.throws(() => decodeCollectorPayload(Buffer.from([0x63, 0x00, 0x01])), ThriftDecodeError);
+  // Unknown fields are skipped.
+  const withUnknown = Buffer.concat([Buffer.from([0x08, 0x00, 0x05, 0, 0, 0, 7]), full]);
+  t.equal(decodeCollectorPayload(withUnknown).ipAddress, '192.0.2.10');
+});
+
+t.test('Java toString of the payload', async (t) => {
+  t.equal(collectorPayloadToJavaString({ timestamp: 0, body: 'sssss' }), 'CollectorPayload(schema:null, ipAddress:null, timestamp:0, encoding:null, collector:null, body:sssss)');
+  t.equal(collectorPayloadToJavaString({ timestamp: 5, schema: 's', headers: ['a: 1', 'b: 2'] }), 'CollectorPayload(schema:s, ipAddress:null, timestamp:5, encoding:null, collector:null, headers:[a: 1, b: 2])');
+});
