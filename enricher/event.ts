@@ -168,3 +168,19 @@ export class EnrichedEvent {
   event_fingerprint: string | null = null;
   true_tstamp: string | null = null;
 }
+
+/**
+ * Parses one enriched TSV line (131 tab-separated columns, empty = null) as written by the enricher.
+ * Returns a string describing the problem for a line that is not an enriched event.
+ */
+export function parseEnrichedTsv(line: string): EnrichedEvent | string {
+  const cols = line.split('\t');
+  if (cols.length !== ENRICHED_FIELDS.length) return `expected ${ENRICHED_FIELDS.length} tab-separated columns, got ${cols.length}`;
+  const ev = new EnrichedEvent();
+  const rec = ev as unknown as Record<string, string | null>;
+  for (let i = 0; i < cols.length; i++) {
+    const v = cols[i]!;
+    rec[ENRICHED_FIELDS[i]!] = v === '' ? null : v;
+  }
+  return ev;
+}
