@@ -20,12 +20,24 @@ export const ERROR_CODES = {
   // --- iglu resolver ---
 
   // --- enricher ---
+  ENRICH_ENRICHMENT_ASSET: 'an enrichment database or file (MaxMind, IAB, referer, regexes) is missing, unreadable or corrupt',
+  ENRICH_ENRICHMENT_CONFIG_INVALID: 'an enrichment configuration does not match its schema or has a bad value',
+  ENRICH_ENRICHMENT_DUPLICATE: 'the same enrichment is configured twice',
+  ENRICH_ENRICHMENT_UNKNOWN: 'an enrichment configuration names an enrichment furrow does not know',
+  ENRICH_ENRICHMENT_UNSUPPORTED: 'an enrichment (or one of its options) cannot be run faithfully by furrow',
 
   // --- leases / scale ---
+  LEASE_STREAM_NOT_FOUND: 'the Kinesis stream to read does not exist or is not active',
+  LEASE_SUPERVISOR_WORKER_FAILED: 'a supervised worker process exited with a start-up/configuration error, so the supervisor stopped',
+  LEASE_TABLE_UNAVAILABLE: 'the DynamoDB lease table could not be created, described or read',
 
   // --- loaders ---
 
   // --- forwarders ---
+  FORWARD_DEAD_LETTER_UNWRITABLE: 'the forwarder dead-letter output could not be written (nothing is acknowledged past it)',
+  FORWARD_INPUT_UNSUPPORTED: 'the configured forwarder input is not available in this build',
+  FORWARD_REPLAY_INPUT: 'a dead-letter file given to `furrow forward replay` cannot be read or replayed',
+  FORWARD_TRANSFORM_COMPILE: 'a forwarder JavaScript transformation does not compile or does not define transform()',
 
   // --- mini ---
 } as const;

@@ -19,6 +19,18 @@ export interface EnrichmentInput {
   unstructEvent: SelfDescribingData | null;
   /** Parsed, validated contexts (inner SDJs), in order. */
   contexts: SelfDescribingData[];
+  /**
+   * Derived contexts produced so far in this run, newest first (the pipeline's accumulator; set by the pipeline).
+   * Enrichments that consume earlier outputs read it (bot_detection, asn_lookups, JS `getDerived_contexts`);
+   * asn_lookups rewrites the ASN entity in place and the JS `eraseDerived_contexts()` empties it.
+   */
+  derivedContexts?: SelfDescribingData[];
+  /**
+   * Page-URL querystring as name/value pairs, URL-decoded with the payload encoding (Apache URLEncodedUtils
+   * semantics). Optional: when undefined the pipeline parses `event.page_urlquery` itself before campaign
+   * attribution / cross-navigation need it.
+   */
+  pageQuerystring?: Array<[string, string | null]>;
 }
 
 /** Enrichment failure message as in enrichment_failures 2-0-1 (enrich.md §5). */
@@ -53,6 +65,51 @@ export interface EnrichmentDeps {
   assetsDir: string;
   /** fetch used for assets and external APIs (injected so tests can point at local servers). */
   fetch: typeof fetch;
+  /**
+   * Local files standing in for configured assets, keyed by the full asset URL (`uri/database`) or by the bare
+   * `database` file name (e.g. the conformance runner maps `GeoLite2-City.mmdb` to ../shared/…/assets).
+   * Checked before `uri` is used. `file://` URIs and plain local paths work without this.
+   */
+  localAssets?: Readonly<Record<string, string>>;
+  /** How often downloaded (http/https) assets are re-fetched and hot-swapped; default 7 days, 0 = never. */
+  assetsUpdatePeriodMs?: number;
+  /** Base URL of the Open Exchange Rates API (default https://openexchangerates.org/api). */
+  openExchangeRatesBaseUrl?: string;
+  /** Base URL for the weather API; overrides `http://{apiHost}` from the weather config when set. */
+  openWeatherMapBaseUrl?: string;
+  /** Replaces parts of the sql_query enrichment's `database.postgresql` connection (tests, conformance). */
+  postgresOverride?: { host?: string; port?: number; user?: string; password?: string; database?: string };
+}
+
+/** A failure with the enrichment it came from, as enrichment_failures 2-0-1 `failure.messages[]` wants it. */
+export interface TaggedEnrichmentFailure {
+  enrichment: { schemaKey: string; identifier: string } | null;
+  message: EnrichmentFailureMessage;
+}
+
+export interface EnrichmentPipelineResult {
+  /** Newest first, in the order Snowplow would write them into `derived_contexts`. */
+  derivedContexts: SelfDescribingData[];
+  failures: TaggedEnrichmentFailure[];
+  /** The pii_transformation unstruct data when the PII enrichment has `emitEvent` and changed something. */
+  piiEvent: SelfDescribingData | null;
+  /** A JS enrichment called `event.drop()`: emit nothing for this event. */
+  drop: boolean;
+  /** A JS enrichment replaced `contexts` / `unstruct_event`: the core re-validates them (phase 3). */
+  contextsChanged: boolean;
+  unstructEventChanged: boolean;
+}
+
+export interface EnrichmentPipeline {
+  /** The enabled enrichments, in execution order. */
+  readonly enrichments: readonly Enrichment[];
+  /**
+   * Tag for failures of the always-on `_sp` parsing (core): `{schemaKey, identifier: 'cross-navigation'}` when the
+   * cross_navigation enrichment is enabled, else null (enrich.md, vectors/unit/cross_navigation.json).
+   */
+  readonly crossNavigation: { schemaKey: string; identifier: string } | null;
+  run(input: EnrichmentInput): Promise<EnrichmentPipelineResult>;
+  close(): Promise<void>;
 }
 
 export interface EnrichmentFactory {

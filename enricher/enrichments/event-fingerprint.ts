@@ -1,0 +1,58 @@
+/**
+ * event_fingerprint_config (iglu:com.snowplowanalytics.snowplow/event_fingerprint_config/jsonschema/1-0-*):
+ *
+ *   event_fingerprint = hex( hash( Σ over raw parameters with a non-null value, minus excludeParameters,
+ *                                  sorted by name (UTF-16 order, as Java compareTo): name ␟ value ␟ ) )   ␟ = U+001F
+ */
+import { createHash } from 'node:crypto';
+import type { SelfDescribingData } from '../../iglu-resolver/types.js';
+import type { Enrichment, EnrichmentFactory, EnrichmentInput, EnrichmentOutput } from './enrichment.js';
+import { ConfigReader } from './enrichment-config.js';
+
+const NO_OUTPUT: EnrichmentOutput = Object.freeze({});
+const SEP = '\u001f';
+
+const ALGORITHMS = ['MD5', 'SHA1', 'SHA256', 'SHA384', 'SHA512'] as const;
+const NODE_HASH: Record<(typeof ALGORITHMS)[number], string> = {
+  MD5: 'md5',
+  SHA1: 'sha1',
+  SHA256: 'sha256',
+  SHA384: 'sha384',
+  SHA512: 'sha512',
+};
+
+export function fingerprintPreimage(parameters: Map<string, string | null>, exclude: ReadonlySet<string>): string {
+  const keys: string[] = [];
+  for (const [k, v] of parameters) if (v !== null && !exclude.has(k)) keys.push(k);
+  keys.sort();
+  let pre = '';
+  for (const k of keys) pre += k + SEP + parameters.get(k) + SEP;
+  return pre;
+}
+
+class EventFingerprintEnrichment implements Enrichment {
+  readonly identifier = 'event-fingerprint';
+  constructor(
+    readonly schemaKey: string,
+    private readonly algorithm: string,
+    private readonly exclude: ReadonlySet<string>,
+  ) {}
+
+  enrich(input: EnrichmentInput): EnrichmentOutput {
+    const pre = fingerprintPreimage(input.raw.parameters, this.exclude);
+    input.event.event_fingerprint = createHash(this.algorithm).update(pre, 'utf8').digest('hex');
+    return NO_OUTPUT;
+  }
+}
+
+export const eventFingerprintFactory: EnrichmentFactory = {
+  name: 'event_fingerprint_config',
+  criterion: '1-*-*',
+  async create(config: SelfDescribingData): Promise<Enrichment> {
+    const r = new ConfigReader(config);
+    const p = r.parameters();
+    p.onlyKeys(['excludeParameters', 'hashAlgorithm']);
+    const algo = p.oneOf('hashAlgorithm', ALGORITHMS);
+    return new EventFingerprintEnrichment(config.schema, NODE_HASH[algo], new Set(p.stringArray('excludeParameters')));
+  },
+};
