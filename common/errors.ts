@@ -18,6 +18,10 @@ export const ERROR_CODES = {
   // --- collector ---
 
   // --- iglu resolver ---
+  IGLU_BUILTIN_REGISTRY_MISSING: "furrow's built-in Iglu registry (schemas/) could not be found next to the code",
+  IGLU_LINT_FAILED: '`furrow iglu lint` found schemas that do not compile, have a bad SchemaVer or a path that does not match `self`',
+  IGLU_RESOLVER_CONFIG_INVALID: 'an Iglu resolver configuration (resolver-config 1-0-x) is not valid',
+  IGLU_SCHEMA_NOT_RESOLVED: 'a schema named on the command line could not be resolved by the configured registries',
 
   // --- enricher ---
   ENRICH_ENRICHMENT_ASSET: 'an enrichment database or file (MaxMind, IAB, referer, regexes) is missing, unreadable or corrupt',
@@ -32,6 +36,11 @@ export const ERROR_CODES = {
   LEASE_TABLE_UNAVAILABLE: 'the DynamoDB lease table could not be created, described or read',
 
   // --- loaders ---
+  LOADER_DATABASE: 'the warehouse rejected a statement that is not a data error (the batch is not acknowledged)',
+  LOADER_DATABASE_UNREACHABLE: 'the warehouse stayed unreachable for longer than the retry window',
+  LOADER_INPUT: 'the loader input (file, stdin, S3 prefix, stream) could not be read',
+  LOADER_STREAM_CONFLICT: 'the stored stream position moved under the loader (two loaders on one stream)',
+  LOADER_UPLOAD: 'an upload to S3 failed after retries (nothing was checkpointed)',
 
   // --- forwarders ---
   FORWARD_DEAD_LETTER_UNWRITABLE: 'the forwarder dead-letter output could not be written (nothing is acknowledged past it)',

@@ -1,0 +1,376 @@
+/**
+ * The lease coordinator: which shards this worker processes. KCL 2.x's worker-side protocol (renewer + taker),
+ * so furrow workers on any number of boxes cooperate through one DynamoDB table, and a KCL 2.x worker with the
+ * same application name could join them.
+ *
+ * Life cycle of one lease, seen from one worker:
+ *
+ *              taker round: unowned or expired            taker round: steal (busiest worker, 1 per round)
+ *   (not held) ───────────────────────────────▶ HELD ◀─────────────────────────────── (not held)
+ *       ▲          readable at once                │        readable only after leaseDuration (fence, below)
+ *       │                                          │ renewer: leaseCounter+1 every renewInterval
+ *       │   renew/checkpoint condition failed ─────┤ (someone took it)          ──▶ lost: consumer stops
+ *       │   no successful renew for leaseDuration ─┤ (DynamoDB unreachable)     ──▶ lost: consumer stops
+ *       └────────── release(): evict ◀─────────────┘ graceful shutdown or SHARD_END (checkpointed first)
+ *
+ * Expiry is observer-local, as in KCL: each taker scan records, per lease, the local monotonic time its
+ * leaseCounter was last seen to change; a lease is expired when that is more than leaseDuration ago. No clocks
+ * are compared across machines.
+ *
+ * No two writers per shard: the holder delivers a batch only while its last successful renewal was *sent* less
+ * than (leaseDuration - renewInterval) ago, and a thief reads a stolen lease only leaseDuration after the steal
+ * landed. The victim's last renewal was sent before the steal landed, so its window closes at least renewInterval
+ * before the thief's first read, and it learns of the steal on its next renewal. (KCL 2.x reads a stolen shard at
+ * once and lets both workers process it until the victim's next renewal.) An expired lease is readable at once:
+ * its owner's window closed before the lease could be seen as expired.
+ *
+ * Taker round (KCL's DynamoDBLeaseTaker): scan; active = leases not at SHARD_END; workers = owners of unexpired
+ * active leases + me; target = 1 if workers >= leases else ceil(leases / workers) (capped by maxLeasesForWorker);
+ * take up to (target - mine) available leases at random; if none is available, steal from the most loaded worker
+ * if it holds >= target: min(needed, its - target) leases, or 1 when that is 0 and needed > 1, at most
+ * maxLeasesToStealAtOneTime (1). KCL's "very old lease" priority rule is not implemented (not needed for balance).
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from '../../common/logger.js';
+import { SHARD_END, type Lease } from './lease.js';
+import type { LeaseTable } from './lease-table.js';
+import type { LeaseMetrics } from './metrics.js';
+
+export interface LeaseCoordinatorOptions {
+  table: LeaseTable;
+  workerId: string;
+  /** KCL failoverTimeMillis. Default 10 000. */
+  leaseDurationMs?: number;
+  /** Default leaseDuration/3 - 25 (KCL). */
+  renewIntervalMs?: number;
+  /** Default leaseDuration/3 - 25 (KCL uses 2 x (leaseDuration + 25), i.e. slower failover; see docs/scale.md). */
+  takerIntervalMs?: number;
+  /** Default Infinity. */
+  maxLeasesForWorker?: number;
+  /** Default 1. */
+  maxLeasesToStealAtOneTime?: number;
+  logger: Logger;
+  metrics: LeaseMetrics | null;
+  /** Monotonic clock in ms (tests may inject). */
+  now?: () => number;
+}
+
+/** A lease this worker holds; `token` changes each time the lease is (re)acquired (KCL's concurrency token). */
+export interface HeldLease {
+  readonly leaseKey: string;
+  readonly token: string;
+  /** Monotonic time from which the shard may be read (later than now after a steal). */
+  readonly readableAt: number;
+  /** The lease as last written by this worker. */
+  readonly lease: Lease;
+}
+
+interface Held {
+  leaseKey: string;
+  token: string;
+  readableAt: number;
+  lease: Lease;
+  /** Monotonic time the last *successful* renewal (or the take) was sent. */
+  renewSentAt: number;
+  chain: Promise<unknown>;
+}
+
+interface Observation {
+  counter: number;
+  owner: string | null;
+  changedAt: number;
+}
+
+export type CheckpointOutcome = 'ok' | 'lost' | 'error';
+
+export class LeaseCoordinator {
+  readonly workerId: string;
+  readonly leaseDurationMs: number;
+  readonly renewIntervalMs: number;
+  readonly takerIntervalMs: number;
+  /** Called when a lease is acquired (after the take landed). */
+  onAcquired: (held: HeldLease) => void = () => {};
+  /** Called when a held lease is lost (not when released). */
+  onLost: (leaseKey: string, token: string) => void = () => {};
+
+  private readonly table: LeaseTable;
+  private readonly log: Logger;
+  private readonly metrics: LeaseMetrics | null;
+  private readonly now: () => number;
+  private readonly maxLeasesForWorker: number;
+  private readonly maxSteal: number;
+  private readonly held = new Map<string, Held>();
+  private readonly observed = new Map<string, Observation>();
+  private timers: NodeJS.Timeout[] = [];
+  private running = false;
+  private acquiring = true;
+  private renewing: Promise<void> = Promise.resolve();
+  private taking: Promise<void> = Promise.resolve();
+
+  constructor(opts: LeaseCoordinatorOptions) {
+    this.table = opts.table;
+    this.workerId = opts.workerId;
+    this.leaseDurationMs = opts.leaseDurationMs ?? 10_000;
+    this.renewIntervalMs = opts.renewIntervalMs ?? Math.max(1, Math.floor(this.leaseDurationMs / 3) - 25);
+    this.takerIntervalMs = opts.takerIntervalMs ?? Math.max(1, Math.floor(this.leaseDurationMs / 3) - 25);
+    this.maxLeasesForWorker = opts.maxLeasesForWorker ?? Infinity;
+    this.maxSteal = opts.maxLeasesToStealAtOneTime ?? 1;
+    this.log = opts.logger;
+    this.metrics = opts.metrics;
+    this.now = opts.now ?? (() => performance.now());
+    if (!(this.renewIntervalMs < this.leaseDurationMs / 2)) {
+      throw new RangeError(`renewIntervalMs (${this.renewIntervalMs}) must be under half of leaseDurationMs (${this.leaseDurationMs})`);
+    }
+  }
+
+  /** Worst-case time from a worker's death to a peer taking its leases (see docs/scale.md). */
+  get failoverBoundMs(): number {
+    return this.leaseDurationMs + 2 * this.takerIntervalMs;
+  }
+
+  /** Runs the first taker round, then renews and takes on timers until stop(). */
+  async start(): Promise<void> {
+    this.running = true;
+    await this.takerRound();
+    const loop = (interval: number, round: () => Promise<void>) => {
+      const tick = () => {
+        if (!this.running) return;
+        round().finally(() => {
+          if (this.running) this.timers.push(setTimeout(tick, interval).unref());
+        });
+      };
+      this.timers.push(setTimeout(tick, interval).unref());
+    };
+    loop(this.renewIntervalMs, () => (this.renewing = this.renewRound()));
+    loop(this.takerIntervalMs, () => (this.taking = this.takerRound()));
+  }
+
+  /** Stops taking and renewing (leases held stay held until released or expired). */
+  async stop(): Promise<void> {
+    this.running = false;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers = [];
+    await Promise.allSettled([this.renewing, this.taking]);
+  }
+
+  /** Stops acquiring new leases (shutdown) while held ones keep being renewed. */
+  pauseTaking(): void {
+    this.acquiring = false;
+  }
+
+  /** True while the lease is held with this token (lost or released: false). */
+  holds(leaseKey: string, token: string): boolean {
+    return this.held.get(leaseKey)?.token === token;
+  }
+
+  heldLeases(): HeldLease[] {
+    return [...this.held.values()].map(({ leaseKey, token, readableAt, lease }) => ({ leaseKey, token, readableAt, lease }));
+  }
+
+  /** True while this worker may deliver records of the lease to the processor (see the fence above). */
+  isHeld(leaseKey: string, token: string): boolean {
+    const h = this.held.get(leaseKey);
+    return h !== undefined && h.token === token && this.now() < h.renewSentAt + this.leaseDurationMs - this.renewIntervalMs;
+  }
+
+  /** Writes a checkpoint, conditional on still holding the lease with this token. */
+  checkpoint(leaseKey: string, token: string, checkpoint: string, subSequenceNumber = 0, childShardIds?: readonly string[]): Promise<CheckpointOutcome> {
+    const h = this.held.get(leaseKey);
+    if (h === undefined || h.token !== token) {
+      this.metrics?.checkpoints.inc({ app: this.table.name, result: 'lost' });
+      return Promise.resolve('lost');
+    }
+    return this.serialize(h, async (): Promise<CheckpointOutcome> => {
+      if (this.held.get(leaseKey) !== h) return 'lost';
+      let outcome: CheckpointOutcome;
+      try {
+        const updated = await this.table.checkpoint(h.lease, this.workerId, checkpoint, subSequenceNumber, childShardIds);
+        if (updated !== null) {
+          h.lease = updated;
+          outcome = 'ok';
+        } else {
+          this.lose(h, 'checkpoint rejected: the lease changed hands');
+          outcome = 'lost';
+        }
+      } catch (e) {
+        this.log.warn({ err: e, shard: leaseKey }, 'checkpoint write failed; the next commit will retry');
+        outcome = 'error';
+      }
+      this.metrics?.checkpoints.inc({ app: this.table.name, result: outcome });
+      return outcome;
+    });
+  }
+
+  /** Gives a held lease back (graceful shutdown, SHARD_END): peers may take it on their next round. */
+  async release(leaseKey: string, token: string): Promise<boolean> {
+    const h = this.held.get(leaseKey);
+    if (h === undefined || h.token !== token) return false;
+    return this.serialize(h, async () => {
+      if (this.held.get(leaseKey) !== h) return false;
+      this.held.delete(leaseKey);
+      this.updateHeldGauge();
+      try {
+        const ok = await this.table.evict(h.lease, this.workerId);
+        this.log.info({ shard: leaseKey, released: ok }, ok ? 'lease released' : 'lease release found it already taken');
+        return ok;
+      } catch (e) {
+        this.log.warn({ err: e, shard: leaseKey }, 'lease release failed; it will expire instead');
+        return false;
+      }
+    });
+  }
+
+  async releaseAll(): Promise<void> {
+    await Promise.all([...this.held.values()].map((h) => this.release(h.leaseKey, h.token)));
+  }
+
+  /** One renewer pass over every held lease. */
+  async renewRound(): Promise<void> {
+    await Promise.all(
+      [...this.held.values()].map((h) =>
+        this.serialize(h, async () => {
+          if (this.held.get(h.leaseKey) !== h) return;
+          const sentAt = this.now();
+          try {
+            const renewed = await this.table.renew(h.lease, this.workerId);
+            if (renewed !== null) {
+              h.lease = renewed;
+              h.renewSentAt = sentAt;
+            } else {
+              this.lose(h, 'renewal rejected: another worker took the lease');
+            }
+          } catch (e) {
+            if (this.now() > h.renewSentAt + this.leaseDurationMs) this.lose(h, 'no successful renewal for a whole lease duration');
+            else this.log.warn({ err: e, shard: h.leaseKey }, 'lease renewal failed; retrying');
+          }
+        }),
+      ),
+    );
+  }
+
+  /** One taker pass: scan, note counter changes, take or steal toward the target. */
+  async takerRound(): Promise<void> {
+    let leases: Lease[];
+    try {
+      leases = await this.table.list();
+    } catch (e) {
+      this.log.warn({ err: e, table: this.table.name }, 'lease table scan failed; retrying next round');
+      return;
+    }
+    const seenAt = this.now();
+    const keys = new Set<string>();
+    for (const l of leases) {
+      keys.add(l.leaseKey);
+      const o = this.observed.get(l.leaseKey);
+      if (o === undefined) {
+        // KCL: an unowned lease was never renewed (available now); an owned one counts as renewed at first sight.
+        this.observed.set(l.leaseKey, { counter: l.leaseCounter, owner: l.leaseOwner, changedAt: l.leaseOwner === null ? -Infinity : seenAt });
+      } else if (o.counter !== l.leaseCounter || o.owner !== l.leaseOwner) {
+        o.counter = l.leaseCounter;
+        o.owner = l.leaseOwner;
+        o.changedAt = seenAt;
+      }
+    }
+    for (const k of this.observed.keys()) if (!keys.has(k)) this.observed.delete(k);
+
+    const active = leases.filter((l) => l.checkpoint !== SHARD_END);
+    const available: Lease[] = [];
+    const owned = new Map<string, Lease[]>();
+    let mine = 0;
+    for (const l of active) {
+      if (this.held.has(l.leaseKey)) {
+        mine++;
+        continue;
+      }
+      const expired = l.leaseOwner === null || seenAt - (this.observed.get(l.leaseKey)?.changedAt ?? seenAt) > this.leaseDurationMs;
+      if (expired) {
+        available.push(l);
+      } else {
+        const list = owned.get(l.leaseOwner!) ?? [];
+        list.push(l);
+        owned.set(l.leaseOwner!, list);
+      }
+    }
+    owned.delete(this.workerId);
+    const workers = owned.size + 1;
+    const target = Math.min(active.length <= workers ? 1 : Math.ceil(active.length / workers), this.maxLeasesForWorker);
+    const needed = target - mine;
+    if (needed <= 0 || !this.running || !this.acquiring) return;
+
+    if (available.length > 0) {
+      for (const l of shuffle(available).slice(0, needed)) await this.take(l, false);
+      return;
+    }
+    let busiest: Lease[] = [];
+    for (const list of owned.values()) if (list.length > busiest.length) busiest = list;
+    if (busiest.length < target) return;
+    let n = Math.min(needed, busiest.length - target);
+    if (n === 0 && needed > 1) n = 1;
+    n = Math.min(n, this.maxSteal);
+    const victims = shuffle(busiest.filter((l) => l.checkpointOwner === null)).slice(0, n);
+    for (const l of victims) await this.take(l, true);
+  }
+
+  private async take(lease: Lease, steal: boolean): Promise<void> {
+    let taken: Lease | null;
+    try {
+      taken = await this.table.take(lease, this.workerId);
+    } catch (e) {
+      this.log.warn({ err: e, shard: lease.leaseKey }, 'lease take failed');
+      return;
+    }
+    if (taken === null) return; // someone else changed it since our scan: fine
+    const at = this.now();
+    const h: Held = {
+      leaseKey: taken.leaseKey,
+      token: randomUUID(),
+      lease: taken,
+      renewSentAt: at,
+      readableAt: steal ? at + this.leaseDurationMs : at,
+      chain: Promise.resolve(),
+    };
+    // A stale handle from a lease lost earlier is replaced: its consumer sees the token change.
+    this.held.set(h.leaseKey, h);
+    const o = this.observed.get(h.leaseKey);
+    if (o !== undefined) Object.assign(o, { counter: taken.leaseCounter, owner: this.workerId, changedAt: at });
+    this.updateHeldGauge();
+    this.metrics?.leasesAcquired.inc({ app: this.table.name, how: steal ? 'steal' : 'take' });
+    this.log.info(
+      { shard: h.leaseKey, from: lease.leaseOwner, how: steal ? 'steal' : 'take', checkpoint: taken.checkpoint, held: this.held.size },
+      steal ? 'lease stolen (reading after the fence)' : 'lease taken',
+    );
+    this.onAcquired({ leaseKey: h.leaseKey, token: h.token, readableAt: h.readableAt, lease: h.lease });
+  }
+
+  private lose(h: Held, reason: string): void {
+    if (this.held.get(h.leaseKey) !== h) return;
+    this.held.delete(h.leaseKey);
+    this.updateHeldGauge();
+    this.metrics?.leasesLost.inc({ app: this.table.name });
+    this.log.warn({ shard: h.leaseKey, reason }, 'lease lost');
+    this.onLost(h.leaseKey, h.token);
+  }
+
+  private updateHeldGauge(): void {
+    this.metrics?.leasesHeld.set({ app: this.table.name, worker: this.workerId }, this.held.size);
+  }
+
+  /** Renewals, checkpoints and releases of one lease run one at a time (each expects the previous counter). */
+  private serialize<T>(h: Held, fn: () => Promise<T>): Promise<T> {
+    const run = h.chain.then(fn, fn);
+    h.chain = run.catch(() => {});
+    return run;
+  }
+}
+
+function shuffle<T>(items: T[]): T[] {
+  const a = items.slice();
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    const t = a[i]!;
+    a[i] = a[j]!;
+    a[j] = t;
+  }
+  return a;
+}
