@@ -30,6 +30,7 @@ import { parseQuerystring } from './querystring.js';
 import { anonIpFactory } from './anon-ip.js';
 import { campaignAttributionFactory } from './campaign-attribution.js';
 import { eventFingerprintFactory } from './event-fingerprint.js';
+import { ipLookupsFactory } from './ip-lookups.js';
 
 /** Execution order (enrich.md §4.1); names are config schema names. */
 export const EXECUTION_ORDER: readonly string[] = [
@@ -69,7 +70,7 @@ export const UNSUPPORTED_ENRICHMENTS: Readonly<Record<string, string>> = {
 const REPEATABLE = new Set(['javascript_script_config']);
 
 export const ENRICHMENT_FACTORIES: ReadonlyMap<string, EnrichmentFactory> = new Map(
-  [anonIpFactory, campaignAttributionFactory, eventFingerprintFactory].map((f) => [f.name, f]),
+  [anonIpFactory, campaignAttributionFactory, eventFingerprintFactory, ipLookupsFactory].map((f) => [f.name, f]),
 );
 
 const ORDER_INDEX = new Map(EXECUTION_ORDER.map((n, i) => [n, i]));

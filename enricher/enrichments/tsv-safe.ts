@@ -30,3 +30,38 @@ export function parseTstamp(s: string | null): number | null {
   const ms = Date.parse(`${s.replace(' ', 'T')}Z`);
   return Number.isNaN(ms) ? null : ms;
 }
+
+/**
+ * Java `Float.toString` of a value narrowed to a 32-bit float: the shortest decimal that reads back as the same
+ * float; plain notation with at least one fractional digit for 1e-3 <= |x| < 1e7, else `d.dddE±n`.
+ */
+export function javaFloatString(x: number): string {
+  const f = Math.fround(x);
+  if (Number.isNaN(f)) return 'NaN';
+  if (f === Infinity) return 'Infinity';
+  if (f === -Infinity) return '-Infinity';
+  if (f === 0) return Object.is(f, -0) ? '-0.0' : '0.0';
+  let digits = '';
+  let exp = 0;
+  for (let p = 1; p <= 9; p++) {
+    const s = f.toExponential(p - 1); // d.ddde±n
+    if (Math.fround(Number(s)) === f) {
+      const [mant, e] = s.split('e');
+      digits = mant!.replace('-', '').replace('.', '');
+      exp = Number(e);
+      break;
+    }
+  }
+  digits = digits.replace(/0+$/, '') || '0';
+  const sign = f < 0 ? '-' : '';
+  const abs = Math.abs(f);
+  if (abs >= 1e-3 && abs < 1e7) {
+    if (exp >= 0) {
+      const intPart = digits.length > exp + 1 ? digits.slice(0, exp + 1) : digits.padEnd(exp + 1, '0');
+      const frac = digits.length > exp + 1 ? digits.slice(exp + 1) : '0';
+      return `${sign}${intPart}.${frac}`;
+    }
+    return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`;
+  }
+  return `${sign}${digits[0]}.${digits.length > 1 ? digits.slice(1) : '0'}E${exp}`;
+}
