@@ -1,0 +1,148 @@
+/**
+ * Validation outcomes in the exact ClientError shapes Snowplow puts in bad rows (enrich.md §5), checked against the
+ * conformance vectors' dataReports, plus $supersededBy and schema issues.
+ */
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { createBuiltinResolver } from '../../iglu-resolver/index.js';
+
+const SHARED = new URL('../../../shared/', import.meta.url);
+const COMMON_REGISTRY = new URL('conformance/enrich/test-iglu-registry-common', SHARED).pathname;
+
+interface VectorMessage {
+  type?: string;
+  schemaKey?: string;
+  error?: { error: string; dataReports?: unknown[]; dataReports_contains?: Record<string, unknown> };
+}
+
+/** Every IgluError message with exact dataReports in the Tp2 adapter vectors, with the JSON that produced it. */
+function adapterVectors(): Array<{ name: string; schemaKey: string; data: unknown; dataReports: unknown[] }> {
+  const file = JSON.parse(readFileSync(new URL('conformance/enrich/unit/snowplow_adapters.json', SHARED), 'utf8')) as { cases?: unknown[] } | unknown[];
+  const cases = (Array.isArray(file) ? file : ((file as { cases?: unknown[] }).cases ?? [])) as Array<Record<string, unknown>>;
+  const out: Array<{ name: string; schemaKey: string; data: unknown; dataReports: unknown[] }> = [];
+  for (const c of cases) {
+    const expected = c.expected as { messages?: VectorMessage[] } | undefined;
+    for (const m of expected?.messages ?? []) {
+      if (!m.error?.dataReports || !m.schemaKey) continue;
+      // The data is the SDJ in the body (payload_data) or the geolocation built from the querystring.
+      let data: unknown;
+      if (typeof c.body === 'string') {
+        const sdj = JSON.parse(c.body) as { schema: string; data: unknown };
+        if (sdj.schema === m.schemaKey) data = sdj.data;
+      }
+      if (data === undefined && m.schemaKey.includes('geolocation_context')) {
+        const qs = (c.querystring ?? []) as Array<{ name: string; value: string }>;
+        const get = (n: string): string | undefined => qs.find((q) => q.name === n)?.value;
+        const geo: Record<string, number> = {};
+        if (get('lat') !== undefined) geo.latitude = Number(get('lat'));
+        if (get('lon') !== undefined) geo.longitude = Number(get('lon'));
+        data = geo;
+      }
+      if (data !== undefined) out.push({ name: String(c.name), schemaKey: m.schemaKey, data, dataReports: m.error.dataReports });
+    }
+  }
+  return out;
+}
+
+t.test('data reports match the conformance vectors exactly', async (t) => {
+  const resolver = await createBuiltinResolver({ offline: true });
+  const vectors = adapterVectors();
+  t.ok(vectors.length >= 2, `found ${vectors.length} vectors with exact dataReports`);
+  for (const v of vectors) {
+    const outcome = await resolver.validate(v.schemaKey, v.data);
+    t.same(outcome, { ok: false, error: { error: 'ValidationError', dataReports: v.dataReports } }, v.name);
+  }
+});
+
+t.test('additionalProperties message of the enrichment_manager vector', async (t) => {
+  const resolver = await createBuiltinResolver({ offline: true, extraEmbeddedDirs: [COMMON_REGISTRY] });
+  const out = await resolver.validate('iglu:com.acme/email_sent/jsonschema/1-0-0', { emailAddress: 'a@b.c', emailAddress2: 'd@e.f', unallowedAdditionalField: 'x' });
+  t.equal(out.ok, false);
+  if (!out.ok && 'dataReports' in out.error) {
+    t.same(out.error.dataReports, [
+      {
+        message: '$.unallowedAdditionalField: is not defined in the schema and the schema does not allow additional properties',
+        path: '$',
+        keyword: 'additionalProperties',
+        targets: ['unallowedAdditionalField'],
+      },
+    ]);
+  }
+});
+
+t.test('networknt message texts for the common keywords', async (t) => {
+  const resolver = await createBuiltinResolver({ offline: true });
+  const check = async (uri: string, data: unknown, expected: unknown[]): Promise<void> => {
+    const out = await resolver.validate(uri, data);
+    t.same(out, { ok: false, error: { error: 'ValidationError', dataReports: expected } }, `${uri} ${JSON.stringify(data)}`);
+  };
+  await check('iglu:com.snowplowanalytics.snowplow/geolocation_context/jsonschema/1-0-0', { latitude: 91, longitude: 'x' }, [
+    { message: '$.latitude: must have a maximum value of 90', path: '$.latitude', keyword: 'maximum', targets: ['90'] },
+    { message: '$.longitude: string found, number expected', path: '$.longitude', keyword: 'type', targets: ['string', 'number'] },
+  ]);
+  await check('iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0', { id: 'nope' }, [
+    {
+      message: '$.id: does not match the regex pattern ^[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{12}$',
+      path: '$.id',
+      keyword: 'pattern',
+      targets: ['^[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{12}$'],
+    },
+  ]);
+  // union type (resolver-config cacheTtl: ["integer","null"]) and enum
+  await check('iglu:com.snowplowanalytics.iglu/resolver-config/jsonschema/1-0-3', { cacheSize: 1, cacheTtl: 'x', repositories: [] }, [
+    { message: '$.cacheTtl: string found, but [integer, null] is required', path: '$.cacheTtl', keyword: 'type', targets: ['string', '[integer, null]'] },
+  ]);
+  await check('iglu:com.snowplowanalytics.snowplow/client_session/jsonschema/1-0-1', { userId: 'x', sessionId: 'y', sessionIndex: 1, previousSessionId: null, storageMechanism: 'DISK' }, [
+    { message: '$.userId: does not match the regex pattern ^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$|^[0-9a-f]{16}$', path: '$.userId', keyword: 'pattern', targets: ['^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$|^[0-9a-f]{16}$'] },
+    { message: '$.sessionId: y is an invalid uuid', path: '$.sessionId', keyword: 'format', targets: ['y', 'uuid'] },
+    { message: '$.storageMechanism: does not have a value in the enumeration [SQLITE, COOKIE_1, COOKIE_3, LOCAL_STORAGE, FLASH_LSO]', path: '$.storageMechanism', keyword: 'enum', targets: ['[SQLITE, COOKIE_1, COOKIE_3, LOCAL_STORAGE, FLASH_LSO]'] },
+  ]);
+});
+
+t.test('$supersededBy: validated against the superseding version, which is reported', async (t) => {
+  const resolver = await createBuiltinResolver({ offline: true, extraEmbeddedDirs: [COMMON_REGISTRY] });
+  // field_d exists only in 1-0-1: valid only because 1-0-0 is superseded by 1-0-1
+  t.same(await resolver.validate('iglu:com.acme/superseding_example/jsonschema/1-0-0', { field_a: 'a', field_b: 'b', field_d: 'd' }), { ok: true, supersededBy: '1-0-1' });
+  t.same(await resolver.validate('iglu:com.acme/superseding_example/jsonschema/2-0-0', { field_e: 'e', field_f: 'f', field_g: 'g' }), { ok: true, supersededBy: '2-0-1' });
+  t.same(await resolver.validate('iglu:com.acme/superseding_example/jsonschema/1-0-1', { field_a: 'a', field_b: 'b' }), { ok: true, supersededBy: null });
+  const bad = await resolver.validate('iglu:com.acme/superseding_example/jsonschema/1-0-0', { field_a: 'a' });
+  t.same(bad, {
+    ok: false,
+    error: { error: 'ValidationError', dataReports: [{ message: '$.field_b: is missing but it is required', path: '$', keyword: 'required', targets: ['field_b'] }], supersededBy: '1-0-1' },
+  });
+  const looked = await resolver.lookupSchema('iglu:com.acme/superseding_example/jsonschema/1-0-0');
+  t.equal(looked.ok && looked.supersededBy, '1-0-1');
+  t.equal(looked.ok && (looked.schema.self as { version: string }).version, '1-0-1');
+  // the hot path gives the same answer once compiled
+  t.same(resolver.validateCached('iglu:com.acme/superseding_example/jsonschema/1-0-0', { field_a: 'a', field_b: 'b', field_d: 'd' }), { ok: true, supersededBy: '1-0-1' });
+});
+
+t.test('validateCached: undefined until compiled, then the same outcome as validate', async (t) => {
+  const resolver = await createBuiltinResolver({ offline: true });
+  const uri = 'iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0';
+  t.equal(resolver.validateCached(uri, { id: 'x' }), undefined);
+  const good = { id: '0b4ba1b9-0a2b-4ef8-8c1f-6b5b0b4ba1b9' };
+  t.same(await resolver.validate(uri, good), { ok: true, supersededBy: null });
+  t.same(resolver.validateCached(uri, good), { ok: true, supersededBy: null });
+  const bad = resolver.validateCached(uri, { id: 1 });
+  t.equal(bad?.ok, false);
+  t.same(bad, await resolver.validate(uri, { id: 1 }));
+});
+
+t.test('a schema that does not compile is a ValidationError with schemaIssues', async (t) => {
+  const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'furrow-iglu-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'schemas/com.acme/broken/jsonschema'), { recursive: true });
+  writeFileSync(
+    join(dir, 'schemas/com.acme/broken/jsonschema/1-0-0'),
+    JSON.stringify({ $schema: 'http://iglucentral.com/schemas/com.snowplowanalytics.self-desc/schema/jsonschema/1-0-0#', self: { vendor: 'com.acme', name: 'broken', format: 'jsonschema', version: '1-0-0' }, type: 'objekt' }),
+  );
+  const resolver = await createBuiltinResolver({ offline: true, extraEmbeddedDirs: [dir] });
+  const out = await resolver.validate('iglu:com.acme/broken/jsonschema/1-0-0', {});
+  t.equal(out.ok, false);
+  t.ok(!out.ok && 'schemaIssues' in out.error && out.error.schemaIssues.length > 0, JSON.stringify(out));
+  t.same(resolver.validateCached('iglu:com.acme/broken/jsonschema/1-0-0', {}), out, 'cached as well');
+});
