@@ -39,7 +39,7 @@ export interface RawEvent {
 /** Failure messages as Snowplow's bad rows encode them (shape identifies the variant). */
 export type AdapterFailureMessage =
   | { field: string; value: string | null; error: string } // NotJson
-  | { json: string; error: string } // NotIglu
+  | { json: unknown; error: string } // NotIglu (json: the parsed JSON value, as in the bad row)
   | { field: string; value: string | null; expectation: string } // InputData
   | { actual: string | null; expectedMapping: Record<string, string>; expectation: string } // SchemaMapping
   | { schemaKey: string; error: unknown } // IgluError (tp2 payload_data validation)

@@ -1,0 +1,30 @@
+/**
+ * Collector path `/{vendor}/{version}` → adapter (../shared/spec/enrich.md §3). Built once at start;
+ * an unknown pair is an adapter_failures bad row.
+ */
+import type { Adapter } from './adapter.js';
+import { tp1Adapter } from './tp1.js';
+import { tp2Adapter } from './tp2.js';
+import { redirectAdapter } from './redirect.js';
+import { igluWebhookAdapter } from './iglu-webhook.js';
+import { WEBHOOK_ADAPTERS } from './webhooks/index.js';
+
+export const SNOWPLOW_ADAPTERS: readonly Adapter[] = [tp1Adapter, tp2Adapter, redirectAdapter, igluWebhookAdapter];
+
+export class AdapterRegistry {
+  private readonly byPath: ReadonlyMap<string, Adapter>;
+
+  constructor(adapters: readonly Adapter[] = [...SNOWPLOW_ADAPTERS, ...WEBHOOK_ADAPTERS]) {
+    const m = new Map<string, Adapter>();
+    for (const a of adapters) m.set(`${a.vendor}/${a.version}`, a);
+    this.byPath = m;
+  }
+
+  lookup(vendor: string, version: string): Adapter | undefined {
+    return this.byPath.get(`${vendor}/${version}`);
+  }
+
+  has(vendor: string, version: string): boolean {
+    return this.byPath.has(`${vendor}/${version}`);
+  }
+}

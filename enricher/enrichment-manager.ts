@@ -1,0 +1,426 @@
+/**
+ * One raw event → one enriched event or one bad row (../shared/spec/enrich.md §0 step 4).
+ *
+ *   phase 1  defaults from the collector payload, tracker protocol mapping (transform.ts),
+ *            ue_pr/ue_px and co/cx parsed and validated through Iglu       → errors: schema_violations
+ *   phase 2  core steps (v_collector, page URI, derived_tstamp, referer URI, `_sp`, event_vendor/name/…)
+ *            then the enrichment pipeline in Snowplow's order              → errors: enrichment_failures
+ *   phase 3  derived contexts validated, JS-changed contexts re-validated,
+ *            atomic field lengths (no truncation)                          → errors: schema_violations
+ *
+ * Bad-row precedence: phase 1 errors, else phase 2 errors, else phase 3 errors (acceptInvalid keeps
+ * an event whose only problem is a field length).
+ */
+import { randomUUID } from 'node:crypto';
+import type { RawEvent } from './adapters/adapter.js';
+import type { EnrichmentPipeline, EnrichmentInput, TaggedEnrichmentFailure } from './enrichments/enrichment.js';
+import { parseQuerystring } from './enrichments/querystring.js';
+import { EnrichedEvent, type EnrichedFieldName } from './event.js';
+import type { IgluResolver, SelfDescribingData, ValidationOutcome } from '../iglu-resolver/types.js';
+import {
+  cleanHeaderUseragent, convertIp, convertTrackerTimestamp, ConversionError, decodeBase64Lenient, formatTimestamp,
+  isRedshiftCompatible, makeTsvSafe, parseTimestamp,
+} from './converters.js';
+import { parseJson } from './json.js';
+import {
+  childShadow, criterion, type Entity, formatContexts, formatUnstructEvent, makeEntity, parseSchemaKey, toSdj,
+} from './self-describing.js';
+import { transformParameters, type AtomicParseError } from './transform.js';
+import { explodeUri } from './uri.js';
+import { ATOMIC_SCHEMA, enrichmentFailures, schemaViolations, type Processor, type SchemaViolation } from './bad-rows.js';
+
+const UNSTRUCT_CRITERION = criterion('iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-*');
+const CONTEXTS_CRITERION = criterion('iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-*');
+const VALIDATION_INFO_SCHEMA = 'iglu:com.snowplowanalytics.iglu/validation_info/jsonschema/1-0-0';
+const PII_SCHEMA_PARENT = 'iglu:com.snowplowanalytics.snowplow/parent_event/jsonschema/1-0-0';
+
+/** Fixed event types → their schema (SchemaEnrichment). */
+const EVENT_SCHEMAS: Readonly<Record<string, readonly [string, string, string, string]>> = Object.freeze({
+  page_view: ['com.snowplowanalytics.snowplow', 'page_view', 'jsonschema', '1-0-0'],
+  page_ping: ['com.snowplowanalytics.snowplow', 'page_ping', 'jsonschema', '1-0-0'],
+  transaction: ['com.snowplowanalytics.snowplow', 'transaction', 'jsonschema', '1-0-0'],
+  transaction_item: ['com.snowplowanalytics.snowplow', 'transaction_item', 'jsonschema', '1-0-0'],
+  struct: ['com.google.analytics', 'event', 'jsonschema', '1-0-0'],
+});
+
+export interface EnrichmentManagerOptions {
+  resolver: IgluResolver;
+  /** The enabled enrichments; null = none. */
+  pipeline: EnrichmentPipeline | null;
+  processor: Processor;
+  /** `validation.maxJsonDepth`. */
+  maxJsonDepth: number;
+  /** `validation.atomicFieldsLimits` merged over the defaults. */
+  atomicFieldsLimits: Readonly<Record<string, number>>;
+  /** `validation.acceptInvalid`: keep events whose only problem is an atomic field length. */
+  acceptInvalid: boolean;
+}
+
+export type EventResult =
+  | { kind: 'good'; event: EnrichedEvent; pii: EnrichedEvent | null; invalid: boolean }
+  | { kind: 'bad'; badRowKind: 'schema_violations' | 'enrichment_failures'; row: string }
+  | { kind: 'dropped' };
+
+interface Extracted {
+  unstruct: Entity | null;
+  contexts: Entity[];
+  failures: SchemaViolation[];
+  infos: Entity[];
+}
+
+export class EnrichmentManager {
+  private readonly resolver: IgluResolver;
+  private readonly pipeline: EnrichmentPipeline | null;
+  private readonly processor: Processor;
+  private readonly vEtl: string;
+  private readonly maxJsonDepth: number;
+  private readonly limits: ReadonlyArray<readonly [EnrichedFieldName, number]>;
+  private readonly acceptInvalid: boolean;
+
+  constructor(opts: EnrichmentManagerOptions) {
+    this.resolver = opts.resolver;
+    this.pipeline = opts.pipeline !== null && opts.pipeline.enrichments.length > 0 ? opts.pipeline : null;
+    this.processor = opts.processor;
+    this.vEtl = `${opts.processor.artifact}-${opts.processor.version}`;
+    this.maxJsonDepth = opts.maxJsonDepth;
+    this.limits = Object.entries(opts.atomicFieldsLimits).map(([f, n]) => [f as EnrichedFieldName, n] as const);
+    this.acceptInvalid = opts.acceptInvalid;
+  }
+
+  /** `now` is the processing time (ms): etl_tstamp and bad-row timestamps. */
+  async enrich(raw: RawEvent, now: number, etlTstamp: string = formatTimestamp(now)): Promise<EventResult> {
+    // ---- phase 1 ----
+    const ev = new EnrichedEvent();
+    const atomicErrors: AtomicParseError[] = [];
+    ev.event_id = randomUUID();
+    ev.v_collector = raw.source.name === '' ? null : raw.source.name;
+    ev.v_etl = this.vEtl;
+    ev.etl_tstamp = etlTstamp;
+    ev.network_userid = raw.context.userId;
+    ev.user_ipaddress = raw.context.ipAddress === null ? null : convertIp(raw.context.ipAddress);
+    ev.useragent = cleanHeaderUseragent(raw.context.useragent);
+    const cts = raw.context.timestamp;
+    if (cts !== null) {
+      const f = formatTimestamp(cts);
+      if (isRedshiftCompatible(cts)) ev.collector_tstamp = f;
+      else atomicErrors.push({ message: `Formatted as ${f} is not Redshift-compatible`, path: 'collector_tstamp' });
+    }
+    transformParameters(ev, raw.parameters, atomicErrors);
+    const ex = await this.extractInputs(raw.parameters);
+    if (atomicErrors.length > 0 || ex.failures.length > 0) {
+      const messages: SchemaViolation[] = [];
+      if (atomicErrors.length > 0) messages.push(atomicViolation(atomicErrors, 'atomic_field_parse_error'));
+      for (const f of ex.failures) messages.push(f);
+      ev.unstruct_event = formatUnstructEvent(ex.unstruct);
+      ev.contexts = formatContexts(ex.contexts);
+      return { kind: 'bad', badRowKind: 'schema_violations', row: schemaViolations(this.processor, now, messages, ev, raw) };
+    }
+
+    // ---- phase 2 ----
+    const failures: TaggedEnrichmentFailure[] = [];
+    if (ev.v_collector === null) failures.push({ enrichment: null, message: { field: 'v_collector', value: null, expectation: 'should be set' } });
+    const pageUrl = ev.page_url ?? (raw.context.refererUri === null ? null : makeTsvSafe(raw.context.refererUri));
+    if (pageUrl !== null) setPageUri(ev, pageUrl);
+    ev.derived_tstamp = derivedTstamp(ev);
+    if (ev.page_referrer !== null) setReferrerUri(ev, ev.page_referrer);
+    const pageQs = ev.page_urlquery === null ? [] : parseQuerystring(ev.page_urlquery, raw.source.encoding);
+    this.crossDomain(ev, pageQs, failures);
+    this.schemaFields(ev, ex.unstruct, failures);
+
+    let derived: SelfDescribingData[] = [];
+    let pii: SelfDescribingData | null = null;
+    let contexts: SelfDescribingData[] = ex.contexts;
+    let unstruct: SelfDescribingData | null = ex.unstruct;
+    const phase3: SchemaViolation[] = [];
+    if (this.pipeline !== null) {
+      // Enrichments (the JS one) read these columns in their TSV form.
+      const ctxText = formatContexts(contexts);
+      const ueText = formatUnstructEvent(unstruct);
+      ev.contexts = ctxText;
+      ev.unstruct_event = ueText;
+      const input: EnrichmentInput = { event: ev, raw, unstructEvent: unstruct, contexts: ex.contexts, pageQuerystring: pageQs };
+      const result = await this.pipeline.run(input);
+      if (result.drop) return { kind: 'dropped' };
+      for (const f of result.failures) failures.push(f);
+      derived = result.derivedContexts;
+      pii = result.piiEvent;
+      if (result.contextsChanged) {
+        const re = ev.contexts === null ? { contexts: [], failures: [], infos: [] } : await this.checkContexts(ev.contexts, 'contexts');
+        contexts = re.contexts;
+        for (const f of re.failures) phase3.push(f);
+        for (const i of re.infos) ex.infos.push(i);
+      }
+      if (result.unstructEventChanged) {
+        const re = ev.unstruct_event === null ? { unstruct: null, failures: [], infos: [] } : await this.checkUnstruct(ev.unstruct_event, 'unstruct_event');
+        unstruct = re.unstruct;
+        for (const f of re.failures) phase3.push(f);
+        for (const i of re.infos) ex.infos.push(i);
+      }
+    }
+    ev.contexts = formatContexts(contexts);
+    ev.unstruct_event = formatUnstructEvent(unstruct);
+
+    // ---- phase 3 ----
+    const validDerived: SelfDescribingData[] = [];
+    for (const d of derived) {
+      const v = await this.validate(d.schema, d.data);
+      if (v.ok) validDerived.push(d);
+      else phase3.push({ schemaKey: d.schema, error: v.error });
+    }
+    for (const info of dedupeInfos(ex.infos)) validDerived.push(info);
+    ev.derived_contexts = formatContexts(validDerived);
+
+    if (failures.length > 0) {
+      return { kind: 'bad', badRowKind: 'enrichment_failures', row: enrichmentFailures(this.processor, now, failures, ev, raw) };
+    }
+    const lengthErrors = this.checkLengths(ev);
+    if (phase3.length > 0 || (lengthErrors.length > 0 && !this.acceptInvalid)) {
+      const messages = lengthErrors.length > 0 ? [atomicViolation(lengthErrors, 'atomic_field_length_exceeded'), ...phase3] : phase3;
+      return { kind: 'bad', badRowKind: 'schema_violations', row: schemaViolations(this.processor, now, messages, ev, raw) };
+    }
+    return { kind: 'good', event: ev, pii: pii === null ? null : this.piiEvent(ev, pii, now, etlTstamp), invalid: lengthErrors.length > 0 };
+  }
+
+  private validate(uri: string, data: unknown): ValidationOutcome | Promise<ValidationOutcome> {
+    return this.resolver.validateCached(uri, data) ?? this.resolver.validate(uri, data);
+  }
+
+  private async extractInputs(params: ReadonlyMap<string, string | null>): Promise<Extracted> {
+    let unstruct: Entity | null = null;
+    let contexts: Entity[] = [];
+    const failures: SchemaViolation[] = [];
+    const infos: Entity[] = [];
+    const uePr = params.get('ue_pr');
+    const uePx = params.get('ue_px');
+    if (uePr !== undefined && uePr !== null) {
+      const r = await this.checkUnstruct(uePr, 'ue_pr');
+      unstruct = r.unstruct;
+      failures.push(...r.failures);
+      infos.push(...r.infos);
+    } else if (uePx !== undefined && uePx !== null) {
+      const r = await this.checkUnstruct(decodeBase64Lenient(uePx), 'ue_px');
+      unstruct = r.unstruct;
+      failures.push(...r.failures);
+      infos.push(...r.infos);
+    }
+    const co = params.get('co');
+    const cx = params.get('cx');
+    if (co !== undefined && co !== null) {
+      const r = await this.checkContexts(co, 'co');
+      contexts = r.contexts;
+      failures.push(...r.failures);
+      infos.push(...r.infos);
+    } else if (cx !== undefined && cx !== null) {
+      const r = await this.checkContexts(decodeBase64Lenient(cx), 'cx');
+      contexts = r.contexts;
+      failures.push(...r.failures);
+      infos.push(...r.infos);
+    }
+    return { unstruct, contexts, failures, infos };
+  }
+
+  /** ue_pr/ue_px (or a JS-rewritten unstruct_event column): wrapper, then the event SDJ inside it. */
+  async checkUnstruct(text: string, field: string): Promise<{ unstruct: Entity | null; failures: SchemaViolation[]; infos: Entity[] }> {
+    const none = (f: SchemaViolation) => ({ unstruct: null, failures: [f], infos: [] });
+    const parsed = parseJson(text, this.maxJsonDepth);
+    if (!parsed.ok) return none({ field, value: text, error: parsed.error });
+    const wrapper = toSdj(parsed.value, parsed.shadow);
+    if (!wrapper.ok) return none({ json: parsed.value, error: wrapper.error });
+    if (!UNSTRUCT_CRITERION.matches(wrapper.key)) return none({ schemaKey: wrapper.entity.schema, schemaCriterion: UNSTRUCT_CRITERION.text });
+    const wv = await this.validate(wrapper.entity.schema, wrapper.entity.data);
+    if (!wv.ok) return none({ schemaKey: wrapper.entity.schema, error: wv.error });
+    const inner = toSdj(wrapper.entity.data, childShadow(parsed.shadow, 'data'));
+    if (!inner.ok) return none({ json: wrapper.entity.data, error: inner.error });
+    const v = await this.validate(inner.entity.schema, inner.entity.data);
+    if (!v.ok) return none({ schemaKey: inner.entity.schema, error: v.error });
+    const infos: Entity[] = [];
+    if (v.supersededBy !== null) infos.push(supersede(inner.entity, v.supersededBy));
+    return { unstruct: inner.entity, failures: [], infos };
+  }
+
+  /** co/cx (or a JS-rewritten contexts column): wrapper, then each entity independently. */
+  async checkContexts(text: string, field: string): Promise<{ contexts: Entity[]; failures: SchemaViolation[]; infos: Entity[] }> {
+    const none = (f: SchemaViolation) => ({ contexts: [], failures: [f], infos: [] });
+    const parsed = parseJson(text, this.maxJsonDepth);
+    if (!parsed.ok) return none({ field, value: text, error: parsed.error });
+    const wrapper = toSdj(parsed.value, parsed.shadow);
+    if (!wrapper.ok) return none({ json: parsed.value, error: wrapper.error });
+    if (!CONTEXTS_CRITERION.matches(wrapper.key)) return none({ schemaKey: wrapper.entity.schema, schemaCriterion: CONTEXTS_CRITERION.text });
+    const wv = await this.validate(wrapper.entity.schema, wrapper.entity.data);
+    if (!wv.ok) return none({ schemaKey: wrapper.entity.schema, error: wv.error });
+    const items = wrapper.entity.data;
+    if (!Array.isArray(items)) return none({ json: parsed.value, error: 'INVALID_DATA_PAYLOAD' });
+    const dataShadow = childShadow(parsed.shadow, 'data');
+    const contexts: Entity[] = [];
+    const failures: SchemaViolation[] = [];
+    const infos: Entity[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const sdj = toSdj(items[i], childShadow(dataShadow, i));
+      if (!sdj.ok) {
+        failures.push({ json: items[i], error: sdj.error });
+        continue;
+      }
+      const v = await this.validate(sdj.entity.schema, sdj.entity.data);
+      if (!v.ok) {
+        failures.push({ schemaKey: sdj.entity.schema, error: v.error });
+        continue;
+      }
+      if (v.supersededBy !== null) infos.push(supersede(sdj.entity, v.supersededBy));
+      contexts.push(sdj.entity);
+    }
+    return { contexts, failures, infos };
+  }
+
+  /** `_sp=duid.tstamp[.sid.uid.sourceId.platform.reason]` in the page URL: always sets refr_domain_userid/refr_dvce_tstamp. */
+  private crossDomain(ev: EnrichedEvent, pageQs: Array<[string, string | null]>, failures: TaggedEnrichmentFailure[]): void {
+    let sp: string | null | undefined;
+    for (const [k, v] of pageQs) if (k === '_sp') sp = v;
+    if (sp === undefined || sp === null || sp === '') return;
+    const parts = sp.split('.');
+    if (parts.length > 7) return;
+    const duid = parts[0] === undefined || parts[0] === '' ? null : makeTsvSafe(parts[0]);
+    ev.refr_domain_userid = duid;
+    const ts = parts[1];
+    if (ts !== undefined && ts !== '') {
+      const r = convertTrackerTimestamp(ts);
+      if (r instanceof ConversionError) {
+        failures.push({
+          enrichment: this.pipeline?.crossNavigation ?? null,
+          message: { field: 'sp_dtm', value: ts, expectation: r.message },
+        });
+      } else ev.refr_dvce_tstamp = r;
+    }
+  }
+
+  private schemaFields(ev: EnrichedEvent, unstruct: Entity | null, failures: TaggedEnrichmentFailure[]): void {
+    const e = ev.event;
+    if (e === 'unstruct') {
+      if (unstruct === null) return;
+      const k = parseSchemaKey(unstruct.schema);
+      if (typeof k === 'string') return;
+      ev.event_vendor = k.vendor;
+      ev.event_name = k.name;
+      ev.event_format = k.format;
+      ev.event_version = `${k.model}-${k.revision}-${k.addition}`;
+      return;
+    }
+    const s = e === null ? undefined : EVENT_SCHEMAS[e];
+    if (s === undefined) {
+      failures.push({
+        enrichment: null,
+        message: {
+          field: 'event',
+          value: e,
+          expectation: `trying to extract the schema of the enriched event but event type [${e}] doesn't match any of page_view, page_ping, struct, transaction, transaction_item and unstruct`,
+        },
+      });
+      return;
+    }
+    ev.event_vendor = s[0];
+    ev.event_name = s[1];
+    ev.event_format = s[2];
+    ev.event_version = s[3];
+  }
+
+  private checkLengths(ev: EnrichedEvent): AtomicParseError[] {
+    const rec = ev as unknown as Record<string, string | null>;
+    let out: AtomicParseError[] | null = null;
+    for (const [field, limit] of this.limits) {
+      const v = rec[field];
+      if (v !== null && v !== undefined && v.length > limit) {
+        (out ??= []).push({ message: `Field is longer than maximum allowed size ${limit}`, path: field });
+      }
+    }
+    return out ?? [];
+  }
+
+  /** The pii stream event (Snowplow 5.x `getPiiEvent`): a pii_transformation event pointing at its parent. */
+  private piiEvent(parent: EnrichedEvent, pii: SelfDescribingData, now: number, etlTstamp: string): EnrichedEvent {
+    const e = new EnrichedEvent();
+    e.app_id = parent.app_id;
+    e.platform = 'srv';
+    e.etl_tstamp = etlTstamp;
+    e.collector_tstamp = parent.collector_tstamp;
+    e.event = 'pii_transformation';
+    e.event_id = randomUUID();
+    e.v_etl = this.vEtl;
+    e.contexts = formatContexts([makeEntity(PII_SCHEMA_PARENT, { parentEventId: parent.event_id })]);
+    e.unstruct_event = formatUnstructEvent(pii);
+    const nowTs = formatTimestamp(now);
+    e.derived_tstamp = nowTs;
+    e.true_tstamp = nowTs;
+    const k = parseSchemaKey(pii.schema);
+    if (typeof k !== 'string') {
+      e.event_vendor = k.vendor;
+      e.event_name = k.name;
+      e.event_format = k.format;
+      e.event_version = `${k.model}-${k.revision}-${k.addition}`;
+    }
+    return e;
+  }
+}
+
+function atomicViolation(errors: AtomicParseError[], keyword: string): SchemaViolation {
+  return {
+    schemaKey: ATOMIC_SCHEMA,
+    error: { error: 'ValidationError', dataReports: errors.map((e) => ({ message: e.message, path: e.path, keyword, targets: [] })) },
+  };
+}
+
+/** Re-labels an entity validated against its superseding schema; returns the validation_info entity. */
+function supersede(entity: Entity, supersededBy: string): Entity {
+  const original = entity.schema;
+  entity.schema = original.slice(0, original.lastIndexOf('/') + 1) + supersededBy;
+  return makeEntity(VALIDATION_INFO_SCHEMA, { originalSchema: original, validatedWith: supersededBy });
+}
+
+function dedupeInfos(infos: Entity[]): Entity[] {
+  if (infos.length < 2) return infos;
+  const seen = new Set<string>();
+  const out: Entity[] = [];
+  for (const i of infos) {
+    const d = i.data as { originalSchema: string; validatedWith: string };
+    const k = `${d.originalSchema} ${d.validatedWith}`;
+    if (!seen.has(k)) {
+      seen.add(k);
+      out.push(i);
+    }
+  }
+  return out;
+}
+
+function setPageUri(ev: EnrichedEvent, url: string): void {
+  const u = explodeUri(url);
+  ev.page_url = u.uri;
+  ev.page_urlscheme = u.scheme === null ? null : makeTsvSafe(u.scheme);
+  ev.page_urlhost = u.host === null ? null : makeTsvSafe(u.host);
+  ev.page_urlport = String(u.port);
+  ev.page_urlpath = u.path === null ? null : makeTsvSafe(u.path);
+  ev.page_urlquery = u.query === null ? null : makeTsvSafe(u.query);
+  ev.page_urlfragment = u.fragment === null ? null : makeTsvSafe(u.fragment);
+}
+
+function setReferrerUri(ev: EnrichedEvent, url: string): void {
+  const u = explodeUri(url);
+  ev.page_referrer = u.uri;
+  ev.refr_urlscheme = u.scheme === null ? null : makeTsvSafe(u.scheme);
+  ev.refr_urlhost = u.host === null ? null : makeTsvSafe(u.host);
+  ev.refr_urlport = String(u.port);
+  ev.refr_urlpath = u.path === null ? null : makeTsvSafe(u.path);
+  ev.refr_urlquery = u.query === null ? null : makeTsvSafe(u.query);
+  ev.refr_urlfragment = u.fragment === null ? null : makeTsvSafe(u.fragment);
+}
+
+/**
+ * derived_tstamp (§1.4): true_tstamp if set; else collector − (sent − created) when created < sent;
+ * else collector_tstamp.
+ */
+export function derivedTstamp(ev: Pick<EnrichedEvent, 'true_tstamp' | 'dvce_created_tstamp' | 'dvce_sent_tstamp' | 'collector_tstamp'>): string | null {
+  if (ev.true_tstamp !== null) return ev.true_tstamp;
+  const collector = parseTimestamp(ev.collector_tstamp);
+  if (collector === null) return null;
+  const created = parseTimestamp(ev.dvce_created_tstamp);
+  const sent = parseTimestamp(ev.dvce_sent_tstamp);
+  if (created !== null && sent !== null && created < sent) return formatTimestamp(collector - (sent - created));
+  return ev.collector_tstamp;
+}

@@ -1,0 +1,120 @@
+/**
+ * One stream record in, good TSV lines / bad rows / pii lines out (../shared/spec/enrich.md §0).
+ *
+ *   record --unframe (gzip/zstd batches)--> Thrift payloads
+ *          --loadThrift--> LoadedPayload            | collector_payload_format_violation
+ *          --adapter--> RawEvent[]                  | adapter_failures / tracker_protocol_violations
+ *          --EnrichmentManager--> enriched event    | schema_violations / enrichment_failures
+ *          --toTsv (+ size check)--> good line      | size_violation
+ *
+ * Every event that enters leaves as exactly one good line or one bad row (a JS enrichment's drop()
+ * is the only exception, counted as `dropped`); a payload that fails before events exist leaves as one bad row.
+ */
+import type { AdapterDeps } from './adapters/adapter.js';
+import { AdapterRegistry } from './adapters/registry.js';
+import { adapterFailure, collectorPayloadFormatViolation, sizeViolation, type Processor } from './bad-rows.js';
+import { formatTimestamp } from './converters.js';
+import type { EnrichmentManager } from './enrichment-manager.js';
+import { loadThrift } from './loaders/thrift-loader.js';
+import { unframeRecord, type FramingLimits } from './loaders/record-framing.js';
+import { toTsv } from './tsv.js';
+
+export interface ProcessorOptions {
+  manager: EnrichmentManager;
+  adapters: AdapterRegistry;
+  adapterDeps: AdapterDeps;
+  processor: Processor;
+  framing: FramingLimits;
+  /** Largest good line / bad row the sinks accept (UTF-8 bytes); null = no limit (files, stdout). */
+  maxRecordSize: number | null;
+}
+
+export interface RecordOutput {
+  good: string[];
+  bad: string[];
+  pii: string[];
+  /** Events that entered enrichment (after the adapter); payload-level failures count 1. */
+  events: number;
+  dropped: number;
+  /** Good events kept despite an atomic field length violation (acceptInvalid). */
+  invalid: number;
+}
+
+export class RecordProcessor {
+  constructor(private readonly o: ProcessorOptions) {}
+
+  async process(record: Buffer, now: number = Date.now()): Promise<RecordOutput> {
+    const out: RecordOutput = { good: [], bad: [], pii: [], events: 0, dropped: 0, invalid: 0 };
+    const framed = unframeRecord(record, this.o.framing);
+    if (!framed.ok) {
+      out.events = 1;
+      if (framed.kind === 'size') {
+        out.bad.push(sizeViolation(this.o.processor, now, framed.maximumAllowedSizeBytes, framed.actualSizeBytes, framed.expectation, record.toString('base64')));
+      } else {
+        out.bad.push(collectorPayloadFormatViolation(this.o.processor, now, record, { error: framed.error }));
+      }
+      return out;
+    }
+    const etl = formatTimestamp(now);
+    for (const bytes of framed.payloads) await this.processPayload(bytes, now, etl, out);
+    return out;
+  }
+
+  private async processPayload(bytes: Buffer, now: number, etl: string, out: RecordOutput): Promise<void> {
+    const loaded = loadThrift(bytes);
+    if (!loaded.ok) {
+      out.events++;
+      this.pushBad(out, collectorPayloadFormatViolation(this.o.processor, now, bytes, loaded.message), now);
+      return;
+    }
+    const payload = loaded.payload;
+    const adapter = this.o.adapters.lookup(payload.api.vendor, payload.api.version);
+    if (adapter === undefined) {
+      out.events++;
+      this.pushBad(out, adapterFailure('adapter_failures', this.o.processor, now, payload, [
+        { field: 'vendor/version', value: `${payload.api.vendor}/${payload.api.version}`, expectation: 'vendor/version combination is not supported' },
+      ]), now);
+      return;
+    }
+    let outcome;
+    try {
+      const r = adapter.toRawEvents(payload, this.o.adapterDeps);
+      outcome = r instanceof Promise ? await r : r;
+    } catch (e) {
+      // An adapter must return failures; a throw is a bug, but the payload still becomes a bad row.
+      outcome = { ok: false as const, messages: [{ field: 'payload', value: null, expectation: `adapter error: ${(e as Error).message}` }] };
+    }
+    if (!outcome.ok) {
+      out.events++;
+      this.pushBad(out, adapterFailure(adapter.failureKind, this.o.processor, now, payload, outcome.messages), now);
+      return;
+    }
+    for (const raw of outcome.events) {
+      out.events++;
+      const r = await this.o.manager.enrich(raw, now, etl);
+      if (r.kind === 'bad') this.pushBad(out, r.row, now);
+      else if (r.kind === 'dropped') out.dropped++;
+      else {
+        if (r.invalid) out.invalid++;
+        const line = toTsv(r.event);
+        const max = this.o.maxRecordSize;
+        if (max !== null && Buffer.byteLength(line, 'utf8') > max) {
+          const size = Buffer.byteLength(line, 'utf8');
+          out.bad.push(sizeViolation(this.o.processor, now, max, size, `enriched event exceeds the maximum record size of the good sink`, line.slice(0, Math.floor(max / 10))));
+        } else {
+          out.good.push(line);
+          if (r.pii !== null) out.pii.push(toTsv(r.pii));
+        }
+      }
+    }
+  }
+
+  private pushBad(out: RecordOutput, row: string, now: number): void {
+    const max = this.o.maxRecordSize;
+    if (max !== null && row.length * 3 > max && Buffer.byteLength(row, 'utf8') > max) {
+      out.bad.push(sizeViolation(this.o.processor, now, max, Buffer.byteLength(row, 'utf8'), 'bad row exceeds the maximum record size of the bad sink', row.slice(0, Math.floor(max / 10))));
+      return;
+    }
+    out.bad.push(row);
+  }
+}
