@@ -25,6 +25,8 @@ export interface WriteResult {
   sent: number;
   /** Records the sink could not write even after its retries. */
   failed: Buffer[];
+  /** Records the sink can never take (e.g. larger than Kinesis' per-record limit); make them bad rows. */
+  invalid?: Buffer[];
 }
 
 export interface RecordSink {

@@ -1,0 +1,85 @@
+/**
+ * Serving a Collector on node:http, and stopping it without losing records.
+ *
+ *   start ──listen(interface, port)──▶ serving
+ *   SIGTERM ──▶ keep serving preTerminationPeriod ──▶ stop accepting, close idle keep-alive sockets
+ *           ──▶ wait for in-flight requests (≤ responseHeaderTimeout, then cut) ──▶ flush sinks ──▶ done
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Logger } from '../common/logger.js';
+import { silentLogger } from '../common/logger.js';
+import type { Collector } from './collector.js';
+
+export interface RunningCollector {
+  readonly server: Server;
+  readonly port: number;
+  /** Graceful stop (idempotent). `preTerminationMs` overrides the config's preTerminationPeriod. */
+  shutdown(preTerminationMs?: number): Promise<void>;
+}
+
+export interface ServeOptions {
+  host?: string;
+  port?: number;
+  logger?: Logger;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function startCollectorServer(collector: Collector, o: ServeOptions = {}): Promise<RunningCollector> {
+  const c = collector.config;
+  const log = o.logger ?? silentLogger;
+  const net = c.networking;
+  const server = createServer(
+    {
+      // Node counts the request line and the headers together.
+      maxHeaderSize: net.maxRequestLineLength + net.maxHeadersLength,
+      requestTimeout: net.responseHeaderTimeoutMs,
+      headersTimeout: Math.min(net.responseHeaderTimeoutMs, 60_000),
+      keepAliveTimeout: net.idleTimeoutMs,
+      connectionsCheckingInterval: Math.max(250, Math.min(30_000, Math.floor(net.responseHeaderTimeoutMs / 2))),
+    },
+    collector.listener,
+  );
+  server.maxConnections = net.maxConnections;
+  // Malformed requests (bad request line, headers too large, ...) get blaze's answer: 400, Connection: close.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (socket.writable && !(err as { code?: string }).code?.startsWith('ECONN')) {
+      const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    } else socket.destroy();
+    collector.metrics.request(err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'timeout' : 'bad_request', err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port ?? c.port, o.host ?? c.interface, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  let stopping: Promise<void> | null = null;
+
+  const shutdown = (preTerminationMs = c.preTerminationPeriodMs): Promise<void> => {
+    stopping ??= (async () => {
+      if (preTerminationMs > 0) {
+        log.info({ ms: preTerminationMs }, 'shutdown: still serving during the pre-termination period');
+        await sleep(preTerminationMs);
+      }
+      log.info('shutdown: no longer accepting connections');
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      server.closeIdleConnections();
+      // Busy keep-alive connections close after their current response; cut whatever is left at the deadline.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([closed, new Promise<void>((r) => (timer = setTimeout(r, net.responseHeaderTimeoutMs)))]);
+      clearTimeout(timer);
+      server.closeAllConnections();
+      await closed;
+      log.info({ goodPendingBytes: collector.good.pendingBytes(), badPendingBytes: collector.bad.pendingBytes() }, 'shutdown: flushing sinks');
+      await collector.close();
+      log.info('shutdown: done');
+    })();
+    return stopping;
+  };
+  return { server, port, shutdown };
+}

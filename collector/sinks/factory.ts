@@ -1,0 +1,35 @@
+/**
+ * Builds the good and bad sinks from the config (the only place sink I/O clients are created).
+ * Kinesis clients come from common/aws/clients.ts unless one is injected (tests pass a wrapper).
+ */
+import type { Writable } from 'node:stream';
+import { createKinesisClient } from '../../common/aws/clients.js';
+import type { KinesisSender } from '../../common/kinesis/kinesis-writer.js';
+import type { Logger } from '../../common/logger.js';
+import type { CollectorConfig, StreamConfig } from '../../config/collector-config.js';
+import type { CollectorMetrics } from '../metrics.js';
+import { KinesisSink } from './kinesis-sink.js';
+import type { CollectorSink } from './sink.js';
+import { StdoutSink } from './stdout-sink.js';
+
+export interface SinkDeps {
+  logger: Logger;
+  metrics: CollectorMetrics;
+  /** Where the stdout sink writes good rows (default process.stdout) and bad rows (default process.stderr). */
+  stdout?: Writable;
+  stderr?: Writable;
+  kinesisClient?: KinesisSender;
+}
+
+function build(s: StreamConfig, which: 'good' | 'bad', d: SinkDeps): CollectorSink {
+  if (s.type === 'stdout') {
+    const out = which === 'good' ? (d.stdout ?? process.stdout) : (d.stderr ?? process.stderr);
+    return new StdoutSink({ out, maxBytes: s.maxBytes });
+  }
+  const client = d.kinesisClient ?? createKinesisClient({ region: s.region, ...(s.customEndpoint !== null ? { endpoint: s.customEndpoint } : {}), maxSockets: Math.max(s.threadPoolSize, 16) });
+  return new KinesisSink({ config: s, client, logger: d.logger.child({ stream: which }), observer: d.metrics.kinesisObserver(which) });
+}
+
+export function createSinks(config: CollectorConfig, d: SinkDeps): { good: CollectorSink; bad: CollectorSink } {
+  return { good: build(config.streams.good, 'good', d), bad: build(config.streams.bad, 'bad', d) };
+}

@@ -1,0 +1,22 @@
+/**
+ * Where the collector puts records. Good and bad rows go to two instances (`streams.good`, `streams.bad`).
+ *
+ *   tracking request ──records──▶ sink.store(records, partitionKey) ──▶ buffer ──▶ stream
+ *                                        │ resolves when the stream took them (durable acknowledgement)
+ *                                        └ pendingBytes() grows until then (back-pressure bound: 503)
+ */
+import type { WriteResult } from '../../common/stream.js';
+
+export interface CollectorSink {
+  /** Lower-case class name Snowplow puts in the record's `collector` field (`kinesissink`, `printingsink`). */
+  readonly collectorName: string;
+  /** Records must be strictly smaller than this (else they are split or become size_violation bad rows). */
+  readonly maxBytes: number;
+  isHealthy(): boolean;
+  /** Bytes accepted by store() and not yet written. */
+  pendingBytes(): number;
+  /** Never rejects: the outcome says what was written. */
+  store(records: readonly Buffer[], partitionKey: string): Promise<WriteResult>;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,96 @@
+/**
+ * The stdout sink (Snowplow's "printing sink"): one base64 record per line, without padding; good rows on
+ * stdout, bad rows on stderr. Lines are gathered and written once per event-loop turn (one write call
+ * instead of one per request); store() resolves when the stream took the write.
+ */
+import type { Writable } from 'node:stream';
+import type { WriteResult } from '../../common/stream.js';
+import type { CollectorSink } from './sink.js';
+
+export interface StdoutSinkOptions {
+  out: Writable;
+  maxBytes: number;
+}
+
+interface Waiter {
+  count: number;
+  resolve: (r: WriteResult) => void;
+}
+
+export class StdoutSink implements CollectorSink {
+  readonly collectorName = 'printingsink';
+  readonly maxBytes: number;
+  private readonly out: Writable;
+  private lines = '';
+  private linesBytes = 0;
+  private waiters: Waiter[] = [];
+  private scheduled = false;
+  private inFlightBytes = 0;
+  private writesInFlight = 0;
+  private readonly idle: Array<() => void> = [];
+
+  constructor(o: StdoutSinkOptions) {
+    this.out = o.out;
+    this.maxBytes = o.maxBytes;
+  }
+
+  isHealthy(): boolean {
+    return !this.out.destroyed;
+  }
+
+  pendingBytes(): number {
+    return this.linesBytes + this.inFlightBytes + this.out.writableLength;
+  }
+
+  store(records: readonly Buffer[], _partitionKey: string): Promise<WriteResult> {
+    if (records.length === 0) return Promise.resolve({ sent: 0, failed: [] });
+    for (const r of records) {
+      let b64 = r.toString('base64');
+      // Snowplow prints base64 without padding.
+      if (b64.charCodeAt(b64.length - 1) === 61) b64 = b64.slice(0, b64.charCodeAt(b64.length - 2) === 61 ? -2 : -1);
+      this.lines += b64 + '\n';
+      this.linesBytes += b64.length + 1;
+    }
+    return new Promise((resolve) => {
+      this.waiters.push({ count: records.length, resolve });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.writeOut());
+      }
+    });
+  }
+
+  private writeOut(): void {
+    this.scheduled = false;
+    if (this.lines === '') return;
+    const chunk = this.lines;
+    const bytes = this.linesBytes;
+    const waiters = this.waiters;
+    this.lines = '';
+    this.linesBytes = 0;
+    this.waiters = [];
+    this.inFlightBytes += bytes;
+    this.writesInFlight++;
+    const done = (err?: Error | null): void => {
+      this.inFlightBytes -= bytes;
+      this.writesInFlight--;
+      for (const w of waiters) w.resolve(err ? { sent: 0, failed: [] } : { sent: w.count, failed: [] });
+      if (this.writesInFlight === 0 && this.lines === '') for (const f of this.idle.splice(0)) f();
+    };
+    try {
+      this.out.write(chunk, done);
+    } catch (e) {
+      done(e as Error);
+    }
+  }
+
+  async flush(): Promise<void> {
+    if (this.lines !== '') this.writeOut();
+    if (this.writesInFlight === 0) return;
+    await new Promise<void>((resolve) => this.idle.push(resolve));
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+  }
+}

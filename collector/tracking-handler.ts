@@ -1,0 +1,571 @@
+/**
+ * The hot path: tracking requests straight on node:http (no router), per spec §2.2.
+ *
+ *   req ─▶ request-target check (400) ─▶ /r/* while redirects are off (404) ─▶ OPTIONS (preflight)
+ *       ─▶ GET|HEAD /i, /ice.png, /{vendor}/{version}; POST /{vendor}/{version}    else: not ours (false)
+ *       ─▶ back-pressure bound (503 + Retry-After)
+ *       ─▶ [POST] body: ≤ dropPayloadSize (413), gzip/deflate/br inflated, charset-decoded, BOM dropped
+ *       ─▶ nuid / ip / headers / cookies ─▶ CollectorPayload ─▶ split ─▶ good + bad sinks (same key)
+ *       ─▶ response: pixel | ok | 302 bounce | 302/400 redirect    (durable mode: after the sinks took it)
+ *
+ * Everything that does not depend on the request (headers, the GIF, regexes, maps) is built in the
+ * constructor; a disabled feature is null.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { brotliDecompress, gunzip, inflate } from 'node:zlib';
+import { COLLECTOR_PAYLOAD_SCHEMA, encodeCollectorPayload, type CollectorPayload } from '../common/collector-payload.js';
+import type { Logger } from '../common/logger.js';
+import type { WriteResult } from '../common/stream.js';
+import type { CollectorConfig } from '../config/collector-config.js';
+import { parseContentType, type ContentType } from './content-type.js';
+import { CookieRenderer, findCookie, isCookieValue, parseOrigin, sanitizeCookieHeader as sanitizeForPayload } from './cookies.js';
+import { ipFromForwardedFor, renderPeer } from './ip-address.js';
+import type { CollectorMetrics, RouteLabel } from './metrics.js';
+import { isValidOriginForm, queryParam, redirectTargetHost, withQueryParam } from './request-target.js';
+import type { CollectorSink } from './sinks/sink.js';
+import { splitAndSerialize, type SplitLimits } from './split-batch.js';
+
+/** Snowplow 3.x pixel (graphic-control byte 0x05), 43 bytes. */
+export const PIXEL = Buffer.from('R0lGODlhAQABAPAAAP///wAAACH5BAUAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64');
+const OK_BODY = Buffer.from('ok');
+const ANONYMOUS_NUID = '00000000-0000-0000-0000-000000000000';
+const CACHE_CONTROL = 'no-cache, no-store, must-revalidate';
+const TEXT_UTF8 = 'text/plain; charset=UTF-8';
+
+type Decompress = typeof gunzip;
+const DECOMPRESSORS: Readonly<Record<string, Decompress>> = {
+  gzip: gunzip,
+  'x-gzip': gunzip,
+  deflate: inflate,
+  br: brotliDecompress as unknown as Decompress,
+};
+
+export interface TrackingDeps {
+  config: CollectorConfig;
+  good: CollectorSink;
+  bad: CollectorSink;
+  metrics: CollectorMetrics;
+  logger: Logger;
+  /** Injected for byte-exact tests. */
+  clock?: () => number;
+  uuid?: () => string;
+}
+
+/** What the header pass found in `req.rawHeaders`. */
+interface HeaderScan {
+  headers: string[];
+  userAgent: string | undefined;
+  referer: string | undefined;
+  origin: string | undefined;
+  xff: string | undefined;
+  cookies: string[] | null;
+  spAnonymous: boolean;
+  /** Indexes in `headers` of Cookie / X-Forwarded-For / X-Real-Ip entries (dropped under SP-Anonymous). */
+  private: number[] | null;
+  forwardedProto: string | undefined;
+}
+
+export class TrackingHandler {
+  private readonly c: CollectorConfig;
+  private readonly good: CollectorSink;
+  private readonly bad: CollectorSink;
+  private readonly metrics: CollectorMetrics;
+  private readonly log: Logger;
+  private readonly clock: () => number;
+  private readonly uuid: () => string;
+  private readonly collectorField: string;
+  private readonly limits: SplitLimits;
+  private readonly paths: ReadonlyMap<string, string>;
+  private readonly hsts: readonly string[];
+  private readonly cookies: CookieRenderer | null;
+  private readonly cookieName: string;
+  private readonly dnt: { name: string; re: RegExp } | null;
+  private readonly bounce: CollectorConfig['cookieBounce'] | null;
+  private readonly forwardedProtoLower: string | null;
+  private readonly redirectDomains: ReadonlySet<string>;
+  private readonly durable: boolean;
+  private readonly maxPending: number;
+  private readonly retryAfter: string;
+  private readonly preflightMaxAge: string;
+  private readonly maxLine: number;
+  private readonly drop: number;
+  private readonly decompress: boolean;
+  private readonly useIpKey: boolean;
+  private readonly onGoodStored: (r: WriteResult) => void;
+  private readonly onBadStored: (r: WriteResult) => void;
+  /** Requests whose response waits on the sinks (durable mode) or a body. */
+  inFlight = 0;
+
+  constructor(d: TrackingDeps) {
+    const c = d.config;
+    this.c = c;
+    this.good = d.good;
+    this.bad = d.bad;
+    this.metrics = d.metrics;
+    this.log = d.logger;
+    this.clock = d.clock ?? Date.now;
+    this.uuid = d.uuid ?? randomUUID;
+    this.collectorField = `ssc-${c.furrow.compatVersion}-${d.good.collectorName}`;
+    this.limits = { maxBytes: d.good.maxBytes, maxPayloadSize: c.networking.maxPayloadSize, version: c.furrow.compatVersion };
+    this.paths = new Map(Object.entries(c.paths));
+    this.hsts = c.hsts.enable ? ['Strict-Transport-Security', `max-age=${c.hsts.maxAgeSec}; includeSubDomains`] : [];
+    this.cookies = c.cookie.enabled ? new CookieRenderer(c.cookie) : null;
+    this.cookieName = c.cookie.name;
+    this.dnt = c.doNotTrackCookie.enabled ? { name: c.doNotTrackCookie.name, re: new RegExp(`^(?:${c.doNotTrackCookie.value})$`) } : null;
+    this.bounce = c.cookieBounce.enabled ? c.cookieBounce : null;
+    this.forwardedProtoLower = c.cookieBounce.forwardedProtocolHeader?.toLowerCase() ?? null;
+    this.redirectDomains = new Set(c.redirectDomains);
+    this.durable = c.furrow.acknowledge === 'durable';
+    this.maxPending = c.furrow.maxPendingBytes;
+    this.retryAfter = String(c.furrow.retryAfterSec);
+    this.preflightMaxAge = String(c.cors.accessControlMaxAgeSec);
+    this.maxLine = c.networking.maxRequestLineLength;
+    this.drop = c.networking.dropPayloadSize;
+    this.decompress = c.furrow.decompressBodies;
+    this.useIpKey = c.streams.useIpAddressAsPartitionKey;
+    this.onGoodStored = (r) => this.stored(r, 'good');
+    this.onBadStored = (r) => this.stored(r, 'bad');
+  }
+
+  /**
+   * Serves tracking routes, CORS preflights, disabled redirects and invalid request-targets.
+   * Returns false when the request is none of those (the caller's router serves it).
+   */
+  handle(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = req.url ?? '/';
+    let from = 0;
+    let hostname: string | undefined;
+    let authority: string | undefined;
+    if (url.charCodeAt(0) !== 47) {
+      // absolute-form request-target (`GET http://host/i HTTP/1.1`): the only case with a hostname.
+      const m = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/([^/?#]*)/.exec(url);
+      if (m === null) return this.badRequest(res);
+      authority = m[1]!;
+      const at = authority.lastIndexOf('@');
+      const hostPort = at === -1 ? authority : authority.slice(at + 1);
+      hostname = hostPort.startsWith('[') ? hostPort.slice(0, hostPort.indexOf(']') + 1) : hostPort.split(':')[0]!;
+      from = m[0].length;
+    }
+    if (url.length > this.maxLine) return this.badRequest(res);
+    const q = url.indexOf('?', from);
+    if (!isValidOriginForm(url, from, q)) return this.badRequest(res);
+    let path = q === -1 ? (from === 0 ? url : url.slice(from)) : url.slice(from, q);
+    if (path === '') path = '/';
+    const method = req.method;
+
+    // R0: /r/<one segment> while default redirects are off.
+    if (!this.c.enableDefaultRedirect && path.startsWith('/r/') && path.indexOf('/', 3) === -1) {
+      this.send(res, 404, [...this.hsts, 'Content-Type', TEXT_UTF8], 'redirects disabled', 'redirects_disabled');
+      return true;
+    }
+    if (method === 'OPTIONS') {
+      this.preflight(req, res);
+      return true;
+    }
+    const query = q === -1 ? '' : url.slice(q + 1);
+    if (path === '/i' || path === '/ice.png') {
+      if (method !== 'GET' && method !== 'HEAD') return false;
+      this.track(req, res, path, path, query, hostname, authority, true);
+      return true;
+    }
+    const slash = path.indexOf('/', 1);
+    if (slash === -1 || path.indexOf('/', slash + 1) !== -1) return false;
+    const isPost = method === 'POST';
+    if (!isPost && method !== 'GET' && method !== 'HEAD') return false;
+    let decoded: string;
+    try {
+      decoded = `/${decodeURIComponent(path.slice(1, slash))}/${decodeURIComponent(path.slice(slash + 1))}`;
+    } catch {
+      return this.badRequest(res);
+    }
+    this.track(req, res, path, this.paths.get(decoded) ?? decoded, query, hostname, authority, !isPost);
+    return true;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+
+  private send(res: ServerResponse, status: number, headers: string[], body: Buffer | string, route: RouteLabel): void {
+    const b = typeof body === 'string' ? Buffer.from(body) : body;
+    headers.push('Content-Length', String(b.length));
+    res.writeHead(status, headers);
+    res.end(b);
+    this.metrics.request(route, status);
+  }
+
+  private badRequest(res: ServerResponse): true {
+    res.writeHead(400, [...this.hsts, 'Connection', 'close', 'Content-Length', '0']);
+    res.end();
+    this.metrics.request('bad_request', 400);
+    return true;
+  }
+
+  private tooLarge(req: IncomingMessage, res: ServerResponse): void {
+    if (res.headersSent) return;
+    res.writeHead(413, [...this.hsts, 'Connection', 'close', 'Content-Length', '0']);
+    res.end();
+    this.metrics.request('too_large', 413);
+    req.resume();
+  }
+
+  private unavailable(res: ServerResponse): void {
+    if (res.headersSent) return;
+    this.send(res, 503, [...this.hsts, 'Retry-After', this.retryAfter, 'Content-Type', TEXT_UTF8], 'Service Unavailable', 'unavailable');
+  }
+
+  private allowOrigin(originHeader: string | undefined): string {
+    if (originHeader === undefined) return '*';
+    return parseOrigin(originHeader)[0]?.rendered ?? '*';
+  }
+
+  private firstHeader(req: IncomingMessage, lower: string): string | undefined {
+    const raw = req.rawHeaders;
+    for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === lower) return raw[i + 1];
+    return undefined;
+  }
+
+  private preflight(req: IncomingMessage, res: ServerResponse): void {
+    const h = [
+      ...this.hsts,
+      'Access-Control-Allow-Origin', this.allowOrigin(this.firstHeader(req, 'origin')),
+      'Access-Control-Allow-Credentials', 'true',
+      'Access-Control-Allow-Headers', 'Content-Type, SP-Anonymous',
+      'Access-Control-Max-Age', this.preflightMaxAge,
+    ];
+    this.send(res, 200, h, '', 'preflight');
+  }
+
+  private track(
+    req: IncomingMessage, res: ServerResponse, rawPath: string, path: string, query: string,
+    hostname: string | undefined, authority: string | undefined, pixelExpected: boolean,
+  ): void {
+    if (this.good.pendingBytes() + this.bad.pendingBytes() > this.maxPending) {
+      req.resume();
+      this.unavailable(res);
+      return;
+    }
+    if (pixelExpected) {
+      this.finish(req, res, rawPath, path, query, hostname, authority, true, undefined, null);
+      return;
+    }
+    this.readBody(req, res, (body, ct) => this.finish(req, res, rawPath, path, query, hostname, authority, false, body, ct));
+  }
+
+  private readBody(req: IncomingMessage, res: ServerResponse, next: (body: string, ct: ContentType | null) => void): void {
+    const drop = this.drop;
+    const declared = req.headers['content-length'];
+    if (declared !== undefined && Number(declared) > drop) {
+      this.tooLarge(req, res);
+      return;
+    }
+    const encodingHeader = req.headers['content-encoding'];
+    let inflater: Decompress | null = null;
+    if (this.decompress && encodingHeader !== undefined) {
+      const enc = encodingHeader.trim().toLowerCase();
+      if (enc !== '' && enc !== 'identity') {
+        inflater = DECOMPRESSORS[enc] ?? null;
+        if (inflater === null) {
+          req.resume();
+          this.send(res, 415, [...this.hsts, 'Content-Type', TEXT_UTF8], `unsupported Content-Encoding: ${enc}`, 'unsupported_encoding');
+          return;
+        }
+      }
+    }
+    this.inFlight++;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const finish = (): void => {
+      if (!done) {
+        done = true;
+        this.inFlight--;
+      }
+    };
+    req.on('data', (chunk: Buffer) => {
+      if (done) return;
+      size += chunk.length;
+      if (size > drop) {
+        finish();
+        this.tooLarge(req, res);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('error', finish);
+    req.on('aborted', finish);
+    req.on('end', () => {
+      if (done) return;
+      finish();
+      const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      const ctHeader = req.headers['content-type'];
+      const ct = ctHeader === undefined ? null : parseContentType(ctHeader);
+      if (inflater === null) {
+        next(decodeBody(buf, ct), ct);
+        return;
+      }
+      this.inFlight++;
+      inflater(buf, { maxOutputLength: drop }, (err, out) => {
+        this.inFlight--;
+        if (res.headersSent || res.destroyed) return;
+        if (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') this.tooLarge(req, res);
+          else this.send(res, 400, [...this.hsts, 'Content-Type', TEXT_UTF8], 'invalid compressed body', 'bad_request');
+          return;
+        }
+        next(decodeBody(out, ct), ct);
+      });
+    });
+  }
+
+  private scanHeaders(req: IncomingMessage): HeaderScan {
+    const raw = req.rawHeaders;
+    const s: HeaderScan = {
+      headers: new Array<string>(),
+      userAgent: undefined, referer: undefined, origin: undefined, xff: undefined,
+      cookies: null, spAnonymous: false, private: null, forwardedProto: undefined,
+    };
+    const fp = this.forwardedProtoLower;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!;
+      const value = raw[i + 1]!;
+      const lower = name.toLowerCase();
+      switch (lower) {
+        case 'user-agent':
+          if (s.userAgent === undefined) s.userAgent = value;
+          break;
+        case 'referer':
+          if (s.referer === undefined) s.referer = value;
+          break;
+        case 'origin':
+          if (s.origin === undefined) s.origin = value;
+          break;
+        case 'sp-anonymous':
+          s.spAnonymous = true;
+          break;
+        case 'x-forwarded-for':
+          if (s.xff === undefined) s.xff = value;
+          (s.private ??= []).push(s.headers.length);
+          break;
+        case 'x-real-ip':
+          (s.private ??= []).push(s.headers.length);
+          break;
+        case 'cookie': {
+          (s.cookies ??= []).push(value);
+          const clean = sanitizeForPayload(value);
+          if (clean !== null) {
+            (s.private ??= []).push(s.headers.length);
+            s.headers.push(`Cookie: ${clean}`);
+          }
+          continue;
+        }
+        default:
+          if (fp !== null && lower === fp && s.forwardedProto === undefined) s.forwardedProto = value;
+      }
+      s.headers.push(`${name}: ${value}`);
+    }
+    return s;
+  }
+
+  private finish(
+    req: IncomingMessage, res: ServerResponse, rawPath: string, path: string, query: string,
+    hostname: string | undefined, authority: string | undefined, pixelExpected: boolean,
+    body: string | undefined, ct: ContentType | null,
+  ): void {
+    if (res.headersSent || res.destroyed) return;
+    const now = this.clock();
+    const h = this.scanHeaders(req);
+    const spAnonymous = h.spAnonymous;
+    const redirect = path.startsWith('/r/');
+
+    let ip: string | null = null;
+    if (!spAnonymous) {
+      const peer = renderPeer(req.socket.remoteAddress);
+      ip = h.xff === undefined ? peer : (ipFromForwardedFor(h.xff) ?? peer);
+    }
+    const requestCookie = h.cookies === null ? null : findCookie(h.cookies, this.cookieName);
+    let doNotTrack = false;
+    if (this.dnt !== null && h.cookies !== null) {
+      const v = findCookie(h.cookies, this.dnt.name);
+      doNotTrack = v !== null && this.dnt.re.test(v);
+    }
+    const bounce = this.bounce;
+    const alreadyBouncing = bounce !== null && query.includes(bounce.name);
+    let nuidOpt: string | null;
+    if (spAnonymous) nuidOpt = ANONYMOUS_NUID;
+    else {
+      const p = queryParam(query, 'nuid');
+      // A nuid that could not be echoed in Set-Cookie safely is ignored (treated as absent).
+      nuidOpt = p !== null && isCookieValue(p) ? p : requestCookie;
+    }
+    const nuid = nuidOpt ?? (alreadyBouncing ? bounce!.fallbackNetworkUserId : this.uuid());
+    const shouldBounce = bounce !== null && nuidOpt === null && !alreadyBouncing && pixelExpected && !redirect;
+
+    const out: string[] = this.hsts.length === 0 ? [] : this.hsts.slice();
+    if (this.cookies !== null && !doNotTrack) {
+      if (!spAnonymous) this.cookies.push(out, nuid, now, h.origin);
+      else if (requestCookie !== null || (h.cookies !== null && hasCookieNamed(h.cookies, this.cookieName))) this.cookies.push(out, null, now, h.origin);
+    }
+
+    let pending: Promise<[WriteResult, WriteResult]> | null = null;
+    if (doNotTrack || shouldBounce) {
+      this.metrics.notSunk.inc({ reason: doNotTrack ? 'do_not_track' : 'bounce' });
+    } else {
+      let headers = h.headers;
+      if (spAnonymous && h.private !== null) {
+        const drop = new Set(h.private);
+        headers = headers.filter((_, i) => !drop.has(i));
+      }
+      if (body !== undefined && ct !== null) headers.push(ct.rendered);
+      const payload: CollectorPayload = {
+        schema: COLLECTOR_PAYLOAD_SCHEMA,
+        ipAddress: ip ?? 'unknown',
+        timestamp: now,
+        encoding: 'UTF-8',
+        collector: this.collectorField,
+        userAgent: h.userAgent,
+        refererUri: h.referer,
+        path,
+        querystring: query,
+        body,
+        headers,
+        contentType: body !== undefined && ct !== null ? ct.rendered : undefined,
+        hostname,
+        networkUserId: nuid,
+      };
+      const bytes = encodeCollectorPayload(payload);
+      const split = splitAndSerialize(payload, bytes, this.limits, now);
+      const key = ip !== null && this.useIpKey ? ip : this.uuid();
+      const m = this.metrics;
+      let goodP: Promise<WriteResult> | null = null;
+      let badP: Promise<WriteResult> | null = null;
+      if (split.good.length > 0) {
+        m.goodRecords.inc(split.good.length);
+        let n = 0;
+        for (const r of split.good) n += r.length;
+        m.goodBytes.inc(n);
+        goodP = this.good.store(split.good, key);
+      }
+      if (split.bad.length > 0) {
+        m.badRecords.inc(split.bad.length);
+        let n = 0;
+        for (const r of split.bad) n += r.length;
+        m.badBytes.inc(n);
+        badP = this.bad.store(split.bad, key);
+      }
+      if (this.durable) {
+        pending = Promise.all([goodP ?? EMPTY_RESULT, badP ?? EMPTY_RESULT]);
+      } else {
+        goodP?.then(this.onGoodStored);
+        badP?.then(this.onBadStored);
+      }
+    }
+
+    const method = req.method;
+    const origin = this.allowOrigin(h.origin);
+    let status = 200;
+    let route: RouteLabel;
+    let resBody: Buffer | null = null;
+    if (redirect) {
+      const u = queryParam(query, 'u');
+      const host = u === null ? null : redirectTargetHost(u);
+      const allowed = host !== null && (this.redirectDomains.size === 0 || this.redirectDomains.has(host));
+      if (pixelExpected) out.push('Cache-Control', CACHE_CONTROL);
+      out.push('Access-Control-Allow-Origin', origin, 'Access-Control-Allow-Credentials', 'true');
+      if (allowed) out.push('Location', u!);
+      status = allowed ? 302 : 400;
+      out.push('Content-Length', '0');
+      route = 'redirect';
+    } else if (shouldBounce) {
+      out.push('Cache-Control', CACHE_CONTROL, 'Access-Control-Allow-Origin', origin, 'Access-Control-Allow-Credentials', 'true');
+      out.push('Location', this.bounceLocation(rawPath, query, authority, h.forwardedProto), 'Content-Length', '0');
+      status = 302;
+      route = 'bounce';
+    } else if (pixelExpected) {
+      out.push('Cache-Control', CACHE_CONTROL, 'Access-Control-Allow-Origin', origin, 'Access-Control-Allow-Credentials', 'true', 'Content-Type', 'image/gif');
+      if (method !== 'HEAD') {
+        out.push('Content-Length', '43');
+        resBody = PIXEL;
+      }
+      route = 'pixel';
+    } else {
+      out.push('Access-Control-Allow-Origin', origin, 'Access-Control-Allow-Credentials', 'true', 'Content-Type', 'text/plain', 'Content-Length', '2');
+      resBody = OK_BODY;
+      route = 'post';
+    }
+
+    if (pending === null) {
+      res.writeHead(status, out);
+      res.end(resBody);
+      this.metrics.request(route, status);
+      return;
+    }
+    // Durable acknowledgement: answer once both sinks took the records; 503 if they reported failures.
+    this.inFlight++;
+    const timer = setTimeout(() => {
+      if (res.headersSent) return;
+      this.send(res, 408, [...this.hsts, 'Content-Type', TEXT_UTF8], 'Response timed out', 'timeout');
+    }, this.c.networking.responseHeaderTimeoutMs);
+    pending.then(([g, b]) => {
+      clearTimeout(timer);
+      this.inFlight--;
+      this.stored(g, 'good');
+      this.stored(b, 'bad');
+      if (res.headersSent || res.destroyed) return;
+      if (g.failed.length > 0 || b.failed.length > 0 || (g.invalid?.length ?? 0) > 0) {
+        this.unavailable(res);
+        return;
+      }
+      res.writeHead(status, out);
+      res.end(resBody);
+      this.metrics.request(route, status);
+    });
+  }
+
+  private stored(r: WriteResult, stream: 'good' | 'bad'): void {
+    const lost = r.failed.length + (r.invalid?.length ?? 0);
+    if (lost > 0) {
+      this.metrics.sinkFailures.inc({ stream }, lost);
+      this.log.error({ stream, failed: r.failed.length, invalid: r.invalid?.length ?? 0 }, 'sink could not write records');
+    }
+  }
+
+  private bounceLocation(rawPath: string, query: string, authority: string | undefined, forwardedProto: string | undefined): string {
+    const rel = `${rawPath}?${withQueryParam(query, this.bounce!.name, 'true')}`;
+    if (authority === undefined) return rel;
+    if (forwardedProto === 'http' || forwardedProto === 'https') return `${forwardedProto}://${authority}${rel}`;
+    return `//${authority}${rel}`;
+  }
+}
+
+const EMPTY_RESULT: Promise<WriteResult> = Promise.resolve({ sent: 0, failed: [] });
+
+function hasCookieNamed(values: readonly string[], name: string): boolean {
+  for (const v of values) {
+    for (const part of v.split(';')) {
+      const eq = part.indexOf('=');
+      if (eq !== -1 && part.slice(0, eq).trim() === name) return true;
+    }
+  }
+  return false;
+}
+
+const UTF8_DECODERS = new Map<string, TextDecoder>();
+
+/** Body bytes → text: UTF-8 by default (BOM dropped, malformed bytes → U+FFFD), else the declared charset. */
+export function decodeBody(buf: Buffer, ct: ContentType | null): string {
+  const cs = ct?.charset ?? null;
+  if (cs === null || cs === 'utf-8') {
+    const start = buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
+    return buf.toString('utf8', start);
+  }
+  let d = UTF8_DECODERS.get(cs);
+  if (d === undefined) {
+    try {
+      d = new TextDecoder(cs);
+    } catch {
+      d = new TextDecoder('utf-8');
+    }
+    UTF8_DECODERS.set(cs, d);
+  }
+  return d.decode(buf);
+}
