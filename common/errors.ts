@@ -49,6 +49,10 @@ export const ERROR_CODES = {
   FORWARD_TRANSFORM_COMPILE: 'a forwarder JavaScript transformation does not compile or does not define transform()',
 
   // --- mini ---
+  MINI_COMPONENT_MISSING: 'a part of the pipeline furrow mini runs is not available in this build',
+  MINI_COMPONENT_FAILED: 'a pipeline component furrow mini runs stopped with an error',
+  MINI_EMBEDDED_AWS: 'the embedded Kinesis (kinesalite) or DynamoDB (dynalite) could not start',
+  MINI_PORT_IN_USE: 'the port furrow mini should listen on is taken',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
