@@ -31,6 +31,9 @@ import { anonIpFactory } from './anon-ip.js';
 import { campaignAttributionFactory } from './campaign-attribution.js';
 import { eventFingerprintFactory } from './event-fingerprint.js';
 import { ipLookupsFactory } from './ip-lookups.js';
+import { uaParserFactory } from './ua-parser.js';
+import { userAgentUtilsFactory } from './user-agent-utils.js';
+import { refererParserFactory } from './referer-parser.js';
 
 /** Execution order (enrich.md §4.1); names are config schema names. */
 export const EXECUTION_ORDER: readonly string[] = [
@@ -70,7 +73,15 @@ export const UNSUPPORTED_ENRICHMENTS: Readonly<Record<string, string>> = {
 const REPEATABLE = new Set(['javascript_script_config']);
 
 export const ENRICHMENT_FACTORIES: ReadonlyMap<string, EnrichmentFactory> = new Map(
-  [anonIpFactory, campaignAttributionFactory, eventFingerprintFactory, ipLookupsFactory].map((f) => [f.name, f]),
+  [
+    anonIpFactory,
+    campaignAttributionFactory,
+    eventFingerprintFactory,
+    ipLookupsFactory,
+    uaParserFactory,
+    userAgentUtilsFactory,
+    refererParserFactory,
+  ].map((f) => [f.name, f]),
 );
 
 const ORDER_INDEX = new Map(EXECUTION_ORDER.map((n, i) => [n, i]));

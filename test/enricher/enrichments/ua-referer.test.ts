@@ -1,0 +1,143 @@
+import t from 'tap';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { buildEnrichments } from '../../../enricher/enrichments/registry.js';
+import { userAgentUtils } from '../../../enricher/enrichments/user-agent-utils.js';
+import { ASSETS, makeInput, readConfig, sdj, testDeps } from '../../support/enrichments-deps.js';
+
+const UA_CHROME = 'Mozilla/5.0 (Windows NT 6.1; WOW64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/33.0.1750.152 Safari/537.36';
+const UA_FIREFOX_MAC = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10.9; rv:26.0) Gecko/20100101 Firefox/26.0';
+
+const uaCfg = (parameters?: Record<string, unknown>, version = '1-0-1') =>
+  sdj(`iglu:com.snowplowanalytics.snowplow/ua_parser_config/jsonschema/${version}`, {
+    name: 'ua_parser_config', vendor: 'com.snowplowanalytics.snowplow', enabled: true, ...(parameters === undefined ? {} : { parameters }),
+  });
+
+t.test('ua_parser: uap-core rules give Snowplow’s ua_parser_context', async (t) => {
+  const p = await buildEnrichments([uaCfg({}, '1-0-0')], testDeps());
+  const input = makeInput({ useragent: UA_CHROME });
+  const r = await p.run(input);
+  t.same(r.derivedContexts, [
+    {
+      schema: 'iglu:com.snowplowanalytics.snowplow/ua_parser_context/jsonschema/1-0-0',
+      data: {
+        useragentFamily: 'Chrome', useragentMajor: '33', useragentMinor: '0', useragentPatch: '1750', useragentVersion: 'Chrome 33.0.1750',
+        osFamily: 'Windows', osMajor: '7', osMinor: null, osPatch: null, osPatchMinor: null, osVersion: 'Windows 7', deviceFamily: 'Other',
+      },
+    },
+  ]);
+  const bot = makeInput({ useragent: 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)' });
+  const rb = await p.run(bot);
+  t.match(rb.derivedContexts[0]?.data, { useragentFamily: 'Googlebot', useragentVersion: 'Googlebot 2.1', deviceFamily: 'Spider', osFamily: 'Other' });
+  // cached result is not shared between events (a later enrichment may rewrite an entity)
+  const again = await p.run(makeInput({ useragent: UA_CHROME }));
+  t.not(again.derivedContexts[0]?.data, r.derivedContexts[0]?.data);
+  t.same(again.derivedContexts[0]?.data, r.derivedContexts[0]?.data);
+});
+
+t.test('ua_parser: null UA → no context; empty/garbage UA → Other', async (t) => {
+  const p = await buildEnrichments([uaCfg()], testDeps());
+  t.same((await p.run(makeInput({ useragent: null }))).derivedContexts, []);
+  for (const ua of ['', '\u0000\u0001', 'x'.repeat(20000), '((((((((((']) {
+    const r = await p.run(makeInput({ useragent: ua }));
+    t.match(r.derivedContexts[0]?.data, { useragentFamily: 'Other', osFamily: 'Other', deviceFamily: 'Other', useragentVersion: 'Other' });
+    t.same(r.failures, []);
+  }
+});
+
+t.test('ua_parser: custom rules file from uri/database', async (t) => {
+  const p = await buildEnrichments([uaCfg({ uri: pathToFileURL(join(ASSETS, 'common-registry')).href, database: 'uap-test-rules.yml' })], testDeps());
+  const r = await p.run(makeInput({ useragent: UA_CHROME }));
+  t.match(r.derivedContexts[0]?.data, { useragentFamily: 'UAP Test Family', osFamily: 'UAP Test OS', deviceFamily: 'UAP Test Device', useragentVersion: 'UAP Test Family' });
+  const dir = mkdtempSync(join(tmpdir(), 'furrow-uap-'));
+  writeFileSync(join(dir, 'broken.yaml'), 'user_agent_parsers:\n  - regex: "(unclosed"\n');
+  writeFileSync(join(dir, 'empty.yaml'), 'just text');
+  await t.rejects(buildEnrichments([uaCfg({ uri: pathToFileURL(dir).href, database: 'broken.yaml' })], testDeps()), { code: 'ENRICH_ENRICHMENT_ASSET', message: /does not compile/ });
+  await t.rejects(buildEnrichments([uaCfg({ uri: pathToFileURL(dir).href, database: 'empty.yaml' })], testDeps()), { code: 'ENRICH_ENRICHMENT_ASSET' });
+  await t.rejects(buildEnrichments([uaCfg({ uri: pathToFileURL(dir).href, database: 'missing.yaml' })], testDeps()), { code: 'ENRICH_ENRICHMENT_ASSET', message: /missing.yaml/ });
+});
+
+t.test('user_agent_utils: legacy fields as in the legacy full-TSV vectors', async (t) => {
+  const p = await buildEnrichments([readConfig('user_agent_utils_config.json')], testDeps());
+  const input = makeInput({ useragent: UA_FIREFOX_MAC });
+  await p.run(input);
+  const e = input.event;
+  t.same(
+    [e.br_name, e.br_family, e.br_version, e.br_type, e.br_renderengine, e.os_name, e.os_family, e.os_manufacturer, e.dvce_type, e.dvce_ismobile],
+    ['Firefox 26', 'Firefox', '26.0', 'Browser', 'GECKO', 'Mac OS X', 'Mac OS X', 'Apple Inc.', 'Computer', '0'],
+  );
+  const iphone = userAgentUtils('Mozilla/5.0 (iPhone; CPU iPhone OS 16_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.0 Mobile/15E148 Safari/604.1');
+  t.match(iphone, { br_family: 'Safari', br_type: 'Mobile Browser', os_family: 'iOS', os_manufacturer: 'Apple Inc.', dvce_type: 'Mobile', dvce_ismobile: '1' });
+  t.match(userAgentUtils('curl/7.50.3'), { br_type: 'Robot', dvce_ismobile: '0' });
+  t.match(userAgentUtils(''), { br_family: 'Unknown', os_family: 'Unknown', dvce_type: 'Unknown' });
+  const none = makeInput({ useragent: null });
+  await p.run(none);
+  t.equal(none.event.br_name, null);
+});
+
+const refCfg = (database: string, dirName: string, internalDomains: string[] = [], referrers?: unknown) =>
+  sdj('iglu:com.snowplowanalytics.snowplow/referer_parser/jsonschema/2-0-1', {
+    name: 'referer_parser', vendor: 'com.snowplowanalytics.snowplow', enabled: true,
+    parameters: { internalDomains, database, uri: pathToFileURL(join(ASSETS, dirName)).href, ...(referrers === undefined ? {} : { referrers }) },
+  });
+
+const refr = (url: string, pageHost = 'www.snowplowanalytics.com') => {
+  const u = new URL(url);
+  return makeInput({
+    page_urlhost: pageHost,
+    page_referrer: url,
+    refr_urlscheme: u.protocol.slice(0, -1),
+    refr_urlhost: u.hostname,
+    refr_urlpath: u.pathname,
+    refr_urlquery: u.search === '' ? null : u.search.slice(1),
+  });
+};
+
+t.test('referer_parser: search with term, social, internal, unknown (blackbox vector input)', async (t) => {
+  const p = await buildEnrichments([refCfg('referers-test.json', 'fs2-5.4.0', ['www.subdomain1.snowplowanalytics.com'])], testDeps());
+  const a = refr('http://www.google.com/search?q=%0Agateway%09oracle%09cards%09denise%09linn&hl=en&client=safari');
+  await p.run(a);
+  t.same([a.event.refr_medium, a.event.refr_source, a.event.refr_term], ['search', 'Google', 'gateway    oracle    cards    denise    linn']);
+  const b = refr('https://www.facebook.com/some/page');
+  await p.run(b);
+  t.same([b.event.refr_medium, b.event.refr_source, b.event.refr_term], ['social', 'Facebook', null]);
+  const c = refr('http://www.subdomain1.snowplowanalytics.com/x');
+  await p.run(c);
+  t.same([c.event.refr_medium, c.event.refr_source], ['internal', null]);
+  const d = refr('http://www.snowplowanalytics.com/page');
+  await p.run(d);
+  t.equal(d.event.refr_medium, 'internal', 'same host as the page');
+  const e = refr('http://no-such-referer.example/');
+  await p.run(e);
+  t.same([e.event.refr_medium, e.event.refr_source], ['unknown', null]);
+  const f = refr('ftp://www.google.com/search?q=x');
+  await p.run(f);
+  t.equal(f.event.refr_medium, null, 'non-http schemes are not classified');
+  const g = makeInput({ page_referrer: null });
+  await p.run(g);
+  t.equal(g.event.refr_medium, null);
+  const h = refr('http://maps.google.com/');
+  await p.run(h);
+  t.same([h.event.refr_medium, h.event.refr_source], ['unknown', 'Google'], 'medium "unknown" entries in the database still name the source');
+});
+
+t.test('referer_parser: inline referrers and subdomain stripping; bad databases fail at start', async (t) => {
+  const cfg = readConfig('referer_parser.json') as { schema: string; data: { parameters: Record<string, unknown> } };
+  cfg.data.parameters['uri'] = pathToFileURL(join(ASSETS)).href;
+  cfg.data.parameters['database'] = 'referer-tests.json';
+  const p = await buildEnrichments([cfg], testDeps());
+  const a = refr('https://deep.search.acme.com/find?x=1&q=hello+world');
+  await p.run(a);
+  t.same([a.event.refr_medium, a.event.refr_source, a.event.refr_term], ['search', 'Search website 1', 'hello world']);
+  const b = refr('https://social.acme.com/');
+  await p.run(b);
+  t.same([b.event.refr_medium, b.event.refr_source], ['social', 'Social website']);
+  const dir = mkdtempSync(join(tmpdir(), 'furrow-ref-'));
+  writeFileSync(join(dir, 'bad.json'), '{"search": {"X": {"nodomains": []}}}');
+  writeFileSync(join(dir, 'notjson.json'), '<html>');
+  const bad = (db: string) => sdj('iglu:com.snowplowanalytics.snowplow/referer_parser/jsonschema/2-0-0', { name: 'referer_parser', vendor: 'com.snowplowanalytics.snowplow', enabled: true, parameters: { internalDomains: [], database: db, uri: pathToFileURL(dir).href } });
+  await t.rejects(buildEnrichments([bad('bad.json')], testDeps()), { code: 'ENRICH_ENRICHMENT_ASSET', message: /domains/ });
+  await t.rejects(buildEnrichments([bad('notjson.json')], testDeps()), { code: 'ENRICH_ENRICHMENT_ASSET' });
+});
