@@ -58,7 +58,11 @@ export class CollectorMetrics {
     });
   }
 
+  /** Requests answered by this process (all routes). */
+  served = 0;
+
   request(route: RouteLabel, code: number): void {
+    this.served++;
     const key = route + code;
     let c = this.children.get(key);
     if (c === undefined) {

@@ -1,11 +1,121 @@
+/**
+ * `furrow collector --config FILE [--workers N] [--sink stdout|kinesis] [--log-level L]`: wiring only.
+ */
+import cluster from 'node:cluster';
 import { FurrowError } from '../../common/errors.js';
+import { createLogger } from '../../common/logger.js';
+import { loadCollectorConfig, type SinkType } from '../../config/collector-config.js';
 import type { Command } from '../command.js';
 
-// Placeholder until the 'collector' command is built; replaced by its implementation.
+const USAGE = `Usage: furrow collector --config FILE [options]
+
+Runs a Snowplow-compatible collector (Snowplow collector 3.x HOCON config files work unchanged).
+
+Options:
+  --config, -c FILE   collector HOCON config (required); \${VAR} / \${?VAR} come from the environment
+  --workers N         serve the port from N processes (node:cluster); default 1
+  --sink stdout|kinesis
+                      override the sink chosen from the config (see docs/collector.md)
+  --log-level LEVEL   pino level for the JSON logs on stderr (default info)
+  --help, -h          this text
+
+The stdout sink prints one base64 record per line on stdout, bad rows on stderr.
+Metrics: GET /metrics (Prometheus). SIGTERM/SIGINT: graceful shutdown (buffers are flushed).`;
+
+interface Flags {
+  config: string;
+  workers: number;
+  sink: SinkType | undefined;
+  logLevel: string;
+}
+
+function parseFlags(argv: string[]): Flags {
+  let config: string | undefined;
+  let workers = 1;
+  let sink: SinkType | undefined;
+  let logLevel = 'info';
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const [name, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new FurrowError('CONFIG_CLI_USAGE', `${name} needs a value\n\n${USAGE}`);
+      return v;
+    };
+    switch (name) {
+      case '--config':
+      case '-c':
+        config = value();
+        break;
+      case '--workers': {
+        const v = value();
+        workers = Number(v);
+        if (!/^\d+$/.test(v) || workers < 1 || workers > 256) throw new FurrowError('CONFIG_CLI_USAGE', `--workers: expected an integer in [1, 256], got ${v}`);
+        break;
+      }
+      case '--sink': {
+        const v = value();
+        if (v !== 'stdout' && v !== 'kinesis') throw new FurrowError('CONFIG_CLI_USAGE', `--sink: expected stdout or kinesis, got ${v}`);
+        sink = v;
+        break;
+      }
+      case '--log-level':
+        logLevel = value();
+        break;
+      default:
+        throw new FurrowError('CONFIG_CLI_USAGE', `unknown option ${a}\n\n${USAGE}`);
+    }
+  }
+  if (config === undefined) throw new FurrowError('CONFIG_CLI_USAGE', `--config FILE is required\n\n${USAGE}`);
+  return { config, workers, sink, logLevel };
+}
+
 export const command: Command = {
-  summary: '(not built yet)',
-  usage: 'furrow collector: not built yet',
-  async run() {
-    throw new FurrowError('CONFIG_UNSUPPORTED', 'furrow collector is not built yet');
+  summary: 'Snowplow-compatible HTTP collector (tracker protocol in, CollectorPayload records to Kinesis or stdout)',
+  usage: USAGE,
+  async run(argv) {
+    const f = parseFlags(argv);
+    const log = createLogger('collector', f.logLevel);
+    // Parse in the primary too, so a bad config fails once, before any fork.
+    const config = await loadCollectorConfig(f.config, process.env, f.sink ? { sink: f.sink } : {});
+    const { createCollector } = await import('../../collector/collector.js');
+    const { startCollectorServer } = await import('../../collector/server.js');
+    const clusterMod = await import('../../collector/cluster.js');
+
+    if (f.workers > 1 && cluster.isPrimary) {
+      log.info({ sink: config.streams.sink, reason: config.streams.sinkReason, workers: f.workers }, 'starting collector workers');
+      return clusterMod.runPrimary(f.workers, log);
+    }
+    const worker = cluster.isWorker;
+    if (!worker) log.info({ sink: config.streams.sink, reason: config.streams.sinkReason, acknowledge: config.furrow.acknowledge }, 'collector sink');
+    const collector = createCollector(config, {
+      logger: log,
+      ...(worker && config.streams.sink === 'stdout' ? { stdout: clusterMod.primaryStream(1), stderr: clusterMod.primaryStream(2) } : {}),
+      ...(worker ? { metricsText: clusterMod.clusterMetricsText() } : {}),
+    });
+    if (worker) clusterMod.registerWorkerRegistry(collector.metrics.registry);
+    const running = await startCollectorServer(collector, { logger: log });
+    if (worker) clusterMod.announceListening(running.port);
+    else log.info({ port: running.port, interface: config.interface }, 'collector listening');
+
+    return new Promise<number>((resolve) => {
+      const stop = (signal: string): void => {
+        log.info({ signal }, 'collector stopping');
+        running.shutdown().then(
+          () => {
+            log.info({ served: collector.metrics.served }, 'collector stopped');
+            resolve(0);
+            // A worker's IPC channel would keep it alive; everything is flushed by now.
+            if (worker) cluster.worker?.disconnect();
+          },
+          (e: unknown) => {
+            log.error({ err: e }, 'collector shutdown failed');
+            resolve(1);
+          },
+        );
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    });
   },
 };
