@@ -119,7 +119,11 @@ export function collectorPayloadToMicro(p: CollectorPayload): MicroCollectorPayl
 export function rawEventsOfPayload(p: CollectorPayload): MicroRawEvent[] {
   const api = apiOfPath(p.path);
   if (!api) return [];
-  const base = { api, contentType: p.contentType ?? null, source: sourceOf(p), context: contextOf(p) };
+  const source = sourceOf(p);
+  const context = contextOf(p);
+  const contentType = p.contentType ?? null;
+  // Key order as Micro prints a RawEvent.
+  const make = (parameters: Record<string, string | null>): MicroRawEvent => ({ api, parameters, contentType, source, context });
   const qs = parseQuerystring(p.querystring);
   if (api.vendor === TP_VENDOR && api.version === 'tp2' && p.body) {
     let parsed: unknown;
@@ -136,13 +140,13 @@ export function rawEventsOfPayload(p: CollectorPayload): MicroRawEvent[] {
       const parameters: Record<string, string | null> = {};
       for (const [n, v] of qs) parameters[n] = v;
       for (const [k, v] of Object.entries(item as Record<string, unknown>)) parameters[k] = typeof v === 'string' ? v : JSON.stringify(v);
-      out.push({ ...base, parameters });
+      out.push(make(parameters));
     }
     return out;
   }
   const parameters: Record<string, string | null> = {};
   for (const [n, v] of qs) parameters[n] = v;
-  return [{ ...base, parameters }];
+  return [make(parameters)];
 }
 
 /**

@@ -1,11 +1,161 @@
+/**
+ * `furrow mini`: the whole pipeline on one machine (mini/pipeline.ts). Wiring only: parse flags, start, print
+ * where everything is, stop cleanly on Ctrl-C / SIGTERM.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { FurrowError } from '../../common/errors.js';
+import { createLogger } from '../../common/logger.js';
+import type { AuthConfig } from '../../mini/auth.js';
+import { startMini, type MiniOptions, type RunningMini } from '../../mini/pipeline.js';
 import type { Command } from '../command.js';
 
-// Placeholder until the 'mini' command is built; replaced by its implementation.
+const usage = `Usage: furrow mini [options]
+
+Runs the whole pipeline on this machine, with nothing else installed: the collector, an embedded Kinesis
+(kinesalite) and DynamoDB (dynalite), the enricher (Kinesis source with leases), the Iglu resolver and the
+enrichments, and an in-memory store of good and bad events behind Snowplow Micro's REST API and a web UI.
+Point any Snowplow tracker at http://localhost:9090.
+
+Options:
+  --port N              collector, Micro API and UI port (default 9090; 0 = any free port)
+  --host ADDR           interface to listen on (default 0.0.0.0, as Snowplow Micro)
+  --iglu DIR            your schemas (vendor/name/jsonschema/M-R-A files, or a folder with schemas/);
+                        searched before the built-in registry; repeatable
+  --offline             do not look schemas up on Iglu Central (only the built-in registry and --iglu)
+  --enrichments DIR     enrichment configs (*.json, Snowplow's format); default: campaign_attribution,
+                        event_fingerprint_config, ua_parser_config (nothing to download)
+  --max-events N        keep at most N events in memory, dropping the oldest (default 100000)
+  --auth USER:PASSWORD  require HTTP basic auth on /micro/* (API and UI); trackers are never asked
+  --auth-token TOKEN    require "Authorization: Bearer TOKEN" (or ?token=TOKEN once, for the UI) on /micro/*
+                        (for either: @FILE reads the secret from a file, keeping it out of ps)
+  --postgres URL        also load enriched events into PostgreSQL (furrow load postgres)
+  --forward FILE        also run forwarders with this config (furrow forward)
+  --log-level LEVEL     trace|debug|info|warn|error|silent (default info; logs go to stderr)
+  -h, --help            this help
+
+Micro API: /micro/all /micro/good /micro/bad /micro/reset /micro/iglu/{vendor}/{name}/jsonschema/{version}
+           /micro/events  /micro/events/{event_id}  /micro/wait?count=N&event_id=ID&timeout=MS
+UI:        /micro/ui/
+`;
+
+function secret(v: string, flag: string): string {
+  if (!v.startsWith('@')) return v;
+  try {
+    return readFileSync(v.slice(1), 'utf8').trim();
+  } catch (e) {
+    throw new FurrowError('CONFIG_FILE_UNREADABLE', `${flag} ${v}: ${(e as Error).message}`);
+  }
+}
+
+function parse(argv: string[]): { opts: Omit<MiniOptions, 'logger'>; logLevel: string } {
+  let v;
+  try {
+    v = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: 'string', default: '9090' },
+        host: { type: 'string', default: '0.0.0.0' },
+        iglu: { type: 'string', multiple: true, default: [] },
+        offline: { type: 'boolean', default: false },
+        enrichments: { type: 'string' },
+        'max-events': { type: 'string', default: '100000' },
+        auth: { type: 'string' },
+        'auth-token': { type: 'string' },
+        postgres: { type: 'string' },
+        forward: { type: 'string' },
+        'log-level': { type: 'string', default: 'info' },
+      },
+    }).values;
+  } catch (e) {
+    throw new FurrowError('CONFIG_CLI_USAGE', `${(e as Error).message}\n\n${usage}`);
+  }
+  const port = Number(v.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FurrowError('CONFIG_CLI_USAGE', `--port: expected 0..65535, got ${v.port}`);
+  const maxEvents = Number(v['max-events']);
+  if (!Number.isInteger(maxEvents) || maxEvents < 1) throw new FurrowError('CONFIG_CLI_USAGE', `--max-events: expected a positive integer, got ${v['max-events']}`);
+  const level = v['log-level']!;
+  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(level)) throw new FurrowError('CONFIG_CLI_USAGE', `--log-level: unknown level ${level}`);
+  const auth: AuthConfig = { basic: null, token: null };
+  if (v.auth !== undefined) {
+    const s = secret(v.auth, '--auth');
+    const colon = s.indexOf(':');
+    if (colon <= 0 || colon === s.length - 1) throw new FurrowError('CONFIG_CLI_USAGE', '--auth: expected USER:PASSWORD');
+    auth.basic = { user: s.slice(0, colon), password: s.slice(colon + 1) };
+  }
+  if (v['auth-token'] !== undefined) {
+    const tok = secret(v['auth-token'], '--auth-token');
+    if (tok.length < 8) throw new FurrowError('CONFIG_CLI_USAGE', '--auth-token: use at least 8 characters');
+    auth.token = tok;
+  }
+  return {
+    logLevel: level,
+    opts: {
+      port, host: v.host!, igluDirs: v.iglu as string[], offline: v.offline === true, enrichmentsDir: v.enrichments ?? null,
+      postgresUrl: v.postgres ?? null, forwardConfig: v.forward ?? null, auth, maxEvents,
+    },
+  };
+}
+
+function banner(m: RunningMini, authOn: boolean): string {
+  const i = m.info;
+  const lines = [
+    '',
+    `furrow mini is running (started in ${i.startupMs} ms)`,
+    '',
+    `  collector      ${i.collector}          point your trackers here`,
+    `  web UI         ${i.ui}`,
+    `  Micro API      ${i.api}all | good | bad | reset | events | wait | iglu/…`,
+    `  Kinesis        ${i.kinesis}   (kinesalite, in memory; streams ${Object.values(i.streams).join(', ')})`,
+    `  DynamoDB       ${i.dynamodb}   (dynalite, in memory; lease table furrow-mini-enrich)`,
+    `  Iglu           ${i.iglu.join(' → ')}`,
+    `  enrichments    ${i.enrichments.length > 0 ? i.enrichments.join(', ') : 'none'}`,
+  ];
+  if (i.postgres) lines.push(`  PostgreSQL     ${i.postgres}`);
+  if (i.forward) lines.push(`  forwarders     ${i.forward}`);
+  lines.push(`  auth           ${authOn ? 'on for /micro/*' : 'off (use --auth or --auth-token on a shared host)'}`, '', 'Ctrl-C stops it.', '');
+  return lines.join('\n');
+}
+
 export const command: Command = {
-  summary: '(not built yet)',
-  usage: 'furrow mini: not built yet',
-  async run() {
-    throw new FurrowError('CONFIG_UNSUPPORTED', 'furrow mini is not built yet');
+  summary: 'the whole pipeline on one machine, with a Snowplow Micro-compatible API and a web UI',
+  usage,
+  async run(argv) {
+    const { opts, logLevel } = parse(argv);
+    const logger = createLogger('furrow-mini', logLevel);
+    const mini = await startMini({ ...opts, logger });
+    process.stdout.write(banner(mini, opts.auth.basic !== null || opts.auth.token !== null));
+    logger.info({ startupMs: mini.info.startupMs, url: mini.url }, 'mini: started');
+
+    return await new Promise<number>((resolve) => {
+      let stopping = false;
+      const stop = (why: string, code: number) => {
+        if (stopping) {
+          process.stderr.write('furrow mini: stopping already; press Ctrl-C again to quit at once\n');
+          process.once('SIGINT', () => process.exit(130));
+          return;
+        }
+        stopping = true;
+        logger.info({ why }, 'mini: stopping');
+        mini.stop().then(
+          () => {
+            logger.info('mini: stopped');
+            resolve(code);
+          },
+          (e: unknown) => {
+            process.stderr.write(`furrow mini: error while stopping: ${(e as Error).message}\n`);
+            resolve(1);
+          },
+        );
+      };
+      process.on('SIGINT', () => stop('SIGINT', 0));
+      process.on('SIGTERM', () => stop('SIGTERM', 0));
+      void mini.failed.then((e) => {
+        process.stderr.write(`furrow mini: ${e.message}\n`);
+        stop('component failure', 1);
+      });
+    });
   },
 };

@@ -1,0 +1,335 @@
+/**
+ * furrow mini: the whole pipeline in one process, wired from the real parts.
+ *
+ *   tracker ──HTTP :9090──▶ collector ──Thrift──▶ [raw]  (kinesalite)  ──┐      also: RawTap (raw events by eid)
+ *            /micro/* ──▶ Micro API + UI                 [raw-bad]──────┼─────────────────────────────┐
+ *                                                                        ▼                             │
+ *                  enricher: Kinesis source + lease coordinator (dynalite lease table `furrow-mini-enrich`)
+ *                            → RecordProcessor (adapters, Iglu validation, enrichments)
+ *                            → [enriched] / [enriched-bad] / [pii]   (KinesisWriter)
+ *                                       │              │                                            │
+ *                  store readers ◀──────┴──────────────┴────────────────────────────────────────────┘
+ *                  (Kinesis sources) → MiniStore (good: parsed TSV, bad: bad rows) → API, UI, /micro/wait
+ *                  optional: Postgres loader (--postgres), forwarders (--forward) on [enriched]
+ *
+ * Start-up order: embedded AWS → streams → resolver → enrichments → consumers → collector (listen last, so the
+ * first request finds everything running). Shutdown: stop accepting, flush the collector, let the enricher drain
+ * what it has read, stop readers, close AWS stand-ins. Every step registers its own stop; a failure while
+ * starting stops what already started and reports which part failed.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import express from 'express';
+import { Registry } from 'prom-client';
+import { FurrowError } from '../common/errors.js';
+import type { Logger } from '../common/logger.js';
+import { KinesisWriter } from '../common/kinesis/kinesis-writer.js';
+import type { RecordBatch } from '../common/stream.js';
+import { createCollector, type Collector } from '../collector/collector.js';
+import { KinesisSink } from '../collector/sinks/kinesis-sink.js';
+import type { CollectorSink } from '../collector/sinks/sink.js';
+import { parseCollectorConfig } from '../config/collector-config.js';
+import { AdapterRegistry } from '../enricher/adapters/registry.js';
+import { EnrichmentManager } from '../enricher/enrichment-manager.js';
+import { DEFAULT_ATOMIC_FIELD_LIMITS } from '../enricher/atomic-fields.js';
+import { buildEnrichments, loadEnrichmentsDir } from '../enricher/enrichments/registry.js';
+import type { EnrichmentPipeline } from '../enricher/enrichments/enrichment.js';
+import { createKinesisSource } from '../enricher/leases/kinesis-source.js';
+import { RecordProcessor } from '../enricher/processor.js';
+import { createBuiltinResolver } from '../iglu-resolver/index.js';
+import type { IgluResolver } from '../iglu-resolver/types.js';
+import type { AuthConfig } from './auth.js';
+import { startLocalAws, type LocalAws } from './local-aws.js';
+import { createMicroRouter } from './micro-api.js';
+import { RawTap } from './raw-tap.js';
+import { MiniStore } from './store.js';
+import { DEFAULT_ENRICHMENTS } from './default-enrichments.js';
+
+export const MINI_VERSION = '0.1.0';
+
+export interface MiniOptions {
+  /** Port of the collector, API and UI (9090 like Snowplow Micro; 0 = any free port). */
+  port: number;
+  /** Interface to listen on. */
+  host: string;
+  /** `--iglu DIR`: the user's schemas, searched before the built-in registry. */
+  igluDirs: string[];
+  /** Leave Iglu Central out of the resolver (no network). */
+  offline: boolean;
+  /** `--enrichments DIR`, or null for mini's default set. */
+  enrichmentsDir: string | null;
+  postgresUrl: string | null;
+  forwardConfig: string | null;
+  auth: AuthConfig;
+  maxEvents: number;
+  logger: Logger;
+  /** Shards of the raw and enriched streams (1 is plenty on one machine). */
+  shards?: number;
+}
+
+export interface RunningMini {
+  readonly url: string;
+  readonly port: number;
+  readonly store: MiniStore;
+  readonly resolver: IgluResolver;
+  readonly info: MiniInfo;
+  /** Resolves when a component fails after start-up (the CLI then stops everything and exits non-zero). */
+  readonly failed: Promise<Error>;
+  stop(): Promise<void>;
+}
+
+export interface MiniInfo {
+  collector: string;
+  ui: string;
+  api: string;
+  kinesis: string;
+  dynamodb: string;
+  streams: Record<string, string>;
+  enrichments: string[];
+  iglu: string[];
+  postgres: string | null;
+  forward: string | null;
+  startupMs: number;
+}
+
+const STREAMS = { raw: 'raw', rawBad: 'raw-bad', enriched: 'enriched', enrichedBad: 'enriched-bad', pii: 'pii' } as const;
+const PROCESSOR = { artifact: 'furrow-mini', version: MINI_VERSION };
+/** Small buffers and short polls: mini is about latency, not throughput. */
+const WRITER_TIME_LIMIT_MS = 20;
+const READ_IDLE_MS = 50;
+
+type Stopper = { name: string; stop: () => Promise<void> };
+
+/** The collector's config for mini: Kinesis sinks to kinesalite, flushed after ≤ 20 ms, cookies that work over http. */
+function collectorConfig(o: MiniOptions, kinesisEndpoint: string) {
+  const stream = (name: string) => ({
+    name,
+    region: 'us-east-1',
+    customEndpoint: kinesisEndpoint,
+    buffer: { byteLimit: 1_000_000, recordLimit: 500, timeLimit: WRITER_TIME_LIMIT_MS },
+  });
+  return parseCollectorConfig({
+    collector: {
+      interface: o.host,
+      port: o.port,
+      streams: { good: stream(STREAMS.raw), bad: stream(STREAMS.rawBad) },
+      // Plain http on a developer machine: a Secure or SameSite=None cookie would be dropped by browsers.
+      cookie: { enabled: true, secure: false, sameSite: 'Lax', httpOnly: true },
+      preTerminationPeriod: 0,
+    },
+  });
+}
+
+/** Wraps the collector's good sink so every record it stores is also seen by the tap. */
+function tappedSink(inner: CollectorSink, tap: RawTap): CollectorSink {
+  return {
+    collectorName: inner.collectorName,
+    maxBytes: inner.maxBytes,
+    isHealthy: () => inner.isHealthy(),
+    pendingBytes: () => inner.pendingBytes(),
+    store(records, partitionKey) {
+      tap.recordsWritten(records);
+      return inner.store(records, partitionKey);
+    },
+    flush: () => inner.flush(),
+    close: () => inner.close(),
+  };
+}
+
+export async function startMini(o: MiniOptions): Promise<RunningMini> {
+  const t0 = performance.now();
+  const log = o.logger;
+  const stoppers: Stopper[] = [];
+  const shards = o.shards ?? 1;
+  let failRun: (e: Error) => void = () => {};
+  const failed = new Promise<Error>((r) => (failRun = r));
+  const abort = new AbortController();
+  const runs: Array<Promise<void>> = [];
+
+  const stopAll = async () => {
+    abort.abort();
+    for (const s of stoppers.reverse()) {
+      try {
+        await s.stop();
+      } catch (e) {
+        log.warn({ component: s.name, err: String(e) }, 'mini: error while stopping');
+      }
+    }
+    stoppers.length = 0;
+    await Promise.allSettled(runs);
+  };
+
+  /** Runs a long-lived component; if it ends with an error while mini is up, mini fails loudly. */
+  const supervise = (name: string, p: Promise<void>) => {
+    runs.push(
+      p.then(
+        () => {
+          if (!abort.signal.aborted) failRun(new FurrowError('MINI_COMPONENT_FAILED', `${name} stopped unexpectedly`));
+        },
+        (e: unknown) => {
+          if (!abort.signal.aborted) failRun(new FurrowError('MINI_COMPONENT_FAILED', `${name} failed: ${(e as Error).message}`, { cause: e }));
+        },
+      ),
+    );
+  };
+
+  try {
+    // ---- embedded Kinesis and DynamoDB, and the streams
+    const aws: LocalAws = await startLocalAws();
+    stoppers.push({ name: 'embedded AWS', stop: () => aws.close() });
+    await Promise.all(Object.values(STREAMS).map((s) => aws.createStream(s, shards)));
+    log.debug({ kinesis: aws.kinesisEndpoint, dynamodb: aws.dynamoEndpoint }, 'mini: embedded Kinesis and DynamoDB up');
+
+    // ---- Iglu resolver and enrichments
+    const resolver = await createBuiltinResolver({ extraEmbeddedDirs: o.igluDirs, offline: o.offline });
+    const enrichmentConfigs = o.enrichmentsDir !== null ? await loadEnrichmentsDir(o.enrichmentsDir) : DEFAULT_ENRICHMENTS;
+    const assetsDir = join(tmpdir(), 'furrow-mini-assets');
+    await mkdir(assetsDir, { recursive: true });
+    const pipeline: EnrichmentPipeline = await buildEnrichments([...enrichmentConfigs], { resolver, logger: log.child({ component: 'enrichments' }), assetsDir, fetch });
+    stoppers.push({ name: 'enrichments', stop: async () => pipeline.close?.() });
+    const enrichmentNames = [...pipeline.enrichments].map((e) => e.identifier);
+
+    // ---- enricher: raw stream (leased) → processor → enriched / enriched-bad / pii
+    const manager = new EnrichmentManager({
+      resolver, pipeline, processor: PROCESSOR, maxJsonDepth: 40, atomicFieldsLimits: DEFAULT_ATOMIC_FIELD_LIMITS, acceptInvalid: false,
+    });
+    const processor = new RecordProcessor({
+      manager, adapters: new AdapterRegistry(), adapterDeps: { resolver }, processor: PROCESSOR,
+      framing: { maxBytesSinglePayload: 10_000_000, maxBytesInBatch: 100_000_000 }, maxRecordSize: 1_000_000,
+    });
+    const writer = (streamName: string) =>
+      new KinesisWriter({ client: aws.kinesis, streamName, timeLimitMs: WRITER_TIME_LIMIT_MS, logger: log.child({ stream: streamName }) });
+    const goodOut = writer(STREAMS.enriched);
+    const badOut = writer(STREAMS.enrichedBad);
+    const piiOut = writer(STREAMS.pii);
+    const registry = new Registry();
+    const enrichSource = createKinesisSource({
+      kinesis: aws.kinesis, dynamodb: aws.dynamodb, streamName: STREAMS.raw, appName: 'furrow-mini-enrich',
+      initialPosition: 'TRIM_HORIZON', leaseDurationMs: 10_000, takerIntervalMs: 200, renewIntervalMs: 3000, shardSyncIntervalMs: 60_000,
+      idleTimeBetweenReadsMs: READ_IDLE_MS, minReadIntervalMs: READ_IDLE_MS, progressLogIntervalMs: 0, registry, logger: log.child({ component: 'enricher' }),
+    });
+    const enrichBatch = async (batch: RecordBatch) => {
+      const good: Buffer[] = [];
+      const bad: Buffer[] = [];
+      const pii: Buffer[] = [];
+      for (const rec of batch.records) {
+        const out = await processor.process(rec);
+        for (const l of out.good) good.push(Buffer.from(l));
+        for (const l of out.bad) bad.push(Buffer.from(l));
+        for (const l of out.pii) pii.push(Buffer.from(l));
+      }
+      const results = await Promise.all([goodOut.write(good), badOut.write(bad), piiOut.write(pii)]);
+      const lost = results.reduce((n, r) => n + r.failed.length + (r.invalid?.length ?? 0), 0);
+      if (lost > 0) throw new FurrowError('MINI_COMPONENT_FAILED', `enricher: ${lost} enriched records could not be written to the embedded Kinesis`);
+      await batch.commit();
+    };
+    supervise('enricher', enrichSource.run(enrichBatch, abort.signal));
+    stoppers.push({ name: 'enricher writers', stop: async () => void (await Promise.all([goodOut.close(), badOut.close(), piiOut.close()])) });
+
+    // ---- store and its readers (no lease table needed: one reader each, in-memory checkpoints like the store)
+    const tap = new RawTap(Math.max(1000, o.maxEvents));
+    const store = new MiniStore({ maxEvents: o.maxEvents, tap });
+    stoppers.push({ name: 'store', stop: async () => store.close() });
+    const reader = (streamName: string, onLine: (line: string) => void) => {
+      const src = createKinesisSource({
+        kinesis: aws.kinesis, dynamodb: null, streamName, initialPosition: 'TRIM_HORIZON',
+        idleTimeBetweenReadsMs: READ_IDLE_MS, minReadIntervalMs: READ_IDLE_MS, progressLogIntervalMs: 0, registry: null, logger: log.child({ component: `store-reader:${streamName}` }),
+      });
+      supervise(`store reader (${streamName})`, src.run(async (batch) => {
+        for (const rec of batch.records) onLine(rec.toString('utf8'));
+        await batch.commit();
+      }, abort.signal));
+    };
+    reader(STREAMS.enriched, (l) => store.addGood(l));
+    reader(STREAMS.enrichedBad, (l) => store.addBad(l));
+    reader(STREAMS.rawBad, (l) => store.addBad(l));
+
+    // ---- optional: Postgres loader and forwarders on the enriched stream
+    const extras = await startExtras(o, aws, resolver, abort.signal, supervise, stoppers);
+
+    // ---- collector + Micro API + UI on one port
+    const config = collectorConfig(o, aws.kinesisEndpoint);
+    const sink = (which: 'good' | 'bad') => {
+      const sc = config.streams[which];
+      if (sc.type !== 'kinesis') throw new FurrowError('MINI_COMPONENT_FAILED', 'internal: mini\'s collector streams must be Kinesis');
+      return new KinesisSink({ config: sc, client: aws.kinesis, logger: log.child({ component: 'collector', stream: which }) });
+    };
+    const sinks = { good: sink('good'), bad: sink('bad') };
+    const collector: Collector = createCollector(config, {
+      logger: log.child({ component: 'collector' }),
+      sinks: { good: tappedSink(sinks.good, tap), bad: sinks.bad },
+      defaultMetrics: false,
+    });
+    const info: MiniInfo = {
+      collector: '', ui: '', api: '', kinesis: aws.kinesisEndpoint, dynamodb: aws.dynamoEndpoint,
+      streams: { ...STREAMS }, enrichments: enrichmentNames, iglu: ['built-in registry (schemas/)', ...o.igluDirs, ...(o.offline ? [] : ['Iglu Central (http)'])],
+      postgres: extras.postgres, forward: extras.forward, startupMs: 0,
+    };
+    const micro = express();
+    micro.disable('x-powered-by');
+    micro.use(createMicroRouter({ store, resolver, auth: o.auth, status: () => ({ ...info, uptimeSec: Math.round(process.uptime()) }) }));
+    const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      const url = req.url ?? '/';
+      if (url === '/micro' || url.startsWith('/micro/') || url.startsWith('/micro?')) micro(req, res);
+      else if (url === '/' && req.method === 'GET') {
+        res.writeHead(302, { Location: '/micro/ui/' });
+        res.end();
+      } else collector.listener(req, res);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e: NodeJS.ErrnoException) =>
+        reject(
+          e.code === 'EADDRINUSE'
+            ? new FurrowError('MINI_PORT_IN_USE', `port ${o.port} on ${o.host} is already in use; pick another with --port`)
+            : new FurrowError('MINI_COMPONENT_FAILED', `cannot listen on ${o.host}:${o.port}: ${e.message}`, { cause: e }),
+        ),
+      );
+      server.listen(o.port, o.host, () => resolve());
+    });
+    const port = (server.address() as AddressInfo).port;
+    stoppers.push({ name: 'collector', stop: () => collector.close() });
+    stoppers.push({
+      name: 'http server',
+      stop: async () => {
+        store.releaseWaiters();
+        const closed = new Promise<void>((r) => server.close(() => r()));
+        server.closeIdleConnections();
+        const deadline = Date.now() + 2000;
+        while (collector.tracking.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        server.closeAllConnections();
+        await closed;
+      },
+    });
+    const shownHost = o.host === '0.0.0.0' || o.host === '::' ? 'localhost' : o.host;
+    const url = `http://${shownHost}:${port}`;
+    info.collector = url;
+    info.ui = `${url}/micro/ui/`;
+    info.api = `${url}/micro/`;
+    info.startupMs = Math.round(performance.now() - t0);
+    return {
+      url, port, store, resolver, info, failed,
+      stop: stopAll,
+    };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}
+
+/** `--postgres` and `--forward`: loaded only when asked for, so a missing part fails loudly and only then. */
+async function startExtras(
+  o: MiniOptions, aws: LocalAws, resolver: IgluResolver, signal: AbortSignal,
+  supervise: (name: string, p: Promise<void>) => void, stoppers: Stopper[],
+): Promise<{ postgres: string | null; forward: string | null }> {
+  void aws; void resolver; void signal; void supervise; void stoppers;
+  if (o.postgresUrl !== null) {
+    throw new FurrowError('MINI_COMPONENT_MISSING', '--postgres: the Postgres loader is not wired into furrow mini in this build');
+  }
+  if (o.forwardConfig !== null) {
+    throw new FurrowError('MINI_COMPONENT_MISSING', '--forward: the forwarders are not wired into furrow mini in this build');
+  }
+  return { postgres: null, forward: null };
+}
