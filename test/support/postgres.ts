@@ -9,8 +9,8 @@
  * The server binaries come from /usr/lib/postgresql/<highest version>/bin (Debian layout) or PATH.
  * PostgreSQL refuses to run as root, so when the test runs as root every server command runs as the
  * `postgres` user (runuser) and the temp directory is handed to that user.
- * The cluster is tuned for tests (fsync off): a killed *client* is what the tests exercise, never a
- * crashed host. A process exit handler stops the cluster if a test dies before calling stop().
+ * The cluster is tuned for tests (fsync off): a killed *client* or a clean server restart is what the
+ * tests exercise, never a crashed host. A process exit handler stops the cluster if a test dies before calling stop().
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -168,7 +168,6 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     listen_addresses: '127.0.0.1',
     unix_socket_directories: dir,
     fsync: 'off',
-    synchronous_commit: 'off',
     full_page_writes: 'off',
     max_connections: '100',
     shared_buffers: '128MB',
@@ -198,11 +197,12 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   }
 
   let running = true;
-  const stopServer = (): void => {
+  // 'fast' = a clean restart (connections are terminated, committed work is kept); 'immediate' at teardown.
+  const stopServer = (mode: 'fast' | 'immediate' = 'immediate'): void => {
     if (!running) return;
     running = false;
     try {
-      runAsServerUser(pgCtl, ['stop', '-D', dataDir, '-m', 'immediate', '-w', '-t', '30']);
+      runAsServerUser(pgCtl, ['stop', '-D', dataDir, '-m', mode, '-w', '-t', '30']);
     } catch {
       // already gone
     }
@@ -221,7 +221,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     port,
     local: true,
     async restart(downMs = 0) {
-      stopServer();
+      stopServer('fast');
       if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
       startServer();
       running = true;

@@ -1,0 +1,66 @@
+/**
+ * The contract of a warehouse loader and the loop that feeds it from a LineSource.
+ *
+ *   LineSource ──batch{lines, position}──> BatchLoader.load ──> warehouse (+ position, atomically)
+ *        ^                                       │
+ *        └──── from = BatchLoader.position() ────┘  (on start: resume after the last loaded line)
+ *
+ * Every line in ends up loaded or as a bad row (data paths return outcomes; they throw only when the
+ * warehouse stays unreachable, and then nothing after the stored position was acknowledged).
+ */
+import type { Logger } from '../common/logger.js';
+import type { LineSource } from './sources/line-source.js';
+
+export interface BatchOutcome {
+  /** Events loaded (atomic rows). */
+  readonly loaded: number;
+  /** Lines that became bad rows. */
+  readonly bad: number;
+  /** True when the batch had already been loaded (found its position stored) and was skipped. */
+  readonly skipped: boolean;
+}
+
+export interface BatchLoader {
+  /** Creates schemas and tables that must exist before the first batch. */
+  start(): Promise<void>;
+  /** Stored position of a stream, or null. */
+  position(stream: string): Promise<string | null>;
+  /** Loads one batch and stores `position` for `stream` with it (stream null = positions not kept). */
+  load(lines: readonly string[], stream: string | null, position: string): Promise<BatchOutcome>;
+  close(): Promise<void>;
+}
+
+export interface RunTotals {
+  batches: number;
+  loaded: number;
+  bad: number;
+  skipped: number;
+}
+
+/** Feeds a loader from a source until the source ends or the signal aborts; logs progress. */
+export async function runLoader(source: LineSource, loader: BatchLoader, signal: AbortSignal, logger: Logger, progressEveryMs = 5000): Promise<RunTotals> {
+  const totals: RunTotals = { batches: 0, loaded: 0, bad: 0, skipped: 0 };
+  const from = source.streamId === null ? null : await loader.position(source.streamId);
+  if (from !== null) logger.info({ stream: source.streamId, from }, 'resuming after stored position');
+  const started = Date.now();
+  let lastLog = started;
+  await source.run(
+    from,
+    async (batch) => {
+      const out = await loader.load(batch.lines, source.streamId, batch.position);
+      totals.batches++;
+      totals.loaded += out.loaded;
+      totals.bad += out.bad;
+      if (out.skipped) totals.skipped += batch.lines.length;
+      logger.debug({ position: batch.position, loaded: out.loaded, bad: out.bad, skipped: out.skipped }, 'batch committed');
+      const now = Date.now();
+      if (now - lastLog >= progressEveryMs) {
+        lastLog = now;
+        logger.info({ ...totals, eventsPerSecond: Math.round((totals.loaded * 1000) / (now - started)) }, 'loading');
+      }
+    },
+    signal,
+  );
+  logger.info({ ...totals, ms: Date.now() - started }, 'input finished');
+  return totals;
+}

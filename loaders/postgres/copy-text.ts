@@ -1,0 +1,68 @@
+/**
+ * Rows in PostgreSQL's COPY text format: columns joined by TAB, rows ended by LF, NULL as \N, and
+ * backslash, TAB, LF, CR escaped. Built once per event as one string (no intermediate arrays).
+ */
+import { ATOMIC_COLUMNS } from '../atomic-columns.js';
+import type { ShredColumn } from '../schema-ddl.js';
+import type { Entity } from '../shred.js';
+
+const NEEDS_ESCAPE = /[\\\t\n\r]/;
+
+export function escapeCopy(v: string): string {
+  if (!NEEDS_ESCAPE.test(v)) return v;
+  return v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+}
+
+const ATOMIC_INDEXES = Int32Array.from(ATOMIC_COLUMNS.map((c) => c.tsvIndex));
+
+/**
+ * The atomic.events row of an event from its TSV columns. TSV columns hold no TAB or LF by construction,
+ * so only backslash and CR need escaping; the common case copies the value as is.
+ */
+export function atomicRow(cols: readonly string[]): string {
+  let row = '';
+  for (let i = 0; i < ATOMIC_INDEXES.length; i++) {
+    const v = cols[ATOMIC_INDEXES[i]!]!;
+    if (i > 0) row += '\t';
+    if (v === '') row += '\\N';
+    else if (v.indexOf('\\') === -1 && v.indexOf('\r') === -1) row += v;
+    else row += escapeCopy(v);
+  }
+  return row + '\n';
+}
+
+function valueAt(data: unknown, path: readonly string[]): unknown {
+  let cur = data;
+  for (let i = 0; i < path.length; i++) {
+    if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
+    cur = (cur as Record<string, unknown>)[path[i]!];
+  }
+  return cur;
+}
+
+function render(v: unknown, kind: ShredColumn['kind']): string {
+  if (v === undefined || v === null) return '\\N';
+  if (kind === 'json') return escapeCopy(JSON.stringify(v));
+  switch (typeof v) {
+    case 'string':
+      return escapeCopy(v);
+    case 'number':
+      return String(v);
+    case 'boolean':
+      return v ? 't' : 'f';
+    default:
+      // An object where the schema says scalar: hand PostgreSQL its JSON; the column type decides.
+      return escapeCopy(JSON.stringify(v));
+  }
+}
+
+/** A per-schema table row: 6 meta columns, then the entity's properties in column order. */
+export function shredRow(entity: Entity, eventId: string, collectorTstamp: string, columns: readonly ShredColumn[]): string {
+  const k = entity.key;
+  let row = `${escapeCopy(k.vendor)}\t${escapeCopy(k.name)}\t${escapeCopy(k.format)}\t${k.model}-${k.revision}-${k.addition}\t${eventId}\t${collectorTstamp}`;
+  for (let i = 0; i < columns.length; i++) {
+    const c = columns[i]!;
+    row += '\t' + render(valueAt(entity.data, c.path), c.kind);
+  }
+  return row + '\n';
+}

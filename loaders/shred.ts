@@ -1,0 +1,112 @@
+/**
+ * Enriched TSV line → atomic columns + entities (contexts, derived_contexts, unstruct_event), or a
+ * loader_parsing_error bad row. Pure; shared by the PostgreSQL and Redshift loaders.
+ *
+ *   line ──split \t──> 131 columns ──check NOT NULL / uuid / tstamp──> ShreddedEvent
+ *                                  └──JSON.parse the 3 SDJ columns───> entities[] (schema key + data)
+ */
+import { ENRICHED_FIELDS } from '../enricher/event.js';
+import { parsingBadRow, type ParsingFailure } from './bad-rows.js';
+import { parseSchemaUri, type SchemaKey } from './schema-ddl.js';
+
+export interface Entity {
+  readonly key: SchemaKey;
+  readonly data: unknown;
+}
+
+export interface ShreddedEvent {
+  /** The 131 TSV columns ('' = null). */
+  readonly cols: string[];
+  readonly eventId: string;
+  readonly collectorTstamp: string;
+  readonly entities: Entity[];
+}
+
+export type ShredOutcome = { ok: true; event: ShreddedEvent } | { ok: false; badRow: string };
+
+const FIELD_COUNT = ENRICHED_FIELDS.length;
+const idx = (name: string): number => (ENRICHED_FIELDS as readonly string[]).indexOf(name);
+const I_EVENT_ID = idx('event_id');
+const I_COLLECTOR_TSTAMP = idx('collector_tstamp');
+const I_V_COLLECTOR = idx('v_collector');
+const I_V_ETL = idx('v_etl');
+const I_CONTEXTS = idx('contexts');
+const I_UNSTRUCT = idx('unstruct_event');
+const I_DERIVED = idx('derived_contexts');
+
+const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const TSTAMP_RE = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z?$/;
+
+type Invalid = { type: 'InvalidValue'; key: string; value: string; message: string };
+
+function invalid(key: string, value: string, message: string): Invalid {
+  return { type: 'InvalidValue', key, value, message };
+}
+
+/** Pushes the entities of a contexts-style SDJ (`data` is an array of SDJs), or returns an error. */
+function addContexts(raw: string, field: string, out: Entity[]): Invalid | null {
+  let sdj: unknown;
+  try {
+    sdj = JSON.parse(raw);
+  } catch (e) {
+    return invalid(field, raw, `invalid JSON: ${(e as Error).message}`);
+  }
+  const data = (sdj as { data?: unknown } | null)?.data;
+  if (!Array.isArray(data)) return invalid(field, raw, 'not a self-describing JSON with an array of contexts');
+  for (const item of data) {
+    const err = addEntity(item, field, raw, out);
+    if (err !== null) return err;
+  }
+  return null;
+}
+
+function addEntity(item: unknown, field: string, raw: string, out: Entity[]): Invalid | null {
+  const schema = (item as { schema?: unknown } | null)?.schema;
+  if (typeof schema !== 'string') return invalid(field, raw, 'an entity has no schema');
+  const key = parseSchemaUri(schema);
+  if (key === null) return invalid(field, raw, `invalid Iglu schema URI ${JSON.stringify(schema)}`);
+  out.push({ key, data: (item as { data?: unknown }).data ?? null });
+  return null;
+}
+
+export function shredLine(line: string): ShredOutcome {
+  const cols = line.split('\t');
+  if (cols.length !== FIELD_COUNT) {
+    const failure: ParsingFailure = cols.length === 1 ? { type: 'NotTSV' } : { type: 'FieldNumberMismatch', fieldCount: cols.length };
+    return { ok: false, badRow: parsingBadRow(line, failure) };
+  }
+  const errors: Invalid[] = [];
+  const eventId = cols[I_EVENT_ID]!;
+  if (!UUID_RE.test(eventId)) errors.push(invalid('event_id', eventId, 'not a UUID'));
+  const tstamp = cols[I_COLLECTOR_TSTAMP]!;
+  if (!TSTAMP_RE.test(tstamp)) errors.push(invalid('collector_tstamp', tstamp, 'missing or not a timestamp'));
+  if (cols[I_V_COLLECTOR] === '') errors.push(invalid('v_collector', '', 'required field is empty'));
+  if (cols[I_V_ETL] === '') errors.push(invalid('v_etl', '', 'required field is empty'));
+
+  const entities: Entity[] = [];
+  const ctx = cols[I_CONTEXTS]!;
+  if (ctx !== '') {
+    const e = addContexts(ctx, 'contexts', entities);
+    if (e !== null) errors.push(e);
+  }
+  const ue = cols[I_UNSTRUCT]!;
+  if (ue !== '') {
+    let sdj: unknown;
+    try {
+      sdj = JSON.parse(ue);
+    } catch (e) {
+      errors.push(invalid('unstruct_event', ue, `invalid JSON: ${(e as Error).message}`));
+    }
+    if (sdj !== undefined) {
+      const e = addEntity((sdj as { data?: unknown } | null)?.data, 'unstruct_event', ue, entities);
+      if (e !== null) errors.push(e);
+    }
+  }
+  const dc = cols[I_DERIVED]!;
+  if (dc !== '') {
+    const e = addContexts(dc, 'derived_contexts', entities);
+    if (e !== null) errors.push(e);
+  }
+  if (errors.length > 0) return { ok: false, badRow: parsingBadRow(line, { type: 'RowDecodingError', errors }) };
+  return { ok: true, event: { cols, eventId, collectorTstamp: tstamp, entities } };
+}
