@@ -118,3 +118,35 @@ export function setCookies(r: Reply): string[] {
   const v = r.headers['set-cookie'];
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
 }
+
+export interface RawReply {
+  status: number;
+  /** [name, value] in received order. */
+  headers: Array<[string, string]>;
+  body: string;
+}
+
+/** Parses the first response out of raw bytes (Content-Length framed or until close). */
+export function parseRawResponse(raw: string): RawReply {
+  const end = raw.indexOf('\r\n\r\n');
+  if (end === -1) throw new Error(`no complete response in ${JSON.stringify(raw.slice(0, 200))}`);
+  const lines = raw.slice(0, end).split('\r\n');
+  const status = Number(lines[0]!.split(' ')[1]);
+  const headers = lines.slice(1).map((l) => {
+    const i = l.indexOf(':');
+    return [l.slice(0, i), l.slice(i + 1).trim()] as [string, string];
+  });
+  const cl = headers.find(([k]) => k.toLowerCase() === 'content-length');
+  const rest = raw.slice(end + 4);
+  return { status, headers, body: cl ? rest.slice(0, Number(cl[1])) : rest };
+}
+
+/** Sends a raw request with `Connection: close` appended last and parses the reply. */
+export async function rawRequest(port: number, requestLine: string, headers: Array<[string, string]>, body = ''): Promise<RawReply> {
+  const head = [requestLine, ...headers.map(([k, v]) => `${k}: ${v}`)].join('\r\n');
+  return parseRawResponse(await sendRaw(port, `${head}\r\n\r\n${body}`));
+}
+
+export function header(r: RawReply, name: string): string | undefined {
+  return r.headers.find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
+}
