@@ -69,7 +69,6 @@ export function createSchemaCompiler(): SchemaCompiler {
     strict: false,
     logger: false,
     validateSchema: false, // checked explicitly below to report schemaIssues
-    addUsedSchema: false,
     inlineRefs: true,
     verbose: true, // errors carry the failing schema value (type, enum lists) for the reports
   });

@@ -1,0 +1,238 @@
+/**
+ * The resolver against real HTTP registries on 127.0.0.1: a static repo over ../shared/iglu-central and the
+ * conformance test registry, an Iglu Server lookalike, and registries that answer 500, hang, or return invalid JSON.
+ */
+import t from 'tap';
+import { fileURLToPath } from 'node:url';
+import { createBuiltinResolver, createResolver, type ResolverOptions } from '../../iglu-resolver/index.js';
+import type { ClientError, LookupOutcome, ValidationOutcome } from '../../iglu-resolver/types.js';
+import { startFailingRegistry, startHangingRegistry, startInvalidJsonRegistry, startStaticRegistry, type TestServer } from './support/registry-servers.js';
+
+const IGLU_CENTRAL = fileURLToPath(new URL('../../../shared/iglu-central', import.meta.url));
+const TEST_REGISTRY = fileURLToPath(new URL('../../../shared/conformance/enrich/test-iglu-registry-5.4.0', import.meta.url));
+const ACME = 'iglu:com.acme/test/jsonschema/1-0-1';
+
+interface Repo {
+  name: string;
+  priority?: number;
+  vendorPrefixes?: string[];
+  uri?: string;
+  apikey?: string;
+  path?: string;
+}
+
+function resolverConfig(repos: Repo[], cacheTtl: number | null = null, cacheSize = 500): unknown {
+  return {
+    schema: 'iglu:com.snowplowanalytics.iglu/resolver-config/jsonschema/1-0-3',
+    data: {
+      cacheSize,
+      cacheTtl,
+      repositories: repos.map((r) => ({
+        name: r.name,
+        priority: r.priority ?? 0,
+        vendorPrefixes: r.vendorPrefixes ?? [],
+        connection: r.path ? { embedded: { path: r.path } } : { http: r.apikey ? { uri: r.uri, apikey: r.apikey } : { uri: r.uri } },
+      })),
+    },
+  };
+}
+
+/** A fast-retrying, short-timeout resolver with an injectable clock. */
+function fast(clock?: () => number): ResolverOptions {
+  return { httpRetries: 2, httpRetryBaseMs: 1, httpTimeoutMs: 300, clock };
+}
+
+async function server(t: { teardown(fn: () => unknown): void }, s: Promise<TestServer>): Promise<TestServer> {
+  const srv = await s;
+  t.teardown(() => srv.close());
+  return srv;
+}
+
+function errorOf(o: LookupOutcome | ValidationOutcome): ClientError {
+  if (o.ok) throw new Error('expected a failure');
+  return o.error;
+}
+
+t.test('static repo over Iglu Central resolves, and a hit is cached (one request)', async (t) => {
+  const central = await server(t, startStaticRegistry({ root: IGLU_CENTRAL }));
+  // vendor-matched HTTP repos are asked before the (non-prefixed) built-in registry, as in Snowplow
+  const r = await createResolver(resolverConfig([{ name: 'Central', vendorPrefixes: ['com.snowplowanalytics'], uri: central.url }]), fast());
+  const uri = 'iglu:com.snowplowanalytics.snowplow/link_click/jsonschema/1-0-1';
+  const a = await r.lookupSchema(uri);
+  t.equal(a.ok && (a.schema.self as { name: string }).name, 'link_click');
+  t.equal(central.hits.get('/schemas/com.snowplowanalytics.snowplow/link_click/jsonschema/1-0-1'), 1);
+  await r.lookupSchema(uri);
+  t.same(await r.validate(uri, { targetUrl: 'https://example.com/' }), { ok: true, supersededBy: null });
+  t.equal(central.total(), 1, 'second lookup and validation served from cache');
+});
+
+t.test('lookup order: vendor match, then embedded before HTTP, then priority', async (t) => {
+  const a = await server(t, startStaticRegistry({ root: TEST_REGISTRY }));
+  const b = await server(t, startStaticRegistry({ root: TEST_REGISTRY }));
+  const c = await server(t, startStaticRegistry({ root: TEST_REGISTRY }));
+  const r = await createResolver(
+    resolverConfig([
+      { name: 'A low priority', priority: 0, uri: a.url },
+      { name: 'B vendor matched', priority: 9, vendorPrefixes: ['com.acme'], uri: b.url },
+      { name: 'C', priority: 1, uri: c.url },
+    ]),
+    fast(),
+  );
+  t.ok((await r.lookupSchema(ACME)).ok);
+  t.same([a.total(), b.total(), c.total()], [0, 1, 0], 'the vendor-matched repo answers first despite its priority');
+  const none = errorOf(await r.lookupSchema('iglu:com.acme/missing/jsonschema/1-0-0'));
+  t.same(
+    none.error === 'ResolutionError' && none.lookupHistory.map((h) => h.repository),
+    ['B vendor matched', 'Iglu Client Embedded', 'A low priority', 'C'],
+    'lookupHistory lists repos in lookup order',
+  );
+  t.ok(none.error === 'ResolutionError' && none.lookupHistory.every((h) => h.errors.length === 1 && h.errors[0]!.error === 'NotFound' && h.attempts === 1));
+});
+
+t.test('500: retried with backoff, RepoFailure with the body; later repos still answer', async (t) => {
+  const failing = await server(t, startFailingRegistry());
+  const good = await server(t, startStaticRegistry({ root: TEST_REGISTRY }));
+  const r = await createResolver(resolverConfig([{ name: 'Broken', priority: 0, uri: failing.url }]), fast());
+  const e = errorOf(await r.lookupSchema(ACME));
+  t.equal(failing.total(), 3, '1 attempt + 2 retries');
+  t.same(e.error === 'ResolutionError' && e.lookupHistory.find((h) => h.repository === 'Broken'), {
+    repository: 'Broken',
+    errors: [{ error: 'RepoFailure', message: 'Unexpected server response: internal error' }],
+    attempts: 3,
+    lastAttempt: e.error === 'ResolutionError' ? e.lookupHistory.find((h) => h.repository === 'Broken')!.lastAttempt : '',
+  });
+  const r2 = await createResolver(resolverConfig([{ name: 'Broken', priority: 0, uri: failing.url }, { name: 'Good', priority: 1, uri: good.url }]), fast());
+  t.ok((await r2.lookupSchema(ACME)).ok, 'the next repository is asked after a failing one');
+});
+
+t.test('404 is NotFound and never retried; negative cache answers without I/O', async (t) => {
+  const central = await server(t, startStaticRegistry({ root: TEST_REGISTRY }));
+  let now = 1_000_000;
+  const r = await createResolver(resolverConfig([{ name: 'Static', uri: central.url }], 60), fast(() => now));
+  const uri = 'iglu:com.acme/unknown/jsonschema/1-0-0';
+  errorOf(await r.lookupSchema(uri));
+  t.equal(central.total(), 1, 'one request, no retry on 404');
+  now += 30_000;
+  errorOf(await r.validate(uri, {}));
+  t.equal(central.total(), 1, 'NotFound remembered within the TTL');
+  now += 31_000;
+  errorOf(await r.lookupSchema(uri));
+  t.equal(central.total(), 2, 'asked again once the TTL has passed');
+});
+
+t.test('transient failures are retried only after the backoff (negative cache)', async (t) => {
+  const failing = await server(t, startFailingRegistry());
+  let now = 1_000_000;
+  const r = await createResolver(resolverConfig([{ name: 'Broken', uri: failing.url }]), { ...fast(() => now), httpRetries: 0 });
+  const first = errorOf(await r.lookupSchema(ACME));
+  t.equal(failing.total(), 1);
+  const again = errorOf(await r.lookupSchema(ACME));
+  t.equal(failing.total(), 1, 'within the backoff (500 + 4^1 ms) the cached error is returned');
+  t.same(again, first);
+  now += 600;
+  const third = errorOf(await r.lookupSchema(ACME));
+  t.equal(failing.total(), 2, 'after the backoff the repo is asked again');
+  const broken = third.error === 'ResolutionError' ? third.lookupHistory.find((h) => h.repository === 'Broken') : undefined;
+  t.equal(broken?.attempts, 2, 'attempts accumulate');
+  t.equal(broken?.errors.length, 1, 'errors are a set');
+});
+
+t.test('TTL expiry refetches; a registry outage keeps serving the cached schema', async (t) => {
+  const outage = { on: false };
+  const reg = await server(t, startStaticRegistry({ root: TEST_REGISTRY, outage }));
+  let now = 1_000_000;
+  const r = await createResolver(resolverConfig([{ name: 'Acme', vendorPrefixes: ['com.acme'], uri: reg.url }], 10), { ...fast(() => now), httpRetries: 0 });
+  const data = { name: 'x' };
+  const first = await r.validate(ACME, data);
+  t.equal(reg.total(), 1);
+  t.ok(r.validateCached(ACME, data), 'hot path serves while fresh');
+  now += 11_000;
+  t.equal(r.validateCached(ACME, data), undefined, 'the hot path declines an expired entry');
+  t.same(await r.validate(ACME, data), first);
+  t.equal(reg.total(), 2, 'refetched after the TTL');
+  outage.on = true;
+  now += 11_000;
+  const during = await r.lookupSchema(ACME);
+  t.ok(during.ok, 'cached success kept when the refetch fails');
+  t.equal(reg.total(), 3, 'the refetch was attempted');
+  t.same(await r.validate(ACME, data), first, 'validation still works during the outage');
+  t.equal(reg.total(), 3, 'timestamp bumped: no request storm during the outage');
+});
+
+t.test('a registry that hangs times out as ClientFailure', async (t) => {
+  const hang = await server(t, startHangingRegistry());
+  const r = await createResolver(resolverConfig([{ name: 'Hang', uri: hang.url }]), { ...fast(), httpTimeoutMs: 150, httpRetries: 1 });
+  const started = Date.now();
+  const e = errorOf(await r.lookupSchema(ACME));
+  t.ok(Date.now() - started < 5000, 'bounded by the timeout');
+  const h = e.error === 'ResolutionError' ? e.lookupHistory.find((x) => x.repository === 'Hang') : undefined;
+  t.equal(h?.errors[0]?.error, 'ClientFailure');
+  t.match(h?.errors[0] && 'message' in h.errors[0] ? h.errors[0].message : '', /timed out|abort/i);
+  t.equal(h?.attempts, 2, 'a timeout is retried');
+});
+
+t.test('invalid JSON from a registry is a ClientFailure, not a crash, and not retried', async (t) => {
+  const bad = await server(t, startInvalidJsonRegistry());
+  const r = await createResolver(resolverConfig([{ name: 'Garbage', uri: bad.url }]), fast());
+  const e = errorOf(await r.lookupSchema(ACME));
+  const h = e.error === 'ResolutionError' ? e.lookupHistory.find((x) => x.repository === 'Garbage') : undefined;
+  t.equal(h?.errors[0]?.error, 'ClientFailure');
+  t.match(h?.errors[0] && 'message' in h.errors[0] ? h.errors[0].message : '', /^Could not decode server response\./);
+  t.equal(bad.total(), 1);
+  const v = await r.validate(ACME, {});
+  t.equal(!v.ok && v.error.error, 'ResolutionError');
+});
+
+t.test('concurrent lookups of one key make one request', async (t) => {
+  const slow = await server(t, startStaticRegistry({ root: TEST_REGISTRY, delayMs: 50 }));
+  const r = await createResolver(resolverConfig([{ name: 'Slow', vendorPrefixes: ['com.acme'], uri: slow.url }]), fast());
+  const outs = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? r.lookupSchema(ACME) : r.validate(ACME, { name: 'x' }))));
+  t.ok(outs.every((o) => o.ok));
+  t.equal(slow.total(), 1);
+  const lists = await Promise.all(Array.from({ length: 5 }, () => r.listSchemas('com.acme', 'test', 1)));
+  t.same(lists[0], [], 'a static repo has no list endpoint (404): empty list');
+  t.equal(slow.hits.get('/schemas/com.acme/test/jsonschema/1'), 1, 'concurrent list requests share one request');
+});
+
+t.test('Iglu Server: /api paths, apikey header, schema lists', async (t) => {
+  const srv = await server(t, startStaticRegistry({ root: IGLU_CENTRAL, igluServer: { apikey: 'a3d3b5a8-6f4e-4a0b-9b4d-8f3e2c1d0e9f' } }));
+  const ok = await createResolver(
+    resolverConfig([{ name: 'Server', vendorPrefixes: ['com.snowplowanalytics'], uri: `${srv.url}/api`, apikey: 'a3d3b5a8-6f4e-4a0b-9b4d-8f3e2c1d0e9f' }]),
+    fast(),
+  );
+  t.ok((await ok.lookupSchema('iglu:com.snowplowanalytics.snowplow/screen_view/jsonschema/1-0-0')).ok);
+  t.equal(srv.lastHeaders?.apikey, 'a3d3b5a8-6f4e-4a0b-9b4d-8f3e2c1d0e9f');
+  t.same(
+    await ok.listSchemas('com.snowplowanalytics.snowplow', 'payload_data', 1),
+    ['1-0-0', '1-0-1', '1-0-2', '1-0-3', '1-0-4'].map((v) => `iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/${v}`),
+  );
+  t.equal(srv.hits.get('/api/schemas/com.snowplowanalytics.snowplow/payload_data/jsonschema/1'), 1);
+  await ok.listSchemas('com.snowplowanalytics.snowplow', 'payload_data', 1);
+  t.equal(srv.hits.get('/api/schemas/com.snowplowanalytics.snowplow/payload_data/jsonschema/1'), 1, 'lists are cached');
+
+  const wrongKey = await createResolver(resolverConfig([{ name: 'Server', vendorPrefixes: ['com.snowplowanalytics'], uri: `${srv.url}/api`, apikey: 'wrong' }]), fast());
+  // the built-in registry still has the schema after the server refuses (401 → ClientFailure, not retried)
+  t.ok((await wrongKey.lookupSchema('iglu:com.snowplowanalytics.snowplow/screen_view/jsonschema/1-0-0')).ok);
+  const missing = errorOf(await wrongKey.lookupSchema('iglu:com.snowplowanalytics.snowplow/nope/jsonschema/1-0-0'));
+  const h = missing.error === 'ResolutionError' ? missing.lookupHistory.find((x) => x.repository === 'Server') : undefined;
+  t.same(h?.errors, [{ error: 'ClientFailure', message: 'Unexpected response code: 401' }]);
+});
+
+t.test('default resolver: built-in first, then Iglu Central over HTTP (fetch injected, never the internet)', async (t) => {
+  const central = await server(t, startStaticRegistry({ root: TEST_REGISTRY }));
+  const asked: string[] = [];
+  const redirect: typeof fetch = (input, init) => {
+    const url = String(input);
+    asked.push(url);
+    return fetch(url.replace('http://iglucentral.com', central.url), init);
+  };
+  const r = await createBuiltinResolver({ ...fast(), fetch: redirect });
+  t.ok((await r.lookupSchema('iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0')).ok);
+  t.same(asked, [], 'a built-in schema needs no HTTP');
+  t.ok((await r.lookupSchema(ACME)).ok, 'an unknown schema comes from Iglu Central');
+  t.same(asked, ['http://iglucentral.com/schemas/com.acme/test/jsonschema/1-0-1']);
+  const off = await createBuiltinResolver({ ...fast(), fetch: redirect, offline: true });
+  const e = errorOf(await off.lookupSchema(ACME));
+  t.same(e.error === 'ResolutionError' && e.lookupHistory.map((h) => h.repository), ['Iglu Client Embedded'], 'offline: built-in only');
+  t.equal(asked.length, 1);
+});
