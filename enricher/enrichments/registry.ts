@@ -34,6 +34,12 @@ import { ipLookupsFactory } from './ip-lookups.js';
 import { uaParserFactory } from './ua-parser.js';
 import { userAgentUtilsFactory } from './user-agent-utils.js';
 import { refererParserFactory } from './referer-parser.js';
+import { iabFactory } from './iab-spiders-and-robots.js';
+import { crossNavigationFactory } from './cross-navigation.js';
+import { cookieExtractorFactory } from './cookie-extractor.js';
+import { httpHeaderExtractorFactory } from './http-header-extractor.js';
+import { asnLookupsFactory } from './asn-lookups.js';
+import { botDetectionFactory } from './bot-detection.js';
 
 /** Execution order (enrich.md §4.1); names are config schema names. */
 export const EXECUTION_ORDER: readonly string[] = [
@@ -81,6 +87,12 @@ export const ENRICHMENT_FACTORIES: ReadonlyMap<string, EnrichmentFactory> = new 
     uaParserFactory,
     userAgentUtilsFactory,
     refererParserFactory,
+    iabFactory,
+    crossNavigationFactory,
+    cookieExtractorFactory,
+    httpHeaderExtractorFactory,
+    asnLookupsFactory,
+    botDetectionFactory,
   ].map((f) => [f.name, f]),
 );
 
