@@ -1,0 +1,185 @@
+/**
+ * `furrow enrich --workers N`: one supervisor process runs N worker processes (the same command without
+ * `--workers`). Each worker has its own lease coordinator, so workers on one box cooperate exactly as workers on
+ * different boxes do; the supervisor only keeps N of them alive.
+ *
+ *   start ──▶ spawn N ──▶ running ──worker exits non-zero or by signal──▶ restart after backoff
+ *                           │          (1 s, doubling to 30 s; reset once a worker stayed up 30 s)
+ *                           ├──worker exits 0 (input ended)──▶ not restarted; all done ──▶ exit 0
+ *                           ├──worker exits 2 (usage/config error)──▶ stop all ──▶ exit 2 (restarting cannot help)
+ *                           └──SIGTERM/SIGINT──▶ forward SIGTERM, wait (shutdownTimeoutMs, then SIGKILL) ──▶ exit
+ *
+ * Exit code after a shutdown: 0 when every worker exited 0 (or by the forwarded SIGTERM), else 1.
+ */
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { FurrowError } from '../common/errors.js';
+import type { Logger } from '../common/logger.js';
+
+export interface SupervisorOptions {
+  workers: number;
+  /** Executable of one worker (e.g. process.execPath). */
+  command: string;
+  args: readonly string[];
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Default 'inherit': workers log to the supervisor's stderr, data on its stdout. */
+  stdio?: StdioOptions;
+  logger: Logger;
+  /** First restart delay. Default 1 000. */
+  restartInitialMs?: number;
+  /** Default 30 000. */
+  restartMaxMs?: number;
+  /** A worker up this long resets its backoff. Default 30 000. */
+  stableAfterMs?: number;
+  /** SIGTERM-to-SIGKILL grace. Default 30 000 (a worker finishes its batch and releases its leases). */
+  shutdownTimeoutMs?: number;
+  /** Worker exit codes that stop everything instead of restarting. Default [2] (usage/configuration errors). */
+  fatalExitCodes?: readonly number[];
+  /** Aborting it shuts the workers down (the CLI connects SIGTERM/SIGINT to it). */
+  signal: AbortSignal;
+}
+
+interface Slot {
+  index: number;
+  child: ChildProcess | null;
+  startedAt: number;
+  failures: number;
+  restartTimer: NodeJS.Timeout | null;
+  finished: boolean;
+}
+
+export function superviseWorkers(opts: SupervisorOptions): Promise<number> {
+  const { logger: log, signal } = opts;
+  if (!Number.isInteger(opts.workers) || opts.workers < 1) throw new FurrowError('CONFIG_INVALID_VALUE', `--workers must be a whole number >= 1 (got ${opts.workers})`);
+  const restartInitialMs = opts.restartInitialMs ?? 1_000;
+  const restartMaxMs = opts.restartMaxMs ?? 30_000;
+  const stableAfterMs = opts.stableAfterMs ?? 30_000;
+  const shutdownTimeoutMs = opts.shutdownTimeoutMs ?? 30_000;
+  const fatal = new Set(opts.fatalExitCodes ?? [2]);
+
+  return new Promise<number>((resolve) => {
+    const slots: Slot[] = Array.from({ length: opts.workers }, (_, index) => ({ index, child: null, startedAt: 0, failures: 0, restartTimer: null, finished: false }));
+    let stopping = false;
+    let exitCode = 0;
+    let killTimer: NodeJS.Timeout | null = null;
+
+    const live = () => slots.filter((s) => s.child !== null);
+    const settleIfDone = () => {
+      if (live().length > 0) return;
+      if (!stopping && !slots.every((s) => s.finished)) return;
+      if (killTimer) clearTimeout(killTimer);
+      signal.removeEventListener('abort', shutdown);
+      log.info({ exitCode }, 'all workers stopped');
+      resolve(exitCode);
+    };
+
+    function start(slot: Slot): void {
+      slot.restartTimer = null;
+      if (stopping) return;
+      const child = spawn(opts.command, [...opts.args], { cwd: opts.cwd, env: opts.env ?? process.env, stdio: opts.stdio ?? 'inherit' });
+      slot.child = child;
+      slot.startedAt = Date.now();
+      log.info({ worker: slot.index, pid: child.pid }, 'worker started');
+      child.once('error', (e) => log.error({ err: e, worker: slot.index }, 'worker could not be started'));
+      child.once('exit', (code, sig) => {
+        slot.child = null;
+        const upMs = Date.now() - slot.startedAt;
+        if (stopping) {
+          if (code !== 0 && sig !== 'SIGTERM') exitCode = 1;
+          log.info({ worker: slot.index, code, signal: sig }, 'worker stopped');
+        } else if (code === 0) {
+          slot.finished = true;
+          log.info({ worker: slot.index }, 'worker finished');
+        } else if (code !== null && fatal.has(code)) {
+          const err = new FurrowError('LEASE_SUPERVISOR_WORKER_FAILED', `worker ${slot.index} exited with code ${code}; not restarting`);
+          log.error({ worker: slot.index, code, code_name: err.code }, err.message);
+          exitCode = code;
+          shutdown();
+        } else {
+          if (upMs >= stableAfterMs) slot.failures = 0;
+          const delay = Math.min(restartMaxMs, restartInitialMs * 2 ** slot.failures);
+          slot.failures++;
+          log.warn({ worker: slot.index, code, signal: sig, upMs, restartInMs: delay }, 'worker died; restarting');
+          slot.restartTimer = setTimeout(() => start(slot), delay);
+        }
+        settleIfDone();
+      });
+    }
+
+    function shutdown(): void {
+      if (stopping) return;
+      stopping = true;
+      for (const s of slots) {
+        if (s.restartTimer) clearTimeout(s.restartTimer);
+        s.restartTimer = null;
+      }
+      log.info({ workers: live().length }, 'stopping workers (SIGTERM)');
+      for (const s of live()) s.child!.kill('SIGTERM');
+      killTimer = setTimeout(() => {
+        for (const s of live()) {
+          log.warn({ worker: s.index, pid: s.child!.pid }, `worker did not stop within ${shutdownTimeoutMs} ms; SIGKILL`);
+          exitCode = 1;
+          s.child!.kill('SIGKILL');
+        }
+      }, shutdownTimeoutMs);
+      settleIfDone();
+    }
+
+    signal.addEventListener('abort', shutdown, { once: true });
+    if (signal.aborted) {
+      stopping = true;
+      settleIfDone();
+      return;
+    }
+    for (const s of slots) start(s);
+  });
+}
+
+/** Parses the value of `--workers`: a whole number >= 1, or `auto` (= the number of cores). */
+export function parseWorkers(value: string | undefined): number {
+  if (value === 'auto') return availableParallelism();
+  const n = Number(value);
+  if (value === undefined || !/^\d+$/.test(value) || n < 1 || n > 1024) {
+    throw new FurrowError('CONFIG_CLI_USAGE', `--workers must be a whole number from 1 to 1024, or auto (got ${String(value)})`);
+  }
+  return n;
+}
+
+/** The worker command line: the same CLI arguments without `--workers N` / `--workers=N`. */
+export function workerArgs(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--workers') {
+      i++;
+      continue;
+    }
+    if (a.startsWith('--workers=')) continue;
+    out.push(a);
+  }
+  return out;
+}
+
+/**
+ * For a CLI command: re-runs this same `furrow <command>` (same Node flags, e.g. `--import tsx`) as N workers,
+ * with SIGTERM/SIGINT forwarded. Resolves to the supervisor's exit code.
+ */
+export async function superviseCommand(command: string, argv: readonly string[], workers: number, logger: Logger): Promise<number> {
+  const ac = new AbortController();
+  const stop = () => ac.abort();
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  try {
+    return await superviseWorkers({
+      workers,
+      command: process.execPath,
+      args: [...process.execArgv, process.argv[1]!, command, ...workerArgs(argv)],
+      logger,
+      signal: ac.signal,
+    });
+  } finally {
+    process.off('SIGTERM', stop);
+    process.off('SIGINT', stop);
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * The worker supervisor with stand-in workers (fixtures/supervised-child.mjs): restart with backoff, SIGTERM
+ * forwarding, fatal exit codes, SIGKILL after the grace period.
+ */
+import t, { type Test } from 'tap';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '../../common/logger.js';
+import { parseWorkers, superviseWorkers, workerArgs, type SupervisorOptions } from '../../enricher/supervisor.js';
+
+const CHILD = join(import.meta.dirname, 'fixtures/supervised-child.mjs');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Ev {
+  ev: string;
+  pid: number;
+  at: number;
+}
+
+function setup(t: Test) {
+  const dir = mkdtempSync(join(tmpdir(), 'furrow-sup-'));
+  const file = join(dir, 'events.log');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const events = (): Ev[] =>
+    existsSync(file)
+      ? readFileSync(file, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => {
+            const [ev, pid, at] = l.split(' ');
+            return { ev: ev!, pid: Number(pid), at: Number(at) };
+          })
+      : [];
+  const run = (mode: string, extra: Partial<SupervisorOptions> = {}) => {
+    const ac = new AbortController();
+    const done = superviseWorkers({
+      workers: 3,
+      command: process.execPath,
+      args: [CHILD, file, mode],
+      stdio: 'ignore',
+      logger: silentLogger,
+      restartInitialMs: 100,
+      restartMaxMs: 1_000,
+      shutdownTimeoutMs: 3_000,
+      signal: ac.signal,
+      ...extra,
+    });
+    // Never leave children behind, even if an assertion fails.
+    t.teardown(async () => {
+      ac.abort();
+      await done;
+    });
+    return { ac, done };
+  };
+  return { events, run };
+}
+
+async function until(what: string, probe: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+t.test('runs N workers, restarts one killed with -9, forwards SIGTERM and waits for all', async (t) => {
+  const { events, run } = setup(t);
+  const { ac, done } = run('serve');
+  await until('3 workers', () => events().filter((e) => e.ev === 'start').length === 3);
+  const first = events().map((e) => e.pid);
+  t.equal(new Set(first).size, 3, 'three processes');
+  const killedAt = Date.now();
+  process.kill(first[1]!, 'SIGKILL');
+  await until('a replacement', () => events().filter((e) => e.ev === 'start').length === 4);
+  const replacement = events().filter((e) => e.ev === 'start')[3]!;
+  t.notOk(first.includes(replacement.pid), 'a new process');
+  t.ok(replacement.at - killedAt >= 90, `restarted after the backoff (${replacement.at - killedAt} ms)`);
+  ac.abort();
+  t.equal(await done, 0, 'exit 0 after a clean shutdown');
+  const live = [first[0]!, first[2]!, replacement.pid];
+  t.same(events().filter((e) => e.ev === 'term').map((e) => e.pid).sort(), [...live].sort(), 'every live worker got SIGTERM');
+  t.ok(live.every((p) => !alive(p)), 'no worker left running');
+});
+
+t.test('a worker that keeps dying is restarted with doubling backoff, capped', async (t) => {
+  const { events, run } = setup(t);
+  const { ac, done } = run('crash', { workers: 1, restartInitialMs: 100, restartMaxMs: 400 });
+  await until('6 starts', () => events().length >= 6);
+  ac.abort();
+  t.equal(await done, 0, 'nothing running at shutdown');
+  const at = events().map((e) => e.at);
+  const gaps = at.slice(1).map((a, i) => a - at[i]!);
+  t.comment(`gaps between starts: ${gaps.join(', ')} ms`);
+  t.ok(gaps[0]! >= 100 && gaps[1]! >= 200 && gaps[2]! >= 400, 'delays 100, 200, 400 ms');
+  t.ok(gaps[3]! >= 400 && gaps[3]! < 400 + 700, 'capped at 400 ms (plus process start-up)');
+});
+
+t.test('a worker that stayed up long enough starts again from the initial backoff', async (t) => {
+  const { events, run } = setup(t);
+  // Without the reset the delays would be 300, 600, 1200, 2400 ms.
+  const { ac, done } = run('serve', { workers: 1, restartInitialMs: 300, restartMaxMs: 10_000, stableAfterMs: 300 });
+  for (let round = 0; round < 4; round++) {
+    await until(`start ${round + 1}`, () => events().filter((e) => e.ev === 'start').length === round + 1);
+    await sleep(400);
+    const pid = events().filter((e) => e.ev === 'start')[round]!.pid;
+    const killedAt = Date.now();
+    process.kill(pid, 'SIGKILL');
+    await until(`restart ${round + 1}`, () => events().filter((e) => e.ev === 'start').length === round + 2);
+    const gap = events().filter((e) => e.ev === 'start')[round + 1]!.at - killedAt;
+    t.ok(gap >= 290 && gap < 1_200, `restart ${round + 1} after ${gap} ms (initial delay again)`);
+  }
+  ac.abort();
+  t.equal(await done, 0);
+});
+
+t.test('exit code 2 (configuration error) stops every worker and the supervisor exits 2', async (t) => {
+  const { run } = setup(t);
+  const { done } = run('exit2');
+  t.equal(await done, 2);
+});
+
+t.test('workers that finish (exit 0) are not restarted; the supervisor exits 0 when all are done', async (t) => {
+  const { events, run } = setup(t);
+  const { done } = run('exit0');
+  t.equal(await done, 0);
+  await sleep(300);
+  t.equal(events().length, 3, 'no restart');
+});
+
+t.test('a worker ignoring SIGTERM is killed after the grace period; exit 1', async (t) => {
+  const { events, run } = setup(t);
+  const { ac, done } = run('stubborn', { workers: 2, shutdownTimeoutMs: 500 });
+  await until('2 workers', () => events().filter((e) => e.ev === 'start').length === 2);
+  const t0 = Date.now();
+  ac.abort();
+  t.equal(await done, 1);
+  t.ok(Date.now() - t0 >= 450, 'waited the grace period');
+  t.ok(events().filter((e) => e.ev === 'start').every((e) => !alive(e.pid)), 'killed');
+});
+
+t.test('command-line helpers', async (t) => {
+  t.same(workerArgs(['--config', 'c.hocon', '--workers', '4', '--resolver', 'r.json']), ['--config', 'c.hocon', '--resolver', 'r.json']);
+  t.same(workerArgs(['--workers=2', '--x']), ['--x']);
+  t.equal(parseWorkers('3'), 3);
+  t.ok(parseWorkers('auto') >= 1);
+  for (const bad of ['0', '-1', '1.5', 'many', undefined, '5000']) t.throws(() => parseWorkers(bad), { code: 'CONFIG_CLI_USAGE' }, String(bad));
+  t.throws(() => superviseWorkers({ workers: 0, command: 'x', args: [], logger: silentLogger, signal: new AbortController().signal }), { code: 'CONFIG_INVALID_VALUE' });
+});
