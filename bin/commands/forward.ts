@@ -1,11 +1,153 @@
+import { createServer, type Server } from 'node:http';
+import { resolve } from 'node:path';
+import { Registry } from 'prom-client';
 import { FurrowError } from '../../common/errors.js';
+import { createLogger } from '../../common/logger.js';
+import { loadForwardConfig } from '../../config/forward-config.js';
+import { buildForwarder, createInput } from '../../loaders/forwarders/build.js';
+import { LineSource } from '../../loaders/forwarders/line-source.js';
+import { registerForwardMetrics } from '../../loaders/forwarders/metrics.js';
 import type { Command } from '../command.js';
 
-// Placeholder until the 'forward' command is built; replaced by its implementation.
+const USAGE = `Usage:
+  furrow forward --config FILE [--log-level LEVEL]
+  furrow forward replay DLQ_FILE --config FILE [--destination NAME]... [--dead-letter FILE] [--log-level LEVEL]
+
+Reads enriched events (stdin, a file or Kinesis, per the config's input) and delivers them to every destination
+whose filter keeps them: generic HTTP, GA4 Measurement Protocol, Amplitude HTTP V2, Mixpanel import, Braze
+/users/track, Kinesis. An input batch is acknowledged only when each of its events was accepted by every
+matching destination or written to the dead letter. See docs/forwarders.md.
+
+replay: sends the events of a dead-letter file again, each to the destination it names (filters are not
+applied again). Records that fail again, and records that cannot be replayed, go to the configured dead letter
+(or --dead-letter FILE), which must not be DLQ_FILE itself.
+
+Options:
+  --config FILE        forwarder config (HOCON or JSON)
+  --destination NAME   replay only the records of this destination (repeatable); others are kept as they are
+  --dead-letter FILE   replay: write dead letters to FILE instead of the configured dead letter
+  --log-level LEVEL    trace|debug|info|warn|error (default info); logs are JSON on stderr
+
+Exit codes: 0 done; 1 start-up error or the dead letter failed; 2 bad command line;
+3 replay finished but some records went to the dead letter again.
+Signals: SIGINT/SIGTERM once = stop reading, finish deliveries and retries, acknowledge, exit; twice = exit now.`;
+
+interface Args {
+  replayFile: string | null;
+  config: string;
+  destinations: string[];
+  deadLetter: string | null;
+  logLevel: string;
+}
+
+function parseArgs(argv: string[]): Args {
+  const out: Args = { replayFile: null, config: '', destinations: [], deadLetter: null, logLevel: 'info' };
+  let i = 0;
+  if (argv[0] === 'replay') {
+    out.replayFile = argv[1] ?? '';
+    if (out.replayFile === '' || out.replayFile.startsWith('--')) throw new FurrowError('CONFIG_CLI_USAGE', 'replay needs a dead-letter file');
+    i = 2;
+  }
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new FurrowError('CONFIG_CLI_USAGE', `${a} needs a value`);
+      return v;
+    };
+    if (a === '--config') out.config = value();
+    else if (a === '--destination' && out.replayFile !== null) out.destinations.push(value());
+    else if (a === '--dead-letter' && out.replayFile !== null) out.deadLetter = value();
+    else if (a === '--log-level') out.logLevel = value();
+    else throw new FurrowError('CONFIG_CLI_USAGE', `unknown argument ${a}`);
+  }
+  if (out.config === '') throw new FurrowError('CONFIG_CLI_USAGE', '--config FILE is required');
+  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(out.logLevel)) throw new FurrowError('CONFIG_CLI_USAGE', `--log-level ${out.logLevel} is not a level`);
+  return out;
+}
+
+async function run(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  const log = createLogger('furrow-forward', args.logLevel);
+  const cfg = await loadForwardConfig(args.config);
+  for (const name of args.destinations) {
+    if (!cfg.destinations.some((d) => d.name === name)) throw new FurrowError('CONFIG_CLI_USAGE', `--destination ${name}: no such destination in ${args.config}`);
+  }
+  let deadLetterOverride = args.deadLetter !== null ? { type: 'file' as const, path: args.deadLetter } : undefined;
+  if (args.replayFile !== null) {
+    const out = deadLetterOverride ?? cfg.deadLetter;
+    if (out.type === 'file' && resolve(out.path) === resolve(args.replayFile)) {
+      throw new FurrowError('FORWARD_REPLAY_INPUT', `${args.replayFile} is also the dead-letter output; pass --dead-letter OTHER_FILE`);
+    }
+    deadLetterOverride = out.type === 'file' ? { type: 'file', path: out.path } : undefined;
+  }
+  const built = await buildForwarder(cfg, {
+    log,
+    ...(deadLetterOverride ? { deadLetter: deadLetterOverride } : {}),
+    ...(args.replayFile !== null ? { replay: { only: args.destinations.length > 0 ? new Set(args.destinations) : null } } : {}),
+  });
+  const fw = built.forwarder;
+  const source = args.replayFile !== null ? LineSource.file(args.replayFile, 500, 50) : await createInput(cfg.input, log);
+
+  let metricsServer: Server | null = null;
+  if (cfg.metricsPort !== null) {
+    const registry = new Registry();
+    registerForwardMetrics(registry, fw);
+    metricsServer = createServer((req, res) => {
+      if (req.url === '/metrics') {
+        registry.metrics().then(
+          (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+          () => res.writeHead(500).end(),
+        );
+      } else if (req.url === '/health') res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => metricsServer!.listen(cfg.metricsPort!, '0.0.0.0', r));
+    const addr = metricsServer.address();
+    log.info({ port: typeof addr === 'object' && addr ? addr.port : cfg.metricsPort }, 'metrics on /metrics');
+  }
+
+  let signals = 0;
+  const onSignal = (sig: string) => {
+    signals++;
+    if (signals === 1) {
+      log.info({ signal: sig }, 'stopping: finishing deliveries (signal again to exit now)');
+      fw.stop();
+    } else {
+      log.warn({ signal: sig }, 'exiting now; unacknowledged events will be read again');
+      fw.abort();
+    }
+  };
+  const onInt = () => onSignal('SIGINT');
+  const onTerm = () => onSignal('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  const progress = setInterval(() => log.info(fw.summary(), 'progress'), cfg.progressIntervalMs);
+  progress.unref();
+  log.info(
+    { input: args.replayFile ?? cfg.input.type, destinations: cfg.destinations.map((d) => `${d.name}:${d.target.type}`), deadLetter: cfg.deadLetter.type },
+    args.replayFile !== null ? 'replaying dead letters' : 'forwarding',
+  );
+  try {
+    const summary = await fw.run(source);
+    log.info(summary, 'done');
+    process.stdout.write(JSON.stringify(summary) + '\n');
+    if (args.replayFile !== null) {
+      const again = Object.values(summary.destinations).reduce((n, d) => n + d.deadLettered, 0) + summary.unparseable + summary.replaySkipped;
+      return again > 0 ? 3 : 0;
+    }
+    return 0;
+  } finally {
+    clearInterval(progress);
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+    await built.close();
+    if (metricsServer) await new Promise<void>((r) => metricsServer!.close(() => r()));
+  }
+}
+
 export const command: Command = {
-  summary: '(not built yet)',
-  usage: 'furrow forward: not built yet',
-  async run() {
-    throw new FurrowError('CONFIG_UNSUPPORTED', 'furrow forward is not built yet');
-  },
+  summary: 'deliver enriched events to HTTP, GA4, Amplitude, Mixpanel, Braze and Kinesis destinations',
+  usage: USAGE,
+  run,
 };

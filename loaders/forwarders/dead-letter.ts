@@ -1,0 +1,157 @@
+/**
+ * The dead letter: where an event goes when a destination cannot take it (refused, invalid for the vendor,
+ * retries used up, transformation failed, queue full with when_full = dead_letter) or when an input line is
+ * not an enriched event. One JSON line per (event, destination):
+ *
+ *   {"schema":"furrow:forward_dead_letter/1-0-0","destination":"amp","target":"amplitude","reason":"retries_exhausted",
+ *    "status":503,"response_body":"…","error":null,"attempts":6,"failed_at":"2026-…Z","event":"<enriched TSV line>"}
+ *
+ * `furrow forward replay FILE` reads these lines back. A write resolves only when the records are on disk
+ * (fdatasync) or accepted by the stream, because the source is acknowledged right after; a write that fails
+ * raises FORWARD_DEAD_LETTER_UNWRITABLE, which stops the forwarder without acknowledging.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { FurrowError } from '../../common/errors.js';
+
+export const DEAD_LETTER_SCHEMA = 'furrow:forward_dead_letter/1-0-0';
+
+export type DeadLetterReason =
+  | 'unparseable' // the input line is not a 131-column enriched event
+  | 'invalid' // the target cannot represent the event (missing identity, vendor limit)
+  | 'transform_failed' // the JS transformation threw or timed out
+  | 'rejected' // the destination refused it (4xx other than 408/429, or named it in a partial failure)
+  | 'retries_exhausted' // network errors / 5xx / 429 for the whole retry budget
+  | 'queue_full'; // the destination's queue was full and its when_full is dead_letter
+
+export interface DeadLetter {
+  readonly destination: string | null;
+  readonly target: string | null;
+  readonly reason: DeadLetterReason;
+  readonly status: number | null;
+  readonly responseBody: string | null;
+  readonly error: string | null;
+  readonly attempts: number;
+  readonly event: string;
+}
+
+export interface DeadLetterRecord {
+  schema: string;
+  destination: string | null;
+  target: string | null;
+  reason: DeadLetterReason;
+  status: number | null;
+  response_body: string | null;
+  error: string | null;
+  attempts: number;
+  failed_at: string;
+  event: string;
+}
+
+export function toRecord(d: DeadLetter, redact: (s: string) => string, now = new Date()): DeadLetterRecord {
+  return {
+    schema: DEAD_LETTER_SCHEMA,
+    destination: d.destination,
+    target: d.target,
+    reason: d.reason,
+    status: d.status,
+    response_body: d.responseBody === null ? null : redact(d.responseBody),
+    error: d.error === null ? null : redact(d.error),
+    attempts: d.attempts,
+    failed_at: now.toISOString(),
+    event: d.event,
+  };
+}
+
+export interface DeadLetterSink {
+  /** Resolves when the letters are durably written; throws FurrowError(FORWARD_DEAD_LETTER_UNWRITABLE) otherwise. */
+  write(letters: readonly DeadLetter[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Appends JSON lines to a file; writes are serialized and each is followed by fdatasync. */
+export class FileDeadLetterSink implements DeadLetterSink {
+  private handle: FileHandle | null = null;
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly path: string,
+    private readonly redact: (s: string) => string = (s) => s,
+  ) {}
+
+  async open(): Promise<this> {
+    try {
+      this.handle = await open(this.path, 'a');
+    } catch (e) {
+      throw new FurrowError('FORWARD_DEAD_LETTER_UNWRITABLE', `cannot open ${this.path}: ${(e as Error).message}`, { cause: e });
+    }
+    return this;
+  }
+
+  write(letters: readonly DeadLetter[]): Promise<void> {
+    if (letters.length === 0) return Promise.resolve();
+    const now = new Date();
+    let text = '';
+    for (const l of letters) text += JSON.stringify(toRecord(l, this.redact, now)) + '\n';
+    const run = async () => {
+      if (this.handle === null) throw new FurrowError('FORWARD_DEAD_LETTER_UNWRITABLE', `${this.path} is not open`);
+      try {
+        await this.handle.appendFile(text, 'utf8');
+        await this.handle.datasync();
+      } catch (e) {
+        throw new FurrowError('FORWARD_DEAD_LETTER_UNWRITABLE', `cannot write ${this.path}: ${(e as Error).message}`, { cause: e });
+      }
+    };
+    const p = this.chain.then(run);
+    this.chain = p.catch(() => undefined);
+    return p;
+  }
+
+  async close(): Promise<void> {
+    await this.chain;
+    await this.handle?.close();
+    this.handle = null;
+  }
+}
+
+/** Parses one dead-letter line; returns a reason string when it is not one. */
+export function parseDeadLetterLine(line: string): DeadLetterRecord | string {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch (e) {
+    return `not JSON: ${(e as Error).message}`;
+  }
+  const r = v as Partial<DeadLetterRecord>;
+  if (r === null || typeof r !== 'object' || r.schema !== DEAD_LETTER_SCHEMA) return `not a ${DEAD_LETTER_SCHEMA} record`;
+  if (typeof r.event !== 'string') return 'record has no event';
+  return r as DeadLetterRecord;
+}
+
+/**
+ * Dead letters to a Kinesis stream (one JSON record per letter, partition key = destination), through the
+ * shared PutRecords writer. The writer retries throttling and errors; after `giveUpAfterAttempts` it reports
+ * records failed and the write raises FORWARD_DEAD_LETTER_UNWRITABLE (the forwarder stops, acknowledging nothing more).
+ */
+export class KinesisDeadLetterSink implements DeadLetterSink {
+  constructor(
+    private readonly writer: { write(records: readonly Buffer[], key?: string): Promise<{ sent: number; failed: Buffer[]; invalid?: Buffer[] }>; flush(): Promise<void>; close(): Promise<void> },
+    private readonly streamName: string,
+    private readonly redact: (s: string) => string = (s) => s,
+  ) {}
+
+  async write(letters: readonly DeadLetter[]): Promise<void> {
+    if (letters.length === 0) return;
+    const now = new Date();
+    const records = letters.map((l) => Buffer.from(JSON.stringify(toRecord(l, this.redact, now)), 'utf8'));
+    const p = this.writer.write(records);
+    await this.writer.flush();
+    const r = await p;
+    if (r.failed.length > 0 || (r.invalid?.length ?? 0) > 0) {
+      throw new FurrowError('FORWARD_DEAD_LETTER_UNWRITABLE', `${r.failed.length + (r.invalid?.length ?? 0)} dead letters could not be put to Kinesis stream ${this.streamName}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.writer.close();
+  }
+}

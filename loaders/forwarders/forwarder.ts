@@ -1,0 +1,307 @@
+/**
+ * The forwarder: reads enriched events from a StreamSource and hands each to every destination whose filter
+ * keeps it. A source batch is acknowledged (batch.commit(), the Kinesis checkpoint) only when every
+ * (event, destination) pair it produced was accepted by the destination or written to the dead letter.
+ *
+ *   source batch ──> for each line: parse (unparseable → dead letter)
+ *                      for each destination: filter → build → transform → finalize ──> DestinationQueue.enqueue
+ *                                                          (invalid / failed → dead letter)
+ *                ──> BatchTicket(pending = pairs enqueued) ── every settle() ──> 0 ⇒ done
+ *   done tickets are committed in source order per origin (shard): a commit covers everything before it.
+ *   Reading continues while every pausing destination queue has room (bounded memory).
+ *
+ * Stopping: stop() (SIGTERM) stops taking new batches, drains the queues (deliveries and retries finish),
+ * commits, then ends the source. abort() (second signal) stops at once: what is not settled is not committed.
+ */
+import type { Logger } from '../../common/logger.js';
+import type { RecordBatch, StreamSource } from '../../common/stream.js';
+import type { DestinationConfig, ForwardConfig } from '../../config/forward-config.js';
+import { parseDeadLetterLine, type DeadLetter, type DeadLetterSink } from './dead-letter.js';
+import { DestinationQueue, type Settleable } from './destination-queue.js';
+import { compileFilter, type EventPredicate } from './filter.js';
+import { ForwardEvent } from './forward-event.js';
+import type { ForwardTarget } from './target.js';
+import { compileTransform, SKIP, TransformFailure, type Transformer } from './transform.js';
+
+export interface DestinationRuntime {
+  readonly cfg: DestinationConfig;
+  readonly filter: EventPredicate;
+  readonly transform: Transformer | null;
+  readonly target: ForwardTarget;
+  readonly queue: DestinationQueue;
+  /** Events the filter (or a JS transformation returning null) left out. */
+  filtered: number;
+  /** Events that matched and were handed to the queue or dead-lettered before it. */
+  matched: number;
+}
+
+export interface ForwardSummary {
+  read: number;
+  unparseable: number;
+  replaySkipped: number;
+  committedBatches: number;
+  destinations: Record<string, { matched: number; filtered: number; delivered: number; deadLettered: number; retries: number; requests: number }>;
+}
+
+/** One source batch: settled when all its (event, destination) pairs are. */
+class BatchTicket implements Settleable {
+  pending = 1; // held by the reader until every pair is enqueued
+  done = false;
+  constructor(
+    readonly batch: RecordBatch,
+    private readonly onDone: (t: BatchTicket) => void,
+  ) {}
+  settle(): void {
+    if (--this.pending === 0) {
+      this.done = true;
+      this.onDone(this);
+    }
+  }
+}
+
+export class Forwarder {
+  readonly destinations: DestinationRuntime[];
+  read = 0;
+  unparseable = 0;
+  committedBatches = 0;
+  private readonly inOrder = new Map<string, BatchTicket[]>();
+  private commitChain: Promise<void> = Promise.resolve();
+  private outstanding = 0;
+  private idleWaiters: Array<() => void> = [];
+  private stopping = false;
+  private readonly stopped: Promise<void>;
+  private resolveStopped!: () => void;
+  private readonly hard = new AbortController();
+  private fatal: Error | null = null;
+  private readonly byName: Map<string, DestinationRuntime>;
+  /** Replay: records kept unchanged because their destination is not replayed. */
+  replaySkipped = 0;
+  private readonly replayOnly: ReadonlySet<string> | null;
+
+  constructor(
+    cfg: Pick<ForwardConfig, 'destinations'>,
+    targets: ReadonlyMap<string, ForwardTarget>,
+    private readonly deadLetter: DeadLetterSink,
+    private readonly log: Logger,
+    /** Replay mode: records are dead-letter lines (`furrow forward replay`); null = forward enriched TSV. */
+    private readonly replay: { only: ReadonlySet<string> | null } | null = null,
+  ) {
+    this.destinations = cfg.destinations.map((d, i) => {
+      const where = `destinations[${i}]`;
+      const target = targets.get(d.name)!;
+      return {
+        cfg: d,
+        filter: compileFilter(d.filter, where),
+        transform: compileTransform(d.transform, where),
+        target,
+        queue: new DestinationQueue(d, target, deadLetter, log.child({ destination: d.name }), this.hard.signal),
+        filtered: 0,
+        matched: 0,
+      };
+    });
+    this.stopped = new Promise((r) => (this.resolveStopped = r));
+    this.byName = new Map(this.destinations.map((d) => [d.cfg.name, d]));
+    this.replayOnly = replay?.only ?? null;
+  }
+
+  /** Graceful stop: no new batches; deliveries in flight finish. */
+  stop(): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.resolveStopped();
+  }
+
+  /** Immediate stop: nothing more is delivered or committed. */
+  abort(): void {
+    this.stop();
+    this.hard.abort();
+    for (const d of this.destinations) d.queue.release();
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  /** Reads the source to its end (or until stop()), then drains. Throws the dead-letter failure if one happened. */
+  async run(source: StreamSource): Promise<ForwardSummary> {
+    const sourceStop = new AbortController();
+    const stopWatcher = this.stopped.then(async () => {
+      // Drain before ending the source: its leases are released only after our commits.
+      await this.drainAll();
+      sourceStop.abort();
+    });
+    try {
+      await source.run((b) => this.onBatch(b, sourceStop.signal), sourceStop.signal);
+    } finally {
+      this.stop();
+      await stopWatcher;
+    }
+    if (this.fatal) throw this.fatal;
+    return this.summary();
+  }
+
+  summary(): ForwardSummary {
+    const destinations: ForwardSummary['destinations'] = {};
+    for (const d of this.destinations) {
+      const s = d.queue.stats;
+      destinations[d.cfg.name] = { matched: d.matched, filtered: d.filtered, delivered: s.delivered, deadLettered: s.deadLettered, retries: s.retries, requests: s.requests };
+    }
+    return { read: this.read, unparseable: this.unparseable, replaySkipped: this.replaySkipped, committedBatches: this.committedBatches, destinations };
+  }
+
+  private async drainAll(): Promise<void> {
+    await Promise.all(this.destinations.map((d) => d.queue.drain()));
+    if (this.outstanding > 0 && !this.hard.signal.aborted && this.fatal === null) await new Promise<void>((r) => this.idleWaiters.push(r));
+    await this.commitChain;
+  }
+
+  private async onBatch(batch: RecordBatch, sourceSignal: AbortSignal): Promise<void> {
+    if (this.stopping || this.fatal) {
+      // Not processed and not committed: hold the source here until it is ended, so it cannot read (and later
+      // commit) anything after this batch.
+      await new Promise<void>((r) => (sourceSignal.aborted ? r() : sourceSignal.addEventListener('abort', () => r(), { once: true })));
+      return;
+    }
+    const ticket = new BatchTicket(batch, (t) => this.onTicketDone(t));
+    let list = this.inOrder.get(batch.origin);
+    if (list === undefined) this.inOrder.set(batch.origin, (list = []));
+    list.push(ticket);
+    this.outstanding++;
+    const letters: DeadLetter[] = [];
+    const records = batch.records;
+    const dests = this.destinations;
+    for (let r = 0; r < records.length; r++) {
+      let line = records[r]!.toString('utf8');
+      if (line.endsWith('\n')) line = line.slice(0, -1);
+      if (line.endsWith('\r')) line = line.slice(0, -1);
+      this.read++;
+      if (this.replay) {
+        this.replayLine(line, ticket, letters);
+        continue;
+      }
+      const ev = ForwardEvent.parse(line);
+      if (typeof ev === 'string') {
+        this.unparseable++;
+        letters.push({ destination: null, target: null, reason: 'unparseable', status: null, responseBody: null, error: ev, attempts: 0, event: line });
+        continue;
+      }
+      for (let i = 0; i < dests.length; i++) {
+        const d = dests[i]!;
+        if (!d.filter(ev)) {
+          d.filtered++;
+          continue;
+        }
+        this.route(d, ev, line, ticket, letters);
+      }
+    }
+    if (letters.length > 0) {
+      try {
+        await this.deadLetter.write(letters);
+        for (const l of letters) {
+          const d = l.destination === null ? undefined : this.destinations.find((x) => x.cfg.name === l.destination);
+          if (d) d.queue.stats.deadLettered++;
+        }
+      } catch (e) {
+        this.fail(e as Error);
+        return;
+      }
+    }
+    ticket.settle(); // the reader's hold
+    // Back-pressure: wait until every pausing destination has room (a destination that sheds never blocks).
+    for (const d of dests) if (!d.queue.shedsWhenFull) await d.queue.waitForRoom();
+    for (const d of dests) if (d.queue.fatal) return this.fail(d.queue.fatal);
+  }
+
+  /** One event to one destination: build → transform → finalize → enqueue (or a dead letter). */
+  private route(d: DestinationRuntime, ev: ForwardEvent, line: string, ticket: BatchTicket, letters: DeadLetter[]): void {
+    const built = d.target.build(ev);
+    if (typeof built === 'string') {
+      d.matched++;
+      letters.push(this.letter(d, 'invalid', built, line));
+      return;
+    }
+    let payload: unknown = built;
+    if (d.transform !== null) {
+      payload = d.transform(built, ev);
+      if (payload === SKIP) {
+        d.filtered++;
+        return;
+      }
+      if (payload instanceof TransformFailure) {
+        d.matched++;
+        letters.push(this.letter(d, 'transform_failed', payload.reason, line));
+        return;
+      }
+    }
+    d.matched++;
+    const item = d.target.finalize(payload, ev);
+    if (typeof item === 'string') {
+      letters.push(this.letter(d, 'invalid', item, line));
+      return;
+    }
+    if (item.bytes > d.queue.maxItemBytes) {
+      letters.push(this.letter(d, 'invalid', `event is ${item.bytes} bytes for this target, over its ${d.queue.maxItemBytes}-byte request limit`, line));
+      return;
+    }
+    if (d.queue.full && d.queue.shedsWhenFull) {
+      letters.push(this.letter(d, 'queue_full', `queue full (${d.cfg.queue.maxEvents} events)`, line));
+      return;
+    }
+    ticket.pending++;
+    d.queue.enqueue(item, line, ticket);
+  }
+
+  /**
+   * Replay: a dead-letter line goes back to the destination it names, without its filter (it matched once).
+   * What cannot be replayed (unparseable input, a destination not in this config or not selected) is written to
+   * the dead letter again unchanged, so a replay never loses a record.
+   */
+  private replayLine(line: string, ticket: BatchTicket, letters: DeadLetter[]): void {
+    const rec = parseDeadLetterLine(line);
+    if (typeof rec === 'string') {
+      this.unparseable++;
+      letters.push({ destination: null, target: null, reason: 'unparseable', status: null, responseBody: null, error: `not a dead-letter record: ${rec}`, attempts: 0, event: line });
+      return;
+    }
+    const keep = (): void => {
+      this.replaySkipped++;
+      letters.push({ destination: rec.destination, target: rec.target, reason: rec.reason, status: rec.status, responseBody: rec.response_body, error: rec.error, attempts: rec.attempts, event: rec.event });
+    };
+    const d = rec.destination === null ? undefined : this.byName.get(rec.destination);
+    if (d === undefined || (this.replayOnly !== null && !this.replayOnly.has(d.cfg.name))) return keep();
+    const ev = ForwardEvent.parse(rec.event);
+    if (typeof ev === 'string') return keep();
+    this.route(d, ev, rec.event, ticket, letters);
+  }
+
+  private letter(d: DestinationRuntime, reason: DeadLetter['reason'], error: string, line: string): DeadLetter {
+    return { destination: d.cfg.name, target: d.target.type, reason, status: null, responseBody: null, error, attempts: 0, event: line };
+  }
+
+  private fail(e: Error): void {
+    if (this.fatal) return;
+    this.fatal = e;
+    this.log.error({ err: e.message }, 'forwarder stopping: dead letter unwritable; nothing more is acknowledged');
+    this.abort();
+  }
+
+  private onTicketDone(t: BatchTicket): void {
+    const list = this.inOrder.get(t.batch.origin)!;
+    // Commit every done ticket at the front, in order (a commit covers all earlier records of the origin).
+    const ready: BatchTicket[] = [];
+    while (list.length > 0 && list[0]!.done) ready.push(list.shift()!);
+    if (ready.length === 0) return;
+    const last = ready[ready.length - 1]!;
+    this.commitChain = this.commitChain.then(async () => {
+      if (this.hard.signal.aborted) return;
+      try {
+        // Kinesis: checkpointing the last batch covers the earlier ones of the shard; commit each anyway,
+        // cheap for file sources and correct for any source that tracks batches individually.
+        for (const b of ready) if (b !== last) await b.batch.commit();
+        await last.batch.commit();
+        this.committedBatches += ready.length;
+      } catch (e) {
+        this.log.warn({ origin: t.batch.origin, err: (e as Error).message }, 'commit failed; the batch will be read again');
+      }
+      this.outstanding -= ready.length;
+      if (this.outstanding === 0) for (const w of this.idleWaiters.splice(0)) w();
+    });
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Destination transformations, compiled once at start. A transformation sits between the target's default
+ * payload and the target's validation:
+ *
+ *   target.build(event) ──payload──> transformation ──payload'──> target.finalize
+ *                                         └── SKIP: the event is filtered out for this destination (acknowledged)
+ *                                         └── TransformFailure: dead letter (reason transform_failed)
+ *
+ * mapping: `fields { "event_properties.plan" = "contexts_com_acme_user_1.plan" }` sets each output path (dotted,
+ *   nested objects are created) from a field path (forward-event.ts), a `{ path, default }` or a literal `{ value }`.
+ *   mode merge (default) changes the target's payload; mode replace starts from an empty object. Unresolved paths
+ *   without a default leave the key out.
+ * js: the operator's script defines `function transform(event, payload)`; it runs in a node:vm context created
+ *   once, with a time limit per call. `event` is the read-only JSON view of the enriched event, `payload` the
+ *   target's default payload (its top level may be changed in place). Return the payload to send, or
+ *   null/undefined/false to skip the event. A throw or a timeout dead-letters the event. node:vm is isolation
+ *   from mistakes, not a security boundary: the script is the operator's own code.
+ */
+import vm from 'node:vm';
+import { FurrowError } from '../../common/errors.js';
+import type { TransformConfig } from '../../config/forward-config.js';
+import { compileFieldPath, type FieldPath, type ForwardEvent } from './forward-event.js';
+
+export const SKIP: unique symbol = Symbol('skip');
+
+export class TransformFailure {
+  constructor(readonly reason: string) {}
+}
+
+export type Transformer = (payload: Record<string, unknown>, ev: ForwardEvent) => unknown | typeof SKIP | TransformFailure;
+
+export function compileTransform(cfg: TransformConfig | null, where: string): Transformer | null {
+  if (cfg === null) return null;
+  return cfg.type === 'mapping' ? compileMapping(cfg, where) : compileJs(cfg);
+}
+
+interface MappingStep {
+  readonly out: readonly string[];
+  readonly read: FieldPath['read'] | null;
+  readonly value: unknown;
+}
+
+function compileMapping(cfg: Extract<TransformConfig, { type: 'mapping' }>, where: string): Transformer {
+  const steps: MappingStep[] = Object.entries(cfg.fields).map(([outKey, src]) => {
+    const out = outKey.split('.');
+    if (out.some((s) => s === '')) throw new FurrowError('CONFIG_INVALID_VALUE', `${where}.transform.fields: bad output key ${JSON.stringify(outKey)}`);
+    if ('value' in src) return { out, read: null, value: src.value };
+    const p = compileFieldPath(src.path);
+    if (typeof p === 'string') throw new FurrowError('CONFIG_INVALID_VALUE', `${where}.transform.fields.${outKey}: ${p}`);
+    return { out, read: p.read, value: src.default };
+  });
+  const replace = cfg.mode === 'replace';
+  return (payload, ev) => {
+    const root: Record<string, unknown> = replace ? {} : { ...payload };
+    for (let i = 0; i < steps.length; i++) {
+      const s = steps[i]!;
+      let v = s.read === null ? s.value : s.read(ev);
+      if (v === undefined) v = s.value;
+      if (v === undefined) continue;
+      // Copy each nested object on the way down: the payload may share objects with the event's JSON view.
+      let cur = root;
+      for (let j = 0; j < s.out.length - 1; j++) {
+        const k = s.out[j]!;
+        const next = cur[k];
+        const copy: Record<string, unknown> = next !== null && typeof next === 'object' && !Array.isArray(next) ? { ...(next as Record<string, unknown>) } : {};
+        cur[k] = copy;
+        cur = copy;
+      }
+      cur[s.out[s.out.length - 1]!] = v;
+    }
+    return root;
+  };
+}
+
+function compileJs(cfg: Extract<TransformConfig, { type: 'js' }>): Transformer {
+  const sandbox: Record<string, unknown> = Object.create(null);
+  const ctx = vm.createContext(sandbox, { name: cfg.origin, codeGeneration: { strings: false, wasm: false }, microtaskMode: 'afterEvaluate' });
+  try {
+    new vm.Script(cfg.script, { filename: cfg.origin }).runInContext(ctx, { timeout: Math.max(cfg.timeoutMs, 1000) });
+  } catch (e) {
+    throw new FurrowError('FORWARD_TRANSFORM_COMPILE', `${cfg.origin}: ${(e as Error).message}`);
+  }
+  if (typeof sandbox.transform !== 'function') throw new FurrowError('FORWARD_TRANSFORM_COMPILE', `${cfg.origin}: the script must define function transform(event, payload)`);
+  const call = new vm.Script('__furrow_out = transform(__furrow_event, __furrow_payload);', { filename: 'furrow-transform-call' });
+  const opts = { timeout: cfg.timeoutMs };
+  return (payload, ev) => {
+    sandbox.__furrow_event = ev.frozenJson();
+    sandbox.__furrow_payload = payload;
+    sandbox.__furrow_out = undefined;
+    try {
+      call.runInContext(ctx, opts);
+    } catch (e) {
+      const msg = (e as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT' ? `timed out after ${cfg.timeoutMs} ms` : String((e as Error)?.message ?? e);
+      return new TransformFailure(`js transformation failed: ${msg}`);
+    }
+    const out = sandbox.__furrow_out;
+    sandbox.__furrow_event = sandbox.__furrow_payload = sandbox.__furrow_out = undefined;
+    if (out === null || out === undefined || out === false) return SKIP;
+    if (typeof (out as { then?: unknown }).then === 'function') return new TransformFailure('js transformation returned a Promise; transform must be synchronous');
+    return out;
+  };
+}
