@@ -34,9 +34,11 @@ export function runPrimary(workers: number, log: Logger): Promise<number> {
     const fork = (): void => {
       const w = cluster.fork();
       alive.add(w);
+      let served = false;
       w.on('message', (m: unknown) => {
         if (!isMsg(m)) return;
         if (m.t === 'furrow:listening') {
+          served = true;
           listening++;
           if (listening === workers) log.info({ port: m.port, workers }, 'collector listening');
         } else if (m.t === 'furrow:out') {
@@ -51,9 +53,14 @@ export function runPrimary(workers: number, log: Logger): Promise<number> {
       w.on('exit', (code, signal) => {
         alive.delete(w);
         if (code !== 0) failed = true;
-        if (!stopping) {
-          log.error({ pid: w.process.pid, code, signal }, 'collector worker died; starting another');
-          fork();
+        if (!stopping && !served) {
+          // Died before listening (port taken, bad credentials...): restarting would only loop.
+          log.error({ pid: w.process.pid, code, signal }, 'collector worker failed to start; stopping');
+          failed = true;
+          stop('SIGTERM');
+        } else if (!stopping) {
+          log.error({ pid: w.process.pid, code, signal }, 'collector worker died; starting another in 1 s');
+          setTimeout(() => (stopping ? undefined : fork()), 1000);
           return;
         }
         if (alive.size === 0) resolve(failed ? 1 : 0);
@@ -64,7 +71,7 @@ export function runPrimary(workers: number, log: Logger): Promise<number> {
       stopping = true;
       log.info({ signal: sig, workers: alive.size }, 'stopping collector workers');
       for (const w of alive) w.process.kill('SIGTERM');
-      if (alive.size === 0) resolve(0);
+      if (alive.size === 0) resolve(failed ? 1 : 0);
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
