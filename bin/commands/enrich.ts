@@ -1,11 +1,202 @@
+/**
+ * `furrow enrich`: wiring only. Snowplow enrich's flags (`--config`, `--iglu-config`, `--enrichments`) plus
+ * furrow's file/stdin mode (`--input`, `--output`).
+ */
+import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { createDynamoDbClient, createKinesisClient } from '../../common/aws/clients.js';
 import { FurrowError } from '../../common/errors.js';
+import { createLogger, type Logger } from '../../common/logger.js';
+import type { RecordSink, StreamSource } from '../../common/stream.js';
+import { DEFAULT_ENRICH_CONFIG, readEnrichConfig, type EnrichConfig } from '../../config/enrich-config.js';
+import { createBuiltinResolver, createResolverFromFile } from '../../iglu-resolver/index.js';
+import type { IgluResolver } from '../../iglu-resolver/types.js';
+import { runEnrich } from '../../enricher/enrich-app.js';
+import { createEnricher, PROCESSOR } from '../../enricher/enricher-factory.js';
+import type { EnrichmentPipeline } from '../../enricher/enrichments/enrichment.js';
+import { buildEnrichments, loadEnrichmentsDir } from '../../enricher/enrichments/registry.js';
+import { createKinesisSource } from '../../enricher/leases/kinesis-source.js';
+import { createKinesisSink } from '../../enricher/sinks/kinesis-sinks.js';
+import { LineSink } from '../../enricher/sinks/line-sink.js';
+import { LineSource } from '../../enricher/sources/line-source.js';
 import type { Command } from '../command.js';
 
-// Placeholder until the 'enrich' command is built; replaced by its implementation.
+const USAGE = `Usage: furrow enrich [options]
+
+Turns collector records (Thrift CollectorPayload) into Snowplow enriched TSV and bad rows.
+Snowplow enrich's config files work unchanged.
+
+Options:
+  --config FILE        enrich HOCON config (Snowplow enrich-kinesis layout): Kinesis input/outputs, validation
+  --iglu-config FILE   Iglu resolver config (resolver.json); default: built-in schemas + Iglu Central
+  --enrichments DIR    folder of enrichment config JSON files (Snowplow layout); default: none
+  --input stdin|FILE   read base64 Thrift records, one per line, instead of the Kinesis input
+  --output stdout|DIR  write enriched TSV to stdout, or DIR/good.tsv + DIR/bad.jsonl (+ DIR/pii.tsv),
+                       instead of the Kinesis outputs
+  --bad FILE|stderr    with --output stdout: where bad rows go (default stderr)
+  --pii FILE           with --output stdout: write pii_transformation events there
+  --assets-dir DIR     where enrichment assets are downloaded (default $TMPDIR/furrow-assets)
+  --offline            never contact Iglu Central (use only built-in and configured embedded registries)
+  --log-level LEVEL    pino level for the JSON logs on stderr (default info)
+  --help, -h           this text
+
+Every input event ends as exactly one good line or one bad row. Progress is logged every 10 s;
+with monitoring.healthProbe.port set, /health and /metrics (Prometheus) are served there.`;
+
+interface Flags {
+  config: string | null;
+  igluConfig: string | null;
+  enrichments: string | null;
+  input: string | null;
+  output: string | null;
+  bad: string;
+  pii: string | null;
+  assetsDir: string;
+  offline: boolean;
+  logLevel: string;
+}
+
+function parseFlags(argv: string[]): Flags {
+  const f: Flags = {
+    config: null, igluConfig: null, enrichments: null, input: null, output: null, bad: 'stderr', pii: null,
+    assetsDir: join(tmpdir(), 'furrow-assets'), offline: false, logLevel: 'info',
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const [name, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new FurrowError('CONFIG_CLI_USAGE', `${name} needs a value\n\n${USAGE}`);
+      return v;
+    };
+    switch (name) {
+      case '--config': f.config = value(); break;
+      case '--iglu-config':
+      case '--resolver': f.igluConfig = value(); break;
+      case '--enrichments': f.enrichments = value(); break;
+      case '--input': f.input = value(); break;
+      case '--output': f.output = value(); break;
+      case '--bad': f.bad = value(); break;
+      case '--pii': f.pii = value(); break;
+      case '--assets-dir': f.assetsDir = value(); break;
+      case '--offline': f.offline = true; break;
+      case '--log-level': f.logLevel = value(); break;
+      default: throw new FurrowError('CONFIG_CLI_USAGE', `unknown option ${a}\n\n${USAGE}`);
+    }
+  }
+  return f;
+}
+
+function fileSink(path: string): LineSink {
+  return new LineSink(createWriteStream(path, { flags: 'a' }), true);
+}
+
+function buildSinks(f: Flags, config: EnrichConfig, log: Logger): { good: RecordSink; bad: RecordSink; pii: RecordSink | null; maxRecordSize: number | null } {
+  if (f.output === 'stdout' || f.output === '-') {
+    return {
+      good: new LineSink(process.stdout, false),
+      bad: f.bad === 'stderr' ? new LineSink(process.stderr, false) : fileSink(f.bad),
+      pii: f.pii === null ? null : fileSink(f.pii),
+      maxRecordSize: null,
+    };
+  }
+  if (f.output !== null) {
+    mkdirSync(f.output, { recursive: true });
+    return { good: fileSink(join(f.output, 'good.tsv')), bad: fileSink(join(f.output, 'bad.jsonl')), pii: fileSink(join(f.output, 'pii.tsv')), maxRecordSize: null };
+  }
+  const { good, bad, pii } = config.output;
+  if (good === null || bad === null) {
+    throw new FurrowError('CONFIG_MISSING_KEY', 'output.good and output.bad are required in --config unless --output is given');
+  }
+  const client = (c: { region: string | null; customEndpoint: string | null }) =>
+    createKinesisClient({ ...(c.region ? { region: c.region } : {}), ...(c.customEndpoint ? { endpoint: c.customEndpoint } : {}) });
+  return {
+    good: createKinesisSink(client(good), good, log, true),
+    bad: createKinesisSink(client(bad), bad, log, false),
+    pii: pii === null ? null : createKinesisSink(client(pii), pii, log, true),
+    // Snowplow 6.x default maxRecordSize for the Kinesis sinks.
+    maxRecordSize: 1_000_000,
+  };
+}
+
+function buildSource(f: Flags, config: EnrichConfig, log: Logger, registry: Registry): StreamSource {
+  if (f.input !== null) {
+    const stream = f.input === 'stdin' || f.input === '-' ? process.stdin : createReadStream(f.input);
+    return new LineSource(stream, f.input);
+  }
+  const input = config.input;
+  if (input === null) throw new FurrowError('CONFIG_MISSING_KEY', 'input.streamName is required in --config unless --input is given');
+  const opts = { ...(input.region ? { region: input.region } : {}) };
+  return createKinesisSource({
+    kinesis: createKinesisClient({ ...opts, ...(input.customEndpoint ? { endpoint: input.customEndpoint } : {}) }),
+    dynamodb: input.leases ? createDynamoDbClient({ ...opts, ...(input.dynamodbCustomEndpoint ? { endpoint: input.dynamodbCustomEndpoint } : {}) }) : null,
+    streamName: input.streamName,
+    appName: input.appName,
+    initialPosition: input.initialPosition,
+    leaseDurationMs: input.leaseDurationMs,
+    ...(input.workerIdentifier !== null ? { workerId: input.workerIdentifier } : {}),
+    logger: log,
+    registry,
+  });
+}
+
+function serveMetrics(port: number, registry: Registry, log: Logger): Server {
+  const server = createServer((req, res) => {
+    if (req.url === '/metrics') {
+      registry.metrics().then(
+        (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
+        (e: unknown) => res.writeHead(500).end(String(e)),
+      );
+    } else if (req.url === '/health') res.writeHead(200).end('OK');
+    else res.writeHead(404).end();
+  });
+  server.listen(port, () => log.info({ port }, 'serving /health and /metrics'));
+  return server;
+}
+
 export const command: Command = {
-  summary: '(not built yet)',
-  usage: 'furrow enrich: not built yet',
-  async run() {
-    throw new FurrowError('CONFIG_UNSUPPORTED', 'furrow enrich is not built yet');
+  summary: 'Snowplow-compatible enricher (CollectorPayload records in, enriched TSV + bad rows out)',
+  usage: USAGE,
+  async run(argv) {
+    const f = parseFlags(argv);
+    const log = createLogger('enrich', f.logLevel);
+    const config = f.config === null ? DEFAULT_ENRICH_CONFIG : await readEnrichConfig(f.config);
+    if (config.ignored.length > 0) log.info({ keys: config.ignored }, 'configuration keys accepted but without effect in furrow');
+    const resolver: IgluResolver = f.igluConfig === null
+      ? await createBuiltinResolver({ offline: f.offline })
+      : await createResolverFromFile(f.igluConfig, { offline: f.offline });
+    let pipeline: EnrichmentPipeline | null = null;
+    if (f.enrichments !== null) {
+      mkdirSync(f.assetsDir, { recursive: true });
+      pipeline = await buildEnrichments(await loadEnrichmentsDir(f.enrichments), {
+        resolver, logger: log, assetsDir: f.assetsDir, fetch: globalThis.fetch, assetsUpdatePeriodMs: config.assetsUpdatePeriodMs,
+      });
+    }
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    const sinks = buildSinks(f, config, log);
+    const source = buildSource(f, config, log, registry);
+    const { processor } = createEnricher(config, resolver, pipeline, { maxRecordSize: sinks.maxRecordSize });
+    const server = config.metricsPort === null ? null : serveMetrics(config.metricsPort, registry, log);
+    const abort = new AbortController();
+    const stop = (): void => {
+      log.info('shutting down: finishing the current batch');
+      abort.abort();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    try {
+      await runEnrich({ source, processor, good: sinks.good, bad: sinks.bad, pii: sinks.pii, processorInfo: PROCESSOR, logger: log, registry }, abort.signal);
+      return 0;
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      await Promise.allSettled([sinks.good.close(), sinks.bad.close(), sinks.pii?.close(), pipeline?.close()]);
+      server?.close();
+      await new Promise<void>((r) => log.flush(() => r()));
+    }
   },
 };

@@ -1,0 +1,111 @@
+/**
+ * The running enricher: a source, the record processor and the good/bad/pii sinks.
+ *
+ *   source --batch--> process every record --> good / bad / pii lines
+ *          <--commit-- after every sink acknowledged the batch (nothing is checkpointed past an unwritten line)
+ *
+ * A good line the good sink can never take (WriteResult.invalid, e.g. over Kinesis' record limit) becomes a
+ * size_violation bad row. A sink that gives up on records stops the run with an error before the commit,
+ * so the batch is read again after a restart (duplicates, never loss).
+ */
+import type { Registry } from 'prom-client';
+import { Counter } from 'prom-client';
+import type { Logger } from '../common/logger.js';
+import type { RecordBatch, RecordSink, StreamSource } from '../common/stream.js';
+import { sizeViolation, type Processor } from './bad-rows.js';
+import type { RecordProcessor } from './processor.js';
+
+export interface EnrichCounts {
+  records: number;
+  events: number;
+  good: number;
+  bad: number;
+  pii: number;
+  dropped: number;
+  invalid: number;
+}
+
+export interface EnrichAppOptions {
+  source: StreamSource;
+  processor: RecordProcessor;
+  good: RecordSink;
+  bad: RecordSink;
+  pii: RecordSink | null;
+  processorInfo: Processor;
+  logger: Logger;
+  /** prom-client registry for furrow_enrich_* counters; null = no metrics. */
+  registry: Registry | null;
+  /** Log a progress line this often (ms); 0 = never. */
+  progressIntervalMs?: number;
+}
+
+export async function runEnrich(o: EnrichAppOptions, signal: AbortSignal): Promise<EnrichCounts> {
+  const counts: EnrichCounts = { records: 0, events: 0, good: 0, bad: 0, pii: 0, dropped: 0, invalid: 0 };
+  const metric = (name: string, help: string): Counter | null =>
+    o.registry === null ? null : new Counter({ name: `furrow_enrich_${name}_total`, help, registers: [o.registry] });
+  const m = {
+    records: metric('records', 'stream records read'),
+    events: metric('events', 'events entering the enricher (payload-level failures count one)'),
+    good: metric('good', 'enriched events written to the good sink'),
+    bad: metric('bad', 'bad rows written to the bad sink'),
+    pii: metric('pii', 'pii_transformation events written to the pii sink'),
+    dropped: metric('dropped', 'events dropped by a JavaScript enrichment'),
+    invalid: metric('invalid', 'events kept despite an atomic field length violation (acceptInvalid)'),
+  };
+  const interval = o.progressIntervalMs ?? 10_000;
+  const timer = interval > 0 ? setInterval(() => o.logger.info({ ...counts }, 'enrich progress'), interval) : null;
+  timer?.unref();
+
+  const onBatch = async (batch: RecordBatch): Promise<void> => {
+    const good: Buffer[] = [];
+    const bad: Buffer[] = [];
+    const pii: Buffer[] = [];
+    let events = 0;
+    let dropped = 0;
+    let invalid = 0;
+    const now = Date.now();
+    for (const record of batch.records) {
+      const r = await o.processor.process(record, now);
+      for (const l of r.good) good.push(Buffer.from(l, 'utf8'));
+      for (const l of r.bad) bad.push(Buffer.from(l, 'utf8'));
+      for (const l of r.pii) pii.push(Buffer.from(l, 'utf8'));
+      events += r.events;
+      dropped += r.dropped;
+      invalid += r.invalid;
+    }
+    const [g, p] = await Promise.all([o.good.write(good), o.pii === null || pii.length === 0 ? null : o.pii.write(pii)]);
+    if (g.invalid !== undefined && g.invalid.length > 0) {
+      for (const rec of g.invalid) {
+        bad.push(Buffer.from(sizeViolation(o.processorInfo, now, 1_000_000, rec.length, 'enriched event is larger than the good sink accepts', rec.toString('utf8', 0, 100_000)), 'utf8'));
+      }
+    }
+    const b = await o.bad.write(bad);
+    const failed = g.failed.length + b.failed.length + (p?.failed.length ?? 0);
+    if (failed > 0 || (b.invalid?.length ?? 0) > 0) {
+      throw new Error(`sinks could not write ${failed + (b.invalid?.length ?? 0)} records of a batch from ${batch.origin}; stopping before the checkpoint`);
+    }
+    await batch.commit();
+    counts.records += batch.records.length;
+    counts.events += events;
+    counts.good += good.length - (g.invalid?.length ?? 0);
+    counts.bad += bad.length;
+    counts.pii += pii.length;
+    counts.dropped += dropped;
+    counts.invalid += invalid;
+    m.records?.inc(batch.records.length);
+    m.events?.inc(events);
+    m.good?.inc(good.length - (g.invalid?.length ?? 0));
+    m.bad?.inc(bad.length);
+    m.pii?.inc(pii.length);
+    m.dropped?.inc(dropped);
+    m.invalid?.inc(invalid);
+  };
+  try {
+    await o.source.run(onBatch, signal);
+  } finally {
+    if (timer !== null) clearInterval(timer);
+    await Promise.all([o.good.flush(), o.bad.flush(), o.pii?.flush()]);
+  }
+  o.logger.info({ ...counts }, 'enrich finished');
+  return counts;
+}
