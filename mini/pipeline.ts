@@ -150,7 +150,6 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
   const runs: Array<Promise<void>> = [];
 
   const stopAll = async () => {
-    abort.abort();
     for (const s of stoppers.reverse()) {
       try {
         await s.stop();
@@ -159,6 +158,7 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
       }
     }
     stoppers.length = 0;
+    abort.abort();
     await Promise.allSettled(runs);
   };
 
@@ -246,6 +246,15 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
     reader(STREAMS.enriched, (l) => store.addGood(l));
     reader(STREAMS.enrichedBad, (l) => store.addBad(l));
     reader(STREAMS.rawBad, (l) => store.addBad(l));
+    // Stopped after the collector (registered later, stopped earlier) and before the writers and AWS: the
+    // enricher finishes its batch and releases its leases while Kinesis and DynamoDB are still up.
+    stoppers.push({
+      name: 'stream readers',
+      stop: async () => {
+        abort.abort();
+        await Promise.allSettled(runs);
+      },
+    });
 
     // ---- optional: Postgres loader and forwarders on the enriched stream
     const extras = await startExtras(o, aws, resolver, abort.signal, supervise, stoppers);
