@@ -19,7 +19,6 @@ export const ERROR_CODES = {
 
   // --- iglu resolver ---
   IGLU_BUILTIN_REGISTRY_MISSING: "furrow's built-in Iglu registry (schemas/) could not be found next to the code",
-  IGLU_LINT_FAILED: '`furrow iglu lint` found schemas that do not compile, have a bad SchemaVer or a path that does not match `self`',
   IGLU_RESOLVER_CONFIG_INVALID: 'an Iglu resolver configuration (resolver-config 1-0-x) is not valid',
   IGLU_SCHEMA_NOT_RESOLVED: 'a schema named on the command line could not be resolved by the configured registries',
 
