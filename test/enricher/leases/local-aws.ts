@@ -76,7 +76,7 @@ export async function createStream(kinesis: KinesisClient, stream: string, shard
 /** Puts records (batches of 500), retrying partial failures; partition keys spread them over the shards. */
 export async function putRecords(kinesis: KinesisClient, stream: string, payloads: readonly string[]): Promise<void> {
   for (let i = 0; i < payloads.length; i += 500) {
-    let pending = payloads.slice(i, i + 500).map((p) => ({ Data: Buffer.from(p), PartitionKey: p }));
+    let pending = payloads.slice(i, i + 500).map((p) => ({ Data: Buffer.from(p), PartitionKey: p.slice(0, 64) }));
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > 20) throw new Error('PutRecords kept failing');
       const out = await kinesis.send(new PutRecordsCommand({ StreamName: stream, Records: pending }));
