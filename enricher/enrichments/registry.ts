@@ -40,6 +40,7 @@ import { cookieExtractorFactory } from './cookie-extractor.js';
 import { httpHeaderExtractorFactory } from './http-header-extractor.js';
 import { asnLookupsFactory } from './asn-lookups.js';
 import { botDetectionFactory } from './bot-detection.js';
+import { piiFactory } from './pii-pseudonymizer.js';
 
 /** Execution order (enrich.md §4.1); names are config schema names. */
 export const EXECUTION_ORDER: readonly string[] = [
@@ -93,6 +94,7 @@ export const ENRICHMENT_FACTORIES: ReadonlyMap<string, EnrichmentFactory> = new 
     httpHeaderExtractorFactory,
     asnLookupsFactory,
     botDetectionFactory,
+    piiFactory,
   ].map((f) => [f.name, f]),
 );
 
