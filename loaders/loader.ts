@@ -11,6 +11,7 @@
 import type { Logger } from '../common/logger.js';
 import type { LineSource } from './sources/line-source.js';
 
+
 export interface BatchOutcome {
   /** Events loaded (atomic rows). */
   readonly loaded: number;
@@ -27,7 +28,18 @@ export interface BatchLoader {
   position(stream: string): Promise<string | null>;
   /** Loads one batch and stores `position` for `stream` with it (stream null = positions not kept). */
   load(lines: readonly string[], stream: string | null, position: string): Promise<BatchOutcome>;
+  /**
+   * Optional split of load() for pipelining: prepare() does the CPU work (parse, shred, render rows) and may
+   * run while the previous batch's commit() is in flight; commit() writes and stores the position.
+   */
+  prepare?(lines: readonly string[]): Promise<PreparedBatch>;
+  commit?(prepared: PreparedBatch, stream: string | null, position: string): Promise<BatchOutcome>;
   close(): Promise<void>;
+}
+
+/** Opaque result of BatchLoader.prepare(). */
+export interface PreparedBatch {
+  readonly lineCount: number;
 }
 
 export interface RunTotals {
@@ -44,23 +56,39 @@ export async function runLoader(source: LineSource, loader: BatchLoader, signal:
   if (from !== null) logger.info({ stream: source.streamId, from }, 'resuming after stored position');
   const started = Date.now();
   let lastLog = started;
+  const done = (out: BatchOutcome, lineCount: number, position: string): void => {
+    totals.batches++;
+    totals.loaded += out.loaded;
+    totals.bad += out.bad;
+    if (out.skipped) totals.skipped += lineCount;
+    logger.debug({ position, loaded: out.loaded, bad: out.bad, skipped: out.skipped }, 'batch committed');
+    const now = Date.now();
+    if (now - lastLog >= progressEveryMs) {
+      lastLog = now;
+      logger.info({ ...totals, eventsPerSecond: Math.round((totals.loaded * 1000) / (now - started)) }, 'loading');
+    }
+  };
+  // Pipelining (when the loader supports it): batch N+1 is parsed and rendered here while batch N's
+  // transaction runs in the database; commits stay strictly in order, one at a time.
+  let inflight: Promise<void> | null = null;
+  const prepare = loader.prepare?.bind(loader);
+  const commit = loader.commit?.bind(loader);
   await source.run(
     from,
     async (batch) => {
-      const out = await loader.load(batch.lines, source.streamId, batch.position);
-      totals.batches++;
-      totals.loaded += out.loaded;
-      totals.bad += out.bad;
-      if (out.skipped) totals.skipped += batch.lines.length;
-      logger.debug({ position: batch.position, loaded: out.loaded, bad: out.bad, skipped: out.skipped }, 'batch committed');
-      const now = Date.now();
-      if (now - lastLog >= progressEveryMs) {
-        lastLog = now;
-        logger.info({ ...totals, eventsPerSecond: Math.round((totals.loaded * 1000) / (now - started)) }, 'loading');
+      if (prepare === undefined || commit === undefined) {
+        done(await loader.load(batch.lines, source.streamId, batch.position), batch.lines.length, batch.position);
+        return;
       }
+      const prepared = await prepare(batch.lines);
+      if (inflight !== null) await inflight;
+      inflight = commit(prepared, source.streamId, batch.position).then((out) => done(out, batch.lines.length, batch.position));
+      // Keep a rejection from being reported as unhandled before the next batch (or the end) awaits it.
+      inflight.catch(() => undefined);
     },
     signal,
   );
+  if (inflight !== null) await inflight;
   logger.info({ ...totals, ms: Date.now() - started }, 'input finished');
   return totals;
 }

@@ -21,7 +21,7 @@ import type { Logger } from '../../common/logger.js';
 import type { ClientError, IgluResolver } from '../../iglu-resolver/types.js';
 import { igluBadRow, runtimeBadRow } from '../bad-rows.js';
 import type { BadRowOutput } from '../bad-row-output.js';
-import type { BatchLoader, BatchOutcome } from '../loader.js';
+import type { BatchLoader, BatchOutcome, PreparedBatch } from '../loader.js';
 import { compareVersions, flattenSchema, parseSchemaUri, quoteIdent, tableName, type SchemaKey, type ShredColumn } from '../schema-ddl.js';
 import { shredLine, type ShreddedEvent } from '../shred.js';
 import { atomicRow, shredRow } from './copy-text.js';
@@ -44,6 +44,11 @@ interface TableBinding {
   readonly table: string;
   readonly columns: readonly ShredColumn[];
   readonly copySql: string;
+}
+
+interface PgPreparedBatch extends PreparedBatch {
+  readonly events: PreparedEvent[];
+  readonly bad: string[];
 }
 
 type Binding = { ok: true; binding: TableBinding } | { ok: false; error: ClientError };
@@ -212,6 +217,10 @@ export class PostgresLoader implements BatchLoader {
   }
 
   async load(lines: readonly string[], stream: string | null, position: string): Promise<BatchOutcome> {
+    return this.commit(await this.prepare(lines), stream, position);
+  }
+
+  async prepare(lines: readonly string[]): Promise<PgPreparedBatch> {
     const bad: string[] = [];
     const shredded: ShreddedEvent[] = [];
     for (const line of lines) {
@@ -219,7 +228,11 @@ export class PostgresLoader implements BatchLoader {
       if (out.ok) shredded.push(out.event);
       else bad.push(out.badRow);
     }
-    const prepared = await this.prepare(shredded, bad);
+    return { lineCount: lines.length, events: await this.render(shredded, bad), bad };
+  }
+
+  async commit(batch: PreparedBatch, stream: string | null, position: string): Promise<BatchOutcome> {
+    const { events: prepared, bad } = batch as PgPreparedBatch;
 
     const runtimeBad: string[] = [];
     const committed = await this.withRetry('load batch', async (c) => {
@@ -245,7 +258,7 @@ export class PostgresLoader implements BatchLoader {
   }
 
   /** Binds every entity's table and renders the COPY rows; events whose schema cannot be resolved become bad rows. */
-  private async prepare(events: readonly ShreddedEvent[], bad: string[]): Promise<PreparedEvent[]> {
+  private async render(events: readonly ShreddedEvent[], bad: string[]): Promise<PreparedEvent[]> {
     const out: PreparedEvent[] = [];
     for (const ev of events) {
       const shreds: Array<readonly [TableBinding, string]> = [];

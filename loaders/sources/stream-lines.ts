@@ -10,8 +10,8 @@ import type { BatchingOptions } from './line-source.js';
 export interface LineSink {
   /** Called per line with its 1-based line number. Return false to stop reading. */
   line(text: string, lineNo: number): void;
-  /** Called when a batch should be handed out (size reached, time elapsed, or end). */
-  flush(final: boolean): Promise<void>;
+  /** Hands out full batches; with `all`, also the partial rest (time elapsed, or end of input). */
+  flush(all: boolean): Promise<void>;
   /** Number of lines waiting since the last flush. */
   pending(): number;
 }
@@ -46,7 +46,7 @@ export async function readLines(input: Readable, skipLines: number, opts: Batchi
       res = await next;
     }
     if (res === 'timeout') {
-      await sink.flush(false);
+      await sink.flush(true);
       continue;
     }
     if (res.done) break;
@@ -92,8 +92,8 @@ export function batchingSink(
       if (lines.length % batchSize === 0) cuts.push(lineNo);
     },
     pending: () => lines.length,
-    async flush() {
-      while (lines.length > 0) {
+    async flush(all: boolean) {
+      while (lines.length >= batchSize || (all && lines.length > 0)) {
         if (lines.length > batchSize) {
           const take = lines.slice(0, batchSize);
           const end = cuts[0]!;

@@ -29,6 +29,8 @@ export interface GeneratedOptions {
   seed?: number;
   /** Leave out contexts, derived contexts and unstruct events (atomic-only events). */
   atomicOnly?: boolean;
+  /** Only the web_page context (no derived contexts, no unstruct events): smaller lines, one entity each. */
+  light?: boolean;
   /** Base collector time (ms since epoch). */
   baseTime?: number;
 }
@@ -101,6 +103,8 @@ export function generateColumns(i: number, opts: GeneratedOptions = {}): string[
   if (!opts.atomicOnly) {
     const pageViewId = eventIdFor(seed + 3, i >>> 2);
     cols[F.contexts] = JSON.stringify({ schema: GENERATOR_SCHEMAS.contexts, data: [{ schema: GENERATOR_SCHEMAS.webPage, data: { id: pageViewId } }] });
+  }
+  if (!opts.atomicOnly && !opts.light) {
     cols[F.derived_contexts] = JSON.stringify({
       schema: GENERATOR_SCHEMAS.contexts,
       data: [{

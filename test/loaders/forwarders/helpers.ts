@@ -5,6 +5,13 @@
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger, type Logger } from '../../../common/logger.js';
+import { buildForwarder } from '../../../loaders/forwarders/build.js';
+import type { ForwardSummary, Forwarder } from '../../../loaders/forwarders/forwarder.js';
+import type { TargetDeps } from '../../../loaders/forwarders/targets/registry.js';
 import type { RecordBatch, StreamSource } from '../../../common/stream.js';
 import { parseForwardConfig, type ForwardConfig } from '../../../config/forward-config.js';
 
@@ -121,4 +128,42 @@ export async function waitFor(cond: () => boolean, ms = 10_000): Promise<boolean
     await new Promise((r) => setTimeout(r, 10));
   }
   return cond();
+}
+
+
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'furrow-fwd-'));
+}
+
+export interface RunResult {
+  summary: ForwardSummary;
+  deadLetters: Array<Record<string, unknown>>;
+  source: MemorySource;
+  forwarder: Forwarder;
+}
+
+/**
+ * Runs the real forwarder (config parser, targets, queues, file dead letter) over `lines` to the end.
+ * `destinations` are raw config objects; a temp dead-letter file is used unless `dead_letter` is given.
+ */
+export async function runForward(
+  raw: { destinations: unknown[]; retry?: unknown; dead_letter?: unknown },
+  lines: readonly string[],
+  opts: { env?: Record<string, string>; batchSize?: number; log?: Logger; deps?: TargetDeps; onStart?: (fw: Forwarder) => void } = {},
+): Promise<RunResult> {
+  const dlqPath = join(tempDir(), 'dlq.jsonl');
+  const cfg = await parseForwardConfig({ dead_letter: { type: 'file', path: dlqPath }, ...raw }, opts.env ?? {});
+  const built = await buildForwarder(cfg, { log: opts.log ?? silentLogger, ...(opts.deps ?? {}) });
+  const source = new MemorySource(lines, opts.batchSize ?? 100);
+  opts.onStart?.(built.forwarder);
+  try {
+    const summary = await built.forwarder.run(source);
+    return { summary, deadLetters: readDeadLetters(dlqPath), source, forwarder: built.forwarder };
+  } finally {
+    await built.close();
+  }
+}
+
+export function readDeadLetters(path: string): Array<Record<string, unknown>> {
+  return existsSync(path) ? parseJsonLines(readFileSync(path, 'utf8')) : [];
 }
