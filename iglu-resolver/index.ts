@@ -8,6 +8,8 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { IgluResolver } from './types.js';
+import type { Registry as PromRegistry } from 'prom-client';
+import type { Logger } from '../common/logger.js';
 import { BUILTIN_REGISTRY_NAME, builtinRegistryRoot } from './builtin.js';
 import { EmbeddedRegistry } from './registries/embedded-registry.js';
 import { HttpRegistry } from './registries/http-registry.js';
@@ -39,6 +41,10 @@ export interface ResolverOptions {
   httpRetryBaseMs?: number;
   /** Data nested deeper than this fails validation with keyword `maxJsonDepth` (default: no check). */
   maxJsonDepth?: number;
+  /** Logs registry failures and outage fallbacks (warn). Default: silent. */
+  logger?: Logger;
+  /** Registers `furrow_iglu_registry_requests_total{repository,result}` and `furrow_iglu_lookups_total{result}`. */
+  metricsRegistry?: PromRegistry;
 }
 
 export const IGLU_CENTRAL_URI = 'http://iglucentral.com';
@@ -95,6 +101,8 @@ function build(config: ResolverConfig, extra: Registry[], options: ResolverOptio
     cacheTtl: config.cacheTtl,
     clock: options.clock,
     maxJsonDepth: options.maxJsonDepth ?? null,
+    logger: options.logger,
+    metricsRegistry: options.metricsRegistry,
   });
 }
 

@@ -12,10 +12,12 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { ClientError, DataReport, IgluResolver, LookupAttempt, LookupOutcome, ValidationOutcome } from './types.js';
-import { CLASS_PRIORITY, type Registry, type RegistryError } from './registries/registry.js';
+import { CLASS_PRIORITY, type Registry, type RegistryError, type RegistryResult } from './registries/registry.js';
 import { compareSchemaVer, isSchemaKey, parseSchemaUri, parseSchemaVer, schemaKeyToUri, type SchemaKey } from './schema-key.js';
 import { toDataReports, type SchemaCompiler } from './validator.js';
 import type { ValidateFunction } from 'ajv';
+import { Counter, type Registry as PromRegistry } from 'prom-client';
+import type { Logger } from '../common/logger.js';
 
 export interface ResolverCoreOptions {
   registries: readonly Registry[];
@@ -28,6 +30,10 @@ export interface ResolverCoreOptions {
   clock?: () => number;
   /** Rejects data nested deeper than this before validation (null = no check; the enricher checks at parse time). */
   maxJsonDepth?: number | null;
+  /** Registry failures and outage fallbacks are logged here (warn). */
+  logger?: Logger;
+  /** Prometheus counters of registry requests and cache use are registered here. */
+  metricsRegistry?: PromRegistry;
 }
 
 interface RepoHistory {
@@ -76,6 +82,10 @@ export class Resolver implements IgluResolver {
   private readonly hot = new Map<string, HotEntry>();
   private readonly inflight = new Map<string, Promise<SchemaEntry>>();
   private readonly inflightLists = new Map<string, Promise<string[]>>();
+  private readonly inflightPrepare = new Map<string, Promise<HotEntry | { error: ClientError }>>();
+  private readonly logger: Logger | null;
+  private readonly requests: Counter<'repository' | 'result'> | null;
+  private readonly lookups: Counter<'result'> | null;
 
   constructor(o: ResolverCoreOptions) {
     this.registries = o.registries;
@@ -89,6 +99,23 @@ export class Resolver implements IgluResolver {
       ? new LRUCache<string, SchemaEntry>({ max, dispose: (_v, k) => void this.hot.delete(k) })
       : null;
     this.lists = enabled ? new LRUCache<string, ListEntry>({ max }) : null;
+    this.logger = o.logger ?? null;
+    this.requests = o.metricsRegistry ? counter(o.metricsRegistry, 'furrow_iglu_registry_requests_total', 'Schema and list requests to Iglu registries, by repository and result', ['repository', 'result']) : null;
+    this.lookups = o.metricsRegistry ? counter(o.metricsRegistry, 'furrow_iglu_lookups_total', 'Schema lookups by result: cached, fetched, failed, stale (outage fallback)', ['result']) : null;
+  }
+
+  /** Asks one registry; an unexpected exception is a ClientFailure, never a crash of the data path. */
+  private async ask<T>(r: Registry, call: () => Promise<RegistryResult<T>>, what: string): Promise<RegistryResult<T>> {
+    let res: RegistryResult<T>;
+    try {
+      res = await call();
+    } catch (e) {
+      res = { ok: false, error: { error: 'ClientFailure', message: (e as Error).message ?? String(e) } };
+    }
+    const result = res.ok ? 'ok' : res.error.error === 'NotFound' ? 'not_found' : res.error.error === 'RepoFailure' ? 'repo_failure' : 'client_failure';
+    this.requests?.inc({ repository: r.name, result });
+    if (!res.ok && res.error.error !== 'NotFound') this.logger?.warn({ repository: r.name, schema: what, error: res.error }, 'Iglu registry lookup failed');
+    return res;
   }
 
   /** Repos in lookup order for `vendor`. */
@@ -110,7 +137,10 @@ export class Resolver implements IgluResolver {
   private lookupEntry(key: SchemaKey): Promise<SchemaEntry> {
     const uri = schemaKeyToUri(key);
     const cached = this.schemas?.get(uri);
-    if (cached?.ok && this.fresh(cached.storedAt, this.clock())) return Promise.resolve(cached);
+    if (cached?.ok && this.fresh(cached.storedAt, this.clock())) {
+      this.lookups?.inc({ result: 'cached' });
+      return Promise.resolve(cached);
+    }
     const running = this.inflight.get(uri);
     if (running) return running;
     const p = this.fetchEntry(key, uri, cached).finally(() => this.inflight.delete(uri));
@@ -131,10 +161,13 @@ export class Resolver implements IgluResolver {
         if (r.kind === 'embedded' || h.errors.some((e) => e.error === 'NotFound')) return false;
         return now - h.lastAttempt > retryBackoffMs(h.attempts);
       });
-      if (repos.length === 0) return cached;
+      if (repos.length === 0) {
+        this.lookups?.inc({ result: 'failed' });
+        return cached;
+      }
     }
     for (const r of repos) {
-      const res = await r.lookup(key);
+      const res = await this.ask(r, () => r.lookup(key), uri);
       const at = this.clock();
       if (res.ok) {
         if (res.value === null || typeof res.value !== 'object' || Array.isArray(res.value)) {
@@ -143,6 +176,7 @@ export class Resolver implements IgluResolver {
         }
         const entry: SchemaEntry = { ok: true, schema: res.value as Record<string, unknown>, repo: r.name, storedAt: at };
         this.schemas?.set(uri, entry);
+        this.lookups?.inc({ result: 'fetched' });
         return entry;
       }
       addHistory(history, r.name, res.error, attemptsOf(res), at);
@@ -150,8 +184,11 @@ export class Resolver implements IgluResolver {
     if (cached?.ok) {
       // A re-fetch of a stale success failed: keep serving the cached schema (timestamp bumped).
       cached.storedAt = this.clock();
+      this.lookups?.inc({ result: 'stale' });
+      this.logger?.warn({ schema: uri, repository: cached.repo }, 'Iglu re-fetch failed; serving the cached schema');
       return cached;
     }
+    this.lookups?.inc({ result: 'failed' });
     const failed: SchemaEntry = { ok: false, history, storedAt: this.clock() };
     this.schemas?.set(uri, failed);
     return failed;
@@ -228,8 +265,17 @@ export class Resolver implements IgluResolver {
     return this.run(prepared, data);
   }
 
+  /** One preparation per URI at a time: concurrent first validations compile once. */
+  private prepare(uri: string): Promise<HotEntry | { error: ClientError }> {
+    const running = this.inflightPrepare.get(uri);
+    if (running) return running;
+    const p = this.compileFor(uri).finally(() => this.inflightPrepare.delete(uri));
+    this.inflightPrepare.set(uri, p);
+    return p;
+  }
+
   /** Resolves and compiles the validator for `uri`, storing it in the hot map when caching is on. */
-  private async prepare(uri: string): Promise<HotEntry | { error: ClientError }> {
+  private async compileFor(uri: string): Promise<HotEntry | { error: ClientError }> {
     const found = await this.lookupSchema(uri);
     if (!found.ok) return { error: found.error };
     const compiled = this.compiler.compile(found.schema);
@@ -262,7 +308,7 @@ export class Resolver implements IgluResolver {
     if (running) return running.then((u) => [...u]);
     const p = (async () => {
       for (const r of this.orderFor(vendor)) {
-        const res = await r.list(vendor, name, model);
+        const res = await this.ask(r, () => r.list(vendor, name, model), k);
         if (res.ok) {
           this.lists?.set(k, { uris: res.value, storedAt: this.clock() });
           return res.value;
@@ -277,6 +323,12 @@ export class Resolver implements IgluResolver {
     this.inflightLists.set(k, p);
     return p.then((u) => [...u]);
   }
+}
+
+function counter<L extends string>(registry: PromRegistry, name: string, help: string, labelNames: L[]): Counter<L> {
+  const existing = registry.getSingleMetric(name);
+  if (existing) return existing as Counter<L>;
+  return new Counter<L>({ name, help, labelNames, registers: [registry] });
 }
 
 function attemptsOf(r: unknown): number {
