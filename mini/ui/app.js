@@ -128,7 +128,7 @@
             el('td', { text: row.event_name || row.event || '' }),
             el('td', { title: schemaOrFailure(row), text: schemaOrFailure(row) }),
             el('td', { text: row.app_id || '' }),
-            el('td', { class: 'mono', text: row.event_id || '' }),
+            el('td', { class: 'mono', title: row.event_id || '', text: row.event_id ? row.event_id.slice(0, 8) + '…' : '' }),
           );
           if (state.selected && row.event_id === state.selected) tr.classList.add('sel');
           return tr;
@@ -183,7 +183,7 @@
             'tr',
             {},
             el('td', {}, el('span', { class: 'badge bad', text: g.type })),
-            el('td', { title: g.message, text: g.message }),
+            el('td', { class: 'wrap', text: g.message }),
             el('td', { class: 'num', text: g.count }),
             el('td', { class: 'mono', text: fmtTime(g.lastSeen) }),
           ),
@@ -203,7 +203,7 @@
           return el(
             'tr',
             {},
-            el('td', { class: 'mono', title: s.schema }, link),
+            el('td', { class: 'mono wrap' }, link),
             el('td', { class: 'num', text: s.event || '' }),
             el('td', { class: 'num', text: s.context || '' }),
             el('td', { class: 'num', text: s.derived || '' }),

@@ -6,38 +6,14 @@
  */
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildPageView, buildSelfDescribingEvent, buildStructEvent, newTracker, type Tracker } from '@snowplow/node-tracker';
 import { silentLogger } from '../../common/logger.js';
 import { startMini, type RunningMini } from '../../mini/pipeline.js';
+import { writeSchemas } from './fixtures.js';
 
 const ROOT = join(import.meta.dirname, '../..');
-
-/** The user's own schemas, as `--iglu DIR` would hold them. */
-function writeSchemas(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'furrow-mini-iglu-'));
-  const put = (vendor: string, name: string, version: string, properties: Record<string, unknown>, required: string[]) => {
-    const d = join(dir, 'schemas', vendor, name, 'jsonschema');
-    mkdirSync(d, { recursive: true });
-    writeFileSync(
-      join(d, version),
-      JSON.stringify({
-        $schema: 'http://iglucentral.com/schemas/com.snowplowanalytics.self-desc/schema/jsonschema/1-0-0#',
-        self: { vendor, name, format: 'jsonschema', version },
-        type: 'object',
-        properties,
-        required,
-        additionalProperties: false,
-      }),
-    );
-  };
-  put('com.acme', 'signup', '1-0-0', { plan: { type: 'string', enum: ['free', 'pro'] }, seats: { type: 'integer', minimum: 1 } }, ['plan']);
-  put('com.acme', 'user', '1-0-0', { id: { type: 'string' } }, ['id']);
-  put('com.acme', 'org', '1-0-0', { name: { type: 'string' } }, ['name']);
-  return dir;
-}
 
 interface GoodEvent {
   rawEvent: { api: { vendor: string; version: string }; parameters: Record<string, string>; contentType: string | null; source: { name: string } };

@@ -1,4 +1,7 @@
 /** Enriched TSV lines and bad rows shaped as the enricher writes them, for feeding mini's store directly. */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ENRICHED_FIELDS, type EnrichedFieldName } from '../../enricher/event.js';
 
 export function tsv(fields: Partial<Record<EnrichedFieldName, string>>): string {
@@ -92,3 +95,28 @@ export function trackerProtocolViolation(): string {
     },
   });
 }
+
+/** The user's own schemas, as `--iglu DIR` would hold them. */
+export function writeSchemas(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'furrow-mini-iglu-'));
+  const put = (vendor: string, name: string, version: string, properties: Record<string, unknown>, required: string[]) => {
+    const d = join(dir, 'schemas', vendor, name, 'jsonschema');
+    mkdirSync(d, { recursive: true });
+    writeFileSync(
+      join(d, version),
+      JSON.stringify({
+        $schema: 'http://iglucentral.com/schemas/com.snowplowanalytics.self-desc/schema/jsonschema/1-0-0#',
+        self: { vendor, name, format: 'jsonschema', version },
+        type: 'object',
+        properties,
+        required,
+        additionalProperties: false,
+      }),
+    );
+  };
+  put('com.acme', 'signup', '1-0-0', { plan: { type: 'string', enum: ['free', 'pro'] }, seats: { type: 'integer', minimum: 1 } }, ['plan']);
+  put('com.acme', 'user', '1-0-0', { id: { type: 'string' } }, ['id']);
+  put('com.acme', 'org', '1-0-0', { name: { type: 'string' } }, ['name']);
+  return dir;
+}
+
