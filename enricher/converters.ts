@@ -243,7 +243,11 @@ const B64_VALUES = (() => {
  * Apache commons-codec `Base64(urlSafe=true).decode` semantics: both alphabets, padding optional,
  * every non-alphabet byte skipped, decoding stops at the first `=`; the result is read as UTF-8.
  */
+const CLEAN_BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+
 export function decodeBase64Lenient(s: string): string {
+  // Fast path: a clean string (either alphabet, trailing padding only) decodes the same with Node's decoder.
+  if (CLEAN_BASE64.test(s)) return Buffer.from(s, 'base64').toString('utf8');
   const input = Buffer.from(s, 'utf8');
   const out = Buffer.allocUnsafe(Math.ceil((input.length * 3) / 4) + 3);
   let o = 0;

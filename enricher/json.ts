@@ -17,11 +17,12 @@ import { parse as losslessParse, isLosslessNumber } from 'lossless-json';
 export type JsonParseOutcome = { ok: true; value: unknown; shadow: unknown } | { ok: false; error: string };
 
 /**
- * Numbers whose JSON.stringify spelling differs from the input (exponent, trailing fractional zero,
- * 16+ digits, negative zero) and integer-like object keys (JS objects reorder those). False positives
- * (matches inside strings) only cost the slow path.
+ * Numbers in value position (after `:`, `,` or `[`) whose JSON.stringify spelling differs from the input
+ * (exponent, trailing fractional zero, 16+ digits, negative zero), and integer-like object keys (JS objects
+ * reorder those). Anchoring on a whole token (value position … `,` `}` `]`) keeps ISO timestamps inside strings
+ * (`…:00.000Z`) off the slow path; a rare false positive only costs a lossless parse.
  */
-const LOSSY_RE = /\d[eE]|\.\d*0(?!\d)|\d{16,}|-0(?![.\d])|"(?:0|[1-9]\d*)"\s*:/;
+const LOSSY_RE = /[:,[]\s*(?:-?\d{16,}|-?\d+\.\d*0|-?\d+\.\d{16,}|-?\d+(?:\.\d+)?[eE][+-]?\d+|-0(?:\.0+)?)(?=\s*[,}\]])|"(?:0|[1-9]\d*)"\s*:/;
 
 /** Parses JSON text as circe/jawn would accept it, with Snowplow's `maxJsonDepth` check. */
 export function parseJson(text: string, maxDepth: number): JsonParseOutcome {

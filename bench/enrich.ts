@@ -1,0 +1,148 @@
+/**
+ * Enricher throughput, single process, file in → /dev/null out (`npm run bench:enrich`).
+ *
+ *   corpus   EVENTS events as base64 Thrift lines in a temp file: 40 % page views with 2 contexts (GET, cx),
+ *            30 % self-describing events (POST tp2 payload_data with ue_pr), 30 % page pings (GET)
+ *   floor    read lines → base64 → decode the Thrift → JSON-parse the payload (body, or the cx/ue_pr parameter)
+ *   furrow   LineSource → RecordProcessor (loader, adapters, mapping, Iglu validation, TSV) → LineSink(/dev/null)
+ *   common   the same with the enrichment configs of bench/enrichments-common/ (skipped if the folder is absent)
+ *
+ * Rounds alternate between the rows so they share CPU conditions; the best round of each is printed.
+ */
+import { createReadStream, createWriteStream, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { encodeCollectorPayload, decodeCollectorPayload } from '../common/collector-payload.js';
+import { silentLogger } from '../common/logger.js';
+import { DEFAULT_ENRICH_CONFIG } from '../config/enrich-config.js';
+import { createBuiltinResolver } from '../iglu-resolver/index.js';
+import { createEnricher } from '../enricher/enricher-factory.js';
+import type { EnrichmentPipeline } from '../enricher/enrichments/enrichment.js';
+import { buildEnrichments, loadEnrichmentsDir } from '../enricher/enrichments/registry.js';
+import { runEnrich } from '../enricher/enrich-app.js';
+import { LineSink } from '../enricher/sinks/line-sink.js';
+import { LineSource } from '../enricher/sources/line-source.js';
+
+const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 60_000);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const UA = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
+
+function corpus(path: string): void {
+  const lines: string[] = [];
+  const base = {
+    schema: 'iglu:com.snowplowanalytics.snowplow/CollectorPayload/thrift/1-0-0', encoding: 'UTF-8', collector: 'ssc-3.2.0-kinesis',
+    userAgent: UA, hostname: 'c.example.com', refererUri: 'https://shop.example.com/',
+    headers: ['Host: c.example.com', `User-Agent: ${UA}`, 'X-Forwarded-For: 81.2.69.142'],
+  };
+  for (let i = 0; i < EVENTS; i++) {
+    const ts = 1_717_243_200_000 + i;
+    const nuid = `c5f3a09f-75f8-4309-bec5-${String(i).padStart(12, '0')}`;
+    const common = `tv=js-3.17.0&p=web&aid=shop&duid=5f4a6b8e-7c1d-4b3a&vid=3&sid=1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f&dtm=${ts - 50}&stm=${ts - 10}&res=1920x1080&vp=1280x720&cookie=1&lang=en-GB&cs=UTF-8&tz=Europe%2FLondon&eid=7a8b9c0d-1e2f-4a3b-8c5d-${String(i).padStart(12, '0')}`;
+    const kind = i % 10;
+    let p: Record<string, unknown>;
+    if (kind < 4) {
+      const cx = Buffer.from(JSON.stringify({
+        schema: 'iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0',
+        data: [
+          { schema: 'iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0', data: { id: '0b4ba1b9-0a2b-4ef8-8c1f-6b5b0b4ba1b9' } },
+          { schema: 'iglu:com.snowplowanalytics.snowplow/client_session/jsonschema/1-0-2', data: { userId: 'fd0e5288-e89a-45df-aa7c-df7f9b3b6f1b', sessionId: '5f4a6b8e-7c1d-4b3a-9e2f-1a2b3c4d5e6f', sessionIndex: 3, previousSessionId: null, storageMechanism: 'LOCAL_STORAGE', firstEventId: '7a8b9c0d-1e2f-4a3b-8c5d-6e7f8a9b0c1d', firstEventTimestamp: '2026-11-26T09:00:00.000Z', eventIndex: i } },
+        ],
+      })).toString('base64url');
+      p = { path: '/i', querystring: `e=pv&url=https%3A%2F%2Fshop.example.com%2Fproducts%2F${i}%3Futm_source%3Dnews%26utm_medium%3Demail&page=Product%20${i}&refr=https%3A%2F%2Fwww.google.com%2F&${common}&cx=${cx}` };
+    } else if (kind < 7) {
+      const ue = JSON.stringify({ schema: 'iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0', data: { schema: 'iglu:com.snowplowanalytics.snowplow/link_click/jsonschema/1-0-1', data: { targetUrl: `https://shop.example.com/p/${i}`, elementId: 'buy', elementClasses: ['btn', 'primary'] } } });
+      const ev: Record<string, string> = Object.fromEntries(common.split('&').map((kv) => kv.split('=').map(decodeURIComponent) as [string, string]));
+      p = { path: '/com.snowplowanalytics.snowplow/tp2', contentType: 'application/json; charset=UTF-8', body: JSON.stringify({ schema: 'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4', data: [{ ...ev, e: 'ue', url: 'https://shop.example.com/', ue_pr: ue }] }) };
+    } else {
+      p = { path: '/i', querystring: `e=pp&url=https%3A%2F%2Fshop.example.com%2F&pp_mix=0&pp_max=0&pp_miy=${i % 900}&pp_may=${(i % 900) + 300}&${common}` };
+    }
+    lines.push(encodeCollectorPayload({ ...base, ...p, timestamp: ts, ipAddress: '10.0.0.1', networkUserId: nuid } as never).toString('base64'));
+  }
+  writeFileSync(path, lines.join('\n') + '\n');
+}
+
+async function floor(path: string): Promise<number> {
+  const start = performance.now();
+  let n = 0;
+  const rl = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
+  for await (const line of rl) {
+    const cp = decodeCollectorPayload(Buffer.from(line, 'base64'));
+    if (cp.body !== undefined) {
+      n += (JSON.parse(cp.body) as { data: unknown[] }).data.length;
+    } else {
+      const q = new URLSearchParams(cp.querystring ?? '');
+      const cx = q.get('cx');
+      if (cx !== null) JSON.parse(Buffer.from(cx, 'base64url').toString('utf8'));
+      n++;
+    }
+  }
+  if (n !== EVENTS) throw new Error(`floor saw ${n} events`);
+  return EVENTS / ((performance.now() - start) / 1000);
+}
+
+async function furrow(path: string, pipeline: EnrichmentPipeline | null, resolver: Awaited<ReturnType<typeof createBuiltinResolver>>): Promise<number> {
+  const { processor } = createEnricher(DEFAULT_ENRICH_CONFIG, resolver, pipeline);
+  const devnull = createWriteStream('/dev/null');
+  const start = performance.now();
+  const counts = await runEnrich({
+    source: new LineSource(createReadStream(path), path, 512),
+    processor,
+    good: new LineSink(devnull, false),
+    bad: new LineSink(devnull, false),
+    pii: null,
+    processorInfo: { artifact: 'bench', version: '0' },
+    logger: silentLogger,
+    registry: null,
+    progressIntervalMs: 0,
+  }, new AbortController().signal);
+  const secs = (performance.now() - start) / 1000;
+  devnull.end();
+  if (counts.good !== EVENTS) throw new Error(`expected ${EVENTS} good events, got ${counts.good} good / ${counts.bad} bad`);
+  return EVENTS / secs;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'furrow-bench-enrich-'));
+  const path = join(dir, 'corpus.b64');
+  try {
+    corpus(path);
+    const resolver = await createBuiltinResolver({ offline: true });
+    const commonDir = join(import.meta.dirname, 'enrichments-common');
+    let pipeline: EnrichmentPipeline | null = null;
+    let skipped = '';
+    if (existsSync(commonDir)) {
+      const localAssets: Record<string, string> = {};
+      const assets = join(import.meta.dirname, '..', '..', 'shared', 'conformance', 'enrich', 'assets');
+      for (const sub of ['common-registry', 'fs2-5.4.0']) {
+        const d = join(assets, sub);
+        if (existsSync(d)) for (const f of readdirSync(d)) localAssets[f] = join(d, f);
+      }
+      try {
+        pipeline = await buildEnrichments(await loadEnrichmentsDir(commonDir), {
+          resolver, logger: silentLogger, assetsDir: mkdtempSync(join(tmpdir(), 'furrow-bench-assets-')), fetch: globalThis.fetch, localAssets, assetsUpdatePeriodMs: 0,
+        });
+      } catch (e) {
+        skipped = `skipped: ${(e as Error).message}`;
+      }
+    } else skipped = 'skipped: bench/enrichments-common/ does not exist';
+    const best = { floor: 0, core: 0, common: 0 };
+    await furrow(path, null, resolver); // warm-up (JIT, schema cache)
+    for (let r = 0; r < ROUNDS; r++) {
+      best.floor = Math.max(best.floor, await floor(path));
+      best.core = Math.max(best.core, await furrow(path, null, resolver));
+      if (pipeline !== null) best.common = Math.max(best.common, await furrow(path, pipeline, resolver));
+    }
+    const fmt = (n: number): string => Math.round(n).toLocaleString('en-US').padStart(10);
+    console.log(`enrich bench: ${EVENTS} events (40% page views + 2 contexts, 30% self-describing via tp2 POST, 30% page pings), best of ${ROUNDS}, node ${process.version}`);
+    console.log(`  floor (Thrift decode + JSON.parse)     ${fmt(best.floor)} events/s`);
+    console.log(`  furrow enrich, no enrichments          ${fmt(best.core)} events/s   ratio ${(best.core / best.floor).toFixed(2)}`);
+    if (pipeline !== null) console.log(`  furrow enrich, common enrichments      ${fmt(best.common)} events/s   ratio ${(best.common / best.floor).toFixed(2)}`);
+    else console.log(`  furrow enrich, common enrichments      ${skipped}`);
+    await pipeline?.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
