@@ -148,8 +148,10 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
   const failed = new Promise<Error>((r) => (failRun = r));
   const abort = new AbortController();
   const runs: Array<Promise<void>> = [];
+  let stopping = false;
 
   const stopAll = async () => {
+    stopping = true;
     for (const s of stoppers.reverse()) {
       try {
         await s.stop();
@@ -163,17 +165,18 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
   };
 
   /** Runs a long-lived component; if it ends with an error while mini is up, mini fails loudly. */
-  const supervise = (name: string, p: Promise<void>) => {
-    runs.push(
-      p.then(
-        () => {
-          if (!abort.signal.aborted) failRun(new FurrowError('MINI_COMPONENT_FAILED', `${name} stopped unexpectedly`));
-        },
-        (e: unknown) => {
-          if (!abort.signal.aborted) failRun(new FurrowError('MINI_COMPONENT_FAILED', `${name} failed: ${(e as Error).message}`, { cause: e }));
-        },
-      ),
+  const supervise = (name: string, p: Promise<unknown>): Promise<void> => {
+    const watched = p.then(
+      () => {
+        if (!stopping) failRun(new FurrowError('MINI_COMPONENT_FAILED', `${name} stopped unexpectedly`));
+      },
+      (e: unknown) => {
+        if (!stopping) failRun(new FurrowError('MINI_COMPONENT_FAILED', `${name} failed: ${(e as Error).message}`, { cause: e }));
+        else log.warn({ component: name, err: String(e) }, 'mini: component ended with an error while stopping');
+      },
     );
+    runs.push(watched);
+    return watched;
   };
 
   try {
@@ -257,7 +260,7 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
     });
 
     // ---- optional: Postgres loader and forwarders on the enriched stream
-    const extras = await startExtras(o, aws, resolver, abort.signal, supervise, stoppers);
+    const extras = await startExtras(o, aws, resolver, supervise, stoppers);
 
     // ---- collector + Micro API + UI on one port
     const config = collectorConfig(o, aws.kinesisEndpoint);
@@ -279,7 +282,7 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
     };
     const micro = express();
     micro.disable('x-powered-by');
-    micro.use(createMicroRouter({ store, resolver, auth: o.auth, status: () => ({ ...info, uptimeSec: Math.round(process.uptime()) }) }));
+    micro.use(createMicroRouter({ store, resolver, auth: o.auth, status: () => ({ ...info, uptimeSec: Math.round(process.uptime()), ...(extras.postgres !== null ? { postgresBadRows: extras.loaderBadRows() } : {}) }) }));
     const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
       const url = req.url ?? '/';
       if (url === '/micro' || url.startsWith('/micro/') || url.startsWith('/micro?')) micro(req, res);
@@ -328,17 +331,88 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
   }
 }
 
-/** `--postgres` and `--forward`: loaded only when asked for, so a missing part fails loudly and only then. */
+/** `--postgres` and `--forward`: loaded only when asked for, each reading the enriched stream with its own leases. */
 async function startExtras(
-  o: MiniOptions, aws: LocalAws, resolver: IgluResolver, signal: AbortSignal,
-  supervise: (name: string, p: Promise<void>) => void, stoppers: Stopper[],
-): Promise<{ postgres: string | null; forward: string | null }> {
-  void aws; void resolver; void signal; void supervise; void stoppers;
+  o: MiniOptions, aws: LocalAws, resolver: IgluResolver,
+  supervise: (name: string, p: Promise<unknown>) => Promise<void>, stoppers: Stopper[],
+): Promise<{ postgres: string | null; forward: string | null; loaderBadRows: () => number }> {
+  const log = o.logger;
+  const enrichedSource = (appName: string, component: string) =>
+    createKinesisSource({
+      kinesis: aws.kinesis, dynamodb: aws.dynamodb, streamName: STREAMS.enriched, appName, initialPosition: 'TRIM_HORIZON',
+      takerIntervalMs: 200, idleTimeBetweenReadsMs: READ_IDLE_MS, minReadIntervalMs: READ_IDLE_MS, progressLogIntervalMs: 0,
+      registry: null, logger: log.child({ component }),
+    });
+  let postgres: string | null = null;
+  let forward: string | null = null;
+  let loaderBad = 0;
+
   if (o.postgresUrl !== null) {
-    throw new FurrowError('MINI_COMPONENT_MISSING', '--postgres: the Postgres loader is not wired into furrow mini in this build');
+    const pg = (await import('pg')).default;
+    const { PostgresLoader } = await import('../loaders/postgres/postgres-loader.js');
+    const { runKinesisLoader } = await import('../loaders/sources/kinesis.js');
+    const pool = new pg.Pool({ connectionString: o.postgresUrl, max: 3, connectionTimeoutMillis: 5000 });
+    pool.on('error', (err) => log.warn({ err: err.message }, 'mini: idle PostgreSQL connection lost'));
+    const shown = redactUrl(o.postgresUrl);
+    try {
+      await pool.query('SELECT 1');
+    } catch (e) {
+      await pool.end().catch(() => undefined);
+      throw new FurrowError('MINI_COMPONENT_FAILED', `--postgres ${shown}: cannot connect: ${(e as Error).message}`, { cause: e });
+    }
+    // Rows PostgreSQL refuses are logged and counted (they are good events in the store already).
+    const badOut = {
+      async write(rows: readonly string[]) {
+        loaderBad += rows.length;
+        for (const r of rows) log.warn({ badRow: r.slice(0, 2000) }, 'mini: Postgres loader bad row');
+      },
+      async close() {},
+    };
+    const loader = new PostgresLoader(pool, resolver, badOut, log.child({ component: 'postgres-loader' }), { schema: 'atomic', retryForMs: 60_000 });
+    await loader.start();
+    const ac = new AbortController();
+    const run = supervise('Postgres loader', runKinesisLoader(enrichedSource('furrow-mini-postgres', 'postgres-loader'), STREAMS.enriched, loader, ac.signal, log));
+    stoppers.push({
+      name: 'Postgres loader',
+      stop: async () => {
+        ac.abort();
+        await run;
+        await loader.close();
+        await pool.end();
+      },
+    });
+    postgres = `${shown} (schema atomic)`;
   }
+
   if (o.forwardConfig !== null) {
-    throw new FurrowError('MINI_COMPONENT_MISSING', '--forward: the forwarders are not wired into furrow mini in this build');
+    const { loadForwardConfig } = await import('../config/forward-config.js');
+    const { buildForwarder } = await import('../loaders/forwarders/build.js');
+    const cfg = await loadForwardConfig(o.forwardConfig);
+    if (cfg.input.type !== 'kinesis' && cfg.input.type !== 'stdin') {
+      log.warn({ input: cfg.input.type }, 'mini: the forward config\'s input is ignored; mini feeds the enriched stream');
+    }
+    const built = await buildForwarder(cfg, { log: log.child({ component: 'forwarder' }) });
+    const run = supervise('forwarders', built.forwarder.run(enrichedSource('furrow-mini-forward', 'forwarder')));
+    stoppers.push({
+      name: 'forwarders',
+      stop: async () => {
+        built.forwarder.stop();
+        await run;
+        await built.close();
+      },
+    });
+    forward = `${o.forwardConfig} (${cfg.destinations.map((d) => `${d.name}:${d.target.type}`).join(', ')})`;
   }
-  return { postgres: null, forward: null };
+  return { postgres, forward, loaderBadRows: () => loaderBad };
+}
+
+/** A connection URL without its password, for printing. */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
 }
