@@ -77,6 +77,8 @@ export interface EnrichmentDeps {
   openExchangeRatesBaseUrl?: string;
   /** Base URL for the weather API; overrides `http://{apiHost}` from the weather config when set. */
   openWeatherMapBaseUrl?: string;
+  /** Per-event time limit for each javascript_script_config call (default 1000 ms). */
+  javascriptTimeoutMs?: number;
   /** Endpoint for s3:// asset URIs (e.g. a local S3 stand-in); default = AWS. */
   s3Endpoint?: string;
   /** Replaces parts of the sql_query enrichment's `database.postgresql` connection (tests, conformance). */

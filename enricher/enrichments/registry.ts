@@ -41,6 +41,7 @@ import { httpHeaderExtractorFactory } from './http-header-extractor.js';
 import { asnLookupsFactory } from './asn-lookups.js';
 import { botDetectionFactory } from './bot-detection.js';
 import { piiFactory } from './pii-pseudonymizer.js';
+import { javascriptScriptFactory } from './javascript-script.js';
 
 /** Execution order (enrich.md §4.1); names are config schema names. */
 export const EXECUTION_ORDER: readonly string[] = [
@@ -95,6 +96,7 @@ export const ENRICHMENT_FACTORIES: ReadonlyMap<string, EnrichmentFactory> = new 
     asnLookupsFactory,
     botDetectionFactory,
     piiFactory,
+    javascriptScriptFactory,
   ].map((f) => [f.name, f]),
 );
 
