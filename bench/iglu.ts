@@ -12,8 +12,8 @@ import { createBuiltinResolver } from '../iglu-resolver/index.js';
 import { builtinRegistryRoot } from '../iglu-resolver/builtin.js';
 import { createSchemaCompiler } from '../iglu-resolver/validator.js';
 
-const ROUNDS = 7;
-const ITERATIONS = 400_000;
+const ROUNDS = 15;
+const ITERATIONS = 250_000;
 
 /** A browser tracker's default entities for one page view: web_page, client_session, browser_context-like data. */
 const CASES: Array<{ uri: string; data: unknown }> = [

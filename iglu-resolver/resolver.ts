@@ -68,12 +68,33 @@ export function retryBackoffMs(n: number): number {
   return Math.min(60000, ms);
 }
 
+/**
+ * A clock for the hot path's TTL check: one unref'd timer shared by all resolvers refreshes a number every 250 ms, so
+ * validateCached reads a variable instead of calling Date.now() (measured ~25 ns, about 10 % of validating a small
+ * context). TTLs are whole seconds, so 250 ms of slack is harmless.
+ */
+let coarseNow = Date.now();
+let coarseTicker: NodeJS.Timeout | null = null;
+function coarseClock(): number {
+  return coarseNow;
+}
+function startCoarseClock(): void {
+  if (coarseTicker !== null) return;
+  coarseNow = Date.now();
+  coarseTicker = setInterval(() => {
+    coarseNow = Date.now();
+  }, 250);
+  coarseTicker.unref();
+}
+
 const NOT_FOUND: RegistryError = Object.freeze({ error: 'NotFound' }) as RegistryError;
 
 export class Resolver implements IgluResolver {
   private readonly registries: readonly Registry[];
   private readonly compiler: SchemaCompiler;
   private readonly clock: () => number;
+  /** The clock validateCached checks expiry with: the injected clock, else the coarse one. */
+  private readonly hotClock: () => number;
   private readonly ttlMs: number | null;
   private readonly maxJsonDepth: number | null;
   private readonly schemas: LRUCache<string, SchemaEntry> | null;
@@ -91,6 +112,11 @@ export class Resolver implements IgluResolver {
     this.registries = o.registries;
     this.compiler = o.compiler;
     this.clock = o.clock ?? Date.now;
+    if (o.clock) this.hotClock = o.clock;
+    else {
+      this.hotClock = coarseClock;
+      if (o.cacheTtl !== null) startCoarseClock();
+    }
     this.maxJsonDepth = o.maxJsonDepth ?? null;
     const enabled = o.cacheSize > 0 && o.cacheTtl !== 0;
     this.ttlMs = o.cacheTtl === null ? null : o.cacheTtl * 1000;
@@ -235,8 +261,7 @@ export class Resolver implements IgluResolver {
   validateCached(uri: string, data: unknown): ValidationOutcome | undefined {
     const h = this.hot.get(uri);
     if (h === undefined) return undefined;
-    // Date.now() only when a TTL is configured (measured: ~25 ns, the cost of a small context's validation).
-    if (h.expiresAt !== Infinity && h.expiresAt <= this.clock()) return undefined;
+    if (h.expiresAt !== Infinity && h.expiresAt <= this.hotClock()) return undefined;
     return this.run(h, data);
   }
 
