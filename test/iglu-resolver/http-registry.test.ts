@@ -39,7 +39,7 @@ function resolverConfig(repos: Repo[], cacheTtl: number | null = null, cacheSize
 
 /** A fast-retrying, short-timeout resolver with an injectable clock. */
 function fast(clock?: () => number): ResolverOptions {
-  return { httpRetries: 2, httpRetryBaseMs: 1, httpTimeoutMs: 300, clock };
+  return { httpRetries: 2, httpRetryBaseMs: 1, httpTimeoutMs: 10_000, clock }; // generous: CI machines are loaded
 }
 
 async function server(t: { teardown(fn: () => unknown): void }, s: Promise<TestServer>): Promise<TestServer> {
