@@ -73,6 +73,8 @@ export function createSchemaCompiler(): SchemaCompiler {
     verbose: true, // errors carry the failing schema value (type, enum lists) for the reports
   });
   addFormats(ajv);
+  // networknt's uuid format is the bare 8-4-4-4-12 hex form; ajv-formats also accepts a `urn:uuid:` prefix.
+  ajv.addFormat('uuid', /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/);
   ajv.addKeyword({ keyword: 'self', schemaType: 'object' });
   ajv.addKeyword({ keyword: '$supersededBy', schemaType: 'string' });
   ajv.addMetaSchema(SELF_DESC_META);

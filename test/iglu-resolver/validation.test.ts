@@ -99,6 +99,24 @@ t.test('networknt message texts for the common keywords', async (t) => {
   ]);
 });
 
+t.test('formats: uuid is the bare hex form, date-time needs a zone', async (t) => {
+  const resolver = await createBuiltinResolver({ offline: true });
+  const uri = 'iglu:com.snowplowanalytics.snowplow/client_session/jsonschema/1-0-1';
+  const base = { userId: 'fd0e5288-e89a-45df-aa7c-df7f9b3b6f1b', sessionIndex: 1, previousSessionId: null, storageMechanism: 'COOKIE_1' };
+  t.ok((await resolver.validate(uri, { ...base, sessionId: '5F4A6B8E-7C1D-4B3A-9E2F-1A2B3C4D5E6F' })).ok);
+  t.match(await resolver.validate(uri, { ...base, sessionId: 'urn:uuid:5f4a6b8e-7c1d-4b3a-9e2f-1a2b3c4d5e6f' }), {
+    ok: false,
+    error: { dataReports: [{ message: '$.sessionId: urn:uuid:5f4a6b8e-7c1d-4b3a-9e2f-1a2b3c4d5e6f is an invalid uuid', keyword: 'format' }] },
+  });
+  const s2 = 'iglu:com.snowplowanalytics.snowplow/client_session/jsonschema/1-0-2';
+  const ok2 = { ...base, sessionId: '5f4a6b8e-7c1d-4b3a-9e2f-1a2b3c4d5e6f', firstEventId: '7a8b9c0d-1e2f-4a3b-8c5d-6e7f8a9b0c1d' };
+  t.ok((await resolver.validate(s2, { ...ok2, firstEventTimestamp: '2026-11-26T09:00:00.000Z' })).ok);
+  t.match(await resolver.validate(s2, { ...ok2, firstEventTimestamp: '2026-11-26 09:00' }), {
+    ok: false,
+    error: { dataReports: [{ message: '$.firstEventTimestamp: 2026-11-26 09:00 is an invalid date-time', path: '$.firstEventTimestamp', keyword: 'format', targets: ['2026-11-26 09:00', 'date-time'] }] },
+  });
+});
+
 t.test('$supersededBy: validated against the superseding version, which is reported', async (t) => {
   const resolver = await createBuiltinResolver({ offline: true, extraEmbeddedDirs: [COMMON_REGISTRY] });
   // field_d exists only in 1-0-1: valid only because 1-0-0 is superseded by 1-0-1
