@@ -42,6 +42,7 @@ import { asnLookupsFactory } from './asn-lookups.js';
 import { botDetectionFactory } from './bot-detection.js';
 import { piiFactory } from './pii-pseudonymizer.js';
 import { javascriptScriptFactory } from './javascript-script.js';
+import { apiRequestFactory } from './api-request.js';
 
 /** Execution order (enrich.md §4.1); names are config schema names. */
 export const EXECUTION_ORDER: readonly string[] = [
@@ -97,6 +98,7 @@ export const ENRICHMENT_FACTORIES: ReadonlyMap<string, EnrichmentFactory> = new 
     botDetectionFactory,
     piiFactory,
     javascriptScriptFactory,
+    apiRequestFactory,
   ].map((f) => [f.name, f]),
 );
 
