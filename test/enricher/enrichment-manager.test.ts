@@ -1,0 +1,147 @@
+/**
+ * The enrichment manager's phases with a scripted pipeline standing in for the enrichments: derived
+ * contexts (order, validation), failures, drop, the pii event, JS-style rewrites of contexts, in-place
+ * edits of entities, superseded schemas — and the parsed config it runs with.
+ */
+import t from 'tap';
+import type { EnrichmentInput, EnrichmentPipeline, EnrichmentPipelineResult } from '../../enricher/enrichments/enrichment.js';
+import type { SelfDescribingData } from '../../iglu-resolver/types.js';
+import { parseEnrichConfig } from '../../config/enrich-config.js';
+import { badSchema, column, qs, record, sdkParse, testEnricher } from './support.js';
+
+type Step = (input: EnrichmentInput) => Partial<EnrichmentPipelineResult>;
+
+function scripted(step: Step): EnrichmentPipeline {
+  return {
+    enrichments: [{ schemaKey: 'iglu:com.acme/fake/jsonschema/1-0-0', identifier: 'fake', enrich: () => ({}) }],
+    crossNavigation: null,
+    async run(input) {
+      const r = step(input);
+      return { derivedContexts: [], failures: [], piiEvent: null, drop: false, contextsChanged: false, unstructEventChanged: false, ...r };
+    },
+    async close() {},
+  };
+}
+
+const UA_CTX: SelfDescribingData = {
+  schema: 'iglu:com.snowplowanalytics.snowplow/ua_parser_context/jsonschema/1-0-0',
+  data: { useragentFamily: 'Firefox', useragentMajor: '26', useragentMinor: '0', useragentPatch: null, useragentVersion: 'Firefox 26.0', osFamily: 'Mac OS X', osMajor: '10', osMinor: '9', osPatch: null, osPatchMinor: null, osVersion: 'Mac OS X 10.9', deviceFamily: 'Other' },
+};
+const WEB_PAGE = '{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-1","data":[{"schema":"iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0","data":{"id":"b05b31c3-81ac-4af5-92d1-113133968655"}}]}';
+const pv = (extra: Record<string, string> = {}) => record({ querystring: qs({ e: 'pv', p: 'web', tv: 't', uid: 'alice', co: WEB_PAGE, ...extra }) });
+
+t.test('derived contexts are validated; valid ones are written, invalid ones make a schema_violations row', async (t) => {
+  const ok = await testEnricher(undefined, scripted(() => ({ derivedContexts: [UA_CTX] })));
+  const out = await ok.processor.process(pv());
+  t.equal(out.good.length, 1, out.bad[0] ?? '');
+  t.same(JSON.parse(column(out.good[0]!, 'derived_contexts')), { schema: 'iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-1', data: [UA_CTX] });
+  t.ok(sdkParse(out.good[0]!)['contexts_com_snowplowanalytics_snowplow_ua_parser_context_1']);
+
+  const bad = await testEnricher(undefined, scripted(() => ({ derivedContexts: [UA_CTX, { schema: 'iglu:com.snowplowanalytics.snowplow/ua_parser_context/jsonschema/1-0-0', data: { nope: true } }] })));
+  const b = await bad.processor.process(pv());
+  t.equal(badSchema(b.bad[0]!), 'schema_violations');
+  t.equal(JSON.parse(b.bad[0]!).data.failure.messages[0].schemaKey, 'iglu:com.snowplowanalytics.snowplow/ua_parser_context/jsonschema/1-0-0');
+});
+
+t.test('enrichment failures: one enrichment_failures row with the tagged messages; schema violations win over them', async (t) => {
+  const tag = { schemaKey: 'iglu:com.acme/fake/jsonschema/1-0-0', identifier: 'fake' };
+  const e = await testEnricher(undefined, scripted(() => ({ failures: [{ enrichment: tag, message: { error: 'boom' } }] })));
+  const out = await e.processor.process(pv());
+  const row = JSON.parse(out.bad[0]!);
+  t.equal(row.schema, 'iglu:com.snowplowanalytics.snowplow.badrows/enrichment_failures/jsonschema/2-0-1');
+  t.same(row.data.failure.messages, [{ enrichment: tag, message: { error: 'boom' } }]);
+  t.equal(row.data.payload.enriched.user_id, 'alice');
+  const both = await e.processor.process(pv({ tid: 'x' }));
+  t.equal(badSchema(both.bad[0]!), 'schema_violations', 'phase-1 errors are reported, not the enrichment failure');
+});
+
+t.test('a dropped event produces no output and is counted', async (t) => {
+  const e = await testEnricher(undefined, scripted(() => ({ drop: true })));
+  const out = await e.processor.process(pv());
+  t.same([out.good.length, out.bad.length, out.dropped, out.events], [0, 0, 1, 1]);
+});
+
+t.test('pii event: pii_transformation with a parent_event context', async (t) => {
+  const pii: SelfDescribingData = { schema: 'iglu:com.snowplowanalytics.snowplow/pii_transformation/jsonschema/1-0-0', data: { pii: { pojo: [{ fieldName: 'user_id', originalValue: 'alice', modifiedValue: 'h' }] }, strategy: { pseudonymize: { hashFunction: 'SHA-1' } } } };
+  const e = await testEnricher(undefined, scripted((input) => {
+    input.event.user_id = 'h';
+    return { piiEvent: pii };
+  }));
+  const out = await e.processor.process(pv({ aid: 'app' }));
+  t.equal(out.pii.length, 1);
+  const p = out.pii[0]!;
+  t.equal(column(p, 'event'), 'pii_transformation');
+  t.equal(column(p, 'platform'), 'srv');
+  t.equal(column(p, 'app_id'), 'app');
+  t.equal(column(p, 'event_name'), 'pii_transformation');
+  t.equal(JSON.parse(column(p, 'contexts')).data[0].data.parentEventId, column(out.good[0]!, 'event_id'));
+  t.same(JSON.parse(column(p, 'unstruct_event')).data, pii);
+  t.equal(column(out.good[0]!, 'user_id'), 'h');
+  t.ok(sdkParse(p)['event_id']);
+});
+
+t.test('entities edited in place by an enrichment are written edited; a rewritten contexts column is re-validated', async (t) => {
+  const edit = await testEnricher(undefined, scripted((input) => {
+    (input.contexts[0]!.data as { id: string }).id = 'c0ffee00-0000-4000-8000-000000000000';
+    return {};
+  }));
+  const a = await edit.processor.process(pv());
+  t.match(column(a.good[0]!, 'contexts'), /c0ffee00-0000-4000-8000-000000000000/);
+
+  const rewrite = (ctx: string) => testEnricher(undefined, scripted((input) => {
+    input.event.contexts = ctx;
+    return { contextsChanged: true };
+  }));
+  const good = await (await rewrite('{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0","data":[{"schema":"iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0","data":{"id":"11111111-1111-4111-8111-111111111111"}}]}')).processor.process(pv());
+  t.match(column(good.good[0]!, 'contexts'), /^\{"schema":"iglu:com.snowplowanalytics.snowplow\/contexts\/jsonschema\/1-0-1".*11111111-1111/);
+  const bad = await (await rewrite('{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0","data":[{"schema":"iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0","data":{}}]}')).processor.process(pv());
+  t.equal(badSchema(bad.bad[0]!), 'schema_violations');
+});
+
+t.test('superseded schemas: entity re-labelled, validation_info appended once', async (t) => {
+  const e = await testEnricher();
+  const co = JSON.stringify({ schema: 'iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0', data: [
+    { schema: 'iglu:com.acme/superseding_example/jsonschema/1-0-0', data: { field_a: 'a', field_b: 'b' } },
+    { schema: 'iglu:com.acme/superseding_example/jsonschema/1-0-0', data: { field_a: 'b', field_b: 'c' } },
+  ] });
+  const out = await e.processor.process(record({ querystring: qs({ e: 'pv', p: 'web', tv: 't', co }) }));
+  t.equal(out.good.length, 1, out.bad[0] ?? '');
+  t.same(JSON.parse(column(out.good[0]!, 'contexts')).data.map((x: { schema: string }) => x.schema), ['iglu:com.acme/superseding_example/jsonschema/1-0-1', 'iglu:com.acme/superseding_example/jsonschema/1-0-1']);
+  t.same(JSON.parse(column(out.good[0]!, 'derived_contexts')).data, [{ schema: 'iglu:com.snowplowanalytics.iglu/validation_info/jsonschema/1-0-0', data: { originalSchema: 'iglu:com.acme/superseding_example/jsonschema/1-0-0', validatedWith: '1-0-1' } }]);
+});
+
+t.test('config: a Snowplow enrich HOCON object parses into typed, frozen values', async (t) => {
+  const c = parseEnrichConfig({
+    license: { accept: true },
+    input: { streamName: 'raw', appName: 'app', initialPosition: { type: 'AT_TIMESTAMP', timestamp: '2024-01-01T00:00:00Z' }, retrievalMode: { type: 'Polling', maxRecords: 750, idleTimeBetweenReads: '200 millis' }, workerIdentifier: 'w1', leaseDuration: '10 seconds', maxLeasesToStealAtOneTimeFactor: 2, checkpointThrottledBackoffPolicy: { minBackoff: '100 millis', maxBackoff: '1 second' }, debounceCheckpoints: '10 seconds' },
+    output: {
+      good: { streamName: 'enriched', throttledBackoffPolicy: { minBackoff: '100 milliseconds', maxBackoff: '1 second' }, recordLimit: 500, byteLimit: 5242880, partitionKey: 'user_id', maxRetries: 10 },
+      bad: { streamName: 'bad' },
+    },
+    cpuParallelismFraction: 1,
+    monitoring: { metrics: { prometheus: { tags: { env: 'prod' } } }, healthProbe: { port: 8000, unhealthyLatency: '2 minutes' } },
+    assetsUpdatePeriod: '7 days',
+    validation: { acceptInvalid: true, atomicFieldsLimits: { app_id: 5, mkt_clickid: 100000 }, maxJsonDepth: 50 },
+    telemetry: { disable: true },
+  });
+  t.equal(c.input?.streamName, 'raw');
+  t.same(c.input?.initialPosition, { timestamp: new Date('2024-01-01T00:00:00Z') });
+  t.equal(c.input?.maxRecords, 750);
+  t.equal(c.input?.leaseDurationMs, 10_000);
+  t.equal(c.output.good?.partitionKey, 'user_id');
+  t.equal(c.output.good?.minBackoffMs, 100);
+  t.equal(c.output.bad?.recordLimit, 500, 'defaults');
+  t.equal(c.validation.atomicFieldsLimits['app_id'], 5);
+  t.equal(c.validation.atomicFieldsLimits['user_id'], 255, 'defaults merged');
+  t.equal(c.metricsPort, 8000);
+  t.equal(c.assetsUpdatePeriodMs, 7 * 86_400_000);
+  t.ok(c.ignored.includes('telemetry') && c.ignored.includes('cpuParallelismFraction'));
+  t.ok(Object.isFrozen(c) && Object.isFrozen(c.validation.atomicFieldsLimits));
+  t.throws(() => parseEnrichConfig({ validation: { atomicFieldsLimits: { not_a_field: 3 } } }), /CONFIG_UNKNOWN_KEY: validation.atomicFieldsLimits.not_a_field/);
+  t.throws(() => parseEnrichConfig({ input: { appName: 'x' } }), /CONFIG_MISSING_KEY: input.streamName is required/);
+  t.throws(() => parseEnrichConfig({ input: { streamName: 'x', retrievalMode: { type: 'FanOut' } } }), /CONFIG_UNSUPPORTED: input.retrievalMode.type/);
+  t.throws(() => parseEnrichConfig({ validation: { maxJsonDepth: 'deep' } }), /CONFIG_INVALID_VALUE: validation.maxJsonDepth/);
+  t.throws(() => parseEnrichConfig({ output: { good: { streamName: 'g' }, bad: { streamName: 'b' }, failed: { streamName: 'f' } } }), /CONFIG_UNSUPPORTED: output.failed/);
+  t.throws(() => parseEnrichConfig({ monitoring: { sentry: { dsn: 'x' } } }), /CONFIG_UNSUPPORTED: monitoring.sentry/);
+  t.throws(() => parseEnrichConfig({ assetsUpdatePeriod: 'soon' }), /CONFIG_INVALID_VALUE: assetsUpdatePeriod/);
+});
