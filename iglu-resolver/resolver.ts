@@ -250,9 +250,33 @@ export class Resolver implements IgluResolver {
       ]);
       return { ok: false, error: this.resolutionError(key.vendor, h) };
     }
-    const target = await this.lookupEntry({ ...key, version: v });
+    const target = await this.lookupInRepo(entry.repo, { ...key, version: v });
     if (!target.ok) return { ok: false, error: this.resolutionError(key.vendor, target.history) };
     return { ok: true, schema: target.schema, supersededBy: sup as string };
+  }
+
+  /** The superseding schema comes from the repository that served the superseded one (as in the Iglu client). */
+  private async lookupInRepo(repoName: string, key: SchemaKey): Promise<SchemaEntry> {
+    const uri = schemaKeyToUri(key);
+    const cached = this.schemas?.get(uri);
+    const now = this.clock();
+    if (cached?.ok && this.fresh(cached.storedAt, now)) return cached;
+    const repo = this.registries.find((r) => r.name === repoName);
+    if (!repo) return this.lookupEntry(key);
+    const res = await this.ask(repo, () => repo.lookup(key), uri);
+    const at = this.clock();
+    if (res.ok && res.value !== null && typeof res.value === 'object' && !Array.isArray(res.value)) {
+      const entry: SchemaEntry = { ok: true, schema: res.value as Record<string, unknown>, repo: repo.name, storedAt: at };
+      this.schemas?.set(uri, entry);
+      return entry;
+    }
+    if (cached?.ok) {
+      cached.storedAt = at;
+      return cached;
+    }
+    const history = new Map<string, RepoHistory>();
+    addHistory(history, repo.name, res.ok ? { error: 'RepoFailure', message: `Schema ${uri} is not a JSON object` } : res.error, attemptsOf(res), at);
+    return { ok: false, history, storedAt: at };
   }
 
   // -------------------------------------------------------------------------------------------------------------

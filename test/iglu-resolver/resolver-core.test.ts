@@ -146,3 +146,28 @@ t.test('metrics and warnings', async (t) => {
   t.equal(lines.length, 1, 'NotFound is not worth a warning; the RepoFailure is');
   t.match(JSON.parse(lines[0]!), { level: 40, repository: 'Http', schema: 'iglu:com.acme/down/jsonschema/1-0-0', msg: 'Iglu registry lookup failed' });
 });
+
+t.test('$supersededBy is fetched from the repository that served the superseded schema', async (t) => {
+  const v = (name: string, version: string, extra: Record<string, unknown> = {}): unknown => ({
+    self: { vendor: 'com.acme', name, format: 'jsonschema', version },
+    type: 'object',
+    ...extra,
+  });
+  const a = new MemoryRegistry('A', 'embedded', {
+    'com.acme/s/jsonschema/1-0-0': v('s', '1-0-0', { $supersededBy: '1-0-1' }),
+    'com.acme/s/jsonschema/1-0-1': v('s', '1-0-1', { required: ['fromA'] }),
+    'com.acme/lonely/jsonschema/1-0-0': v('lonely', '1-0-0', { $supersededBy: '1-0-1' }),
+    'com.acme/down/jsonschema/2-0-0': v('down', '2-0-0', { $supersededBy: '1-0-0' }),
+  }, 0);
+  const b = new MemoryRegistry('B', 'embedded', {
+    'com.acme/s/jsonschema/1-0-1': v('s', '1-0-1', { required: ['fromB'] }),
+    'com.acme/lonely/jsonschema/1-0-1': v('lonely', '1-0-1'),
+  }, 1);
+  const r = new Resolver({ registries: [b, a], compiler: createSchemaCompiler(), cacheSize: 10, cacheTtl: null });
+  // A (priority 0) serves 1-0-0, so 1-0-1 comes from A even though B has one too
+  t.match(await r.validate('iglu:com.acme/s/jsonschema/1-0-0', {}), { ok: false, error: { dataReports: [{ targets: ['fromA'] }], supersededBy: '1-0-1' } });
+  const lonely = await r.lookupSchema('iglu:com.acme/lonely/jsonschema/1-0-0');
+  t.match(lonely, { ok: false, error: { error: 'ResolutionError', lookupHistory: [{ repository: 'A', errors: [{ error: 'NotFound' }] }] } }, 'not taken from another repository');
+  const down = await r.lookupSchema('iglu:com.acme/down/jsonschema/2-0-0');
+  t.match(down, { ok: false, error: { error: 'ResolutionError', lookupHistory: [{ repository: 'A', errors: [{ error: 'ClientFailure', message: /must be a higher SchemaVer/ }] }] } });
+});
