@@ -1,11 +1,163 @@
+/**
+ * `furrow load postgres|redshift|s3`: wiring only — config → clients → source → loader → run.
+ */
 import { FurrowError } from '../../common/errors.js';
+import { createLogger, type Logger } from '../../common/logger.js';
+import { createDynamoDbClient, createKinesisClient, createS3Client } from '../../common/aws/clients.js';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Command } from '../command.js';
+import { loadConfig, type LoaderConfig, type LoaderTarget } from '../../loaders/config.js';
+import type { BatchLoader } from '../../loaders/loader.js';
 
-// Placeholder until the 'load' command is built; replaced by its implementation.
+const USAGE = `Usage: furrow load <postgres|redshift|s3> [options]
+
+Loads enriched events (Snowplow enriched TSV, one per line) into a warehouse or the S3 data lake.
+
+furrow load postgres --url postgres://user@host/db [--iglu-config resolver.json] [--input FILE|-|s3://bucket/prefix]
+  Creates <schema>.events (Snowplow's DDL) and one table per schema model, COPYs each batch in one transaction
+  together with the input position (exactly-once across crashes and restarts).
+furrow load redshift --stage s3://bucket/prefix [--url …] [--iam-role ARN] [--dry-run]
+  Shreds batches into gzipped TSV per table, stages them in S3, then COPYs them in one transaction with a
+  manifest row (RDB Loader style). --dry-run prints the SQL instead of running it.
+furrow load s3 --output s3://bucket/prefix [--purpose enriched|bad] [--roll-bytes N] [--roll-time 5m]
+  Writes lines into gzipped objects under <prefix>/YYYY/MM/DD/HH/ (the lake; replay with --input s3://…).
+
+Options (also keys of a HOCON/JSON --config FILE, in camelCase):
+  --config FILE          read options from FILE (flags override); a 'kinesis { … }' block reads the
+                         enriched Kinesis stream with leases (streamName, appName, initialPosition, region,
+                         endpoint, dynamodbEndpoint, leases)
+  --input SRC            '-' (stdin, default), a file (.gz ok), or s3://bucket/prefix
+  --stream-name NAME     key of the stored input position (default: derived from the input; stdin is
+                         resumable only with a name)
+  --batch-size N         lines per batch (default 1000; redshift 100000)
+  --batch-max-delay D    hand out a partial batch after D without input (default 1 second)
+  --bad FILE|-           bad rows (default '-' = stdout); for s3: s3://bucket/prefix for unparseable lines
+  --url URL              postgres/redshift connection URL
+  --schema NAME          target schema (default atomic)
+  --iglu-config FILE     Iglu resolver config (default: built-in registry + Iglu Central)
+  --retry-for D          keep retrying an unreachable database this long (default 10 minutes)
+  --region R, --s3-endpoint URL   AWS region; S3 endpoint (MinIO, s3rver)
+  --stage s3://…         (redshift) where shredded files are staged
+  --iam-role ARN         (redshift) role for COPY … IAM_ROLE
+  --max-error N          (redshift) COPY MAXERROR (default 1)
+  --dry-run              (redshift) print the SQL, run nothing against the database
+  --output s3://…        (s3) destination prefix
+  --purpose enriched|bad (s3) what the input holds (default enriched)
+  --roll-bytes N         (s3) roll a file at N uncompressed bytes (default 64 MiB)
+  --roll-time D          (s3) roll a file after D (default 5 minutes)
+  --log-level L          pino level (default info)
+`;
+
+function signalOnTermination(logger: Logger): AbortSignal {
+  const ac = new AbortController();
+  const stop = (sig: string) => {
+    logger.info({ signal: sig }, 'stopping after the current batch');
+    ac.abort();
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  return ac.signal;
+}
+
+function s3Factory(cfg: LoaderConfig): () => S3Client {
+  let client: S3Client | undefined;
+  return () => (client ??= createS3Client({ region: cfg.region ?? undefined, endpoint: cfg.s3Endpoint ?? undefined }));
+}
+
+async function createResolver(cfg: LoaderConfig) {
+  const { createBuiltinResolver, createResolverFromFile } = await import('../../iglu-resolver/index.js');
+  return cfg.igluConfig !== null ? createResolverFromFile(cfg.igluConfig) : createBuiltinResolver();
+}
+
+/** Runs a BatchLoader over the configured input (lines or Kinesis). */
+async function feed(cfg: LoaderConfig, loader: BatchLoader, logger: Logger, s3: () => S3Client): Promise<void> {
+  const signal = signalOnTermination(logger);
+  await loader.start();
+  try {
+    if (cfg.kinesis !== null) {
+      const k = cfg.kinesis;
+      const { createKinesisSource } = await import('../../enricher/leases/kinesis-source.js');
+      const { runKinesisLoader } = await import('../../loaders/sources/kinesis.js');
+      const region = k.region ?? cfg.region ?? undefined;
+      const source = createKinesisSource({
+        kinesis: createKinesisClient({ region, endpoint: k.endpoint ?? undefined }),
+        dynamodb: k.leases ? createDynamoDbClient({ region, endpoint: k.dynamodbEndpoint ?? undefined }) : null,
+        streamName: k.streamName,
+        appName: k.appName,
+        initialPosition: k.initialPosition,
+        logger,
+      });
+      const totals = await runKinesisLoader(source, k.streamName, loader, signal, logger);
+      logger.info(totals, 'stopped');
+    } else {
+      const { createLineSource } = await import('../../loaders/sources/index.js');
+      const { runLoader } = await import('../../loaders/loader.js');
+      await runLoader(createLineSource(cfg, s3), loader, signal, logger);
+    }
+  } finally {
+    await loader.close();
+  }
+}
+
+async function runPostgres(cfg: LoaderConfig, logger: Logger): Promise<number> {
+  const pg = (await import('pg')).default;
+  const { PostgresLoader } = await import('../../loaders/postgres/postgres-loader.js');
+  const { createBadRowOutput } = await import('../../loaders/bad-row-output.js');
+  const pool = new pg.Pool({ connectionString: cfg.url!, max: 3, connectionTimeoutMillis: 10_000 });
+  pool.on('error', (err) => logger.warn({ err: err.message }, 'idle connection lost'));
+  try {
+    const loader = new PostgresLoader(pool, await createResolver(cfg), createBadRowOutput(cfg.bad), logger, { schema: cfg.schema, retryForMs: cfg.retryForMs });
+    await feed(cfg, loader, logger, s3Factory(cfg));
+  } finally {
+    await pool.end();
+  }
+  return 0;
+}
+
+async function runRedshift(cfg: LoaderConfig, logger: Logger): Promise<number> {
+  const { RedshiftLoader, createRedshiftExecutor } = await import('../../loaders/redshift/redshift-loader.js');
+  const { createBadRowOutput } = await import('../../loaders/bad-row-output.js');
+  const { parseS3Url } = await import('../../loaders/sources/s3-source.js');
+  const stage = parseS3Url(cfg.stage!);
+  if (stage === null) throw new FurrowError('CONFIG_INVALID_VALUE', `stage: '${cfg.stage}' is not s3://bucket/prefix`);
+  const s3 = s3Factory(cfg);
+  const executor = await createRedshiftExecutor(cfg.dryRun ? null : cfg.url, process.stdout, logger);
+  try {
+    const loader = new RedshiftLoader(executor, s3(), stage, await createResolver(cfg), createBadRowOutput(cfg.bad), logger, {
+      schema: cfg.schema,
+      iamRole: cfg.iamRole,
+      region: cfg.region,
+      maxError: cfg.maxError,
+    });
+    await feed(cfg, loader, logger, s3);
+  } finally {
+    await executor.close();
+  }
+  return 0;
+}
+
+async function runS3(cfg: LoaderConfig, logger: Logger): Promise<number> {
+  const { runLakeLoader } = await import('../../loaders/s3/lake-loader.js');
+  await runLakeLoader(cfg, s3Factory(cfg)(), logger, signalOnTermination(logger));
+  return 0;
+}
+
+const RUNNERS: Record<LoaderTarget, (cfg: LoaderConfig, logger: Logger) => Promise<number>> = {
+  postgres: runPostgres,
+  redshift: runRedshift,
+  s3: runS3,
+};
+
 export const command: Command = {
-  summary: '(not built yet)',
-  usage: 'furrow load: not built yet',
-  async run() {
-    throw new FurrowError('CONFIG_UNSUPPORTED', 'furrow load is not built yet');
+  summary: 'load enriched events into PostgreSQL, Redshift or the S3 data lake',
+  usage: USAGE,
+  async run(argv) {
+    const [target, ...rest] = argv;
+    if (target !== 'postgres' && target !== 'redshift' && target !== 's3') {
+      throw new FurrowError('CONFIG_CLI_USAGE', `expected postgres, redshift or s3 (got ${target ?? 'nothing'}); see furrow load --help`);
+    }
+    const cfg = await loadConfig(target, rest);
+    const logger = createLogger(`furrow-load-${target}`, cfg.logLevel);
+    return RUNNERS[target](cfg, logger);
   },
 };
