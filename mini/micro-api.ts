@@ -20,7 +20,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { ENRICHED_FIELDS } from '../enricher/event.js';
 import type { IgluResolver } from '../iglu-resolver/types.js';
 import { createAuthMiddleware, type AuthConfig } from './auth.js';
@@ -409,6 +409,14 @@ export function createMicroRouter(opts: MicroApiOptions): Router {
 
   router.use('/micro', (_req, res) => {
     res.status(404).type('text/plain').send(NOT_FOUND_TEXT);
+  });
+  // Body-parser and static-file errors: a short text answer, never a stack trace.
+  router.use('/micro', (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const e = err as { status?: number; statusCode?: number; type?: string; message?: string };
+    const status = e.status ?? e.statusCode ?? 500;
+    const text =
+      e.type === 'entity.too.large' ? 'The request body is larger than 1 MB' : status < 500 ? (e.message ?? 'Bad request') : 'Internal error';
+    if (!res.headersSent) res.status(status).type('text/plain').send(text);
   });
   return router;
 }

@@ -2,7 +2,7 @@
  * `furrow mini`: the whole pipeline on one machine (mini/pipeline.ts). Wiring only: parse flags, start, print
  * where everything is, stop cleanly on Ctrl-C / SIGTERM.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { FurrowError } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
@@ -89,6 +89,15 @@ function parse(argv: string[]): { opts: Omit<MiniOptions, 'logger'>; logLevel: s
     const tok = secret(v['auth-token'], '--auth-token');
     if (tok.length < 8) throw new FurrowError('CONFIG_CLI_USAGE', '--auth-token: use at least 8 characters');
     auth.token = tok;
+  }
+  for (const dir of v.iglu as string[]) {
+    let isDir = false;
+    try {
+      isDir = statSync(dir).isDirectory();
+    } catch {
+      isDir = false;
+    }
+    if (!isDir) throw new FurrowError('CONFIG_FILE_UNREADABLE', `--iglu ${dir}: not a readable directory`);
   }
   return {
     logLevel: level,

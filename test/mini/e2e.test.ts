@@ -229,6 +229,15 @@ t.test('furrow mini CLI: bad flags and a taken port fail loudly', async (t) => {
   t.match(r1.err, /--port/);
   const r2 = await run('--frobnicate');
   t.equal(r2.code, 2);
+  const r4 = await run('--iglu', '/nonexistent/schemas', '--port', '0');
+  t.equal(r4.code, 1);
+  t.match(r4.err, /CONFIG_FILE_UNREADABLE: --iglu \/nonexistent\/schemas/);
+  const r5 = await run('--enrichments', '/nonexistent/enrichments', '--port', '0', '--host', '127.0.0.1', '--offline', '--log-level', 'silent');
+  t.equal(r5.code, 1);
+  t.match(r5.err, /enrichments directory \/nonexistent\/enrichments cannot be read/);
+  const r6 = await run('--auth', 'nopassword');
+  t.equal(r6.code, 2);
+  t.match(r6.err, /USER:PASSWORD/);
   const { createServer } = await import('node:net');
   const blocker = createServer();
   await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));

@@ -231,3 +231,26 @@ t.test('--auth: basic and token; collector-style CORS preflight still open', asy
   t.equal((await fetch(`${base}/micro/ui/app.js`)).status, 401, 'the UI is behind auth too');
   t.equal((await fetch(`${base}/micro/all`, { method: 'OPTIONS' })).status, 200);
 });
+
+t.test('hostile requests get clear 4xx answers, never a crash', async (t) => {
+  const { store, base } = await start(t);
+  store.addGood(pageView());
+  const huge = await post(`${base}/micro/good`, JSON.stringify({ event_type: 'x'.repeat(2 * 1024 * 1024) }));
+  t.equal(huge.status, 413, 'bodies over 1 MB are refused');
+  t.equal(await huge.text(), 'The request body is larger than 1 MB', 'with a short message, no stack trace');
+  t.equal((await post(`${base}/micro/good`, '[1,2,3]')).status, 400, 'a JSON array is not a filter object');
+  t.equal((await post(`${base}/micro/good`, '{"contexts":"iglu:a/b/jsonschema/1-0-0"}')).status, 400, 'contexts must be an array');
+  t.equal((await post(`${base}/micro/good`, '{"limit":-1}')).status, 400);
+  const deep = '['.repeat(5000) + ']'.repeat(5000);
+  t.equal((await post(`${base}/micro/events`, `{"filters":${deep},"page":1,"pageSize":1}`)).status, 400, 'deeply nested filters');
+  t.equal((await post(`${base}/micro/events`, { filters: [{ column: 'app_id', value: 'shop' }], page: 0, pageSize: 1 })).status, 400, 'page starts at 1');
+  t.equal((await post(`${base}/micro/events`, { filters: [], timeRange: { start: 'yesterday' }, page: 1, pageSize: 1 })).status, 400);
+  t.equal((await fetch(`${base}/micro/events?valid=maybe`)).status, 400);
+  t.equal((await fetch(`${base}/micro/events/${'x'.repeat(5000)}`)).status, 404);
+  t.equal((await fetch(`${base}/micro/timeline?bucketMs=1`)).status, 400);
+  t.equal((await fetch(`${base}/micro/iglu/../../etc/jsonschema/1-0-0`)).status, 404);
+  t.equal((await fetch(`${base}/micro/ui/../../package.json`)).status, 404, 'no path traversal out of the UI folder');
+  const big = await post(`${base}/micro/events`, { filters: [], page: 1, pageSize: 1_000_000 });
+  t.equal(big.status, 200, 'pageSize is capped, not refused');
+  t.same(await (await fetch(`${base}/micro/all`)).json(), { total: 1, good: 1, bad: 0 }, 'still serving');
+});
