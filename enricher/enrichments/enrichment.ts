@@ -79,6 +79,8 @@ export interface EnrichmentDeps {
   openWeatherMapBaseUrl?: string;
   /** Per-event time limit for each javascript_script_config call (default 1000 ms). */
   javascriptTimeoutMs?: number;
+  /** Connect / statement timeout of the sql_query enrichment (default 5000 ms). */
+  sqlTimeoutMs?: number;
   /** Endpoint for s3:// asset URIs (e.g. a local S3 stand-in); default = AWS. */
   s3Endpoint?: string;
   /** Replaces parts of the sql_query enrichment's `database.postgresql` connection (tests, conformance). */

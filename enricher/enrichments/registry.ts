@@ -43,6 +43,7 @@ import { botDetectionFactory } from './bot-detection.js';
 import { piiFactory } from './pii-pseudonymizer.js';
 import { javascriptScriptFactory } from './javascript-script.js';
 import { apiRequestFactory } from './api-request.js';
+import { sqlQueryFactory } from './sql-query.js';
 
 /** Execution order (enrich.md §4.1); names are config schema names. */
 export const EXECUTION_ORDER: readonly string[] = [
@@ -99,6 +100,7 @@ export const ENRICHMENT_FACTORIES: ReadonlyMap<string, EnrichmentFactory> = new 
     piiFactory,
     javascriptScriptFactory,
     apiRequestFactory,
+    sqlQueryFactory,
   ].map((f) => [f.name, f]),
 );
 
