@@ -25,6 +25,8 @@ export interface HttpRegistryOptions {
   retries?: number;
   retryBaseMs?: number;
   retryMaxWaitMs?: number;
+  /** Largest response body accepted (default 16 MiB); larger is a RepoFailure, not retried. */
+  maxBodyBytes?: number;
 }
 
 /** Largest response body accepted (an Iglu schema is a few KB; Iglu Central's largest is ~60 KB). */
@@ -44,6 +46,7 @@ export class HttpRegistry implements Registry {
   private readonly retries: number;
   private readonly retryBaseMs: number;
   private readonly retryMaxWaitMs: number;
+  private readonly maxBodyBytes: number;
 
   constructor(o: HttpRegistryOptions) {
     this.name = o.name;
@@ -56,6 +59,7 @@ export class HttpRegistry implements Registry {
     this.retries = o.retries ?? 2;
     this.retryBaseMs = o.retryBaseMs ?? 100;
     this.retryMaxWaitMs = o.retryMaxWaitMs ?? 1000;
+    this.maxBodyBytes = o.maxBodyBytes ?? MAX_BODY_BYTES;
   }
 
   lookup(key: SchemaKey): Promise<HttpRegistryResult<unknown>> {
@@ -94,12 +98,13 @@ export class HttpRegistry implements Registry {
     try {
       res = await this.fetchFn(url, { headers, signal: AbortSignal.timeout(this.timeoutMs), redirect: 'follow' });
       const declared = Number(res.headers.get('content-length') ?? '0');
-      if (declared > MAX_BODY_BYTES) {
+      if (declared > this.maxBodyBytes) {
         await res.body?.cancel();
-        return { ok: false, error: { error: 'RepoFailure', message: `Response of ${declared} bytes is larger than ${MAX_BODY_BYTES}` } };
+        return { ok: false, error: { error: 'RepoFailure', message: `Response of ${declared} bytes is larger than ${this.maxBodyBytes}` } };
       }
-      body = await readCapped(res);
+      body = await readCapped(res, this.maxBodyBytes);
     } catch (e) {
+      if (e instanceof TooLarge) return { ok: false, error: { error: 'RepoFailure', message: e.message } };
       return { ok: false, error: { error: 'ClientFailure', message: errorMessage(e) }, retriable: true };
     }
     if (res.status === 404) return { ok: false, error: { error: 'NotFound' } };
@@ -113,13 +118,15 @@ export class HttpRegistry implements Registry {
   }
 }
 
-async function readCapped(res: Response): Promise<string> {
+class TooLarge extends Error {}
+
+async function readCapped(res: Response, max: number): Promise<string> {
   if (!res.body) return '';
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
     size += chunk.byteLength;
-    if (size > MAX_BODY_BYTES) throw new Error(`Response is larger than ${MAX_BODY_BYTES} bytes`);
+    if (size > max) throw new TooLarge(`Response is larger than ${max} bytes`); // leaving the loop cancels the body
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');

@@ -236,3 +236,50 @@ t.test('default resolver: built-in first, then Iglu Central over HTTP (fetch inj
   t.same(e.error === 'ResolutionError' && e.lookupHistory.map((h) => h.repository), ['Iglu Client Embedded'], 'offline: built-in only');
   t.equal(asked.length, 1);
 });
+
+t.test('oversized responses (declared or streamed) are a RepoFailure, not retried, not buffered', async (t) => {
+  const { createServer } = await import('node:http');
+  let requests = 0;
+  const srv = createServer((req, res) => {
+    requests++;
+    if (req.url?.includes('/declared/')) {
+      res.setHeader('content-length', String(10_000_000));
+      res.write('{');
+      setTimeout(() => res.destroy(), 50);
+      return;
+    }
+    // chunked: keeps sending until the client goes away (bounded to 2 000 chunks)
+    let n = 0;
+    const push = (): void => {
+      if (res.destroyed || n++ > 2000) return void res.end();
+      res.write('x'.repeat(1024), () => setImmediate(push));
+    };
+    push();
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => new Promise<void>((r) => srv.close(() => r())));
+  const port = (srv.address() as { port: number }).port;
+  const { HttpRegistry } = await import('../../iglu-resolver/registries/http-registry.js');
+  const reg = new HttpRegistry({ name: 'Big', priority: 0, vendorPrefixes: [], uri: `http://127.0.0.1:${port}`, maxBodyBytes: 64 * 1024, retries: 2, retryBaseMs: 1 });
+  const { parseSchemaUri } = await import('../../iglu-resolver/schema-key.js');
+  const key = (name: string) => parseSchemaUri(`iglu:com.acme/${name}/jsonschema/1-0-0`) as Exclude<ReturnType<typeof parseSchemaUri>, string>;
+  const streamed = await reg.lookup(key('streamed'));
+  t.match(streamed, { ok: false, error: { error: 'RepoFailure', message: /larger than 65536 bytes/ }, attempts: 1 });
+  const declared = await reg.lookup(key('declared'));
+  t.match(declared, { ok: false, error: { error: 'RepoFailure', message: /10000000 bytes is larger than 65536/ }, attempts: 1 });
+  t.equal(requests, 2);
+});
+
+t.test('schema lists from a server are checked (non-empty, M-0-0 first, same schema, unique)', async (t) => {
+  const { checkSchemaList } = await import('../../iglu-resolver/registries/http-registry.js');
+  const u = (v: string, name = 'x'): string => `iglu:com.acme/${name}/jsonschema/${v}`;
+  t.same(checkSchemaList([u('1-0-0'), u('1-0-1'), u('1-1-0')], 'com.acme', 'x', 1), [u('1-0-0'), u('1-0-1'), u('1-1-0')]);
+  t.match(checkSchemaList([], 'com.acme', 'x', 1), /non-empty/);
+  t.match(checkSchemaList({}, 'com.acme', 'x', 1), /non-empty/);
+  t.match(checkSchemaList([u('1-0-1')], 'com.acme', 'x', 1), /must start with 1-0-0/);
+  t.match(checkSchemaList([u('1-0-0'), u('1-0-0')], 'com.acme', 'x', 1), /twice/);
+  t.match(checkSchemaList([u('1-0-0'), u('1-0-1', 'y')], 'com.acme', 'x', 1), /another vendor, name or model/);
+  t.match(checkSchemaList([u('1-0-0'), u('2-0-0')], 'com.acme', 'x', 1), /another vendor, name or model/);
+  t.match(checkSchemaList([u('1-0-0'), 'nope'], 'com.acme', 'x', 1), /invalid Iglu URI/);
+  t.match(checkSchemaList([u('1-0-0'), 5], 'com.acme', 'x', 1), /not a string/);
+});
