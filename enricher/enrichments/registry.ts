@@ -44,6 +44,8 @@ import { piiFactory } from './pii-pseudonymizer.js';
 import { javascriptScriptFactory } from './javascript-script.js';
 import { apiRequestFactory } from './api-request.js';
 import { sqlQueryFactory } from './sql-query.js';
+import { currencyConversionFactory } from './currency-conversion.js';
+import { weatherFactory } from './weather.js';
 
 /** Execution order (enrich.md §4.1); names are config schema names. */
 export const EXECUTION_ORDER: readonly string[] = [
@@ -101,6 +103,8 @@ export const ENRICHMENT_FACTORIES: ReadonlyMap<string, EnrichmentFactory> = new 
     javascriptScriptFactory,
     apiRequestFactory,
     sqlQueryFactory,
+    currencyConversionFactory,
+    weatherFactory,
   ].map((f) => [f.name, f]),
 );
 
