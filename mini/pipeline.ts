@@ -27,18 +27,16 @@ import { Registry } from 'prom-client';
 import { FurrowError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { KinesisWriter } from '../common/kinesis/kinesis-writer.js';
-import type { RecordBatch } from '../common/stream.js';
 import { createCollector, type Collector } from '../collector/collector.js';
 import { KinesisSink } from '../collector/sinks/kinesis-sink.js';
 import type { CollectorSink } from '../collector/sinks/sink.js';
 import { parseCollectorConfig } from '../config/collector-config.js';
-import { AdapterRegistry } from '../enricher/adapters/registry.js';
-import { EnrichmentManager } from '../enricher/enrichment-manager.js';
-import { DEFAULT_ATOMIC_FIELD_LIMITS } from '../enricher/atomic-fields.js';
+import { DEFAULT_ENRICH_CONFIG } from '../config/enrich-config.js';
+import { runEnrich } from '../enricher/enrich-app.js';
+import { createEnricher, PROCESSOR } from '../enricher/enricher-factory.js';
 import { buildEnrichments, loadEnrichmentsDir } from '../enricher/enrichments/registry.js';
 import type { EnrichmentPipeline } from '../enricher/enrichments/enrichment.js';
 import { createKinesisSource } from '../enricher/leases/kinesis-source.js';
-import { RecordProcessor } from '../enricher/processor.js';
 import { createBuiltinResolver } from '../iglu-resolver/index.js';
 import type { IgluResolver } from '../iglu-resolver/types.js';
 import type { AuthConfig } from './auth.js';
@@ -96,7 +94,6 @@ export interface MiniInfo {
 }
 
 const STREAMS = { raw: 'raw', rawBad: 'raw-bad', enriched: 'enriched', enrichedBad: 'enriched-bad', pii: 'pii' } as const;
-const PROCESSOR = { artifact: 'furrow-mini', version: MINI_VERSION };
 /** Small buffers and short polls: mini is about latency, not throughput. */
 const WRITER_TIME_LIMIT_MS = 20;
 const READ_IDLE_MS = 50;
@@ -123,20 +120,24 @@ function collectorConfig(o: MiniOptions, kinesisEndpoint: string) {
   });
 }
 
-/** Wraps the collector's good sink so every record it stores is also seen by the tap. */
+/**
+ * The collector's good sink, with every record it is given also shown to the tap. A Proxy rather than a
+ * hand-written wrapper: every other member of the sink interface passes through unchanged.
+ */
 function tappedSink(inner: CollectorSink, tap: RawTap): CollectorSink {
-  return {
-    collectorName: inner.collectorName,
-    maxBytes: inner.maxBytes,
-    isHealthy: () => inner.isHealthy(),
-    pendingBytes: () => inner.pendingBytes(),
-    store(records, partitionKey) {
-      tap.recordsWritten(records);
-      return inner.store(records, partitionKey);
+  return new Proxy(inner, {
+    get(target, prop, receiver) {
+      if (prop === 'store' || prop === 'enqueue') {
+        const fn = Reflect.get(target, prop, receiver) as (records: readonly Buffer[], ...rest: unknown[]) => unknown;
+        return (records: readonly Buffer[], ...rest: unknown[]) => {
+          tap.recordsWritten(records);
+          return fn.call(target, records, ...rest);
+        };
+      }
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
-    flush: () => inner.flush(),
-    close: () => inner.close(),
-  };
+  });
 }
 
 export async function startMini(o: MiniOptions): Promise<RunningMini> {
@@ -195,14 +196,9 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
     stoppers.push({ name: 'enrichments', stop: async () => pipeline.close?.() });
     const enrichmentNames = [...pipeline.enrichments].map((e) => e.identifier);
 
-    // ---- enricher: raw stream (leased) → processor → enriched / enriched-bad / pii
-    const manager = new EnrichmentManager({
-      resolver, pipeline, processor: PROCESSOR, maxJsonDepth: 40, atomicFieldsLimits: DEFAULT_ATOMIC_FIELD_LIMITS, acceptInvalid: false,
-    });
-    const processor = new RecordProcessor({
-      manager, adapters: new AdapterRegistry(), adapterDeps: { resolver }, processor: PROCESSOR,
-      framing: { maxBytesSinglePayload: 10_000_000, maxBytesInBatch: 100_000_000 }, maxRecordSize: 1_000_000,
-    });
+    // ---- enricher: raw stream (leased) → processor → enriched / enriched-bad / pii, with the enricher's own
+    //      factory and run loop (the same code `furrow enrich` runs)
+    const { processor } = createEnricher(DEFAULT_ENRICH_CONFIG, resolver, pipeline, { maxRecordSize: 1_000_000 });
     const writer = (streamName: string) =>
       new KinesisWriter({ client: aws.kinesis, streamName, timeLimitMs: WRITER_TIME_LIMIT_MS, logger: log.child({ stream: streamName }) });
     const goodOut = writer(STREAMS.enriched);
@@ -214,22 +210,13 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
       initialPosition: 'TRIM_HORIZON', leaseDurationMs: 10_000, takerIntervalMs: 200, renewIntervalMs: 3000, shardSyncIntervalMs: 60_000,
       idleTimeBetweenReadsMs: READ_IDLE_MS, minReadIntervalMs: READ_IDLE_MS, progressLogIntervalMs: 0, registry, logger: log.child({ component: 'enricher' }),
     });
-    const enrichBatch = async (batch: RecordBatch) => {
-      const good: Buffer[] = [];
-      const bad: Buffer[] = [];
-      const pii: Buffer[] = [];
-      for (const rec of batch.records) {
-        const out = await processor.process(rec);
-        for (const l of out.good) good.push(Buffer.from(l));
-        for (const l of out.bad) bad.push(Buffer.from(l));
-        for (const l of out.pii) pii.push(Buffer.from(l));
-      }
-      const results = await Promise.all([goodOut.write(good), badOut.write(bad), piiOut.write(pii)]);
-      const lost = results.reduce((n, r) => n + r.failed.length + (r.invalid?.length ?? 0), 0);
-      if (lost > 0) throw new FurrowError('MINI_COMPONENT_FAILED', `enricher: ${lost} enriched records could not be written to the embedded Kinesis`);
-      await batch.commit();
-    };
-    supervise('enricher', enrichSource.run(enrichBatch, abort.signal));
+    supervise(
+      'enricher',
+      runEnrich(
+        { source: enrichSource, processor, good: goodOut, bad: badOut, pii: piiOut, processorInfo: PROCESSOR, logger: log.child({ component: 'enricher' }), registry, progressIntervalMs: 0 },
+        abort.signal,
+      ),
+    );
     stoppers.push({ name: 'enricher writers', stop: async () => void (await Promise.all([goodOut.close(), badOut.close(), piiOut.close()])) });
 
     // ---- store and its readers (no lease table needed: one reader each, in-memory checkpoints like the store)
