@@ -141,7 +141,7 @@ async function main(): Promise<void> {
     else console.log(`  furrow enrich, common enrichments      ${skipped}`);
     await pipeline?.close();
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (process.env["BENCH_KEEP"]) console.log("corpus kept at", path); else rmSync(dir, { recursive: true, force: true });
   }
 }
 

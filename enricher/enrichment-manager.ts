@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import type { RawEvent } from './adapters/adapter.js';
 import type { EnrichmentPipeline, EnrichmentInput, TaggedEnrichmentFailure } from './enrichments/enrichment.js';
 import { parseQuerystring } from './enrichments/querystring.js';
-import { EnrichedEvent, type EnrichedFieldName } from './event.js';
+import { ENRICHED_FIELDS, EnrichedEvent } from './event.js';
 import type { IgluResolver, SelfDescribingData, ValidationOutcome } from '../iglu-resolver/types.js';
 import {
   cleanHeaderUseragent, convertIp, convertTrackerTimestamp, ConversionError, decodeBase64Lenient, formatTimestamp,
@@ -74,8 +74,8 @@ export class EnrichmentManager {
   private readonly processor: Processor;
   private readonly vEtl: string;
   private readonly maxJsonDepth: number;
-  private readonly limitFields: readonly EnrichedFieldName[];
-  private readonly limitValues: readonly number[];
+  /** Generated at start from the limits (see compileLengthChecker). */
+  private readonly lengthChecker: (ev: EnrichedEvent) => AtomicParseError[];
   private readonly acceptInvalid: boolean;
 
   constructor(opts: EnrichmentManagerOptions) {
@@ -84,8 +84,7 @@ export class EnrichmentManager {
     this.processor = opts.processor;
     this.vEtl = `${opts.processor.artifact}-${opts.processor.version}`;
     this.maxJsonDepth = opts.maxJsonDepth;
-    this.limitFields = Object.keys(opts.atomicFieldsLimits) as EnrichedFieldName[];
-    this.limitValues = this.limitFields.map((f) => opts.atomicFieldsLimits[f]!);
+    this.lengthChecker = compileLengthChecker(opts.atomicFieldsLimits);
     this.acceptInvalid = opts.acceptInvalid;
   }
 
@@ -325,18 +324,7 @@ export class EnrichmentManager {
   }
 
   private checkLengths(ev: EnrichedEvent): AtomicParseError[] {
-    const rec = ev as unknown as Record<string, string | null>;
-    let out: AtomicParseError[] | null = null;
-    const fields = this.limitFields;
-    const limits = this.limitValues;
-    // Index loop over parallel arrays: ~4x faster than iterating [field, limit] tuples (84 fields per event).
-    for (let i = 0; i < fields.length; i++) {
-      const v = rec[fields[i]!];
-      if (v != null && v.length > limits[i]!) {
-        (out ??= []).push({ message: `Field is longer than maximum allowed size ${limits[i]}`, path: fields[i]! });
-      }
-    }
-    return out ?? [];
+    return this.lengthChecker(ev);
   }
 
   /** The pii stream event (Snowplow 5.x `getPiiEvent`): a pii_transformation event pointing at its parent. */
@@ -363,6 +351,24 @@ export class EnrichmentManager {
     }
     return e;
   }
+}
+
+const NO_ERRORS: AtomicParseError[] = [];
+
+/**
+ * The atomic length check as one generated function of direct property reads (`e.app_id`), built once from
+ * the configured limits: keyed reads over 84 names go megamorphic and cost ~4x more per event.
+ */
+function compileLengthChecker(limits: Readonly<Record<string, number>>): (ev: EnrichedEvent) => AtomicParseError[] {
+  let body = 'let out = null;\n';
+  for (const [field, limit] of Object.entries(limits)) {
+    if (!/^[a-z_]+$/.test(field) || !(ENRICHED_FIELDS as readonly string[]).includes(field)) throw new Error(`not an atomic field: ${field}`);
+    if (!Number.isInteger(limit) || limit < 0) throw new Error(`bad limit for ${field}: ${limit}`);
+    body += `if (e.${field} !== null && e.${field}.length > ${limit}) (out ??= []).push({ message: 'Field is longer than maximum allowed size ${limit}', path: '${field}' });\n`;
+  }
+  body += 'return out ?? none;';
+  const f = new Function('e', 'none', body) as (e: EnrichedEvent, none: AtomicParseError[]) => AtomicParseError[];
+  return (e) => f(e, NO_ERRORS);
 }
 
 function atomicViolation(errors: AtomicParseError[], keyword: string): SchemaViolation {

@@ -49,6 +49,15 @@ export function decodeFormComponent(s: string, encoding = 'UTF-8'): string {
   if (!hasPct && !s.includes('+')) return s;
   const plus = s.replaceAll('+', ' ');
   if (!hasPct) return plus;
+  if (encoding === 'UTF-8' || encoding === 'utf-8' || encoding === 'UTF8') {
+    // Native decoder for the common case; it throws on invalid UTF-8, which the byte loop below handles
+    // (replacement characters, as Java's decoder produces).
+    try {
+      return decodeURIComponent(plus);
+    } catch {
+      // fall through
+    }
+  }
   const bytes: number[] = [];
   let out = '';
   const enc = nodeEncoding(encoding);
