@@ -73,6 +73,8 @@ export class DestinationQueue {
     private readonly deadLetter: DeadLetterSink,
     private readonly log: Logger,
     private readonly signal: AbortSignal,
+    /** Called once if the dead letter fails (the forwarder then stops everything). */
+    private readonly onFatal: (e: Error) => void = () => {},
     private readonly random: () => number = Math.random,
   ) {
     this.name = cfg.name;
@@ -118,7 +120,7 @@ export class DestinationQueue {
   drain(): Promise<void> {
     this.draining = true;
     this.pump();
-    if (this.stats.size === 0 || this.signal.aborted) return Promise.resolve();
+    if (this.stats.size === 0 || this.signal.aborted || this.fatal !== null) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -177,9 +179,11 @@ export class DestinationQueue {
       this.deliver(batch).then(
         () => this.afterBatch(),
         (e: unknown) => {
+          const first = this.fatal === null;
           this.fatal = e as Error;
           this.log.error({ destination: this.name, err: (e as Error).message }, 'dead letter failed; stopping');
           this.afterBatch();
+          if (first) this.onFatal(e as Error);
         },
       );
     }

@@ -94,7 +94,7 @@ export class Forwarder {
         filter: compileFilter(d.filter, where),
         transform: compileTransform(d.transform, where),
         target,
-        queue: new DestinationQueue(d, target, deadLetter, log.child({ destination: d.name }), this.hard.signal),
+        queue: new DestinationQueue(d, target, deadLetter, log.child({ destination: d.name }), this.hard.signal, (e) => this.fail(e)),
         filtered: 0,
         matched: 0,
       };
