@@ -335,9 +335,9 @@ async function startExtras(
   let loaderBad = 0;
 
   if (o.postgresUrl !== null) {
-    const pg = (await import('pg')).default;
-    const { PostgresLoader } = await import('../loaders/postgres/postgres-loader.js');
-    const { runKinesisLoader } = await import('../loaders/sources/kinesis.js');
+    const pg = (await importPart('--postgres', 'pg', () => import('pg'))).default;
+    const { PostgresLoader } = await importPart('--postgres', 'the Postgres loader', () => import('../loaders/postgres/postgres-loader.js'));
+    const { runKinesisLoader } = await importPart('--postgres', 'the loaders\' Kinesis input', () => import('../loaders/sources/kinesis.js'));
     const pool = new pg.Pool({ connectionString: o.postgresUrl, max: 3, connectionTimeoutMillis: 5000 });
     pool.on('error', (err) => log.warn({ err: err.message }, 'mini: idle PostgreSQL connection lost'));
     const shown = redactUrl(o.postgresUrl);
@@ -372,8 +372,8 @@ async function startExtras(
   }
 
   if (o.forwardConfig !== null) {
-    const { loadForwardConfig } = await import('../config/forward-config.js');
-    const { buildForwarder } = await import('../loaders/forwarders/build.js');
+    const { loadForwardConfig } = await importPart('--forward', 'the forwarder config reader', () => import('../config/forward-config.js'));
+    const { buildForwarder } = await importPart('--forward', 'the forwarders', () => import('../loaders/forwarders/build.js'));
     const cfg = await loadForwardConfig(o.forwardConfig);
     if (cfg.input.type !== 'kinesis' && cfg.input.type !== 'stdin') {
       log.warn({ input: cfg.input.type }, 'mini: the forward config\'s input is ignored; mini feeds the enriched stream');
@@ -391,6 +391,19 @@ async function startExtras(
     forward = `${o.forwardConfig} (${cfg.destinations.map((d) => `${d.name}:${d.target.type}`).join(', ')})`;
   }
   return { postgres, forward, loaderBadRows: () => loaderBad };
+}
+
+/** Loads an optional part; a build without it fails loudly, naming the flag and the part. */
+async function importPart<T>(flag: string, what: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+      throw new FurrowError('MINI_COMPONENT_MISSING', `${flag} needs ${what}, which is not in this build: ${(e as Error).message}`, { cause: e });
+    }
+    throw e;
+  }
 }
 
 /** A connection URL without its password, for printing. */

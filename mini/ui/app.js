@@ -109,7 +109,7 @@
     return '';
   }
 
-  async function loadEvents() {
+  let loadEvents = async function () {
     const res = await api('/micro/events', currentQuery());
     state.totalPages = Math.max(1, res.totalPages);
     if (state.page > state.totalPages) state.page = state.totalPages;
@@ -138,7 +138,7 @@
     $('#page-info').textContent = `page ${state.page} of ${state.totalPages} · ${res.totalItems} matching`;
     $('#prev').disabled = state.page <= 1;
     $('#next').disabled = state.page >= state.totalPages;
-  }
+  };
 
   function highlight(json) {
     const esc = json.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -267,6 +267,31 @@
     es.onerror = () => startPolling();
   }
 
+  // ------------------------------------------------------------------ shareable view (filters in the URL hash)
+  const HASH_FIELDS = ['f-valid', 'f-event_name', 'f-app_id', 'f-event_id', 'f-any-col', 'f-any-val'];
+  function saveHash() {
+    const q = new URLSearchParams();
+    for (const id of HASH_FIELDS) {
+      const v = $(`#${id}`).value;
+      if (v) q.set(id.slice(2), v);
+    }
+    if (state.page > 1) q.set('page', String(state.page));
+    history.replaceState(null, '', q.toString() ? `#${q}` : location.pathname + location.search);
+  }
+  function loadHash() {
+    const q = new URLSearchParams(location.hash.slice(1));
+    for (const id of HASH_FIELDS) {
+      const v = q.get(id.slice(2));
+      if (v !== null) $(`#${id}`).value = v;
+    }
+    state.page = Math.max(1, Number(q.get('page')) || 1);
+  }
+  const origLoadEvents = loadEvents;
+  loadEvents = async function () {
+    saveHash();
+    return origLoadEvents();
+  };
+
   // ------------------------------------------------------------------ wiring
   let typing = null;
   for (const id of ['#f-event_name', '#f-app_id', '#f-event_id', '#f-any-col', '#f-any-val', '#f-valid']) {
@@ -319,6 +344,7 @@
   });
   setInterval(drawChart, 5000); // the time axis moves even when nothing arrives
 
+  loadHash();
   loadStatus();
   loadColumns();
   refresh();

@@ -157,6 +157,10 @@ t.test('browser tracker in chromium → mini → /micro/ui', async (t) => {
   await ui.selectOption('#f-valid', 'false');
   await ui.waitForFunction(() => document.querySelectorAll('#events tbody tr').length === 1 && !!document.querySelector('#events tbody .badge.bad'));
   t.pass('status filter shows the one bad event');
+  t.match(new URL(ui.url()).hash, /valid=false/, 'the view is in the URL (shareable)');
+  await ui.reload();
+  await ui.waitForFunction(() => document.querySelectorAll('#events tbody tr').length === 1 && !!document.querySelector('#events tbody .badge.bad'));
+  t.equal(await ui.inputValue('#f-valid'), 'false', 'a shared URL restores the filters');
   await ui.selectOption('#f-valid', '');
   await ui.waitForFunction(() => document.querySelectorAll('#events tbody tr').length === 5);
   await ui.click(`#events tbody tr[data-event-id="${sd.eid}"]`);
