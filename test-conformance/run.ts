@@ -12,6 +12,7 @@
 import { readdirSync, readFileSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, basename, resolve } from 'node:path';
+import sdk from 'snowplow-analytics-sdk';
 import { createResolver } from '../iglu-resolver/index.js';
 import type { IgluResolver, SelfDescribingData } from '../iglu-resolver/types.js';
 import { silentLogger } from '../common/logger.js';
@@ -485,6 +486,14 @@ async function runRecord(resolver: IgluResolver, pipeline: EnrichmentPipeline | 
   const parse = (l: string): EnrichedEvent => {
     const e = parseEnrichedTsv(l);
     if (typeof e === 'string') throw new Error(`furrow wrote an unparseable TSV line: ${e}`);
+    // Every line must also be readable by Snowplow's JS analytics SDK (it throws on a malformed column).
+    // Known SDK limit (0.1.0): its schema pattern rejects vendors with a hyphen (`…input-adapters`,
+    // `…measurement-protocol`), which upstream Enrich writes the same way; only that case is tolerated.
+    try {
+      sdk.transform(l);
+    } catch (err) {
+      if (!(String(err).includes('Wrong schema format') && /"iglu:[a-zA-Z0-9_.]*-[a-zA-Z0-9_.-]*\//.test(l))) throw err;
+    }
     return e;
   };
   return { good: out.good.map(parse), bad: out.bad, pii: out.pii.map(parse) };
