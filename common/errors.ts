@@ -28,6 +28,8 @@ export const ERROR_CODES = {
   ENRICH_ENRICHMENT_DUPLICATE: 'the same enrichment is configured twice',
   ENRICH_ENRICHMENT_UNKNOWN: 'an enrichment configuration names an enrichment furrow does not know',
   ENRICH_ENRICHMENT_UNSUPPORTED: 'an enrichment (or one of its options) cannot be run faithfully by furrow',
+  ENRICH_INPUT_UNREADABLE: 'the enricher input file or stdin could not be read',
+  ENRICH_SINK_GAVE_UP: 'a good/bad/pii sink gave up on records; the batch was not checkpointed and the enricher stopped',
 
   // --- leases / scale ---
   LEASE_STREAM_NOT_FOUND: 'the Kinesis stream to read does not exist or is not active',

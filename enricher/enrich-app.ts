@@ -10,6 +10,7 @@
  */
 import type { Registry } from 'prom-client';
 import { Counter } from 'prom-client';
+import { FurrowError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import type { RecordBatch, RecordSink, StreamSource } from '../common/stream.js';
 import { sizeViolation, type Processor } from './bad-rows.js';
@@ -82,7 +83,7 @@ export async function runEnrich(o: EnrichAppOptions, signal: AbortSignal): Promi
     const b = await o.bad.write(bad);
     const failed = g.failed.length + b.failed.length + (p?.failed.length ?? 0);
     if (failed > 0 || (b.invalid?.length ?? 0) > 0) {
-      throw new Error(`sinks could not write ${failed + (b.invalid?.length ?? 0)} records of a batch from ${batch.origin}; stopping before the checkpoint`);
+      throw new FurrowError('ENRICH_SINK_GAVE_UP', `sinks could not write ${failed + (b.invalid?.length ?? 0)} records of a batch from ${batch.origin}; stopping before the checkpoint`);
     }
     await batch.commit();
     counts.records += batch.records.length;

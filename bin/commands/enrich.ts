@@ -2,7 +2,7 @@
  * `furrow enrich`: wiring only. Snowplow enrich's flags (`--config`, `--iglu-config`, `--enrichments`) plus
  * furrow's file/stdin mode (`--input`, `--output`).
  */
-import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
+import { accessSync, constants, createReadStream, createWriteStream, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -124,6 +124,13 @@ function buildSinks(f: Flags, config: EnrichConfig, log: Logger): { good: Record
 
 function buildSource(f: Flags, config: EnrichConfig, log: Logger, registry: Registry): StreamSource {
   if (f.input !== null) {
+    if (f.input !== 'stdin' && f.input !== '-') {
+      try {
+        accessSync(f.input, constants.R_OK);
+      } catch (e) {
+        throw new FurrowError('ENRICH_INPUT_UNREADABLE', `--input ${f.input}: ${(e as Error).message}`);
+      }
+    }
     const stream = f.input === 'stdin' || f.input === '-' ? process.stdin : createReadStream(f.input);
     return new LineSource(stream, f.input);
   }
