@@ -14,7 +14,7 @@
  *   GET|POST /micro/wait                    count?, good?, bad?, event_id? (repeatable / comma list), timeout? ms
  *                                           → 200 {ok:true,…} when met, 408 {ok:false, missing,…} on timeout
  *   GET      /micro/columns, /micro/schemas, /micro/bad-groups, /micro/timeline, /micro/status  (UI support)
- *   GET      /micro/stream                  Server-Sent Events: `summary` on every change (≤ 5/s)
+ *   GET      /micro/stream                  Server-Sent Events: `summary` on every change (≤ 5/s), `events` stored since
  *   GET      /micro/ui/…                    the web UI (static files)
  * CORS on every /micro route (Micro 1.2.0 #50). `--auth` guards all of it (see auth.ts).
  */
@@ -385,8 +385,27 @@ export function createMicroRouter(opts: MicroApiOptions): Router {
 
   router.get('/micro/stream', (req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
-    const send = () => res.write(`event: summary\ndata: ${JSON.stringify({ ...store.summary(), generation: store.generation })}\n\n`);
-    send();
+    // `summary` on every change; `events`: what was stored since the last message (receipt notifications,
+    // Micro #13), at most 500 per message, each {seq, valid, event_id, event, schema | type, message}.
+    let lastSeq = store.lastSeq();
+    let generation = store.generation;
+    const send = () => {
+      res.write(`event: summary\ndata: ${JSON.stringify({ ...store.summary(), generation: store.generation })}\n\n`);
+      if (store.generation !== generation) {
+        generation = store.generation;
+        lastSeq = 0;
+      }
+      const fresh = store.since(lastSeq, 500);
+      if (fresh.length === 0) return;
+      lastSeq = fresh[fresh.length - 1]!.seq;
+      const items = fresh.map((r) =>
+        r.valid
+          ? { seq: r.seq, valid: true, event_id: r.eventId, event: r.eventType, schema: r.schema }
+          : { seq: r.seq, valid: false, event_id: r.eventId, type: r.bad.type, message: r.bad.message },
+      );
+      res.write(`event: events\ndata: ${JSON.stringify(items)}\n\n`);
+    };
+    res.write(`event: summary\ndata: ${JSON.stringify({ ...store.summary(), generation: store.generation })}\n\n`);
     const unwatch = store.watch(send);
     const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
     ping.unref();

@@ -328,6 +328,25 @@ export class MiniStore {
     return out;
   }
 
+  /** Records stored after `seq` (oldest first), at most `limit` of the newest ones. */
+  since(seq: number, limit: number): StoredRecord[] {
+    // Walk both arrays from their ends (newest) back to `seq`: cost is the number of new records, not the store.
+    const tail = <T extends StoredRecord>(arr: T[]): T[] => {
+      let i = arr.length;
+      while (i > 0 && arr[i - 1]!.seq > seq && arr.length - i < limit) i--;
+      return arr.slice(i);
+    };
+    const merged = [...tail(this.good), ...tail(this.bad)].sort((a, b) => a.seq - b.seq);
+    return merged.slice(Math.max(0, merged.length - limit));
+  }
+
+  /** seq of the newest record (0 when empty). */
+  lastSeq(): number {
+    const g = this.good[this.good.length - 1]?.seq ?? 0;
+    const b = this.bad[this.bad.length - 1]?.seq ?? 0;
+    return Math.max(g, b);
+  }
+
   byId(eventId: string): StoredRecord[] {
     return [...(this.byEventId.get(eventId) ?? [])].reverse();
   }

@@ -204,10 +204,15 @@ t.test('UI support endpoints and the UI itself', async (t) => {
   const reader = sse.body!.getReader();
   const first = new TextDecoder().decode((await reader.read()).value);
   t.match(first, /event: summary\ndata: \{"total":2,"good":1,"bad":1/);
-  store.addGood(pageView());
+  const fresh = uuid();
+  store.addGood(pageView({ event_id: fresh }));
   let next = '';
-  while (!next.includes('"total":3')) next += new TextDecoder().decode((await reader.read()).value);
+  while (!next.includes('event: events')) next += new TextDecoder().decode((await reader.read()).value);
+  while (!next.endsWith('\n\n')) next += new TextDecoder().decode((await reader.read()).value);
+  t.match(next, /"total":3/);
   t.match(next, /"good":2/);
+  const events = JSON.parse(/event: events\ndata: (.*)\n/.exec(next)![1]!) as Array<{ valid: boolean; event_id: string; event: string }>;
+  t.same(events.map((e) => [e.valid, e.event_id, e.event]), [[true, fresh, 'page_view']], 'receipt notification for the new event only');
   ac.abort();
 });
 

@@ -208,3 +208,16 @@ t.test('the collector tap gives good events their raw event and bad events their
   const unknown = s.addGood(pageView());
   t.equal((s.goodEventJson(unknown as never) as { rawEvent: unknown }).rawEvent, null, 'no tapped payload → rawEvent null, not invented');
 });
+
+t.test('since() returns what was stored after a seq, oldest first, bounded', async (t) => {
+  const s = new MiniStore();
+  t.teardown(() => s.close());
+  s.addGood(pageView());
+  const mark = s.lastSeq();
+  const a = s.addBad(trackerProtocolViolation());
+  const b = s.addGood(pageView());
+  const c = s.addBad(trackerProtocolViolation());
+  t.same(s.since(mark, 10).map((r) => r.seq), [a.seq, b.seq, c.seq]);
+  t.same(s.since(mark, 2).map((r) => r.seq), [b.seq, c.seq], 'the newest ones when bounded');
+  t.same(s.since(c.seq, 10), []);
+});
