@@ -15,8 +15,10 @@ export interface Entity {
 }
 
 export interface ShreddedEvent {
-  /** The 131 TSV columns ('' = null). */
-  readonly cols: string[];
+  /** The enriched TSV line. */
+  readonly line: string;
+  /** The line without its three JSON columns: the 128 atomic.events columns, TAB-separated ('' = null). */
+  readonly atomicTsv: string;
   readonly eventId: string;
   readonly collectorTstamp: string;
   readonly entities: Entity[];
@@ -69,27 +71,47 @@ function addEntity(item: unknown, field: string, raw: string, out: Entity[]): In
   return null;
 }
 
+/** The 131 columns of a line ('' = null); for the bad-row path (the hot path does not split). */
+export function columnsOf(ev: ShreddedEvent): string[] {
+  return ev.line.split('\t');
+}
+
+// Start offset of every column of the line being shredded (reused: no per-line allocation).
+const starts = new Int32Array(FIELD_COUNT + 1);
+
+/**
+ * Hot path: finds the 130 TABs with indexOf and slices only the columns it needs, instead of splitting
+ * into 131 strings (measured: the split's garbage dominated the loader's CPU profile).
+ */
 export function shredLine(line: string): ShredOutcome {
-  const cols = line.split('\t');
-  if (cols.length !== FIELD_COUNT) {
-    const failure: ParsingFailure = cols.length === 1 ? { type: 'NotTSV' } : { type: 'FieldNumberMismatch', fieldCount: cols.length };
+  let n = 0;
+  starts[0] = 0;
+  for (let i = line.indexOf('\t'); i !== -1; i = line.indexOf('\t', i + 1)) {
+    if (++n >= FIELD_COUNT) break;
+    starts[n] = i + 1;
+  }
+  if (n !== FIELD_COUNT - 1) {
+    const count = n >= FIELD_COUNT ? line.split('\t').length : n + 1;
+    const failure: ParsingFailure = count === 1 ? { type: 'NotTSV' } : { type: 'FieldNumberMismatch', fieldCount: count };
     return { ok: false, badRow: parsingBadRow(line, failure) };
   }
+  starts[FIELD_COUNT] = line.length + 1;
+  const col = (i: number): string => line.slice(starts[i]!, starts[i + 1]! - 1);
   const errors: Invalid[] = [];
-  const eventId = cols[I_EVENT_ID]!;
+  const eventId = col(I_EVENT_ID);
   if (!UUID_RE.test(eventId)) errors.push(invalid('event_id', eventId, 'not a UUID'));
-  const tstamp = cols[I_COLLECTOR_TSTAMP]!;
+  const tstamp = col(I_COLLECTOR_TSTAMP);
   if (!TSTAMP_RE.test(tstamp)) errors.push(invalid('collector_tstamp', tstamp, 'missing or not a timestamp'));
-  if (cols[I_V_COLLECTOR] === '') errors.push(invalid('v_collector', '', 'required field is empty'));
-  if (cols[I_V_ETL] === '') errors.push(invalid('v_etl', '', 'required field is empty'));
+  if (starts[I_V_COLLECTOR + 1]! - starts[I_V_COLLECTOR]! === 1) errors.push(invalid('v_collector', '', 'required field is empty'));
+  if (starts[I_V_ETL + 1]! - starts[I_V_ETL]! === 1) errors.push(invalid('v_etl', '', 'required field is empty'));
 
   const entities: Entity[] = [];
-  const ctx = cols[I_CONTEXTS]!;
+  const ctx = col(I_CONTEXTS);
   if (ctx !== '') {
     const e = addContexts(ctx, 'contexts', entities);
     if (e !== null) errors.push(e);
   }
-  const ue = cols[I_UNSTRUCT]!;
+  const ue = col(I_UNSTRUCT);
   if (ue !== '') {
     let sdj: unknown;
     try {
@@ -102,11 +124,17 @@ export function shredLine(line: string): ShredOutcome {
       if (e !== null) errors.push(e);
     }
   }
-  const dc = cols[I_DERIVED]!;
+  const dc = col(I_DERIVED);
   if (dc !== '') {
     const e = addContexts(dc, 'derived_contexts', entities);
     if (e !== null) errors.push(e);
   }
   if (errors.length > 0) return { ok: false, badRow: parsingBadRow(line, { type: 'RowDecodingError', errors }) };
-  return { ok: true, event: { cols, eventId, collectorTstamp: tstamp, entities } };
+  // atomic columns = the line minus the three JSON columns (contexts < unstruct_event < derived_contexts).
+  const atomicTsv =
+    line.slice(0, starts[I_CONTEXTS]!) +
+    line.slice(starts[I_CONTEXTS + 1]!, starts[I_UNSTRUCT]!) +
+    line.slice(starts[I_UNSTRUCT + 1]!, starts[I_DERIVED]!) +
+    line.slice(starts[I_DERIVED + 1]!);
+  return { ok: true, event: { line, atomicTsv, eventId, collectorTstamp: tstamp, entities } };
 }

@@ -12,8 +12,7 @@
  *     UPSERT furrow_load_state(stream, position)
  *   COMMIT   ── connection lost anywhere ─> reconnect with back-off, redo the batch (re-reading the position)
  */
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { FurrowError } from '../../common/errors.js';
@@ -23,7 +22,7 @@ import { igluBadRow, runtimeBadRow } from '../bad-rows.js';
 import type { BadRowOutput } from '../bad-row-output.js';
 import type { BatchLoader, BatchOutcome, PreparedBatch } from '../loader.js';
 import { compareVersions, flattenSchema, parseSchemaUri, quoteIdent, tableName, type SchemaKey, type ShredColumn } from '../schema-ddl.js';
-import { shredLine, type ShreddedEvent } from '../shred.js';
+import { columnsOf, shredLine, type ShreddedEvent } from '../shred.js';
 import { atomicRow, shredRow } from './copy-text.js';
 import {
   STATE_TABLE, addColumnSql, atomicEventsSql, commentSql, copyAtomicSql, copyShredSql, createSchemaSql, createShredTableSql,
@@ -271,14 +270,16 @@ export class PostgresLoader implements BatchLoader {
         }
         shreds.push([b.binding, shredRow(ent, ev.eventId, ev.collectorTstamp, b.binding.columns)]);
       }
-      if (failures !== null) bad.push(igluBadRow(ev.cols, failures));
-      else out.push({ event: ev, atomic: atomicRow(ev.cols), shreds });
+      if (failures !== null) bad.push(igluBadRow(columnsOf(ev), failures));
+      else out.push({ event: ev, atomic: atomicRow(ev.atomicTsv), shreds });
     }
     return out;
   }
 
   private async copyText(c: pg.PoolClient, sql: string, text: string): Promise<void> {
-    await pipeline(Readable.from([text]), c.query(copyFrom(sql)));
+    const stream = c.query(copyFrom(sql));
+    stream.end(text);
+    await finished(stream);
   }
 
   /** COPYs `events` inside a savepoint; on a data error splits them until each bad event is isolated. */
@@ -300,7 +301,7 @@ export class PostgresLoader implements BatchLoader {
       await c.query('ROLLBACK TO SAVEPOINT furrow_batch');
       await c.query('RELEASE SAVEPOINT furrow_batch');
       if (events.length === 1) {
-        bad.push(runtimeBadRow(events[0]!.event.cols, errorMessage(err)));
+        bad.push(runtimeBadRow(columnsOf(events[0]!.event), errorMessage(err)));
         return;
       }
       const mid = events.length >> 1;

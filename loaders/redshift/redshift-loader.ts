@@ -23,12 +23,11 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { FurrowError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { ClientError, IgluResolver } from '../../iglu-resolver/types.js';
-import { ATOMIC_COLUMNS } from '../atomic-columns.js';
 import { igluBadRow, LOADER_ARTIFACT, LOADER_VERSION } from '../bad-rows.js';
 import type { BadRowOutput } from '../bad-row-output.js';
 import type { BatchLoader, BatchOutcome } from '../loader.js';
 import { flattenSchema, quoteLiteral, tableName, type SchemaKey, type ShredColumn } from '../schema-ddl.js';
-import { shredLine, type Entity } from '../shred.js';
+import { columnsOf, shredLine, type Entity } from '../shred.js';
 import type { S3Location } from '../sources/s3-source.js';
 import { addColumnDdl, atomicEventsDdl, copyAtomicSql, copyShredSql, manifestDdl, shredTableDdl, stateDdl, type CopyAuth } from './sql.js';
 
@@ -213,10 +212,10 @@ export class RedshiftLoader implements BatchLoader {
         else (failures ??= []).push({ schemaKey: ent.key.uri, error: r.error });
       }
       if (failures !== null) {
-        bad.push(igluBadRow(ev.cols, failures));
+        bad.push(igluBadRow(columnsOf(ev), failures));
         continue;
       }
-      atomic.push(ATOMIC_COLUMNS.map((c) => ev.cols[c.tsvIndex]!).join('\t'));
+      atomic.push(ev.atomicTsv);
       if (minT === null || ev.collectorTstamp < minT) minT = ev.collectorTstamp;
       if (maxT === null || ev.collectorTstamp > maxT) maxT = ev.collectorTstamp;
       for (const [b, ent] of rows) {
