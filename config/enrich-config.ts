@@ -1,6 +1,7 @@
 /**
- * The enricher's configuration: Snowplow enrich-kinesis's HOCON file (6.x layout, config.kinesis.reference.hocon),
- * read once at start into a frozen, typed object.
+ * The enricher's configuration: Snowplow enrich-kinesis's HOCON file (6.x layout, config.kinesis.reference.hocon,
+ * and the 3.x–5.x layout with `type = "Kinesis"`, `output.pii`, `featureFlags`, `concurrency`), read once at start
+ * into a frozen, typed object.
  *
  *   file ──readHoconFile (env substitution)──▶ plain object ──Section walker──▶ deepFreeze(EnrichConfig)
  *
@@ -181,7 +182,14 @@ function initialPosition(s: Section | null): InitialPositionConfig {
   return out;
 }
 
+/** 5.x configs name the transport: only Kinesis is available. */
+function kinesisType(s: Section): void {
+  const type = s.str('type', 'Kinesis');
+  if (type !== 'Kinesis') throw new FurrowError('CONFIG_UNSUPPORTED', `${s.path}.type: only Kinesis is supported (got ${type}); use --input/--output for files and stdin/stdout`);
+}
+
 function kinesisInput(s: Section): KinesisInputConfig {
+  kinesisType(s);
   const streamName = s.reqStr('streamName');
   const appName = s.str('appName', 'snowplow-enrich')!;
   const pos = initialPosition(s.section('initialPosition'));
@@ -213,10 +221,17 @@ function kinesisInput(s: Section): KinesisInputConfig {
 }
 
 function kinesisOutput(s: Section): KinesisOutputConfig {
-  const backoff = s.section('throttledBackoffPolicy') ?? s.section('backoffPolicy');
+  kinesisType(s);
+  const throttled = s.section('throttledBackoffPolicy');
+  const general = s.section('backoffPolicy');
+  // One backoff in furrow's writer: delays from the throttling policy (6.x), retries from backoffPolicy (5.x).
+  const backoff = throttled ?? general;
   const minBackoffMs = backoff?.duration('minBackoff', 100) ?? 100;
   const maxBackoffMs = backoff?.duration('maxBackoff', 1000) ?? 1000;
-  backoff?.done();
+  const policyRetries = general?.num('maxRetries', 10, 0) ?? throttled?.num('maxRetries', 10, 0);
+  if (throttled !== null && general !== null) general.ignore('minBackoff', 'maxBackoff');
+  throttled?.done();
+  general?.done();
   const out: KinesisOutputConfig = {
     streamName: s.reqStr('streamName'),
     region: s.str('region', null),
@@ -224,11 +239,11 @@ function kinesisOutput(s: Section): KinesisOutputConfig {
     recordLimit: s.num('recordLimit', 500, 1),
     byteLimit: s.num('byteLimit', 5_242_880, 1),
     partitionKey: s.str('partitionKey', null),
-    maxRetries: s.num('maxRetries', 10, 0),
+    maxRetries: s.num('maxRetries', policyRetries ?? 10, 0),
     minBackoffMs,
     maxBackoffMs,
   };
-  s.ignore('throttledBackoffPolicy', 'backoffPolicy', 'maxRecordSize');
+  s.ignore('throttledBackoffPolicy', 'backoffPolicy', 'maxRecordSize', 'cloudwatchCustomEndpoint');
   s.done();
   return out;
 }
@@ -273,6 +288,20 @@ export function parseEnrichConfig(root: Record<string, unknown>, origin = '<conf
     validationS.ignore('exitOnJsCompileError');
     validationS.done();
   }
+  const flags = top.section('featureFlags');
+  if (flags !== null) {
+    if (flags.bool('acceptInvalid', false)) acceptInvalid = true;
+    if (flags.bool('legacyEnrichmentOrder', false)) throw new FurrowError('CONFIG_UNSUPPORTED', 'featureFlags.legacyEnrichmentOrder: only the current enrichment order is implemented');
+    if (flags.bool('tryBase64Decoding', false)) throw new FurrowError('CONFIG_UNSUPPORTED', 'featureFlags.tryBase64Decoding: base64-encoded input records are not supported');
+    flags.done();
+  }
+  const remote = top.section('remoteAdapters');
+  if (remote !== null) {
+    const configs = remote.obj['configs'];
+    if (Array.isArray(configs) && configs.length > 0) throw new FurrowError('CONFIG_UNSUPPORTED', 'remoteAdapters.configs: remote HTTP adapters are not supported');
+    remote.ignore('configs', 'connectionTimeout', 'readTimeout', 'maxConnections');
+    remote.done();
+  }
   const decS = top.section('decompression');
   const decompression = {
     maxBytesSinglePayload: decS?.num('maxBytesSinglePayload', 10_000_000, 1) ?? 10_000_000,
@@ -286,7 +315,10 @@ export function parseEnrichConfig(root: Record<string, unknown>, origin = '<conf
     const metrics = mon.section('metrics');
     if (metrics !== null) {
       metrics.unsupported();
-      metrics.ignore('prometheus');
+      if (metrics.obj['cloudwatch'] !== undefined && metrics.obj['cloudwatch'] !== false) {
+        throw new FurrowError('CONFIG_UNSUPPORTED', 'monitoring.metrics.cloudwatch: CloudWatch metrics are not supported; furrow exposes Prometheus metrics');
+      }
+      metrics.ignore('prometheus', 'stdout', 'cloudwatch');
       metrics.done();
     }
     const hp = mon.section('healthProbe');
@@ -308,7 +340,7 @@ export function parseEnrichConfig(root: Record<string, unknown>, origin = '<conf
     http.done();
   }
   const assetsUpdatePeriodMs = top.duration('assetsUpdatePeriod', 7 * 86_400_000);
-  top.ignore('license', 'cpuParallelismFraction', 'sinkParallelismFraction', 'telemetry', 'iglu', 'jsAllowedJavaClasses', 'concurrency');
+  top.ignore('license', 'cpuParallelismFraction', 'sinkParallelismFraction', 'telemetry', 'iglu', 'jsAllowedJavaClasses', 'concurrency', 'blobStorage', 'experimental', 'gcpUserAgent');
   top.done();
   return deepFreeze({
     input,

@@ -144,4 +144,27 @@ t.test('config: a Snowplow enrich HOCON object parses into typed, frozen values'
   t.throws(() => parseEnrichConfig({ output: { good: { streamName: 'g' }, bad: { streamName: 'b' }, failed: { streamName: 'f' } } }), /CONFIG_UNSUPPORTED: output.failed/);
   t.throws(() => parseEnrichConfig({ monitoring: { sentry: { dsn: 'x' } } }), /CONFIG_UNSUPPORTED: monitoring.sentry/);
   t.throws(() => parseEnrichConfig({ assetsUpdatePeriod: 'soon' }), /CONFIG_INVALID_VALUE: assetsUpdatePeriod/);
+
+  const v5 = parseEnrichConfig({
+    input: { type: 'Kinesis', appName: 'enrich', streamName: 'raw', region: 'eu-central-1', initialPosition: { type: 'LATEST' }, retrievalMode: { type: 'Polling', maxRecords: 1000 }, bufferSize: 3, cloudwatchCustomEndpoint: 'http://localhost:4566' },
+    output: {
+      good: { type: 'Kinesis', streamName: 'enriched', region: 'eu-central-1', partitionKey: 'user_id', backoffPolicy: { minBackoff: '100 milliseconds', maxBackoff: '10 seconds', maxRetries: 7 }, throttledBackoffPolicy: { minBackoff: '100 milliseconds', maxBackoff: '1 second' }, recordLimit: 500, byteLimit: 5242880 },
+      pii: { type: 'Kinesis', streamName: 'pii' },
+      bad: { type: 'Kinesis', streamName: 'bad', backoffPolicy: { minBackoff: '100 milliseconds', maxBackoff: '10 seconds', maxRetries: 3 } },
+    },
+    concurrency: { enrich: 256, sink: 1 },
+    remoteAdapters: { connectionTimeout: '10 seconds', readTimeout: '45 seconds', maxConnections: 10, configs: [] },
+    monitoring: { metrics: { stdout: { period: '1 minute' }, cloudwatch: false } },
+    featureFlags: { acceptInvalid: true, legacyEnrichmentOrder: false, tryBase64Decoding: false },
+    blobStorage: { s3: true },
+  });
+  t.equal(v5.output.pii?.streamName, 'pii', '5.x pii stream');
+  t.equal(v5.output.good?.maxRetries, 7, 'good: retries from backoffPolicy');
+  t.equal(v5.output.good?.maxBackoffMs, 1000, 'good: delays from the throttling policy');
+  t.equal(v5.output.bad?.maxRetries, 3, 'bad: retries from backoffPolicy');
+  t.equal(v5.input?.initialPosition, 'LATEST');
+  t.equal(v5.validation.acceptInvalid, true, 'featureFlags.acceptInvalid');
+  t.throws(() => parseEnrichConfig({ input: { type: 'PubSub', streamName: 'x' } }), /CONFIG_UNSUPPORTED: input.type/);
+  t.throws(() => parseEnrichConfig({ remoteAdapters: { configs: [{ vendor: 'a', version: 'b', url: 'http://x' }] } }), /CONFIG_UNSUPPORTED: remoteAdapters.configs/);
+  t.throws(() => parseEnrichConfig({ monitoring: { metrics: { cloudwatch: true } } }), /CONFIG_UNSUPPORTED: monitoring.metrics.cloudwatch/);
 });
