@@ -76,7 +76,8 @@ export class LineSource implements StreamSource {
         while (pending.length > 0) await emit(Math.min(pending.length, this.batchSize));
       }
     } finally {
-      if (stream !== process.stdin) stream.destroy();
+      // Also for stdin: a pipe left open upstream would otherwise keep the process alive after a stop.
+      stream.destroy();
     }
   }
 }
