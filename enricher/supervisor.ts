@@ -38,6 +38,18 @@ export interface SupervisorOptions {
   fatalExitCodes?: readonly number[];
   /** Aborting it shuts the workers down (the CLI connects SIGTERM/SIGINT to it). */
   signal: AbortSignal;
+  /** Observes worker starts and exits (tests, embedding). */
+  onEvent?: (e: WorkerEvent) => void;
+}
+
+export interface WorkerEvent {
+  type: 'start' | 'exit';
+  worker: number;
+  pid: number | undefined;
+  /** Date.now() when the supervisor spawned the worker or saw it exit. */
+  at: number;
+  code?: number | null;
+  signal?: NodeJS.Signals | null;
 }
 
 interface Slot {
@@ -81,10 +93,12 @@ export function superviseWorkers(opts: SupervisorOptions): Promise<number> {
       slot.child = child;
       slot.startedAt = Date.now();
       log.info({ worker: slot.index, pid: child.pid }, 'worker started');
+      opts.onEvent?.({ type: 'start', worker: slot.index, pid: child.pid, at: slot.startedAt });
       child.once('error', (e) => log.error({ err: e, worker: slot.index }, 'worker could not be started'));
       child.once('exit', (code, sig) => {
         slot.child = null;
         const upMs = Date.now() - slot.startedAt;
+        opts.onEvent?.({ type: 'exit', worker: slot.index, pid: child.pid, at: Date.now(), code, signal: sig });
         if (stopping) {
           if (code !== 0 && sig !== 'SIGTERM') exitCode = 1;
           log.info({ worker: slot.index, code, signal: sig }, 'worker stopped');

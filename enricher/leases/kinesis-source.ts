@@ -81,6 +81,8 @@ export interface KinesisSourceOptions {
   renewIntervalMs?: number;
   takerIntervalMs?: number;
   maxLeasesForWorker?: number;
+  /** Leases stolen per taker round. Default 1. */
+  maxLeasesToStealAtOneTime?: number;
   /** How often every worker lists shards and creates missing leases. Default 60 000 (also runs at SHARD_END). */
   shardSyncIntervalMs?: number;
   /** How often a child shard re-checks that its parents reached SHARD_END. Default min(10 000, leaseDuration). */
@@ -201,6 +203,7 @@ export function createKinesisSource(opts: KinesisSourceOptions): KinesisSource {
     renewIntervalMs: opts.renewIntervalMs,
     takerIntervalMs: opts.takerIntervalMs,
     maxLeasesForWorker: opts.maxLeasesForWorker,
+    maxLeasesToStealAtOneTime: opts.maxLeasesToStealAtOneTime,
     logger: log,
     metrics,
   });
@@ -461,10 +464,11 @@ export function createKinesisSource(opts: KinesisSourceOptions): KinesisSource {
         syncNow()
           .catch((e: unknown) => log.warn({ err: e }, 'shard sync failed; retrying next period'))
           .finally(() => {
-            if (!stop.signal.aborted) timers.push(setTimeout(syncLoop, shardSyncIntervalMs).unref());
+            if (!stop.signal.aborted) timers.push(setTimeout(syncLoop, shardSyncIntervalMs));
           });
       };
-      timers.push(setTimeout(syncLoop, shardSyncIntervalMs).unref());
+      // Not unref'd: a worker holding no lease yet (all taken by peers) must stay alive to take one later.
+      timers.push(setTimeout(syncLoop, shardSyncIntervalMs));
       if (progressMs > 0) {
         let lastCount = delivered;
         let lastAt = performance.now();

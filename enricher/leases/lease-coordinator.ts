@@ -299,7 +299,12 @@ export class LeaseCoordinator {
     if (needed <= 0 || !this.running || !this.acquiring) return;
 
     if (available.length > 0) {
-      for (const l of shuffle(available).slice(0, needed)) await this.take(l, false);
+      // A take lost to a faster peer moves on to the next available lease.
+      let got = 0;
+      for (const l of shuffle(available)) {
+        if (got >= needed || !this.acquiring) break;
+        if (await this.take(l, false)) got++;
+      }
       return;
     }
     let busiest: Lease[] = [];
@@ -312,15 +317,15 @@ export class LeaseCoordinator {
     for (const l of victims) await this.take(l, true);
   }
 
-  private async take(lease: Lease, steal: boolean): Promise<void> {
+  private async take(lease: Lease, steal: boolean): Promise<boolean> {
     let taken: Lease | null;
     try {
       taken = await this.table.take(lease, this.workerId);
     } catch (e) {
       this.log.warn({ err: e, shard: lease.leaseKey }, 'lease take failed');
-      return;
+      return false;
     }
-    if (taken === null) return; // someone else changed it since our scan: fine
+    if (taken === null) return false; // someone else changed it since our scan: fine
     const at = this.now();
     const h: Held = {
       leaseKey: taken.leaseKey,
@@ -341,6 +346,7 @@ export class LeaseCoordinator {
       steal ? 'lease stolen (reading after the fence)' : 'lease taken',
     );
     this.onAcquired({ leaseKey: h.leaseKey, token: h.token, readableAt: h.readableAt, lease: h.lease });
+    return true;
   }
 
   private lose(h: Held, reason: string): void {

@@ -309,3 +309,35 @@ t.test('split one shard and merge two while 2 worker processes read: nothing los
   t.same([...(leases.get('shardId-000000000000')?.childShardIds ?? [])].sort(), ['shardId-000000000004', 'shardId-000000000005'], 'split parent lease lists its children');
   t.same([...(leases.get('shardId-000000000006')?.parentShardIds ?? [])].sort(), ['shardId-000000000002', 'shardId-000000000003'], 'merge child lease names both parents');
 });
+
+t.test('a worker with no lease stays up and takes over at once when the owner stops gracefully', async (t) => {
+  const aws = await startLocalAws();
+  const dir = mkdtempSync(join(tmpdir(), 'furrow-scale-'));
+  const out = join(dir, 'out.jsonl');
+  const workers = new Workers(aws, 'one', 'furrow-scale-c', out);
+  t.teardown(async () => {
+    workers.killAll();
+    await aws.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await createStream(aws.kinesis, 'one', 1);
+  const table = createDynamoDbLeaseTable(aws.dynamodb, 'furrow-scale-c');
+  for (const id of ['w0', 'w1']) workers.start(id);
+  const owner = await until('an owner', 30_000, async () => (await table.list().catch(() => []))[0]?.leaseOwner ?? null);
+  const idle = owner === 'w0' ? 'w1' : 'w0';
+  await sleep(2 * LEASE_MS);
+  t.equal(workers.children.get(idle)!.exitCode, null, 'the worker without a lease is still running');
+  await putRecords(aws.kinesis, 'one', ['a1', 'a2']);
+  await until('first records', 10_000, async () => readWrites(out).length > 0);
+  const stoppedAt = Date.now();
+  workers.children.get(owner)!.kill('SIGTERM');
+  t.equal(await workers.exitOf(owner), 0);
+  const tookMs = await until('handover', 10_000, async () => ((await table.list())[0]?.leaseOwner === idle ? Date.now() - stoppedAt : null));
+  t.ok(tookMs < LEASE_MS, `released lease taken by the idle worker after ${tookMs} ms (no expiry wait)`);
+  await putRecords(aws.kinesis, 'one', ['b1', 'b2']);
+  await until('records after handover', 10_000, async () => readWrites(out).some((w) => w.w === idle));
+  const writes = readWrites(out);
+  t.same(writes.flatMap((w) => w.recs).sort(), ['a1', 'a2', 'b1', 'b2'], 'each record once: the checkpoint moved with the lease');
+  workers.children.get(idle)!.kill('SIGTERM');
+  t.equal(await workers.exitOf(idle), 0);
+});

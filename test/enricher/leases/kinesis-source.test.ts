@@ -147,14 +147,23 @@ t.test('initialPosition LATEST: only records put after the lease was created are
   await putRecords(aws.kinesis, stream, payloads(100, 'old'));
   const src = source(stream, `app-${stream}`, { initialPosition: 'LATEST' });
   const seen: string[] = [];
+  const probeShards = new Set<string>();
   const ac = new AbortController();
   const p = src.run(async (b) => {
-    seen.push(...b.records.map((r) => r.toString()));
+    for (const r of b.records.map((x) => x.toString())) {
+      if (r.startsWith('probe')) probeShards.add(b.origin);
+      else seen.push(r);
+    }
     await b.commit();
   }, ac.signal);
-  await sleep(600);
+  // Both shards are being read (their LATEST iterators exist) once a probe came back from each.
+  for (let i = 0; i < 100 && probeShards.size < 2; i++) {
+    await putRecords(aws.kinesis, stream, payloads(10, `probe${i}-`));
+    await sleep(100);
+  }
+  t.equal(probeShards.size, 2, 'both shards read');
   await putRecords(aws.kinesis, stream, payloads(100, 'new'));
-  for (let i = 0; i < 200 && seen.length < 100; i++) await sleep(25);
+  for (let i = 0; i < 400 && seen.length < 100; i++) await sleep(25);
   ac.abort();
   await p;
   t.equal(seen.length, 100);
