@@ -56,7 +56,7 @@ export function parseResolverConfig(json: unknown, baseDir: string = process.cwd
   if (!compiled.ok) throw new Error(`built-in resolver-config ${version} does not compile`);
   const data = sdj.data;
   if (!compiled.validate(data)) {
-    const reports = toDataReports(compiled.validate.errors, data).map((r) => r.message);
+    const reports = toDataReports(compiled.validate.errors, data, compiled.validate.schema).map((r) => r.message);
     invalid(`the resolver config does not match resolver-config ${version}: ${reports.join('; ')}`);
   }
   const d = data as { cacheSize: number; cacheTtl?: number | null; repositories: Array<Record<string, unknown>> };

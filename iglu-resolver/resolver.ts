@@ -303,7 +303,7 @@ export class Resolver implements IgluResolver {
       }
       throw e;
     }
-    return failure(toDataReports(h.fn.errors, data), h.supersededBy);
+    return failure(toDataReports(h.fn.errors, data, h.fn.schema), h.supersededBy);
   }
 
   async validate(uri: string, data: unknown): Promise<ValidationOutcome> {

@@ -76,7 +76,7 @@ t.test('networknt message texts for the common keywords', async (t) => {
     const out = await resolver.validate(uri, data);
     t.same(out, { ok: false, error: { error: 'ValidationError', dataReports: expected } }, `${uri} ${JSON.stringify(data)}`);
   };
-  await check('iglu:com.snowplowanalytics.snowplow/geolocation_context/jsonschema/1-0-0', { latitude: 91, longitude: 'x' }, [
+  await check('iglu:com.snowplowanalytics.snowplow/geolocation_context/jsonschema/1-0-0', { longitude: 'x', latitude: 91 }, [
     { message: '$.latitude: must have a maximum value of 90', path: '$.latitude', keyword: 'maximum', targets: ['90'] },
     { message: '$.longitude: string found, number expected', path: '$.longitude', keyword: 'type', targets: ['string', 'number'] },
   ]);
@@ -90,11 +90,11 @@ t.test('networknt message texts for the common keywords', async (t) => {
   ]);
   // union type (resolver-config cacheTtl: ["integer","null"]) and enum
   await check('iglu:com.snowplowanalytics.iglu/resolver-config/jsonschema/1-0-3', { cacheSize: 1, cacheTtl: 'x', repositories: [] }, [
-    { message: '$.cacheTtl: string found, but [integer, null] is required', path: '$.cacheTtl', keyword: 'type', targets: ['string', '[integer, null]'] },
+    { message: '$.cacheTtl: string found, but [integer, null] is required', path: '$.cacheTtl', keyword: 'unionType', targets: ['string', '[integer, null]'] },
   ]);
   await check('iglu:com.snowplowanalytics.snowplow/client_session/jsonschema/1-0-1', { userId: 'x', sessionId: 'y', sessionIndex: 1, previousSessionId: null, storageMechanism: 'DISK' }, [
     { message: '$.userId: does not match the regex pattern ^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$|^[0-9a-f]{16}$', path: '$.userId', keyword: 'pattern', targets: ['^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$|^[0-9a-f]{16}$'] },
-    { message: '$.sessionId: y is an invalid uuid', path: '$.sessionId', keyword: 'format', targets: ['y', 'uuid'] },
+    { message: '$.sessionId: y is an invalid uuid', path: '$.sessionId', keyword: 'uuid', targets: ['y', 'uuid'] },
     { message: '$.storageMechanism: does not have a value in the enumeration [SQLITE, COOKIE_1, COOKIE_3, LOCAL_STORAGE, FLASH_LSO]', path: '$.storageMechanism', keyword: 'enum', targets: ['[SQLITE, COOKIE_1, COOKIE_3, LOCAL_STORAGE, FLASH_LSO]'] },
   ]);
 });
@@ -106,14 +106,14 @@ t.test('formats: uuid is the bare hex form, date-time needs a zone', async (t) =
   t.ok((await resolver.validate(uri, { ...base, sessionId: '5F4A6B8E-7C1D-4B3A-9E2F-1A2B3C4D5E6F' })).ok);
   t.match(await resolver.validate(uri, { ...base, sessionId: 'urn:uuid:5f4a6b8e-7c1d-4b3a-9e2f-1a2b3c4d5e6f' }), {
     ok: false,
-    error: { dataReports: [{ message: '$.sessionId: urn:uuid:5f4a6b8e-7c1d-4b3a-9e2f-1a2b3c4d5e6f is an invalid uuid', keyword: 'format' }] },
+    error: { dataReports: [{ message: '$.sessionId: urn:uuid:5f4a6b8e-7c1d-4b3a-9e2f-1a2b3c4d5e6f is an invalid uuid', keyword: 'uuid' }] },
   });
   const s2 = 'iglu:com.snowplowanalytics.snowplow/client_session/jsonschema/1-0-2';
   const ok2 = { ...base, sessionId: '5f4a6b8e-7c1d-4b3a-9e2f-1a2b3c4d5e6f', firstEventId: '7a8b9c0d-1e2f-4a3b-8c5d-6e7f8a9b0c1d' };
   t.ok((await resolver.validate(s2, { ...ok2, firstEventTimestamp: '2026-11-26T09:00:00.000Z' })).ok);
   t.match(await resolver.validate(s2, { ...ok2, firstEventTimestamp: '2026-11-26 09:00' }), {
     ok: false,
-    error: { dataReports: [{ message: '$.firstEventTimestamp: 2026-11-26 09:00 is an invalid date-time', path: '$.firstEventTimestamp', keyword: 'format', targets: ['2026-11-26 09:00', 'date-time'] }] },
+    error: { dataReports: [{ message: '$.firstEventTimestamp: 2026-11-26 09:00 is an invalid date-time', path: '$.firstEventTimestamp', keyword: 'dateTime', targets: ['2026-11-26 09:00', 'date-time'] }] },
   });
 });
 
