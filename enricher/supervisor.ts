@@ -21,6 +21,8 @@ export interface SupervisorOptions {
   /** Executable of one worker (e.g. process.execPath). */
   command: string;
   args: readonly string[];
+  /** Arguments appended for worker `index` (0-based), e.g. `--worker-index 2`. */
+  argsFor?: (index: number) => readonly string[];
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   /** Default 'inherit': workers log to the supervisor's stderr, data on its stdout. */
@@ -89,7 +91,7 @@ export function superviseWorkers(opts: SupervisorOptions): Promise<number> {
     function start(slot: Slot): void {
       slot.restartTimer = null;
       if (stopping) return;
-      const child = spawn(opts.command, [...opts.args], { cwd: opts.cwd, env: opts.env ?? process.env, stdio: opts.stdio ?? 'inherit' });
+      const child = spawn(opts.command, [...opts.args, ...(opts.argsFor?.(slot.index) ?? [])], { cwd: opts.cwd, env: opts.env ?? process.env, stdio: opts.stdio ?? 'inherit' });
       slot.child = child;
       slot.startedAt = Date.now();
       log.info({ worker: slot.index, pid: child.pid }, 'worker started');
@@ -160,24 +162,32 @@ export function parseWorkers(value: string | undefined): number {
   return n;
 }
 
-/** The worker command line: the same CLI arguments without `--workers N` / `--workers=N`. */
+/** The worker command line: the same CLI arguments without `--workers N` / `--worker-index N` (either form). */
 export function workerArgs(argv: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--workers') {
+    if (a === '--workers' || a === '--worker-index') {
       i++;
       continue;
     }
-    if (a.startsWith('--workers=')) continue;
+    if (a.startsWith('--workers=') || a.startsWith('--worker-index=')) continue;
     out.push(a);
   }
   return out;
 }
 
+/** Parses the hidden `--worker-index` the supervisor gives each worker (for unique worker ids, metrics ports). */
+export function parseWorkerIndex(value: string | undefined): number {
+  if (value === undefined || !/^\d+$/.test(value) || Number(value) > 1023) {
+    throw new FurrowError('CONFIG_CLI_USAGE', `--worker-index must be a whole number from 0 to 1023 (got ${String(value)})`);
+  }
+  return Number(value);
+}
+
 /**
  * For a CLI command: re-runs this same `furrow <command>` (same Node flags, e.g. `--import tsx`) as N workers,
- * with SIGTERM/SIGINT forwarded. Resolves to the supervisor's exit code.
+ * each with `--worker-index i`, with SIGTERM/SIGINT forwarded. Resolves to the supervisor's exit code.
  */
 export async function superviseCommand(command: string, argv: readonly string[], workers: number, logger: Logger): Promise<number> {
   const ac = new AbortController();
@@ -189,6 +199,7 @@ export async function superviseCommand(command: string, argv: readonly string[],
       workers,
       command: process.execPath,
       args: [...process.execArgv, process.argv[1]!, command, ...workerArgs(argv)],
+      argsFor: (i) => ['--worker-index', String(i)],
       logger,
       signal: ac.signal,
     });

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../common/logger.js';
-import { parseWorkers, superviseWorkers, workerArgs, type SupervisorOptions, type WorkerEvent } from '../../enricher/supervisor.js';
+import { parseWorkerIndex, parseWorkers, superviseWorkers, workerArgs, type SupervisorOptions, type WorkerEvent } from '../../enricher/supervisor.js';
 
 const CHILD = join(import.meta.dirname, 'fixtures/supervised-child.mjs');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -16,6 +16,8 @@ interface Ev {
   ev: string;
   pid: number;
   at: number;
+  /** The worker index passed by argsFor ('-' if none). */
+  index: string;
 }
 
 function setup(t: Test) {
@@ -28,8 +30,8 @@ function setup(t: Test) {
           .split('\n')
           .filter(Boolean)
           .map((l) => {
-            const [ev, pid, at] = l.split(' ');
-            return { ev: ev!, pid: Number(pid), at: Number(at) };
+            const [ev, pid, at, index] = l.split(' ');
+            return { ev: ev!, pid: Number(pid), at: Number(at), index: index! };
           })
       : [];
   /** What the supervisor did, timed by the supervisor itself (child start-up time is not part of it). */
@@ -85,15 +87,17 @@ const alive = (pid: number) => {
 
 t.test('runs N workers, restarts one killed with -9, forwards SIGTERM and waits for all', async (t) => {
   const { events, run, sup, restartDelays } = setup(t);
-  const { ac, done } = run('serve');
+  const { ac, done } = run('serve', { argsFor: (i) => ['--worker-index', String(i)] });
   await until('3 workers', () => events().filter((e) => e.ev === 'start').length === 3);
   const first = events().map((e) => e.pid);
   t.equal(new Set(first).size, 3, 'three processes');
+  t.same(events().map((e) => e.index).sort(), ['0', '1', '2'], 'each worker got its own index');
   const slot = sup.find((e) => e.type === 'start' && e.pid === first[1])!.worker;
   process.kill(first[1]!, 'SIGKILL');
   await until('a replacement', () => events().filter((e) => e.ev === 'start').length === 4);
   const replacement = events().filter((e) => e.ev === 'start')[3]!;
   t.notOk(first.includes(replacement.pid), 'a new process');
+  t.equal(replacement.index, String(slot), 'with the index of the worker it replaces');
   t.match(sup.find((e) => e.type === 'exit'), { worker: slot, signal: 'SIGKILL' }, 'the supervisor saw the kill');
   t.ok(restartDelays(slot)[0]! >= 100, `restarted after the backoff (${restartDelays(slot)[0]} ms)`);
   ac.abort();
@@ -160,7 +164,9 @@ t.test('a worker ignoring SIGTERM is killed after the grace period; exit 1', asy
 
 t.test('command-line helpers', async (t) => {
   t.same(workerArgs(['--config', 'c.hocon', '--workers', '4', '--resolver', 'r.json']), ['--config', 'c.hocon', '--resolver', 'r.json']);
-  t.same(workerArgs(['--workers=2', '--x']), ['--x']);
+  t.same(workerArgs(['--workers=2', '--x', '--worker-index', '1', '--worker-index=3']), ['--x']);
+  t.equal(parseWorkerIndex('7'), 7);
+  for (const bad of ['-1', 'x', undefined, '2000']) t.throws(() => parseWorkerIndex(bad), { code: 'CONFIG_CLI_USAGE' }, String(bad));
   t.equal(parseWorkers('3'), 3);
   t.ok(parseWorkers('auto') >= 1);
   for (const bad of ['0', '-1', '1.5', 'many', undefined, '5000']) t.throws(() => parseWorkers(bad), { code: 'CONFIG_CLI_USAGE' }, String(bad));
