@@ -27,6 +27,8 @@ export interface AssetRef {
 /** A loaded asset whose value may be swapped by a refresh. */
 export interface Refreshable<T> {
   current: T;
+  /** Incremented each time a refresh swaps `current` (lets callers drop caches built from the old copy). */
+  generation: number;
   /** Where the asset was read from (local path) — for messages. */
   readonly source: string;
   close(): void;
@@ -127,6 +129,7 @@ export async function openAsset<T>(
   const value = await loadChecked(path, load, label, ref);
   const handle: Refreshable<T> & { timer: NodeJS.Timeout | null } = {
     current: value,
+    generation: 0,
     source: path,
     timer: null,
     close() {
@@ -141,6 +144,7 @@ export async function openAsset<T>(
         .then((p) => loadChecked(p, load, label, ref))
         .then((v) => {
           handle.current = v;
+          handle.generation++;
           deps.logger.info({ asset: assetUrl(ref), enrichment: label }, 'enrichment asset refreshed');
         })
         .catch((err: unknown) => deps.logger.error({ asset: assetUrl(ref), enrichment: label, err: String(err) }, 'enrichment asset refresh failed; keeping the previous copy'));

@@ -78,7 +78,17 @@ class IpLookupsEnrichment implements Enrichment {
     private readonly dbs: { geo: Db | null; isp: Db | null; domain: Db | null; connectionType: Db | null; asn: Db | null },
   ) {}
 
+  private generation = 0;
+
   private lookup(ip: string): IpResult | null {
+    const d = this.dbs;
+    const gen = (d.geo?.generation ?? 0) + (d.isp?.generation ?? 0) + (d.domain?.generation ?? 0) + (d.connectionType?.generation ?? 0) + (d.asn?.generation ?? 0);
+    if (gen !== this.generation) {
+      // A database was refreshed: answers cached from the old copy are dropped.
+      this.cache.clear();
+      this.cacheMisses.clear();
+      this.generation = gen;
+    }
     const hit = this.cache.get(ip);
     if (hit !== undefined) return hit;
     if (this.cacheMisses.has(ip)) return null;

@@ -143,6 +143,7 @@ export function bundledRegexes(): Promise<string> {
 class UaParserEnrichment implements Enrichment {
   readonly identifier = 'ua-parser';
   private readonly cache = new LRUCache<string, UaResult>({ max: 5000 });
+  private generation = 0;
 
   constructor(
     readonly schemaKey: string,
@@ -152,6 +153,10 @@ class UaParserEnrichment implements Enrichment {
   enrich(input: EnrichmentInput): EnrichmentOutput {
     const ua = input.event.useragent;
     if (ua === null) return NO_OUTPUT;
+    if (!(this.parser instanceof UapParser) && this.parser.generation !== this.generation) {
+      this.cache.clear();
+      this.generation = this.parser.generation;
+    }
     let r = this.cache.get(ua);
     if (r === undefined) {
       try {

@@ -165,3 +165,30 @@ t.test('databases are downloaded from an http uri into assetsDir, and a 404 fail
   await p.close();
   await t.rejects(buildEnrichments([cfg({ isp: { uri: base, database: 'GeoIP2-ISP.mmdb' } })], deps), { code: 'ENRICH_ENRICHMENT_ASSET', message: /HTTP 404/ });
 });
+
+t.test('downloaded databases are refreshed on a timer and hot-swapped; a bad refresh keeps the old copy', async (t) => {
+  const v2 = buildMmdb([{ network: '81.2.69.160/27', data: { city: { names: { en: 'Paris' } }, country: { iso_code: 'FR' } } }], { databaseType: 'GeoIP2-City' });
+  let serve: Buffer = city;
+  const server = createServer((req, res) => res.writeHead(200).end(serve));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mm`;
+  const p = await buildEnrichments([cfg({ geo: { uri: base, database: 'GeoIP2-City.mmdb' } })], testDeps({ assetsUpdatePeriodMs: 50 }));
+  t.teardown(() => p.close());
+  const cityOf = async () => {
+    const input = makeInput({ user_ipaddress: '81.2.69.170' });
+    await p.run(input);
+    return input.event.geo_city;
+  };
+  t.equal(await cityOf(), 'London');
+  serve = Buffer.from('garbage, not a database');
+  await new Promise((r) => setTimeout(r, 200));
+  t.equal(await cityOf(), 'London', 'a corrupt download is refused; the previous database stays');
+  serve = v2;
+  let city2: string | null = null;
+  for (let i = 0; i < 50 && city2 !== 'Paris'; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    city2 = await cityOf();
+  }
+  t.equal(city2, 'Paris', 'the new database is used (and the lookup cache dropped)');
+});
