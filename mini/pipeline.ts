@@ -18,7 +18,7 @@
  * starting stops what already started and reports which part failed.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -181,6 +181,9 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
   };
 
   try {
+    // Fail fast on a taken port, before starting anything (the real listen comes last).
+    if (o.port !== 0) await checkPortFree(o.host, o.port);
+
     // ---- embedded Kinesis and DynamoDB, and the streams
     const aws: LocalAws = await startLocalAws();
     stoppers.push({ name: 'embedded AWS', stop: () => aws.close() });
@@ -282,7 +285,7 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
       server.once('error', (e: NodeJS.ErrnoException) =>
         reject(
           e.code === 'EADDRINUSE'
-            ? new FurrowError('MINI_PORT_IN_USE', `port ${o.port} on ${o.host} is already in use; pick another with --port`)
+            ? portInUse(o.host, o.port)
             : new FurrowError('MINI_COMPONENT_FAILED', `cannot listen on ${o.host}:${o.port}: ${e.message}`, { cause: e }),
         ),
       );
@@ -391,6 +394,20 @@ async function startExtras(
     forward = `${o.forwardConfig} (${cfg.destinations.map((d) => `${d.name}:${d.target.type}`).join(', ')})`;
   }
   return { postgres, forward, loaderBadRows: () => loaderBad };
+}
+
+function portInUse(host: string, port: number): FurrowError {
+  return new FurrowError('MINI_PORT_IN_USE', `port ${port} on ${host} is already in use; pick another with --port`);
+}
+
+async function checkPortFree(host: string, port: number): Promise<void> {
+  const probe = createNetServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'EADDRINUSE' ? portInUse(host, port) : new FurrowError('MINI_COMPONENT_FAILED', `cannot listen on ${host}:${port}: ${e.message}`, { cause: e })),
+    );
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
 }
 
 /** Loads an optional part; a build without it fails loudly, naming the flag and the part. */

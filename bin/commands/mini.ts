@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { FurrowError } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import type { AuthConfig } from '../../mini/auth.js';
-import { startMini, type MiniOptions, type RunningMini } from '../../mini/pipeline.js';
+import type { MiniOptions, RunningMini } from '../../mini/pipeline.js';
 import type { Command } from '../command.js';
 
 const usage = `Usage: furrow mini [options]
@@ -134,6 +134,8 @@ export const command: Command = {
   async run(argv) {
     const { opts, logLevel } = parse(argv);
     const logger = createLogger('furrow-mini', logLevel);
+    // Loaded only now: `furrow --help` and flag errors stay fast.
+    const { startMini } = await import('../../mini/pipeline.js');
     const mini = await startMini({ ...opts, logger });
     process.stdout.write(banner(mini, opts.auth.basic !== null || opts.auth.token !== null));
     logger.info({ startupMs: mini.info.startupMs, url: mini.url }, 'mini: started');

@@ -224,26 +224,29 @@ t.test('furrow mini CLI: bad flags and a taken port fail loudly', async (t) => {
       c.stderr.on('data', (d) => (err += d));
       c.once('exit', (code) => resolve({ code, err }));
     });
-  const r1 = await run('--port', 'abc');
-  t.equal(r1.code, 2);
-  t.match(r1.err, /--port/);
-  const r2 = await run('--frobnicate');
-  t.equal(r2.code, 2);
-  const r4 = await run('--iglu', '/nonexistent/schemas', '--port', '0');
-  t.equal(r4.code, 1);
-  t.match(r4.err, /CONFIG_FILE_UNREADABLE: --iglu \/nonexistent\/schemas/);
-  const r5 = await run('--enrichments', '/nonexistent/enrichments', '--port', '0', '--host', '127.0.0.1', '--offline', '--log-level', 'silent');
-  t.equal(r5.code, 1);
-  t.match(r5.err, /enrichments directory \/nonexistent\/enrichments cannot be read/);
-  const r6 = await run('--auth', 'nopassword');
-  t.equal(r6.code, 2);
-  t.match(r6.err, /USER:PASSWORD/);
   const { createServer } = await import('node:net');
   const blocker = createServer();
   await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
   t.teardown(() => new Promise<void>((r) => blocker.close(() => r())));
   const port = (blocker.address() as { port: number }).port;
-  const r3 = await run('--port', String(port), '--host', '127.0.0.1', '--offline', '--log-level', 'silent');
+  // In parallel: each is a cold tsx start.
+  const [r1, r2, r3, r4, r5, r6] = await Promise.all([
+    run('--port', 'abc'),
+    run('--frobnicate'),
+    run('--port', String(port), '--host', '127.0.0.1', '--offline', '--log-level', 'silent'),
+    run('--iglu', '/nonexistent/schemas', '--port', '0'),
+    run('--enrichments', '/nonexistent/enrichments', '--port', '0', '--host', '127.0.0.1', '--offline', '--log-level', 'silent'),
+    run('--auth', 'nopassword'),
+  ]);
+  t.equal(r1.code, 2);
+  t.match(r1.err, /--port/);
+  t.equal(r2.code, 2);
+  t.equal(r4.code, 1);
+  t.match(r4.err, /CONFIG_FILE_UNREADABLE: --iglu \/nonexistent\/schemas/);
+  t.equal(r5.code, 1);
+  t.match(r5.err, /enrichments directory \/nonexistent\/enrichments cannot be read/);
+  t.equal(r6.code, 2);
+  t.match(r6.err, /USER:PASSWORD/);
   t.equal(r3.code, 1);
   t.match(r3.err, /MINI_PORT_IN_USE/);
 });
