@@ -160,7 +160,7 @@
       const found = await api(`/micro/events/${encodeURIComponent(row.event_id)}`);
       if (found.records && found.records.length) {
         const r = found.records[0];
-        detail = r.valid ? r.event : { type: r.type, messages: r.messages, badRow: r.badRow, rawEvent: r.event.rawEvent, collectorPayload: r.event.collectorPayload };
+        detail = r.valid ? { eventType: r.event.eventType, schema: r.event.schema, contexts: r.event.contexts, event: r.event.event, rawEvent: r.event.rawEvent } : { type: r.type, messages: r.messages, badRow: r.badRow, rawEvent: r.event.rawEvent, collectorPayload: r.event.collectorPayload };
         title = `${r.valid ? 'good' : 'bad'} · ${row.event_id}`;
       }
     }
