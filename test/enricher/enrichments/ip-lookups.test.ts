@@ -192,3 +192,20 @@ t.test('downloaded databases are refreshed on a timer and hot-swapped; a bad ref
   }
   t.equal(city2, 'Paris', 'the new database is used (and the lookup cache dropped)');
 });
+
+t.test('databases are fetched from s3:// (a local S3 stand-in)', async (t) => {
+  const { startS3rver } = await import('../../loaders/fixtures/s3rver.js');
+  const { createS3Client } = await import('../../../common/aws/clients.js');
+  const { PutObjectCommand } = await import('@aws-sdk/client-s3');
+  const s3 = await startS3rver(['assets']);
+  t.teardown(() => s3.stop());
+  const client = createS3Client({ endpoint: s3.endpoint });
+  await client.send(new PutObjectCommand({ Bucket: 'assets', Key: 'maxmind/GeoIP2-City.mmdb', Body: city }));
+  client.destroy();
+  const p = await buildEnrichments([cfg({ geo: { uri: 's3://assets/maxmind', database: 'GeoIP2-City.mmdb' } })], testDeps({ s3Endpoint: s3.endpoint, assetsUpdatePeriodMs: 0 }));
+  t.teardown(() => p.close());
+  const input = makeInput({ user_ipaddress: '81.2.69.170' });
+  await p.run(input);
+  t.equal(input.event.geo_city, 'London');
+  await t.rejects(buildEnrichments([cfg({ geo: { uri: 's3://assets/missing', database: 'GeoIP2-City.mmdb' } })], testDeps({ s3Endpoint: s3.endpoint })), { code: 'ENRICH_ENRICHMENT_ASSET', message: /S3 download failed/ });
+});
