@@ -8,6 +8,7 @@
  */
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
+import { FurrowError } from '../../common/errors.js';
 import { createGunzip } from 'node:zlib';
 import type { BatchingOptions, LineBatch, LineSource } from './line-source.js';
 import { batchingSink, readLines } from './stream-lines.js';
@@ -32,11 +33,19 @@ export class S3LineSource implements LineSource {
     this.streamId = streamName ?? `s3://${loc.bucket}/${loc.prefix}`;
   }
 
+  private async send<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw new FurrowError('LOADER_INPUT', `${what} s3://${this.loc.bucket}/${this.loc.prefix}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
   private async listKeys(): Promise<string[]> {
     const keys: string[] = [];
     let token: string | undefined;
     do {
-      const res = await this.s3.send(new ListObjectsV2Command({ Bucket: this.loc.bucket, Prefix: this.loc.prefix, ContinuationToken: token }));
+      const res = await this.send('list', () => this.s3.send(new ListObjectsV2Command({ Bucket: this.loc.bucket, Prefix: this.loc.prefix, ContinuationToken: token })));
       for (const o of res.Contents ?? []) if (o.Key !== undefined && !o.Key.endsWith('/')) keys.push(o.Key);
       token = res.IsTruncated ? res.NextContinuationToken : undefined;
     } while (token !== undefined);
@@ -55,7 +64,7 @@ export class S3LineSource implements LineSource {
       if (signal.aborted) return;
       if (key < fromKey) continue;
       const skip = key === fromKey ? fromLine : 0;
-      const res = await this.s3.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: key }));
+      const res = await this.send(`get ${key} from`, () => this.s3.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: key })));
       const body = res.Body as Readable;
       const input = key.endsWith('.gz') ? body.pipe(createGunzip()) : body;
       const sink = batchingSink(this.opts.batchSize, (n) => `${key}\n${n}`, (lines, position) => onBatch({ lines, position }));

@@ -5,6 +5,7 @@
  */
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
+import { FurrowError } from '../../common/errors.js';
 import type { BatchingOptions } from './line-source.js';
 
 export interface LineSink {
@@ -31,7 +32,13 @@ export async function readLines(input: Readable, skipLines: number, opts: Batchi
     if (text.endsWith('\r')) text = text.slice(0, -1);
     if (text !== '') sink.line(text, lineNo);
   };
-  let next = it.next();
+  const pull = (): Promise<IteratorResult<Buffer | string>> =>
+    it.next().catch((e: unknown) => {
+      throw new FurrowError('LOADER_INPUT', `reading the input failed: ${(e as Error).message}`, { cause: e });
+    });
+  let next = pull();
+  // An unawaited rejection while a flush runs must not crash the process; it is awaited below.
+  next.catch(() => undefined);
   for (;;) {
     if (signal.aborted) break;
     let res: IteratorResult<Buffer | string> | 'timeout';
@@ -50,7 +57,8 @@ export async function readLines(input: Readable, skipLines: number, opts: Batchi
       continue;
     }
     if (res.done) break;
-    next = it.next();
+    next = pull();
+    next.catch(() => undefined);
     const chunk = typeof res.value === 'string' ? res.value : decoder.write(res.value);
     let start = 0;
     let nl = chunk.indexOf('\n');

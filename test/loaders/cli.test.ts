@@ -102,4 +102,8 @@ t.test('furrow load postgres from stdin: good rows loaded, bad rows to stdout, r
   const third = await furrow([...args.slice(0, -2), '--bad', badFile], 'garbage\n');
   t.equal(third.code, 0);
   t.match(readFileSync(badFile, 'utf8'), /"payload":"garbage"/);
+  // an unreadable input stops the loader with LOADER_INPUT
+  const missing = await furrow([...args.slice(0, -2), '--input', join(dir, 'missing.tsv')]);
+  t.equal(missing.code, 1);
+  t.match(missing.stderr, /LOADER_INPUT: reading the input failed: ENOENT/);
 });
