@@ -152,10 +152,11 @@ export function createMicroRouter(opts: MicroApiOptions): Router {
   const uiDir = resolveUiDir();
 
   // CORS first, so even a 401 carries it and a preflight never needs credentials.
+  const authOn = opts.auth !== undefined && (opts.auth.basic !== null || opts.auth.token !== null);
   router.use('/micro', (req, res, next) => {
     const origin = req.headers.origin;
-    res.setHeader('Access-Control-Allow-Origin', origin ?? '*');
-    if (origin) {
+    res.setHeader('Access-Control-Allow-Origin', origin && !authOn ? origin : '*');
+    if (origin && !authOn) {
       res.setHeader('Access-Control-Allow-Credentials', 'true');
       res.setHeader('Vary', 'Origin');
     }

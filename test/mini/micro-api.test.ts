@@ -235,6 +235,18 @@ t.test('--auth: basic and token; collector-style CORS preflight still open', asy
   t.equal((await fetch(`${base}/micro/good`, { headers: { Cookie: 'furrow_mini_token=tok-123' } })).status, 200);
   t.equal((await fetch(`${base}/micro/ui/app.js`)).status, 401, 'the UI is behind auth too');
   t.equal((await fetch(`${base}/micro/all`, { method: 'OPTIONS' })).status, 200);
+
+  // Another site's page must not ride on the browser's stored credentials.
+  const basicHdr = 'Basic ' + Buffer.from('ops:s3cret').toString('base64');
+  const evil = await fetch(`${base}/micro/reset`, { headers: { Authorization: basicHdr, 'Sec-Fetch-Site': 'cross-site', Origin: 'http://evil.example' } });
+  t.equal(evil.status, 403);
+  t.equal((await fetch(`${base}/micro/good`, { headers: { Cookie: 'furrow_mini_token=tok-123', Origin: 'http://evil.example' } })).status, 403);
+  t.equal((await fetch(`${base}/micro/all`, { headers: { Authorization: 'Bearer tok-123', Origin: 'http://evil.example' } })).status, 200, 'an explicit bearer token works from anywhere');
+  const sameOrigin = await fetch(`${base}/micro/all`, { headers: { Authorization: basicHdr, 'Sec-Fetch-Site': 'same-origin' } });
+  t.equal(sameOrigin.status, 200);
+  const pre = await fetch(`${base}/micro/good`, { method: 'OPTIONS', headers: { Origin: 'http://evil.example' } });
+  t.equal(pre.headers.get('access-control-allow-origin'), '*', 'with auth on, CORS never allows credentials');
+  t.equal(pre.headers.get('access-control-allow-credentials'), null);
 });
 
 t.test('hostile requests get clear 4xx answers, never a crash', async (t) => {
