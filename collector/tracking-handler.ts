@@ -11,10 +11,12 @@
  * Everything that does not depend on the request (headers, the GIF, regexes, maps) is built in the
  * constructor; a disabled feature is null.
  */
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { brotliDecompress, gunzip, inflate } from 'node:zlib';
-import { COLLECTOR_PAYLOAD_SCHEMA, encodeCollectorPayload, type CollectorPayload } from '../common/collector-payload.js';
+import { COLLECTOR_PAYLOAD_SCHEMA, type CollectorPayload } from '../common/collector-payload.js';
+import { encodePayloadFast } from './payload-encoder.js';
 import type { Logger } from '../common/logger.js';
 import type { WriteResult } from '../common/stream.js';
 import type { CollectorConfig } from '../config/collector-config.js';
@@ -92,8 +94,12 @@ export class TrackingHandler {
   private readonly drop: number;
   private readonly decompress: boolean;
   private readonly useIpKey: boolean;
+  /** False when neither sink uses partition keys (stdout): no UUID is drawn per request. */
+  private readonly keyed: boolean;
   private readonly onGoodStored: (r: WriteResult) => void;
   private readonly onBadStored: (r: WriteResult) => void;
+  private lastPeer: string | undefined = undefined;
+  private lastPeerRendered = 'unknown';
   /** Requests whose response waits on the sinks (durable mode) or a body. */
   inFlight = 0;
 
@@ -124,6 +130,7 @@ export class TrackingHandler {
     this.drop = c.networking.dropPayloadSize;
     this.decompress = c.furrow.decompressBodies;
     this.useIpKey = c.streams.useIpAddressAsPartitionKey;
+    this.keyed = d.good.usesPartitionKey || d.bad.usesPartitionKey;
     this.onGoodStored = (r) => this.stored(r, 'good');
     this.onBadStored = (r) => this.stored(r, 'bad');
   }
@@ -251,7 +258,7 @@ export class TrackingHandler {
     this.readBody(req, res, (body, ct) => this.finish(req, res, rawPath, path, query, hostname, authority, false, body, ct));
   }
 
-  private readBody(req: IncomingMessage, res: ServerResponse, next: (body: string, ct: ContentType | null) => void): void {
+  private readBody(req: IncomingMessage, res: ServerResponse, next: (body: string | Buffer, ct: ContentType | null) => void): void {
     const drop = this.drop;
     const declared = req.headers['content-length'];
     if (declared !== undefined && Number(declared) > drop) {
@@ -325,10 +332,13 @@ export class TrackingHandler {
       cookies: null, spAnonymous: false, private: null, forwardedProto: undefined,
     };
     const fp = this.forwardedProtoLower;
+    const fpLen = fp === null ? -1 : fp.length;
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!;
       const value = raw[i + 1]!;
-      const lower = name.toLowerCase();
+      // Only names with the length of one we look at are lower-cased (saves a string per header).
+      const len = name.length;
+      const lower = INTERESTING_LENGTHS[len] === 1 || len === fpLen ? name.toLowerCase() : '';
       switch (lower) {
         case 'user-agent':
           if (s.userAgent === undefined) s.userAgent = value;
@@ -369,7 +379,7 @@ export class TrackingHandler {
   private finish(
     req: IncomingMessage, res: ServerResponse, rawPath: string, path: string, query: string,
     hostname: string | undefined, authority: string | undefined, pixelExpected: boolean,
-    body: string | undefined, ct: ContentType | null,
+    body: string | Buffer | undefined, ct: ContentType | null,
   ): void {
     if (res.headersSent || res.destroyed) return;
     const now = this.clock();
@@ -379,7 +389,12 @@ export class TrackingHandler {
 
     let ip: string | null = null;
     if (!spAnonymous) {
-      const peer = renderPeer(req.socket.remoteAddress);
+      const remote = req.socket.remoteAddress;
+      if (remote !== this.lastPeer) {
+        this.lastPeer = remote;
+        this.lastPeerRendered = renderPeer(remote);
+      }
+      const peer = this.lastPeerRendered;
       ip = h.xff === undefined ? peer : (ipFromForwardedFor(h.xff) ?? peer);
     }
     const requestCookie = h.cookies === null ? null : findCookie(h.cookies, this.cookieName);
@@ -408,7 +423,7 @@ export class TrackingHandler {
 
     let pending: Promise<[WriteResult, WriteResult]> | null = null;
     if (doNotTrack || shouldBounce) {
-      this.metrics.notSunk.inc({ reason: doNotTrack ? 'do_not_track' : 'bounce' });
+      this.metrics.notSunk(doNotTrack ? 'do_not_track' : 'bounce');
     } else {
       let headers = h.headers;
       if (spAnonymous && h.private !== null) {
@@ -426,38 +441,36 @@ export class TrackingHandler {
         refererUri: h.referer,
         path,
         querystring: query,
-        body,
+        // Valid UTF-8 bytes go into the record as they are (no decode/re-encode); text only when needed.
+        body: typeof body === 'string' ? body : undefined,
         headers,
         contentType: body !== undefined && ct !== null ? ct.rendered : undefined,
         hostname,
         networkUserId: nuid,
       };
-      const bytes = encodeCollectorPayload(payload);
+      const rawBody = body !== undefined && typeof body !== 'string' ? body : undefined;
+      const bytes = encodePayloadFast(payload, rawBody);
+      if (rawBody !== undefined && bytes.length >= this.limits.maxBytes) payload.body = rawBody.toString('utf8');
       const split = splitAndSerialize(payload, bytes, this.limits, now);
-      const key = ip !== null && this.useIpKey ? ip : this.uuid();
+      const key = ip !== null && this.useIpKey ? ip : this.keyed ? this.uuid() : '';
       const m = this.metrics;
       let goodP: Promise<WriteResult> | null = null;
       let badP: Promise<WriteResult> | null = null;
       if (split.good.length > 0) {
-        m.goodRecords.inc(split.good.length);
         let n = 0;
         for (const r of split.good) n += r.length;
-        m.goodBytes.inc(n);
-        goodP = this.good.store(split.good, key);
+        m.records('good', split.good.length, n);
+        if (this.durable) goodP = this.good.store(split.good, key);
+        else this.good.enqueue(split.good, key, this.onGoodStored);
       }
       if (split.bad.length > 0) {
-        m.badRecords.inc(split.bad.length);
         let n = 0;
         for (const r of split.bad) n += r.length;
-        m.badBytes.inc(n);
-        badP = this.bad.store(split.bad, key);
+        m.records('bad', split.bad.length, n);
+        if (this.durable) badP = this.bad.store(split.bad, key);
+        else this.bad.enqueue(split.bad, key, this.onBadStored);
       }
-      if (this.durable) {
-        pending = Promise.all([goodP ?? EMPTY_RESULT, badP ?? EMPTY_RESULT]);
-      } else {
-        goodP?.then(this.onGoodStored);
-        badP?.then(this.onBadStored);
-      }
+      if (this.durable) pending = Promise.all([goodP ?? EMPTY_RESULT, badP ?? EMPTY_RESULT]);
     }
 
     const method = req.method;
@@ -537,6 +550,10 @@ export class TrackingHandler {
   }
 }
 
+/** Lengths of user-agent, referer, origin/cookie, sp-anonymous, x-forwarded-for, x-real-ip. */
+const INTERESTING_LENGTHS = new Uint8Array(64);
+for (const n of ['user-agent', 'referer', 'origin', 'cookie', 'sp-anonymous', 'x-forwarded-for', 'x-real-ip']) INTERESTING_LENGTHS[n.length] = 1;
+
 const EMPTY_RESULT: Promise<WriteResult> = Promise.resolve({ sent: 0, failed: [] });
 
 function hasCookieNamed(values: readonly string[], name: string): boolean {
@@ -551,12 +568,17 @@ function hasCookieNamed(values: readonly string[], name: string): boolean {
 
 const UTF8_DECODERS = new Map<string, TextDecoder>();
 
-/** Body bytes → text: UTF-8 by default (BOM dropped, malformed bytes → U+FFFD), else the declared charset. */
-export function decodeBody(buf: Buffer, ct: ContentType | null): string {
+/**
+ * Body bytes → what goes in the record: UTF-8 by default (BOM dropped, malformed bytes → U+FFFD), else the
+ * declared charset. Valid UTF-8 comes back as the bytes themselves (nothing to replace: the record takes
+ * them as they are); everything else as text.
+ */
+export function decodeBody(buf: Buffer, ct: ContentType | null): string | Buffer {
   const cs = ct?.charset ?? null;
   if (cs === null || cs === 'utf-8') {
     const start = buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
-    return buf.toString('utf8', start);
+    const bytes = start === 0 ? buf : buf.subarray(start);
+    return isUtf8(bytes) ? bytes : bytes.toString('utf8');
   }
   let d = UTF8_DECODERS.get(cs);
   if (d === undefined) {

@@ -20,6 +20,7 @@ export interface KinesisSinkOptions {
 
 export class KinesisSink implements CollectorSink {
   readonly collectorName = 'kinesissink';
+  readonly usesPartitionKey = true;
   readonly maxBytes: number;
   private readonly writer: KinesisWriter;
 
@@ -48,6 +49,9 @@ export class KinesisSink implements CollectorSink {
   }
   store(records: readonly Buffer[], partitionKey: string): Promise<WriteResult> {
     return this.writer.write(records, partitionKey);
+  }
+  enqueue(records: readonly Buffer[], partitionKey: string, onDone: (r: WriteResult) => void): void {
+    void this.writer.write(records, partitionKey).then(onDone);
   }
   flush(): Promise<void> {
     return this.writer.flush();

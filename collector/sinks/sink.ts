@@ -15,8 +15,12 @@ export interface CollectorSink {
   isHealthy(): boolean;
   /** Bytes accepted by store() and not yet written. */
   pendingBytes(): number;
-  /** Never rejects: the outcome says what was written. */
+  /** False when the sink ignores partition keys (then the collector does not draw one per request). */
+  readonly usesPartitionKey: boolean;
+  /** Never rejects: the outcome says what was written (durable acknowledgement waits on it). */
   store(records: readonly Buffer[], partitionKey: string): Promise<WriteResult>;
+  /** Fire-and-forget store (buffered acknowledgement): `onDone` gets the outcome, no promise is made. */
+  enqueue(records: readonly Buffer[], partitionKey: string, onDone: (r: WriteResult) => void): void;
   flush(): Promise<void>;
   close(): Promise<void>;
 }

@@ -17,8 +17,18 @@ interface Waiter {
   resolve: (r: WriteResult) => void;
 }
 
+/** Counts of one enqueue() batch share this callback. */
+interface Notify {
+  count: number;
+  onDone: (r: WriteResult) => void;
+}
+
+const EMPTY = Buffer.alloc(0);
+const NONE: Buffer[] = [];
+
 export class StdoutSink implements CollectorSink {
   readonly collectorName = 'printingsink';
+  readonly usesPartitionKey = false;
   readonly maxBytes: number;
   private readonly out: Writable;
   private lines = '';
@@ -42,8 +52,7 @@ export class StdoutSink implements CollectorSink {
     return this.linesBytes + this.inFlightBytes + this.out.writableLength;
   }
 
-  store(records: readonly Buffer[], _partitionKey: string): Promise<WriteResult> {
-    if (records.length === 0) return Promise.resolve({ sent: 0, failed: [] });
+  private append(records: readonly Buffer[]): void {
     for (const r of records) {
       let b64 = r.toString('base64');
       // Snowplow prints base64 without padding.
@@ -51,14 +60,30 @@ export class StdoutSink implements CollectorSink {
       this.lines += b64 + '\n';
       this.linesBytes += b64.length + 1;
     }
-    return new Promise((resolve) => {
-      this.waiters.push({ count: records.length, resolve });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.writeOut());
-      }
-    });
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.writeOutBound);
+    }
   }
+
+  private readonly writeOutBound = (): void => this.writeOut();
+
+  store(records: readonly Buffer[], _partitionKey: string): Promise<WriteResult> {
+    if (records.length === 0) return Promise.resolve({ sent: 0, failed: [] });
+    this.append(records);
+    return new Promise((resolve) => this.waiters.push({ count: records.length, resolve }));
+  }
+
+  enqueue(records: readonly Buffer[], _partitionKey: string, onDone: (r: WriteResult) => void): void {
+    if (records.length === 0) return;
+    this.append(records);
+    // One waiter per callback per turn: the callback is shared, so count records instead of requests.
+    const last = this.notify[this.notify.length - 1];
+    if (last !== undefined && last.onDone === onDone) last.count += records.length;
+    else this.notify.push({ count: records.length, onDone });
+  }
+
+  private notify: Notify[] = [];
 
   private writeOut(): void {
     this.scheduled = false;
@@ -66,15 +91,19 @@ export class StdoutSink implements CollectorSink {
     const chunk = this.lines;
     const bytes = this.linesBytes;
     const waiters = this.waiters;
+    const notify = this.notify;
     this.lines = '';
     this.linesBytes = 0;
     this.waiters = [];
+    this.notify = [];
     this.inFlightBytes += bytes;
     this.writesInFlight++;
     const done = (err?: Error | null): void => {
       this.inFlightBytes -= bytes;
       this.writesInFlight--;
       for (const w of waiters) w.resolve(err ? { sent: 0, failed: [] } : { sent: w.count, failed: [] });
+      // A failed write of buffered lines: report them lost (counted, logged) through the callback.
+      for (const n of notify) n.onDone(err ? { sent: 0, failed: new Array<Buffer>(n.count).fill(EMPTY) } : { sent: n.count, failed: NONE });
       if (this.writesInFlight === 0 && this.lines === '') for (const f of this.idle.splice(0)) f();
     };
     try {

@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FurrowError } from '../../common/errors.js';
@@ -7,7 +7,7 @@ import { loadCollectorConfig, parseCollectorConfig } from '../../config/collecto
 
 const parse = async (text: string, env: NodeJS.ProcessEnv = {}) => parseCollectorConfig(await parseHocon(text, 't', env));
 
-async function rejects(t: Tap, text: string, code: string, mentions: string): Promise<void> {
+async function rejects(t: Test, text: string, code: string, mentions: string): Promise<void> {
   try {
     await parse(text);
     t.fail(`expected ${code} for ${text}`);
@@ -17,7 +17,6 @@ async function rejects(t: Tap, text: string, code: string, mentions: string): Pr
     t.match((e as Error).message, mentions);
   }
 }
-type Tap = { fail(m: string): void; type(a: unknown, b: unknown): void; equal(a: unknown, b: unknown, m?: string): void; match(a: unknown, b: unknown): void };
 
 t.test('every example config parses', async (t) => {
   const dir = 'config/examples';

@@ -321,7 +321,7 @@ t.test('network user id and cookies', async (t) => {
     const sc = setCookies(r);
     t.equal(sc.length, 1);
     const m = COOKIE_RE.exec(sc[0]!);
-    t.ok(m, sc[0]);
+    t.ok(m, sc[0]!);
     const expires = Date.parse(m![2]!);
     t.ok(Math.abs(expires - (Date.now() + 365 * 86_400_000)) < 2000, 'expires in 365 days');
     t.equal((await c.good()).at(-1)!.networkUserId, m![1]);
@@ -341,7 +341,7 @@ t.test('network user id and cookies', async (t) => {
     const sc = r.headers.filter(([k]) => k === 'Set-Cookie').map(([, v]) => v);
     t.equal(sc.length, 1);
     const m = /^sp=; Expires=(.+?); Path=\/; SameSite=None; Secure; HttpOnly$/.exec(sc[0]!);
-    t.ok(m, sc[0]);
+    t.ok(m, sc[0]!);
     t.ok(Math.abs(Date.parse(m![1]!) - (Date.now() - 365 * 86_400_000)) < 2000, 'expired a year ago');
     const rec = (await c.good()).at(-1)!;
     t.equal(rec.networkUserId, '00000000-0000-0000-0000-000000000000');
@@ -380,10 +380,10 @@ t.test('34: custom cookie attributes', async (t) => {
 
 t.test('35: SameSite=None forces Secure; no SameSite', async (t) => {
   await withCollector(t, 'collector.cookie { secure = false, httpOnly = false, sameSite = None }', async (c) => {
-    t.match(setCookies(await send(c.port, 'GET', '/i'))[0], /; Path=\/; SameSite=None; Secure$/);
+    t.match(setCookies(await send(c.port, 'GET', '/i'))[0]!, /; Path=\/; SameSite=None; Secure$/);
   });
   await withCollector(t, 'collector.cookie { secure = false, httpOnly = false, sameSite = null }', async (c) => {
-    t.match(setCookies(await send(c.port, 'GET', '/i'))[0], /; Expires=[^;]+; Path=\/$/);
+    t.match(setCookies(await send(c.port, 'GET', '/i'))[0]!, /; Expires=[^;]+; Path=\/$/);
   });
 });
 

@@ -19,6 +19,7 @@ import { Capture, configFrom, send } from './helpers.js';
 class ManualSink implements CollectorSink {
   readonly collectorName = 'manualsink';
   readonly maxBytes = 1_000_000;
+  readonly usesPartitionKey = true;
   stored: Buffer[] = [];
   waiting: Array<{ records: readonly Buffer[]; resolve: (r: WriteResult) => void }> = [];
   pending = 0;
@@ -30,6 +31,9 @@ class ManualSink implements CollectorSink {
   }
   store(records: readonly Buffer[]): Promise<WriteResult> {
     return new Promise((resolve) => this.waiting.push({ records, resolve }));
+  }
+  enqueue(records: readonly Buffer[], _key: string, onDone: (r: WriteResult) => void): void {
+    void this.store(records).then(onDone);
   }
   ackAll(fail = false): void {
     for (const w of this.waiting.splice(0)) {

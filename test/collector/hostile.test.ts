@@ -2,7 +2,7 @@
  * Hostile input: malformed URLs, invalid cookies, huge headers, oversized and truncated bodies, invalid
  * compressed bodies. Each gets its documented status, nothing is sunk by mistake and the server survives.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { connect } from 'node:net';
 import { deflateSync, gzipSync } from 'node:zlib';
 import { header, rawRequest, send, sendRaw, startTestCollector, type TestCollector } from './helpers.js';
@@ -16,11 +16,10 @@ t.before(async () => {
 });
 t.teardown(() => c.close());
 
-async function stillServing(t: Tap): Promise<void> {
+async function stillServing(t: Test): Promise<void> {
   const r = await send(c.port, 'GET', '/health');
   t.equal(r.status, 200, 'server still serving');
 }
-type Tap = { equal(a: unknown, b: unknown, m?: string): void };
 
 t.test('malformed request targets and request lines', async (t) => {
   const before = (await c.good()).length;

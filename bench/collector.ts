@@ -1,0 +1,155 @@
+/**
+ * `npm run bench:collector`: req/s of furrow's collector (stdout sink to /dev/null) against a bare node:http
+ * server returning the same pixel / `ok`, in the same run, on loopback, with autocannon.
+ *
+ *   cases:   GET /i?<tracker query>            (pixel)
+ *            POST /com.snowplowanalytics.snowplow/tp2 with a JSON batch
+ *   servers: bare      node:http, precomputed responses, body read and dropped
+ *            furrow    `furrow collector` (lean node:http tracking handler), stdout sink → /dev/null
+ *            express   the same collector mounted as an express router (informational: why the lean path exists)
+ *
+ * Each server runs in its own child process; autocannon runs here. Floor: furrow / bare ≥ 0.7 on both cases.
+ * BENCH_SECONDS (default 10): time per server and case, split over BENCH_ROUNDS (default 5) interleaved rounds;
+ * BENCH_CONNECTIONS (default 50).
+ */
+import autocannon from 'autocannon';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const FLOOR = 0.7;
+
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+const QUERY =
+  'e=pv&url=https%3A%2F%2Fshop.example%2Fproducts%2F42&page=Product%2042&refr=https%3A%2F%2Fwww.google.com%2F&tv=js-3.24.0&tna=sp&aid=shop&p=web' +
+  '&tz=Europe%2FBerlin&lang=en-GB&cs=UTF-8&res=1920x1080&cd=24&cookie=1&eid=4f0c7a5e-1b2c-4d3e-8f90-a1b2c3d4e5f6&dtm=1700000000000&vp=1280x720&ds=1280x3000' +
+  '&vid=3&sid=9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d&duid=0e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b&stm=1700000000005';
+const TRACKER_HEADERS = {
+  'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36',
+  referer: 'https://shop.example/products/42',
+  cookie: 'sp=0f6b3a4e-6a3b-4f43-9b5c-3a1f1b2c3d4e; _sp_id.1fff=abc.1700000000.3.1700000000.1699990000',
+  'accept-language': 'en-GB,en;q=0.9',
+};
+const TP2_BODY = JSON.stringify({
+  schema: 'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4',
+  data: [1, 2, 3].map((i) => Object.fromEntries(new URLSearchParams(QUERY.replace('e=pv', `e=se&se_ca=shop&se_ac=click-${i}`)))),
+});
+
+const BARE_SERVER = `
+const http = require('node:http');
+const PIXEL = Buffer.from('R0lGODlhAQABAPAAAP///wAAACH5BAUAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64');
+const OK = Buffer.from('ok');
+const server = http.createServer((req, res) => {
+  if (req.method === 'POST') {
+    req.on('data', () => {});
+    req.on('end', () => { res.writeHead(200, ['Content-Type', 'text/plain', 'Content-Length', '2']); res.end(OK); });
+    return;
+  }
+  res.writeHead(200, ['Cache-Control', 'no-cache, no-store, must-revalidate', 'Content-Type', 'image/gif', 'Content-Length', '43']);
+  res.end(PIXEL);
+});
+server.listen(0, '127.0.0.1', () => process.stderr.write(JSON.stringify({ msg: 'collector listening', port: server.address().port }) + '\\n'));
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
+`;
+
+const EXPRESS_SERVER = (configPath: string): string => `
+import express from 'express';
+import { loadCollectorConfig } from './config/collector-config.ts';
+import { createCollector } from './collector/collector.ts';
+const config = await loadCollectorConfig(${JSON.stringify(configPath)});
+const collector = createCollector(config);
+const app = express();
+app.disable('x-powered-by');
+app.use(collector.router);
+const server = app.listen(0, '127.0.0.1', () => process.stderr.write(JSON.stringify({ msg: 'collector listening', port: server.address().port }) + '\\n'));
+process.on('SIGTERM', () => server.close(() => collector.close().then(() => process.exit(0))));
+`;
+
+interface Server {
+  name: string;
+  port: number;
+  child: ChildProcess;
+}
+
+function startServer(name: string, args: string[], devNull: number): Promise<Server> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', devNull, 'pipe'], cwd: process.cwd() });
+  let err = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start: ${err}`)), 30_000);
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /"msg":"collector listening"[^\n]*"port":(\d+)|"port":(\d+)[^\n]*"msg":"collector listening"/.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ name, port: Number(m[1] ?? m[2]), child });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`${name} exited (${code}): ${err}`)));
+  });
+}
+
+async function measure(port: number, kind: 'pixel' | 'tp2', seconds = SECONDS): Promise<{ rps: number; non2xx: number; errors: number; p99: number }> {
+  const opts: autocannon.Options =
+    kind === 'pixel'
+      ? { url: `http://127.0.0.1:${port}/i?${QUERY}`, headers: TRACKER_HEADERS }
+      : { url: `http://127.0.0.1:${port}/com.snowplowanalytics.snowplow/tp2`, method: 'POST', body: TP2_BODY, headers: { ...TRACKER_HEADERS, 'content-type': 'application/json; charset=UTF-8', origin: 'https://shop.example' } };
+  const r = await autocannon({ ...opts, connections: CONNECTIONS, duration: seconds });
+  return { rps: r.requests.average, non2xx: r.non2xx, errors: r.errors, p99: r.latency.p99 };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'furrow-bench-collector-'));
+  const config = join(dir, 'collector.hocon');
+  writeFileSync(config, 'collector { interface = "127.0.0.1", port = 0, preTerminationPeriod = 0 seconds, streams { good { name = good }, bad { name = bad } } }\n');
+  const devNull = openSync('/dev/null', 'w');
+  const servers: Server[] = [];
+  try {
+    servers.push(await startServer('bare node:http', ['-e', BARE_SERVER], devNull));
+    servers.push(await startServer('furrow collector', ['--import', 'tsx', 'bin/furrow.ts', 'collector', '--config', config], devNull));
+    servers.push(await startServer('furrow via express router', ['--import', 'tsx', '--input-type=module', '-e', EXPRESS_SERVER(config)], devNull));
+    console.log(`collector benchmark: ${SECONDS} s per server and case in ${ROUNDS} interleaved rounds, ${CONNECTIONS} connections, loopback, stdout sink → /dev/null\n`);
+    // Servers are measured in alternation (bare, furrow, express, bare, ...) so that load from anything else
+    // on the machine hits them alike; the ratio is the median of the per-round ratios.
+    const slot = Math.max(1, Math.round(SECONDS / ROUNDS));
+    for (const kind of ['pixel', 'tp2'] as const) {
+      for (const s of servers) await measure(s.port, kind, 1); // warm-up (JIT)
+      const rps = new Map<string, number[]>(servers.map((s) => [s.name, []]));
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const s of servers) {
+          const m = await measure(s.port, kind, slot);
+          rps.get(s.name)!.push(m.rps);
+          if (m.non2xx > 0 || m.errors > 0) {
+            console.log(`${s.name}: non-2xx ${m.non2xx}, errors ${m.errors}`);
+            process.exitCode = 1;
+          }
+        }
+      }
+      const label = kind === 'pixel' ? 'GET /i  ' : 'POST tp2';
+      const bare = rps.get('bare node:http')!;
+      const furrow = rps.get('furrow collector')!;
+      const viaExpress = rps.get('furrow via express router')!;
+      for (const [name, xs] of rps) console.log(`${label}  ${name.padEnd(26)} ${mean(xs).toFixed(0).padStart(8)} req/s   (rounds: ${xs.map((x) => x.toFixed(0)).join(', ')})`);
+      const ratio = median(furrow.map((f, i) => f / bare[i]!));
+      const ok = ratio >= FLOOR;
+      if (!ok) process.exitCode = 1;
+      console.log(`${label}  furrow / bare = ${ratio.toFixed(2)} (median of rounds; floor ${FLOOR}) ${ok ? 'OK' : 'BELOW FLOOR'}   express router / bare = ${median(viaExpress.map((f, i) => f / bare[i]!)).toFixed(2)}\n`);
+    }
+  } finally {
+    for (const s of servers) s.child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});
