@@ -7,6 +7,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { compareSchemaVer, parseSchemaVer } from './schema-key.js';
 import { createSchemaCompiler } from './validator.js';
+import { PATTERN_FORMATS } from './formats.js';
 
 export interface LintProblem {
   /** Path relative to the schemas folder. */
@@ -18,6 +19,25 @@ export interface LintReport {
   schemasDir: string;
   checked: number;
   problems: LintProblem[];
+  /** Worth a look, but the schema works: an unusual `$schema`, formats the validator does not check. */
+  warnings: LintProblem[];
+}
+
+const SELF_DESC_SCHEMA = 'http://iglucentral.com/schemas/com.snowplowanalytics.self-desc/schema/jsonschema/1-0-0#';
+/** Formats the Iglu client's validator checks for draft-04 (others pass unchecked). */
+const CHECKED_FORMATS = new Set([...Object.keys(PATTERN_FORMATS), 'date', 'date-time', 'uuid', 'email']);
+
+/** `format` values anywhere in a schema (walks every object; formats are strings under a `format` key). */
+function formatsIn(v: unknown, out: Set<string>, depth = 0): void {
+  if (depth > 64 || v === null || typeof v !== 'object') return;
+  if (Array.isArray(v)) {
+    for (const x of v) formatsIn(x, out, depth + 1);
+    return;
+  }
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    if (k === 'format' && typeof x === 'string') out.add(x);
+    else if (k !== 'self' && k !== 'enum' && k !== 'default') formatsIn(x, out, depth + 1);
+  }
 }
 
 async function walk(dir: string, out: string[], depth = 0): Promise<void> {
@@ -43,6 +63,7 @@ export async function lintRegistry(dir: string): Promise<LintReport> {
   await walk(schemasDir, files);
   const compiler = createSchemaCompiler();
   const problems: LintProblem[] = [];
+  const warnings: LintProblem[] = [];
   let checked = 0;
   for (const file of files) {
     const rel = relative(schemasDir, file).split(sep).join('/');
@@ -86,7 +107,11 @@ export async function lintRegistry(dir: string): Promise<LintReport> {
     if (format === 'jsonschema') {
       const r = compiler.compile(schema);
       if (!r.ok) for (const i of r.schemaIssues) add(`does not compile: ${i.message}`);
+      if (schema.$schema !== SELF_DESC_SCHEMA) warnings.push({ file: rel, message: `$schema is ${JSON.stringify(schema.$schema)}, not the Iglu self-describing meta-schema ${SELF_DESC_SCHEMA}` });
+      const formats = new Set<string>();
+      formatsIn(schema, formats);
+      for (const f of formats) if (!CHECKED_FORMATS.has(f)) warnings.push({ file: rel, message: `format "${f}" is not checked by the validator (any string passes)` });
     }
   }
-  return { schemasDir, checked, problems };
+  return { schemasDir, checked, problems, warnings };
 }

@@ -12,6 +12,8 @@ const USAGE = `Usage:
       Checks every schema in DIR (an Iglu registry folder holding schemas/, or the schemas folder itself):
       valid JSON, path vendor/name/format/M-R-A matching "self", a valid SchemaVer, compiles as JSON Schema
       draft-04 against the Iglu meta-schema, sane $supersededBy. Exit 1 when a problem is found.
+      Warnings (exit 0): a $schema other than the Iglu self-describing meta-schema, formats the validator
+      does not check.
 
   furrow iglu resolve URI [--resolver FILE] [--iglu DIR]... [--offline] [--data JSON | --data-file FILE]
       Resolves iglu:vendor/name/format/M-R-A through the registries of the resolver config FILE
@@ -46,7 +48,8 @@ async function lint(args: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(report) + '\n');
   } else {
     for (const p of report.problems) process.stdout.write(`${p.file}: ${p.message}\n`);
-    process.stdout.write(`${report.checked} schema(s) checked in ${report.schemasDir}, ${report.problems.length} problem(s)\n`);
+    for (const w of report.warnings) process.stdout.write(`${w.file}: warning: ${w.message}\n`);
+    process.stdout.write(`${report.checked} schema(s) checked in ${report.schemasDir}, ${report.problems.length} problem(s), ${report.warnings.length} warning(s)\n`);
   }
   return report.problems.length === 0 ? 0 : 1;
 }

@@ -56,7 +56,7 @@ t.test('--help and bad usage', async (t) => {
 t.test('lint: the built-in registry is clean', async (t) => {
   const r = await furrow(['iglu', 'lint', 'schemas']);
   t.equal(r.code, 0, r.stdout + r.stderr);
-  t.match(r.stdout, /^6[0-9]{2} schema\(s\) checked in schemas, 0 problem\(s\)$/m);
+  t.match(r.stdout, /^6[0-9]{2} schema\(s\) checked in schemas, 0 problem\(s\), \d+ warning\(s\)$/m);
 });
 
 t.test('lint: reports what does not compile, bad SchemaVer, path ≠ self, bad JSON, bad $supersededBy', async (t) => {
@@ -69,6 +69,7 @@ t.test('lint: reports what does not compile, bad SchemaVer, path ≠ self, bad J
   put(d, 'schemas/com.acme/garbage/jsonschema/1-0-0', '{ not json');
   put(d, 'schemas/com.acme/sup/jsonschema/1-0-1', JSON.stringify({ ...selfOf('com.acme', 'sup', '1-0-1'), $supersededBy: '1-0-0', type: 'object' }));
   put(d, 'schemas/com.acme/stray.json', '{}');
+  put(d, 'schemas/com.acme/loose/jsonschema/1-0-0', JSON.stringify({ self: { vendor: 'com.acme', name: 'loose', format: 'jsonschema', version: '1-0-0' }, properties: { u: { type: 'string', format: 'url' } } }));
   const r = await furrow(['iglu', 'lint', d]);
   t.equal(r.code, 1);
   const lines = r.stdout.trim().split('\n');
@@ -81,10 +82,13 @@ t.test('lint: reports what does not compile, bad SchemaVer, path ≠ self, bad J
   t.match(r.stdout, /com\.acme\/sup\/jsonschema\/1-0-1: \$supersededBy 1-0-0 is not higher than 1-0-1/);
   t.match(r.stdout, /com\.acme\/stray\.json: not laid out as vendor\/name\/format/);
   t.notMatch(r.stdout, /com\.acme\/good\//, 'a good schema is not reported');
-  t.match(lines.at(-1)!, /^8 schema\(s\) checked in .*, \d+ problem\(s\)$/);
+  t.match(r.stdout, /com\.acme\/loose\/jsonschema\/1-0-0: warning: \$schema is undefined/);
+  t.match(r.stdout, /com\.acme\/loose\/jsonschema\/1-0-0: warning: format "url" is not checked by the validator/);
+  t.notMatch(r.stdout, /com\.acme\/loose\/jsonschema\/1-0-0: [^w]/, 'warnings only for a schema that works');
+  t.match(lines.at(-1)!, /^9 schema\(s\) checked in .*, 10 problem\(s\), 2 warning\(s\)$/);
   const json = await furrow(['iglu', 'lint', d, '--json']);
   const report = JSON.parse(json.stdout) as { checked: number; problems: Array<{ file: string }> };
-  t.equal(report.checked, 8);
+  t.equal(report.checked, 9);
   t.ok(report.problems.some((p) => p.file === 'com.acme/garbage/jsonschema/1-0-0'));
 });
 
