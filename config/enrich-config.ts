@@ -7,7 +7,7 @@
  *
  * Unknown keys stop start-up (CONFIG_UNKNOWN_KEY). Keys Snowplow uses for things furrow does not do but that do
  * not change the data (telemetry, parallelism fractions, Iglu retry tuning, license) are accepted and listed in
- * `ignored`. Options furrow cannot honour (the failed-events stream, StatsD, Sentry, identity, metadata) stop
+ * `ignored`. Options furrow cannot honour (StatsD, Sentry, identity, metadata) stop
  * start-up with CONFIG_UNSUPPORTED naming the key. furrow's own options: `input.leases` (default true).
  */
 import { FurrowError } from '../common/errors.js';
@@ -55,6 +55,8 @@ export interface EnrichConfig {
     readonly good: KinesisOutputConfig | null;
     readonly bad: KinesisOutputConfig | null;
     readonly pii: KinesisOutputConfig | null;
+    /** Failed events (6.x): failing events as TSV with failure entities, besides their bad rows. */
+    readonly failed: KinesisOutputConfig | null;
   };
   readonly assetsUpdatePeriodMs: number;
   readonly httpRequestTimeoutMs: number;
@@ -68,7 +70,7 @@ export interface EnrichConfig {
 
 export const DEFAULT_ENRICH_CONFIG: EnrichConfig = deepFreeze({
   input: null,
-  output: { good: null, bad: null, pii: null },
+  output: { good: null, bad: null, pii: null, failed: null },
   assetsUpdatePeriodMs: 7 * 86_400_000,
   httpRequestTimeoutMs: 5000,
   validation: { acceptInvalid: false, atomicFieldsLimits: { ...DEFAULT_ATOMIC_FIELD_LIMITS }, maxJsonDepth: 50 },
@@ -82,7 +84,6 @@ export async function readEnrichConfig(path: string, env: NodeJS.ProcessEnv = pr
 }
 
 const UNSUPPORTED: Readonly<Record<string, string>> = {
-  'output.failed': 'the failed-events stream (failed events as TSV with failure entities) is not implemented; failing events go to the bad stream as bad rows',
   'monitoring.metrics.statsd': 'StatsD metrics are not supported; furrow exposes Prometheus metrics on monitoring.healthProbe.port',
   'monitoring.sentry': 'Sentry reporting is not supported; errors are logged as JSON on stderr',
   identity: 'the identity service integration is a commercial Snowplow feature and is not supported',
@@ -260,14 +261,17 @@ export function parseEnrichConfig(root: Record<string, unknown>, origin = '<conf
   let good: KinesisOutputConfig | null = null;
   let bad: KinesisOutputConfig | null = null;
   let pii: KinesisOutputConfig | null = null;
+  let failed: KinesisOutputConfig | null = null;
   if (outS !== null) {
     outS.unsupported();
     const g = outS.section('good');
     const b = outS.section('bad');
     const p = outS.section('pii');
+    const f = outS.section('failed');
     good = g === null ? null : kinesisOutput(g);
     bad = b === null ? null : kinesisOutput(b);
     pii = p === null ? null : kinesisOutput(p);
+    failed = f === null ? null : kinesisOutput(f);
     outS.done();
   }
   const validationS = top.section('validation');
@@ -344,7 +348,7 @@ export function parseEnrichConfig(root: Record<string, unknown>, origin = '<conf
   top.done();
   return deepFreeze({
     input,
-    output: { good, bad, pii },
+    output: { good, bad, pii, failed },
     assetsUpdatePeriodMs,
     httpRequestTimeoutMs,
     validation: { acceptInvalid, atomicFieldsLimits: limits, maxJsonDepth },

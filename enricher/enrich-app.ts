@@ -22,6 +22,7 @@ export interface EnrichCounts {
   good: number;
   bad: number;
   pii: number;
+  failed: number;
   dropped: number;
   invalid: number;
 }
@@ -32,6 +33,8 @@ export interface EnrichAppOptions {
   good: RecordSink;
   bad: RecordSink;
   pii: RecordSink | null;
+  /** Failed-events sink (Snowplow 6.x `output.failed`); null = not emitted. */
+  failed?: RecordSink | null;
   processorInfo: Processor;
   logger: Logger;
   /** prom-client registry for furrow_enrich_* counters; null = no metrics. */
@@ -41,7 +44,8 @@ export interface EnrichAppOptions {
 }
 
 export async function runEnrich(o: EnrichAppOptions, signal: AbortSignal): Promise<EnrichCounts> {
-  const counts: EnrichCounts = { records: 0, events: 0, good: 0, bad: 0, pii: 0, dropped: 0, invalid: 0 };
+  const counts: EnrichCounts = { records: 0, events: 0, good: 0, bad: 0, pii: 0, failed: 0, dropped: 0, invalid: 0 };
+  const failedSink = o.failed ?? null;
   const metric = (name: string, help: string): Counter | null =>
     o.registry === null ? null : new Counter({ name: `furrow_enrich_${name}_total`, help, registers: [o.registry] });
   const m = {
@@ -50,6 +54,7 @@ export async function runEnrich(o: EnrichAppOptions, signal: AbortSignal): Promi
     good: metric('good', 'enriched events written to the good sink'),
     bad: metric('bad', 'bad rows written to the bad sink'),
     pii: metric('pii', 'pii_transformation events written to the pii sink'),
+    failed: metric('failed', 'failed events written to the failed-events sink'),
     dropped: metric('dropped', 'events dropped by a JavaScript enrichment'),
     invalid: metric('invalid', 'events kept despite an atomic field length violation (acceptInvalid)'),
   };
@@ -61,6 +66,7 @@ export async function runEnrich(o: EnrichAppOptions, signal: AbortSignal): Promi
     const good: Buffer[] = [];
     const bad: Buffer[] = [];
     const pii: Buffer[] = [];
+    const failedLines: Buffer[] = [];
     let events = 0;
     let dropped = 0;
     let invalid = 0;
@@ -70,18 +76,23 @@ export async function runEnrich(o: EnrichAppOptions, signal: AbortSignal): Promi
       for (const l of r.good) good.push(Buffer.from(l, 'utf8'));
       for (const l of r.bad) bad.push(Buffer.from(l, 'utf8'));
       for (const l of r.pii) pii.push(Buffer.from(l, 'utf8'));
+      if (failedSink !== null) for (const l of r.failed) failedLines.push(Buffer.from(l, 'utf8'));
       events += r.events;
       dropped += r.dropped;
       invalid += r.invalid;
     }
-    const [g, p] = await Promise.all([o.good.write(good), o.pii === null || pii.length === 0 ? null : o.pii.write(pii)]);
+    const [g, p, fl] = await Promise.all([
+      o.good.write(good),
+      o.pii === null || pii.length === 0 ? null : o.pii.write(pii),
+      failedSink === null || failedLines.length === 0 ? null : failedSink.write(failedLines),
+    ]);
     if (g.invalid !== undefined && g.invalid.length > 0) {
       for (const rec of g.invalid) {
         bad.push(Buffer.from(sizeViolation(o.processorInfo, now, 1_000_000, rec.length, 'enriched event is larger than the good sink accepts', rec.toString('utf8', 0, 100_000)), 'utf8'));
       }
     }
     const b = await o.bad.write(bad);
-    const failed = g.failed.length + b.failed.length + (p?.failed.length ?? 0);
+    const failed = g.failed.length + b.failed.length + (p?.failed.length ?? 0) + (fl?.failed.length ?? 0);
     if (failed > 0 || (b.invalid?.length ?? 0) > 0) {
       throw new FurrowError('ENRICH_SINK_GAVE_UP', `sinks could not write ${failed + (b.invalid?.length ?? 0)} records of a batch from ${batch.origin}; stopping before the checkpoint`);
     }
@@ -91,6 +102,7 @@ export async function runEnrich(o: EnrichAppOptions, signal: AbortSignal): Promi
     counts.good += good.length - (g.invalid?.length ?? 0);
     counts.bad += bad.length;
     counts.pii += pii.length;
+    counts.failed += failedLines.length;
     counts.dropped += dropped;
     counts.invalid += invalid;
     m.records?.inc(batch.records.length);
@@ -98,6 +110,7 @@ export async function runEnrich(o: EnrichAppOptions, signal: AbortSignal): Promi
     m.good?.inc(good.length - (g.invalid?.length ?? 0));
     m.bad?.inc(bad.length);
     m.pii?.inc(pii.length);
+    m.failed?.inc(failedLines.length);
     m.dropped?.inc(dropped);
     m.invalid?.inc(invalid);
   };
@@ -105,7 +118,7 @@ export async function runEnrich(o: EnrichAppOptions, signal: AbortSignal): Promi
     await o.source.run(onBatch, signal);
   } finally {
     if (timer !== null) clearInterval(timer);
-    await Promise.all([o.good.flush(), o.bad.flush(), o.pii?.flush()]);
+    await Promise.all([o.good.flush(), o.bad.flush(), o.pii?.flush(), failedSink?.flush()]);
   }
   o.logger.info({ ...counts }, 'enrich finished');
   return counts;

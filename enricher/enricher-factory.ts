@@ -26,7 +26,7 @@ export function createEnricher(
   config: EnrichConfig,
   resolver: IgluResolver,
   pipeline: EnrichmentPipeline | null,
-  opts: { maxRecordSize?: number | null; processor?: Processor; adapters?: AdapterRegistry } = {},
+  opts: { maxRecordSize?: number | null; processor?: Processor; adapters?: AdapterRegistry; emitFailed?: boolean } = {},
 ): EnricherParts {
   const processorInfo = opts.processor ?? PROCESSOR;
   const manager = new EnrichmentManager({
@@ -36,6 +36,7 @@ export function createEnricher(
     maxJsonDepth: config.validation.maxJsonDepth,
     atomicFieldsLimits: config.validation.atomicFieldsLimits,
     acceptInvalid: config.validation.acceptInvalid,
+    emitFailed: opts.emitFailed ?? config.output.failed !== null,
   });
   const processor = new RecordProcessor({
     manager,

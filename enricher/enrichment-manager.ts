@@ -54,12 +54,29 @@ export interface EnrichmentManagerOptions {
   atomicFieldsLimits: Readonly<Record<string, number>>;
   /** `validation.acceptInvalid`: keep events whose only problem is an atomic field length. */
   acceptInvalid: boolean;
+  /**
+   * Failed-events output (Snowplow 6.x `output.failed`): a failing event is also emitted as a TSV line with
+   * failure/1-0-0 entities first in derived_contexts and its oversize fields nulled. Default false.
+   */
+  emitFailed?: boolean;
 }
 
 export type EventResult =
   | { kind: 'good'; event: EnrichedEvent; pii: EnrichedEvent | null; invalid: boolean }
-  | { kind: 'bad'; badRowKind: 'schema_violations' | 'enrichment_failures'; row: string }
+  | { kind: 'bad'; badRowKind: 'schema_violations' | 'enrichment_failures'; row: string; failed?: EnrichedEvent }
   | { kind: 'dropped' };
+
+/** Where an Iglu-related violation came from and what was invalid (for failure entities); side table, no per-event cost otherwise. */
+const VIOLATION_CONTEXT = new WeakMap<object, { source: string; data: unknown }>();
+
+function sourced<T extends SchemaViolation>(v: T, source: string, data: unknown): T {
+  VIOLATION_CONTEXT.set(v, { source, data });
+  return v;
+}
+
+const FAILURE_SCHEMA = 'iglu:com.snowplowanalytics.snowplow/failure/jsonschema/1-0-0';
+/** Fields never nulled on a failed event. */
+const KEEP_ON_FAILED = new Set(['event_id', 'v_collector', 'v_etl']);
 
 interface Extracted {
   unstruct: Entity | null;
@@ -77,6 +94,7 @@ export class EnrichmentManager {
   /** Generated at start from the limits (see compileLengthChecker). */
   private readonly lengthChecker: (ev: EnrichedEvent) => AtomicParseError[];
   private readonly acceptInvalid: boolean;
+  private readonly emitFailed: boolean;
 
   constructor(opts: EnrichmentManagerOptions) {
     this.resolver = opts.resolver;
@@ -86,6 +104,7 @@ export class EnrichmentManager {
     this.maxJsonDepth = opts.maxJsonDepth;
     this.lengthChecker = compileLengthChecker(opts.atomicFieldsLimits);
     this.acceptInvalid = opts.acceptInvalid;
+    this.emitFailed = opts.emitFailed ?? false;
   }
 
   /** `now` is the processing time (ms): etl_tstamp and bad-row timestamps. */
@@ -108,13 +127,11 @@ export class EnrichmentManager {
     }
     transformParameters(ev, raw.parameters, atomicErrors);
     const ex = await this.extractInputs(raw.parameters);
-    if (atomicErrors.length > 0 || ex.failures.length > 0) {
-      const messages: SchemaViolation[] = [];
-      if (atomicErrors.length > 0) messages.push(atomicViolation(atomicErrors, 'atomic_field_parse_error'));
-      for (const f of ex.failures) messages.push(f);
+    const phase1Failed = atomicErrors.length > 0 || ex.failures.length > 0;
+    if (phase1Failed && !this.emitFailed) {
       ev.unstruct_event = formatUnstructEvent(ex.unstruct);
       ev.contexts = formatContexts(ex.contexts);
-      return { kind: 'bad', badRowKind: 'schema_violations', row: schemaViolations(this.processor, now, messages, ev, raw) };
+      return { kind: 'bad', badRowKind: 'schema_violations', row: schemaViolations(this.processor, now, phase1Messages(atomicErrors, ex.failures), ev, raw) };
     }
 
     // ---- phase 2 ----
@@ -166,18 +183,28 @@ export class EnrichmentManager {
     for (const d of derived) {
       const v = await this.validate(d.schema, d.data);
       if (v.ok) validDerived.push(d);
-      else phase3.push({ schemaKey: d.schema, error: v.error });
+      else phase3.push(sourced({ schemaKey: d.schema, error: v.error }, 'derived_contexts', d.data));
     }
     for (const info of dedupeInfos(ex.infos)) validDerived.push(info);
     ev.derived_contexts = formatContexts(validDerived);
 
-    if (failures.length > 0) {
-      return { kind: 'bad', badRowKind: 'enrichment_failures', row: enrichmentFailures(this.processor, now, failures, ev, raw) };
-    }
     const lengthErrors = this.checkLengths(ev);
-    if (phase3.length > 0 || (lengthErrors.length > 0 && !this.acceptInvalid)) {
+    let bad: { kind: 'schema_violations' | 'enrichment_failures'; row: string } | null = null;
+    if (phase1Failed) {
+      bad = { kind: 'schema_violations', row: schemaViolations(this.processor, now, phase1Messages(atomicErrors, ex.failures), ev, raw) };
+    } else if (failures.length > 0) {
+      bad = { kind: 'enrichment_failures', row: enrichmentFailures(this.processor, now, failures, ev, raw) };
+    } else if (phase3.length > 0 || (lengthErrors.length > 0 && !this.acceptInvalid)) {
       const messages = lengthErrors.length > 0 ? [atomicViolation(lengthErrors, 'atomic_field_length_exceeded'), ...phase3] : phase3;
-      return { kind: 'bad', badRowKind: 'schema_violations', row: schemaViolations(this.processor, now, messages, ev, raw) };
+      bad = { kind: 'schema_violations', row: schemaViolations(this.processor, now, messages, ev, raw) };
+    }
+    if (bad !== null) {
+      if (!this.emitFailed) return { kind: 'bad', badRowKind: bad.kind, row: bad.row };
+      const entities = this.failureEntities(now, atomicErrors, [...ex.failures, ...phase3], failures, lengthErrors);
+      const rec = ev as unknown as Record<string, string | null>;
+      for (const e of lengthErrors) if (!KEEP_ON_FAILED.has(e.path)) rec[e.path] = null;
+      ev.derived_contexts = formatContexts([...entities, ...validDerived]);
+      return { kind: 'bad', badRowKind: bad.kind, row: bad.row, failed: ev };
     }
     return { kind: 'good', event: ev, pii: pii === null ? null : this.piiEvent(ev, pii, now, etlTstamp), invalid: lengthErrors.length > 0 };
   }
@@ -222,7 +249,7 @@ export class EnrichmentManager {
 
   /** ue_pr/ue_px (or a JS-rewritten unstruct_event column): wrapper, then the event SDJ inside it. */
   async checkUnstruct(text: string, field: string): Promise<{ unstruct: Entity | null; failures: SchemaViolation[]; infos: Entity[] }> {
-    const none = (f: SchemaViolation) => ({ unstruct: null, failures: [f], infos: [] });
+    const none = (f: SchemaViolation, data: unknown = null) => ({ unstruct: null, failures: [sourced(f, 'unstruct', data)], infos: [] });
     const parsed = parseJson(text, this.maxJsonDepth);
     if (!parsed.ok) return none({ field, value: text, error: parsed.error });
     const wrapper = toSdj(parsed.value, parsed.shadow);
@@ -231,9 +258,9 @@ export class EnrichmentManager {
     const wv = await this.validate(wrapper.entity.schema, wrapper.entity.data);
     if (!wv.ok) return none({ schemaKey: wrapper.entity.schema, error: wv.error });
     const inner = toSdj(wrapper.entity.data, childShadow(parsed.shadow, 'data'));
-    if (!inner.ok) return none({ json: wrapper.entity.data, error: inner.error });
+    if (!inner.ok) return none({ json: wrapper.entity.data, error: inner.error }, wrapper.entity.data);
     const v = await this.validate(inner.entity.schema, inner.entity.data);
-    if (!v.ok) return none({ schemaKey: inner.entity.schema, error: v.error });
+    if (!v.ok) return none({ schemaKey: inner.entity.schema, error: v.error }, inner.entity.data);
     const infos: Entity[] = [];
     if (v.supersededBy !== null) infos.push(supersede(inner.entity, v.supersededBy));
     return { unstruct: inner.entity, failures: [], infos };
@@ -241,7 +268,7 @@ export class EnrichmentManager {
 
   /** co/cx (or a JS-rewritten contexts column): wrapper, then each entity independently. */
   async checkContexts(text: string, field: string): Promise<{ contexts: Entity[]; failures: SchemaViolation[]; infos: Entity[] }> {
-    const none = (f: SchemaViolation) => ({ contexts: [], failures: [f], infos: [] });
+    const none = (f: SchemaViolation, data: unknown = null) => ({ contexts: [], failures: [sourced(f, 'contexts', data)], infos: [] });
     const parsed = parseJson(text, this.maxJsonDepth);
     if (!parsed.ok) return none({ field, value: text, error: parsed.error });
     const wrapper = toSdj(parsed.value, parsed.shadow);
@@ -258,12 +285,12 @@ export class EnrichmentManager {
     for (let i = 0; i < items.length; i++) {
       const sdj = toSdj(items[i], childShadow(dataShadow, i));
       if (!sdj.ok) {
-        failures.push({ json: items[i], error: sdj.error });
+        failures.push(sourced({ json: items[i], error: sdj.error }, 'contexts', items[i]));
         continue;
       }
       const v = await this.validate(sdj.entity.schema, sdj.entity.data);
       if (!v.ok) {
-        failures.push({ schemaKey: sdj.entity.schema, error: v.error });
+        failures.push(sourced({ schemaKey: sdj.entity.schema, error: v.error }, 'contexts', sdj.entity.data));
         continue;
       }
       if (v.supersededBy !== null) infos.push(supersede(sdj.entity, v.supersededBy));
@@ -323,6 +350,59 @@ export class EnrichmentManager {
     ev.event_version = s[3];
   }
 
+  /**
+   * failure/1-0-0 entities of a failed event (Snowplow 6.x `Failure.scala` shapes as far as the spec gives them):
+   * one per atomic problem group, per Iglu violation and per enrichment failure.
+   */
+  private failureEntities(now: number, parse: AtomicParseError[], iglu: SchemaViolation[], enrichment: TaggedEnrichmentFailure[], lengths: AtomicParseError[]): SelfDescribingData[] {
+    const common = { timestamp: new Date(now).toISOString(), componentName: this.processor.artifact, componentVersion: this.processor.version };
+    const out: SelfDescribingData[] = [];
+    const atomic = (errs: AtomicParseError[], keyword: string): void => {
+      if (errs.length === 0) return;
+      out.push(makeEntity(FAILURE_SCHEMA, {
+        failureType: 'ValidationError',
+        errors: errs.map((e) => ({ message: e.message, source: e.path, path: e.path, keyword, targets: [] })),
+        schema: ATOMIC_SCHEMA, data: null, ...common,
+      }));
+    };
+    atomic(parse, 'atomic_field_parse_error');
+    for (const v of iglu) {
+      const ctx = VIOLATION_CONTEXT.get(v) ?? { source: 'unstruct', data: null };
+      const data = ctx.data !== null && typeof ctx.data === 'object' && !Array.isArray(ctx.data) ? ctx.data : null;
+      if ('schemaCriterion' in v) {
+        out.push(makeEntity(FAILURE_SCHEMA, { failureType: 'CriterionMismatch', errors: [{ message: `Unexpected schema: ${v.schemaKey} does not match the criterion`, source: ctx.source, criterion: v.schemaCriterion }], schema: v.schemaKey, data, ...common }));
+      } else if ('schemaKey' in v) {
+        const e = v.error;
+        if (e.error === 'ResolutionError') {
+          out.push(makeEntity(FAILURE_SCHEMA, { failureType: 'ResolutionError', errors: [{ message: `Resolution error: schema ${v.schemaKey} not found`, source: ctx.source, lookupHistory: e.lookupHistory }], schema: v.schemaKey, data, ...common }));
+        } else {
+          const errors = 'dataReports' in e
+            ? e.dataReports.map((r) => ({ message: r.message, source: ctx.source, path: r.path, keyword: r.keyword, targets: r.targets }))
+            : e.schemaIssues.map((i) => ({ message: i.message, source: ctx.source, path: i.path }));
+          out.push(makeEntity(FAILURE_SCHEMA, { failureType: 'ValidationError', errors, schema: v.schemaKey, data, ...common }));
+        }
+      } else if ('json' in v) {
+        out.push(makeEntity(FAILURE_SCHEMA, { failureType: 'NotIglu', errors: [{ message: v.error, source: ctx.source }], schema: null, data, ...common }));
+      } else {
+        out.push(makeEntity(FAILURE_SCHEMA, { failureType: 'NotJSON', errors: [{ message: v.error, source: v.field }], schema: null, data: null, ...common }));
+      }
+    }
+    for (const f of enrichment) {
+      const m = f.message as Record<string, unknown>;
+      const message = typeof m['error'] === 'string' ? m['error'] : typeof m['expectation'] === 'string' ? m['expectation'] : JSON.stringify(m['error']);
+      const id = f.enrichment?.identifier ?? 'core';
+      out.push(makeEntity(FAILURE_SCHEMA, {
+        failureType: `EnrichmentError: ${id}`,
+        errors: [{ message, source: typeof m['field'] === 'string' ? m['field'] : id }],
+        schema: f.enrichment?.schemaKey ?? null,
+        data: typeof m['field'] === 'string' ? { [m['field'] as string]: m['value'] ?? null } : null,
+        ...common,
+      }));
+    }
+    atomic(lengths, 'atomic_field_length_exceeded');
+    return out;
+  }
+
   private checkLengths(ev: EnrichedEvent): AtomicParseError[] {
     return this.lengthChecker(ev);
   }
@@ -351,6 +431,13 @@ export class EnrichmentManager {
     }
     return e;
   }
+}
+
+function phase1Messages(atomicErrors: AtomicParseError[], failures: SchemaViolation[]): SchemaViolation[] {
+  const messages: SchemaViolation[] = [];
+  if (atomicErrors.length > 0) messages.push(atomicViolation(atomicErrors, 'atomic_field_parse_error'));
+  for (const f of failures) messages.push(f);
+  return messages;
 }
 
 const NO_ERRORS: AtomicParseError[] = [];

@@ -33,6 +33,8 @@ export interface RecordOutput {
   good: string[];
   bad: string[];
   pii: string[];
+  /** Failed-events lines (emitFailed): a copy of a failing event as TSV, besides its bad row. */
+  failed: string[];
   /** Events that entered enrichment (after the adapter); payload-level failures count 1. */
   events: number;
   dropped: number;
@@ -44,7 +46,7 @@ export class RecordProcessor {
   constructor(private readonly o: ProcessorOptions) {}
 
   async process(record: Buffer, now: number = Date.now()): Promise<RecordOutput> {
-    const out: RecordOutput = { good: [], bad: [], pii: [], events: 0, dropped: 0, invalid: 0 };
+    const out: RecordOutput = { good: [], bad: [], pii: [], failed: [], events: 0, dropped: 0, invalid: 0 };
     const framed = unframeRecord(record, this.o.framing);
     if (!framed.ok) {
       out.events = 1;
@@ -92,7 +94,10 @@ export class RecordProcessor {
     for (const raw of outcome.events) {
       out.events++;
       const r = await this.o.manager.enrich(raw, now, etl);
-      if (r.kind === 'bad') this.pushBad(out, r.row, now);
+      if (r.kind === 'bad') {
+        this.pushBad(out, r.row, now);
+        if (r.failed !== undefined) out.failed.push(toTsv(r.failed));
+      }
       else if (r.kind === 'dropped') out.dropped++;
       else {
         if (r.invalid) out.invalid++;

@@ -134,7 +134,7 @@ async function pipelineFor(configs: SelfDescribingData[], deps: EnrichmentDeps):
   }
 }
 
-function manager(resolver: IgluResolver, pipeline: EnrichmentPipeline | null, opts: { limits?: Record<string, number>; acceptInvalid?: boolean } = {}): EnrichmentManager {
+function manager(resolver: IgluResolver, pipeline: EnrichmentPipeline | null, opts: { limits?: Record<string, number>; acceptInvalid?: boolean; emitFailed?: boolean } = {}): EnrichmentManager {
   return new EnrichmentManager({
     resolver,
     pipeline,
@@ -142,6 +142,7 @@ function manager(resolver: IgluResolver, pipeline: EnrichmentPipeline | null, op
     maxJsonDepth: 50,
     atomicFieldsLimits: { ...DEFAULT_ATOMIC_FIELD_LIMITS, ...(opts.limits ?? {}) },
     acceptInvalid: opts.acceptInvalid ?? false,
+    emitFailed: opts.emitFailed ?? false,
   });
 }
 
@@ -375,8 +376,7 @@ async function unitVectors(common: IgluResolver): Promise<void> {
   const em = readJson(join(dir, 'enrichment_manager.json'));
   for (const c of em.cases) {
     await guarded(cat, `unit/enrichment_manager#${c.name}`, async () => {
-      if (c.emitFailed === true) return unsupported('failed-events output (emitFailed) is not implemented');
-      const m = manager(common, null, { limits: c.atomicFieldsLimits, acceptInvalid: c.acceptInvalid });
+      const m = manager(common, null, { limits: c.atomicFieldsLimits, acceptInvalid: c.acceptInvalid, emitFailed: c.emitFailed === true });
       const r = await m.enrich(rawEventFrom(c.parameters, em.shared_context, c.source_name), Date.now());
       const e = c.expected;
       if (e.outcome === 'enriched') {
@@ -387,6 +387,15 @@ async function unitVectors(common: IgluResolver): Promise<void> {
       if (r.kind !== 'bad') return fail(`expected a bad row, got ${r.kind}`);
       const row = JSON.parse(r.row);
       if (row.schema !== e.bad_row_schema) return fail(`bad row ${row.schema}`);
+      if (e.outcome === 'both') {
+        if (r.failed === undefined) return fail('no failed event emitted');
+        const problem = checkFields(r.failed as unknown as Record<string, string | null>, e.failed_event_fields ?? {});
+        if (problem !== null) return fail(`failed event: ${problem}`);
+        const first = r.failed.derived_contexts === null ? null : JSON.parse(r.failed.derived_contexts).data[0];
+        if (first?.schema !== 'iglu:com.snowplowanalytics.snowplow/failure/jsonschema/1-0-0') return fail(`failed event: no failure entity first in derived_contexts (${show(first)})`);
+        const v = await common.validate(first.schema, first.data);
+        if (!v.ok) return fail(`failure entity does not validate: ${show(v.error)}`);
+      }
       const wantMsgs = e['failure.messages'];
       if (wantMsgs === undefined) return PASS;
       const got = row.data.failure.messages;

@@ -38,6 +38,8 @@ Options:
                        instead of the Kinesis outputs
   --bad FILE|stderr    with --output stdout: where bad rows go (default stderr)
   --pii FILE           with --output stdout: write pii_transformation events there
+  --failed FILE        also write failing events as TSV with failure entities (Snowplow 6.x failed events;
+                       with Kinesis outputs: output.failed in --config)
   --assets-dir DIR     where enrichment assets are downloaded (default $TMPDIR/furrow-assets)
   --offline            never contact Iglu Central (use only built-in and configured embedded registries)
   --log-level LEVEL    pino level for the JSON logs on stderr (default info)
@@ -54,6 +56,7 @@ interface Flags {
   output: string | null;
   bad: string;
   pii: string | null;
+  failed: string | null;
   assetsDir: string;
   offline: boolean;
   logLevel: string;
@@ -61,7 +64,7 @@ interface Flags {
 
 function parseFlags(argv: string[]): Flags {
   const f: Flags = {
-    config: null, igluConfig: null, enrichments: null, input: null, output: null, bad: 'stderr', pii: null,
+    config: null, igluConfig: null, enrichments: null, input: null, output: null, bad: 'stderr', pii: null, failed: null,
     assetsDir: join(tmpdir(), 'furrow-assets'), offline: false, logLevel: 'info',
   };
   for (let i = 0; i < argv.length; i++) {
@@ -81,6 +84,7 @@ function parseFlags(argv: string[]): Flags {
       case '--output': f.output = value(); break;
       case '--bad': f.bad = value(); break;
       case '--pii': f.pii = value(); break;
+      case '--failed': f.failed = value(); break;
       case '--assets-dir': f.assetsDir = value(); break;
       case '--offline': f.offline = true; break;
       case '--log-level': f.logLevel = value(); break;
@@ -94,20 +98,29 @@ function fileSink(path: string): LineSink {
   return new LineSink(createWriteStream(path, { flags: 'a' }), true);
 }
 
-function buildSinks(f: Flags, config: EnrichConfig, log: Logger): { good: RecordSink; bad: RecordSink; pii: RecordSink | null; maxRecordSize: number | null } {
+interface Sinks { good: RecordSink; bad: RecordSink; pii: RecordSink | null; failed: RecordSink | null; maxRecordSize: number | null }
+
+function buildSinks(f: Flags, config: EnrichConfig, log: Logger): Sinks {
   if (f.output === 'stdout' || f.output === '-') {
     return {
       good: new LineSink(process.stdout, false),
       bad: f.bad === 'stderr' ? new LineSink(process.stderr, false) : fileSink(f.bad),
       pii: f.pii === null ? null : fileSink(f.pii),
+      failed: f.failed === null ? null : fileSink(f.failed),
       maxRecordSize: null,
     };
   }
   if (f.output !== null) {
     mkdirSync(f.output, { recursive: true });
-    return { good: fileSink(join(f.output, 'good.tsv')), bad: fileSink(join(f.output, 'bad.jsonl')), pii: fileSink(join(f.output, 'pii.tsv')), maxRecordSize: null };
+    return {
+      good: fileSink(join(f.output, 'good.tsv')),
+      bad: fileSink(join(f.output, 'bad.jsonl')),
+      pii: fileSink(join(f.output, 'pii.tsv')),
+      failed: f.failed === null ? null : fileSink(f.failed),
+      maxRecordSize: null,
+    };
   }
-  const { good, bad, pii } = config.output;
+  const { good, bad, pii, failed } = config.output;
   if (good === null || bad === null) {
     throw new FurrowError('CONFIG_MISSING_KEY', 'output.good and output.bad are required in --config unless --output is given');
   }
@@ -117,6 +130,7 @@ function buildSinks(f: Flags, config: EnrichConfig, log: Logger): { good: Record
     good: createKinesisSink(client(good), good, log, true),
     bad: createKinesisSink(client(bad), bad, log, false),
     pii: pii === null ? null : createKinesisSink(client(pii), pii, log, true),
+    failed: failed === null ? null : createKinesisSink(client(failed), failed, log, true),
     // Snowplow 6.x default maxRecordSize for the Kinesis sinks.
     maxRecordSize: 1_000_000,
   };
@@ -186,7 +200,7 @@ export const command: Command = {
     collectDefaultMetrics({ register: registry });
     const sinks = buildSinks(f, config, log);
     const source = buildSource(f, config, log, registry);
-    const { processor } = createEnricher(config, resolver, pipeline, { maxRecordSize: sinks.maxRecordSize });
+    const { processor } = createEnricher(config, resolver, pipeline, { maxRecordSize: sinks.maxRecordSize, emitFailed: sinks.failed !== null });
     const server = config.metricsPort === null ? null : serveMetrics(config.metricsPort, registry, log);
     const abort = new AbortController();
     const stop = (): void => {
@@ -196,12 +210,12 @@ export const command: Command = {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     try {
-      await runEnrich({ source, processor, good: sinks.good, bad: sinks.bad, pii: sinks.pii, processorInfo: PROCESSOR, logger: log, registry }, abort.signal);
+      await runEnrich({ source, processor, good: sinks.good, bad: sinks.bad, pii: sinks.pii, failed: sinks.failed, processorInfo: PROCESSOR, logger: log, registry }, abort.signal);
       return 0;
     } finally {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      await Promise.allSettled([sinks.good.close(), sinks.bad.close(), sinks.pii?.close(), pipeline?.close()]);
+      await Promise.allSettled([sinks.good.close(), sinks.bad.close(), sinks.pii?.close(), sinks.failed?.close(), pipeline?.close()]);
       server?.close();
       await new Promise<void>((r) => log.flush(() => r()));
     }

@@ -110,6 +110,37 @@ t.test('superseded schemas: entity re-labelled, validation_info appended once', 
   t.same(JSON.parse(column(out.good[0]!, 'derived_contexts')).data, [{ schema: 'iglu:com.snowplowanalytics.iglu/validation_info/jsonschema/1-0-0', data: { originalSchema: 'iglu:com.acme/superseding_example/jsonschema/1-0-0', validatedWith: '1-0-1' } }]);
 });
 
+t.test('failed events: a copy of the failing event with failure entities first, invalid entities dropped, long fields nulled', async (t) => {
+  const tag = { schemaKey: 'iglu:com.acme/fake/jsonschema/1-0-0', identifier: 'fake' };
+  const e = await testEnricher({ validation: { atomicFieldsLimits: { page_title: 5 } } }, scripted(() => ({ derivedContexts: [UA_CTX] })), null, true);
+  const co = JSON.stringify({ schema: 'iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0', data: [
+    { schema: 'iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0', data: { id: 'b05b31c3-81ac-4af5-92d1-113133968655' } },
+    { schema: 'iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0', data: { id: 42 } },
+  ] });
+  const out = await e.processor.process(record({ querystring: qs({ e: 'pv', p: 'web', tv: 't', co, page: 'much too long' }) }));
+  t.equal(out.good.length, 0);
+  t.equal(out.bad.length, 1, 'still exactly one bad row for the event');
+  t.equal(badSchema(out.bad[0]!), 'schema_violations');
+  t.equal(out.failed.length, 1);
+  const f = out.failed[0]!;
+  t.ok(sdkParse(f)['event_id'], 'the failed event is a valid enriched TSV line');
+  t.equal(column(f, 'page_title'), '', 'the oversize field is nulled');
+  t.same(JSON.parse(column(f, 'contexts')).data.length, 1, 'only the valid context is kept');
+  const derived = JSON.parse(column(f, 'derived_contexts')).data as Array<{ schema: string; data: any }>;
+  t.same(derived.map((d) => d.schema.split('/')[1]), ['failure', 'failure', 'ua_parser_context'], 'failure entities first, then the enrichment output');
+  t.match(derived[0]!.data, { failureType: 'ValidationError', schema: 'iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0', data: { id: 42 }, componentName: 'furrow-enrich-test', componentVersion: '1.2.3', errors: [{ source: 'contexts', keyword: 'type' }] });
+  t.match(derived[1]!.data, { failureType: 'ValidationError', schema: 'iglu:com.snowplowanalytics.snowplow/atomic/jsonschema/1-0-0', errors: [{ source: 'page_title', keyword: 'atomic_field_length_exceeded' }] });
+  const resolver = await (await import('./support.js')).testResolver();
+  for (const d of derived) t.ok((await resolver.validate(d.schema, d.data)).ok, `${d.schema} validates`);
+
+  const ef = await testEnricher(undefined, scripted(() => ({ failures: [{ enrichment: tag, message: { field: 'x', value: 'y', expectation: 'z' } }] })), null, true);
+  const o2 = await ef.processor.process(pv());
+  t.equal(badSchema(o2.bad[0]!), 'enrichment_failures');
+  t.match(JSON.parse(column(o2.failed[0]!, 'derived_contexts')).data[0].data, { failureType: 'EnrichmentError: fake', schema: tag.schemaKey, data: { x: 'y' }, errors: [{ message: 'z', source: 'x' }] });
+  const good = await ef.processor.process(record({ path: '/com.acme/v1' }));
+  t.same([good.bad.length, good.failed.length], [1, 0], 'payload-level failures (no event yet) have no failed event');
+});
+
 t.test('config: a Snowplow enrich HOCON object parses into typed, frozen values', async (t) => {
   const c = parseEnrichConfig({
     license: { accept: true },
@@ -141,7 +172,7 @@ t.test('config: a Snowplow enrich HOCON object parses into typed, frozen values'
   t.throws(() => parseEnrichConfig({ input: { appName: 'x' } }), /CONFIG_MISSING_KEY: input.streamName is required/);
   t.throws(() => parseEnrichConfig({ input: { streamName: 'x', retrievalMode: { type: 'FanOut' } } }), /CONFIG_UNSUPPORTED: input.retrievalMode.type/);
   t.throws(() => parseEnrichConfig({ validation: { maxJsonDepth: 'deep' } }), /CONFIG_INVALID_VALUE: validation.maxJsonDepth/);
-  t.throws(() => parseEnrichConfig({ output: { good: { streamName: 'g' }, bad: { streamName: 'b' }, failed: { streamName: 'f' } } }), /CONFIG_UNSUPPORTED: output.failed/);
+  t.equal(parseEnrichConfig({ output: { good: { streamName: 'g' }, bad: { streamName: 'b' }, failed: { streamName: 'f' } } }).output.failed?.streamName, 'f');
   t.throws(() => parseEnrichConfig({ monitoring: { sentry: { dsn: 'x' } } }), /CONFIG_UNSUPPORTED: monitoring.sentry/);
   t.throws(() => parseEnrichConfig({ assetsUpdatePeriod: 'soon' }), /CONFIG_INVALID_VALUE: assetsUpdatePeriod/);
 

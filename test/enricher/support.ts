@@ -28,9 +28,9 @@ export function testResolver(): Promise<IgluResolver> {
 
 export const TEST_PROCESSOR = Object.freeze({ artifact: 'furrow-enrich-test', version: '1.2.3' });
 
-export async function testEnricher(config: EnrichConfig | Record<string, unknown> = DEFAULT_ENRICH_CONFIG, pipeline: EnrichmentPipeline | null = null, maxRecordSize: number | null = null) {
+export async function testEnricher(config: EnrichConfig | Record<string, unknown> = DEFAULT_ENRICH_CONFIG, pipeline: EnrichmentPipeline | null = null, maxRecordSize: number | null = null, emitFailed = false) {
   const cfg = 'validation' in config && 'ignored' in config ? (config as EnrichConfig) : parseEnrichConfig(config as Record<string, unknown>);
-  return createEnricher(cfg, await testResolver(), pipeline, { maxRecordSize, processor: TEST_PROCESSOR });
+  return createEnricher(cfg, await testResolver(), pipeline, { maxRecordSize, processor: TEST_PROCESSOR, emitFailed });
 }
 
 export const BASE_PAYLOAD: CollectorPayload = {
