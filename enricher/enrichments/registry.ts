@@ -308,7 +308,7 @@ export async function loadEnrichmentsDir(dir: string): Promise<SelfDescribingDat
     }
     let json: unknown;
     try {
-      json = JSON.parse(text);
+      json = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
     } catch (err) {
       throw new FurrowError('CONFIG_PARSE', `${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
     }

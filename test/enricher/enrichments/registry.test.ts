@@ -47,9 +47,14 @@ t.test('loadEnrichmentsDir reads a folder of configs and the wrapper form', asyn
   writeFileSync(join(dir, 'b_anon_ip.json'), JSON.stringify(readConfig('anon_ip.json')));
   writeFileSync(join(dir, 'a_wrapper.json'), JSON.stringify({ schema: 'iglu:com.snowplowanalytics.snowplow/enrichments/jsonschema/1-0-0', data: [readConfig('campaign_attribution.json')] }));
   writeFileSync(join(dir, 'notes.txt'), 'ignored');
+  writeFileSync(join(dir, 'c_bom.json'), `\ufeff${JSON.stringify(readConfig('event_fingerprint_enrichment.json'))}`);
   const configs = await loadEnrichmentsDir(dir);
-  t.same(configs.map((c) => c.schema), ['iglu:com.snowplowanalytics.snowplow/campaign_attribution/jsonschema/1-0-1', 'iglu:com.snowplowanalytics.snowplow/anon_ip/jsonschema/1-0-1']);
-  writeFileSync(join(dir, 'c_bad.json'), '{"schema": ');
-  await t.rejects(loadEnrichmentsDir(dir), { code: 'CONFIG_PARSE', message: /c_bad.json/ });
+  t.same(configs.map((c) => c.schema), [
+    'iglu:com.snowplowanalytics.snowplow/campaign_attribution/jsonschema/1-0-1',
+    'iglu:com.snowplowanalytics.snowplow/anon_ip/jsonschema/1-0-1',
+    'iglu:com.snowplowanalytics.snowplow/event_fingerprint_config/jsonschema/1-0-1',
+  ], 'sorted by file name; a UTF-8 BOM is tolerated');
+  writeFileSync(join(dir, 'd_bad.json'), '{"schema": ');
+  await t.rejects(loadEnrichmentsDir(dir), { code: 'CONFIG_PARSE', message: /d_bad.json/ });
   await t.rejects(loadEnrichmentsDir(join(dir, 'missing')), { code: 'CONFIG_FILE_UNREADABLE' });
 });
