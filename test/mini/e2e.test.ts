@@ -79,14 +79,23 @@ t.test('node tracker → mini → Micro API', async (t) => {
   // A hostile request no tracker would send: tp2 POST whose body is not payload_data.
   const hostile = await fetch(`${base}/com.snowplowanalytics.snowplow/tp2`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"schema":"iglu:com.acme/nope/jsonschema/1-0-0","data":[{"e":"pv"}]}' });
   t.equal(hostile.status, 200, 'the collector takes it (the enricher judges it)');
+  // A webhook (Iglu adapter, GET): no eid, so the tap matches it by collector timestamp.
+  const hook = await fetch(`${base}/com.snowplowanalytics.iglu/v1?schema=${encodeURIComponent('iglu:com.acme/signup/jsonschema/1-0-0')}&plan=free&aid=hooks`);
+  t.equal(hook.status, 200);
 
   // No polling loop: one call that returns when every event is stored.
-  const waited = await json<{ ok: boolean; total: number; missing: string[] }>(fetch(`${base}/micro/wait?event_id=${Object.values(ids).join(',')}&count=9&timeout=20000`));
+  const waited = await json<{ ok: boolean; total: number; missing: string[] }>(fetch(`${base}/micro/wait?event_id=${Object.values(ids).join(',')}&count=10&timeout=20000`));
   t.equal(waited.ok, true, `all events processed (missing: ${waited.missing.join(',')})`);
-  t.same(await json(fetch(`${base}/micro/all`)), { total: 9, good: 5, bad: 4 }, 'every event in = good + bad out');
+  t.same(await json(fetch(`${base}/micro/all`)), { total: 10, good: 6, bad: 4 }, 'every event in = good + bad out');
 
   const good = await json<GoodEvent[]>(fetch(`${base}/micro/good`));
-  const byEid = new Map(good.map((g) => [g.event.event_id as string, g]));
+  const webhook = good.find((g) => g.rawEvent?.api.vendor === 'com.snowplowanalytics.iglu')!;
+  t.ok(webhook, 'the webhook event is good and has its raw event');
+  t.same(webhook.rawEvent.api, { vendor: 'com.snowplowanalytics.iglu', version: 'v1' });
+  t.equal(webhook.rawEvent.parameters.plan, 'free');
+  t.equal(webhook.schema, 'iglu:com.acme/signup/jsonschema/1-0-0');
+  t.equal(webhook.event.app_id, 'hooks');
+  const byEid = new Map(good.filter((g) => g !== webhook).map((g) => [g.event.event_id as string, g]));
   t.same([...byEid.keys()].sort(), [ids.pvGet, ids.sdGet, ids.pvPost, ids.sePost, ids.sdPost].sort());
 
   const pv = byEid.get(ids.pvGet)!;
@@ -127,7 +136,7 @@ t.test('node tracker → mini → Micro API', async (t) => {
   t.equal(se.event.se_value, 2.5);
 
   // Micro's POST filters.
-  t.equal((await json<GoodEvent[]>(fetch(`${base}/micro/good`, { method: 'POST', body: JSON.stringify({ event_type: 'unstruct' }) }))).length, 2);
+  t.equal((await json<GoodEvent[]>(fetch(`${base}/micro/good`, { method: 'POST', body: JSON.stringify({ event_type: 'unstruct' }) }))).length, 3);
   t.equal((await json<GoodEvent[]>(fetch(`${base}/micro/good`, { method: 'POST', body: JSON.stringify({ schema: 'iglu:com.acme/signup/jsonschema/1-0-0', contexts: ['iglu:com.acme/org/jsonschema/1-0-0'] }) }))).length, 2);
   t.equal((await json<GoodEvent[]>(fetch(`${base}/micro/good`, { method: 'POST', body: JSON.stringify({ contexts: ['iglu:com.acme/user/jsonschema/1-0-0', 'iglu:com.acme/org/jsonschema/1-0-0'] }) }))).length, 1);
   t.equal((await json<GoodEvent[]>(fetch(`${base}/micro/good`, { method: 'POST', body: JSON.stringify({ limit: 2 }) }))).length, 2);
