@@ -2,10 +2,11 @@
  * npm run bench:scale — horizontal scale of the leased Kinesis source (kinesalite + dynalite in this process,
  * worker processes from test/scale/fixtures/lease-worker.ts, all on 127.0.0.1).
  *
- * 1. Throughput: a 4-shard stream pre-filled with RECORDS records of 512 bytes, read from TRIM_HORIZON by 1, 2
- *    and 4 worker processes (each with its own lease coordinator and a fresh lease table), each record costing
- *    CPU_US µs of busy CPU (a stand-in for enrichment). Records/s = records / (last batch done - first batch
- *    started), so process start-up is not counted.
+ * 1. Throughput: a 4-shard stream pre-filled with records of 512 bytes, read from TRIM_HORIZON by 1, 2 and 4
+ *    worker processes (each with its own lease coordinator and a fresh lease table, maxLeasesForWorker =
+ *    ceil(4/N) so nobody steals at start-up), each record costing some µs of busy CPU (a stand-in for
+ *    enrichment: 40 µs "light", where kinesalite is the bottleneck, and 400 µs "heavy", where the workers are). Every worker holds its first batch of each shard at a gate until all 4 shards are being read;
+ *    records/s = records / (last batch done - gate opened), so process start-up is not counted.
  *    Floor, same run: one process reading the same 4 shards with a bare GetRecords loop (no leases, no
  *    checkpoints, same CPU cost). ratio = leased / floor.
  * 2. Failover: 2 workers, records flowing, kill -9 the one holding more leases; time until its leases have a
@@ -14,7 +15,7 @@
  * Bounded: fixed record counts, every wait has a deadline. kinesalite itself shares the machine's cores.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -23,8 +24,17 @@ import { createDynamoDbLeaseTable } from '../enricher/leases/dynamodb-lease-tabl
 import { createStream, putRecords, startLocalAws, type LocalAws } from '../test/enricher/leases/local-aws.js';
 
 const ROOT = join(import.meta.dirname, '..');
-const RECORDS = 40_000;
-const CPU_US = 40;
+/** Two workloads: light enrichment (the Kinesis stand-in dominates) and heavy enrichment (the workers do). */
+interface Workload {
+  name: string;
+  stream: string;
+  records: number;
+  cpuUs: number;
+}
+const WORKLOADS: Workload[] = [
+  { name: 'light', stream: 'bench-light', records: 40_000, cpuUs: 40 },
+  { name: 'heavy', stream: 'bench-heavy', records: 12_000, cpuUs: 400 },
+];
 const BATCH = 1_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -37,13 +47,12 @@ interface Line {
   n: number;
 }
 
-function lines(file: string): Line[] {
+function allLines(file: string): Line[] {
   if (!existsSync(file)) return [];
   const out: Line[] = [];
   for (const l of readFileSync(file, 'utf8').split('\n')) {
     try {
-      const v = JSON.parse(l) as Line;
-      if (v.ev === 'write') out.push(v);
+      out.push(JSON.parse(l) as Line);
     } catch {
       // partial last line
     }
@@ -51,7 +60,18 @@ function lines(file: string): Line[] {
   return out;
 }
 
-function startWorker(aws: LocalAws, stream: string, app: string, id: string, out: string, leaseDurationMs: number, maxLeasesForWorker?: number): ChildProcess {
+const lines = (file: string): Line[] => allLines(file).filter((l) => l.ev === 'write');
+
+function startWorker(
+  aws: LocalAws,
+  stream: string,
+  app: string,
+  id: string,
+  out: string,
+  leaseDurationMs: number,
+  gate?: { file: string; maxLeasesForWorker: number },
+  cpuUs = 40,
+): ChildProcess {
   const cfg = {
     kinesisEndpoint: aws.kinesisEndpoint,
     dynamoEndpoint: aws.dynamoEndpoint,
@@ -61,10 +81,12 @@ function startWorker(aws: LocalAws, stream: string, app: string, id: string, out
     out,
     leaseDurationMs,
     processMs: 0,
-    maxLeasesForWorker,
+    maxLeasesForWorker: gate?.maxLeasesForWorker,
+    gateFile: gate?.file,
+    maxInFlightBatches: 4,
     maxRecordsPerRead: BATCH,
     writeRecords: false,
-    cpuMicrosPerRecord: CPU_US,
+    cpuMicrosPerRecord: cpuUs,
   };
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/scale/fixtures/lease-worker.ts', JSON.stringify(cfg)], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   // Worker warnings and errors are shown (the AWS SDK's Node-version notice is not).
@@ -94,7 +116,7 @@ async function stopAll(children: ChildProcess[]): Promise<void> {
 }
 
 /** The floor: one process, a bare GetRecords loop over every shard, same per-record CPU cost. */
-async function floor(aws: LocalAws, stream: string): Promise<number> {
+async function floor(aws: LocalAws, { stream, records, cpuUs }: Workload): Promise<number> {
   const shards = (await aws.kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards!;
   let count = 0;
   const t0 = performance.now();
@@ -105,37 +127,43 @@ async function floor(aws: LocalAws, stream: string): Promise<number> {
         const r = await aws.kinesis.send(new GetRecordsCommand({ ShardIterator: it, Limit: BATCH }));
         const recs = r.Records ?? [];
         if (recs.length === 0) break;
-        const until = performance.now() + (recs.length * CPU_US) / 1000;
+        const until = performance.now() + (recs.length * cpuUs) / 1000;
         while (performance.now() < until);
         count += recs.length;
         it = r.NextShardIterator;
       }
     }),
   );
-  if (count !== RECORDS) throw new Error(`floor read ${count} of ${RECORDS}`);
+  if (count !== records) throw new Error(`floor read ${count} of ${records}`);
   return (count * 1000) / (performance.now() - t0);
 }
 
 let runNo = 0;
 
-async function throughput(aws: LocalAws, stream: string, workers: number, dir: string): Promise<number> {
+async function throughput(aws: LocalAws, { stream, records, cpuUs }: Workload, workers: number, dir: string): Promise<number> {
   const run = ++runNo;
   const out = join(dir, `tp-${run}.jsonl`);
   const app = `bench-tp-${run}`;
-  const children = Array.from({ length: workers }, (_, i) => startWorker(aws, stream, app, `w${i}`, out, 10_000, Math.ceil(4 / workers)));
+  const gate = join(dir, `gate-${run}`);
+  // Each worker takes its share (no start-up stealing), reads one batch per shard and waits at the gate, so the
+  // clock starts with every worker up and every shard being read.
+  const share = { file: gate, maxLeasesForWorker: Math.ceil(4 / workers) };
+  const children = Array.from({ length: workers }, (_, i) => startWorker(aws, stream, app, `w${i}`, out, 10_000, share, cpuUs));
   for (const [i, c] of children.entries()) c.once('exit', (code, sig) => code !== 0 && sig !== 'SIGTERM' && console.error(`worker w${i} exited: code ${code}, signal ${sig}`));
   try {
-    const deadline = Date.now() + 180_000;
-    let written = 0;
-    while (written < RECORDS) {
-      if (Date.now() > deadline) throw new Error(`${workers} workers: only ${written} of ${RECORDS} records after 180 s (worker exits: ${children.map((c) => `${c.exitCode}/${c.signalCode}`).join(', ')})`);
-      await sleep(100);
-      written = lines(out).reduce((n, l) => n + l.n, 0);
-    }
-    const ls = lines(out);
-    const first = Math.min(...ls.map((l) => l.t0));
-    const last = Math.max(...ls.map((l) => l.t1));
-    return (RECORDS * 1000) / (last - first);
+    const waitUntil = async (what: string, ok: () => boolean) => {
+      const deadline = Date.now() + 180_000;
+      while (!ok()) {
+        if (Date.now() > deadline) throw new Error(`${workers} workers: ${what} not reached in 180 s (worker exits: ${children.map((c) => `${c.exitCode}/${c.signalCode}`).join(', ')})`);
+        await sleep(20);
+      }
+    };
+    await waitUntil('all 4 shards at the gate', () => new Set(allLines(out).filter((l) => l.ev === 'waiting').map((l) => l.s)).size === 4);
+    writeFileSync(gate, '');
+    const opened = Date.now();
+    await waitUntil(`all ${records} records`, () => lines(out).reduce((n, l) => n + l.n, 0) >= records);
+    const last = Math.max(...lines(out).map((l) => l.t1));
+    return (records * 1000) / (last - opened);
   } finally {
     await stopAll(children);
   }
@@ -195,22 +223,22 @@ async function main(): Promise<void> {
   const aws = await startLocalAws();
   const dir = mkdtempSync(join(tmpdir(), 'furrow-bench-scale-'));
   try {
-    console.log(`bench:scale  ${availableParallelism()} cores; ${RECORDS} records x 512 B on 4 shards; ${CPU_US} µs CPU per record; GetRecords limit ${BATCH}`);
-    await createStream(aws.kinesis, 'bench', 4);
-    const body = 'x'.repeat(500);
-    await putRecords(
-      aws.kinesis,
-      'bench',
-      Array.from({ length: RECORDS }, (_, i) => `${String(i).padStart(8, '0')}${body}`.slice(0, 512)),
-    );
-    const base = await floor(aws, 'bench');
-    console.log(`floor (1 process, bare GetRecords loop, no leases): ${Math.round(base)} records/s`);
-    const results: Array<[number, number]> = [];
-    for (const w of (process.env.BENCH_SCALE_WORKERS ?? '1,2,4').split(',').map(Number)) {
-      const rate = await throughput(aws, 'bench', w, dir);
-      results.push([w, rate]);
-      console.log(`leased, ${w} worker process${w > 1 ? 'es' : ''}: ${Math.round(rate)} records/s  (ratio to floor ${(rate / base).toFixed(2)}, to 1 worker ${(rate / results[0]![1]).toFixed(2)})`);
+    console.log(`bench:scale  ${availableParallelism()} cores; 4 shards; records of 512 B; GetRecords limit ${BATCH}`);
+    const body = 'x'.repeat(504);
+    for (const wl of WORKLOADS) {
+      await createStream(aws.kinesis, wl.stream, 4);
+      await putRecords(aws.kinesis, wl.stream, Array.from({ length: wl.records }, (_, i) => `${String(i).padStart(8, '0')}${body}`));
+      console.log(`\n${wl.name}: ${wl.records} records, ${wl.cpuUs} µs CPU per record`);
+      const base = await floor(aws, wl);
+      console.log(`  floor (1 process, bare GetRecords loop, no leases): ${Math.round(base)} records/s`);
+      let one = 0;
+      for (const w of (process.env.BENCH_SCALE_WORKERS ?? '1,2,4').split(',').map(Number)) {
+        const rate = await throughput(aws, wl, w, dir);
+        if (one === 0) one = rate;
+        console.log(`  leased, ${w} worker process${w > 1 ? 'es' : ' '}: ${String(Math.round(rate)).padStart(6)} records/s  (ratio to floor ${(rate / base).toFixed(2)}, to the first ${(rate / one).toFixed(2)})`);
+      }
     }
+    console.log('');
     for (const ld of [2_000, 10_000]) {
       const bound = ld + 2 * (Math.floor(ld / 3) - 25);
       const { leaseMs, readMs } = await failover(aws, ld, dir);
