@@ -220,18 +220,17 @@ export class Resolver implements IgluResolver {
     return failed;
   }
 
-  private resolutionError(vendor: string, history: Map<string, RepoHistory>): ClientError {
-    const lookupHistory: LookupAttempt[] = [];
-    const seen = new Set<string>();
-    const push = (name: string, h: RepoHistory): void => {
-      seen.add(name);
-      lookupHistory.push({ repository: name, errors: h.errors.map((e) => ({ ...e })), attempts: h.attempts, lastAttempt: new Date(h.lastAttempt).toISOString() });
-    };
-    for (const r of this.orderFor(vendor)) {
-      const h = history.get(r.name);
-      if (h) push(r.name, h);
-    }
-    for (const [name, h] of history) if (!seen.has(name)) push(name, h);
+  /**
+   * The Iglu client keeps lookup histories in a map sorted by repository name, and prints instants as Java's
+   * Instant.toString (`…:45Z`, `…:45.100Z`).
+   */
+  private resolutionError(_vendor: string, history: Map<string, RepoHistory>): ClientError {
+    const lookupHistory: LookupAttempt[] = [...history.keys()]
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+      .map((name) => {
+        const h = history.get(name)!;
+        return { repository: name, errors: h.errors.map((e) => ({ ...e })), attempts: h.attempts, lastAttempt: javaInstant(h.lastAttempt) };
+      });
     return { error: 'ResolutionError', lookupHistory };
   }
 
@@ -406,8 +405,14 @@ function failure(dataReports: DataReport[], supersededBy: string | null): Valida
 function invalidUriError(uri: string, code: string, now: number): ClientError {
   return {
     error: 'ResolutionError',
-    lookupHistory: [{ repository: 'Iglu Client', errors: [{ error: 'ClientFailure', message: `${code}: ${JSON.stringify(uri)} is not a valid Iglu URI` }], attempts: 0, lastAttempt: new Date(now).toISOString() }],
+    lookupHistory: [{ repository: 'Iglu Client', errors: [{ error: 'ClientFailure', message: `${code}: ${JSON.stringify(uri)} is not a valid Iglu URI` }], attempts: 0, lastAttempt: javaInstant(now) }],
   };
+}
+
+/** Java's Instant.toString at millisecond precision: no fraction when the milliseconds are 0. */
+export function javaInstant(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  return iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
 }
 
 /** Iterative depth check (no recursion, so it cannot itself overflow the stack). */

@@ -70,21 +70,39 @@ t.test('lookup order: vendor match, then embedded before HTTP, then priority', a
   const a = await server(t, startStaticRegistry({ root: TEST_REGISTRY }));
   const b = await server(t, startStaticRegistry({ root: TEST_REGISTRY }));
   const c = await server(t, startStaticRegistry({ root: TEST_REGISTRY }));
+  const asked: string[] = [];
+  const names = new Map([
+    [a.url, 'A'],
+    [b.url, 'B'],
+    [c.url, 'C'],
+  ]);
+  const recording: typeof fetch = (input, init) => {
+    const url = String(input);
+    asked.push(names.get(new URL(url).origin) ?? url);
+    return fetch(url, init);
+  };
   const r = await createResolver(
     resolverConfig([
       { name: 'A low priority', priority: 0, uri: a.url },
-      { name: 'B vendor matched', priority: 9, vendorPrefixes: ['com.acme'], uri: b.url },
+      { name: 'B vendor matched', priority: 9, vendorPrefixes: ['com.acme', 'com.snowplowanalytics'], uri: b.url },
       { name: 'C', priority: 1, uri: c.url },
     ]),
-    fast(),
+    { ...fast(), fetch: recording },
   );
   t.ok((await r.lookupSchema(ACME)).ok);
-  t.same([a.total(), b.total(), c.total()], [0, 1, 0], 'the vendor-matched repo answers first despite its priority');
+  t.same(asked, ['B'], 'the vendor-matched repo answers first despite its priority');
+  asked.length = 0;
+  t.ok((await r.lookupSchema('iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0')).ok);
+  t.same(asked, ['B'], 'a vendor-matched HTTP repo is asked before the built-in registry (404 there, then built-in)');
+  asked.length = 0;
+  t.ok((await r.lookupSchema('iglu:com.google.analytics/cookies/jsonschema/1-0-0')).ok);
+  t.same(asked, [], 'not vendor-matched: the embedded built-in registry comes before every HTTP repo');
   const none = errorOf(await r.lookupSchema('iglu:com.acme/missing/jsonschema/1-0-0'));
+  t.same(asked, ['B', 'A', 'C'], 'then HTTP repos by priority');
   t.same(
     none.error === 'ResolutionError' && none.lookupHistory.map((h) => h.repository),
-    ['B vendor matched', 'Iglu Client Embedded', 'A low priority', 'C'],
-    'lookupHistory lists repos in lookup order',
+    ['A low priority', 'B vendor matched', 'C', 'Iglu Client Embedded'],
+    'lookupHistory is sorted by repository name, as the Iglu client\'s SortedMap',
   );
   t.ok(none.error === 'ResolutionError' && none.lookupHistory.every((h) => h.errors.length === 1 && h.errors[0]!.error === 'NotFound' && h.attempts === 1));
 });

@@ -122,7 +122,7 @@ t.test('resolve through a resolver file (relative embedded path), print the sche
   t.equal(missing.code, 1);
   const err = JSON.parse(missing.stderr.split('\n')[0]!) as { error: string; lookupHistory: Array<{ repository: string }> };
   t.equal(err.error, 'ResolutionError');
-  t.same(err.lookupHistory.map((h) => h.repository), ['Local', 'Iglu Client Embedded', 'Tests'], 'offline: Iglu Central left out');
+  t.same(err.lookupHistory.map((h) => h.repository), ['Iglu Client Embedded', 'Local', 'Tests'], 'offline: Iglu Central left out');
   t.match(missing.stderr, /IGLU_SCHEMA_NOT_RESOLVED/);
 
   const valid = await furrow(['iglu', 'resolve', 'iglu:com.acme/thing/jsonschema/1-0-0', '--resolver', resolverFile, '--offline', '--data', '{"n":"x"}']);

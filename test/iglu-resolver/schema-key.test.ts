@@ -1,7 +1,7 @@
 /** Iglu URIs, SchemaVer ordering and criteria (iglu-scala-core semantics). */
 import t from 'tap';
 import { compareSchemaVer, criterionMatches, criterionToString, parseCriterion, parseSchemaUri, parseSchemaVer, schemaKeyToPath, schemaKeyToUri, isSchemaKey } from '../../iglu-resolver/schema-key.js';
-import { retryBackoffMs } from '../../iglu-resolver/resolver.js';
+import { javaInstant, retryBackoffMs } from '../../iglu-resolver/resolver.js';
 
 t.test('URIs', async (t) => {
   const k = parseSchemaUri('iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0');
@@ -47,4 +47,9 @@ t.test("Snowplow's retry backoff", async (t) => {
   t.equal(retryBackoffMs(9), 500 + 3 ** 9);
   t.equal(retryBackoffMs(13), 500 + 2 ** 13 + 5000);
   t.equal(retryBackoffMs(40), 60000);
+});
+
+t.test('lastAttempt is printed as Java\'s Instant.toString', async (t) => {
+  t.equal(javaInstant(Date.UTC(2019, 6, 8, 15, 4, 45)), '2019-07-08T15:04:45Z');
+  t.equal(javaInstant(Date.UTC(2019, 6, 8, 15, 4, 45, 100)), '2019-07-08T15:04:45.100Z');
 });
