@@ -52,20 +52,27 @@ function i64(ms: number): string {
 
 /**
  * Byte-identical to encodeCollectorPayload (ascending field ids, schema last). `bodyUtf8`, when given, is
- * written as field 340 instead of `p.body` (bytes already known to be valid UTF-8).
+ * written as field 340 instead of `p.body` (bytes already known to be valid UTF-8), copied once.
  */
 export function encodePayloadFast(p: CollectorPayload, bodyUtf8?: Buffer): Buffer {
-  let s = str(H100, p.ipAddress) + H200 + i64(p.timestamp ?? 0) + str(H210, p.encoding) + str(H220, p.collector) +
+  let head = str(H100, p.ipAddress) + H200 + i64(p.timestamp ?? 0) + str(H210, p.encoding) + str(H220, p.collector) +
     str(H300, p.userAgent) + str(H310, p.refererUri) + str(H320, p.path) + str(H330, p.querystring);
-  s += bodyUtf8 !== undefined ? H340 + i32(bodyUtf8.length) + bodyUtf8.toString('latin1') : str(H340, p.body);
+  if (bodyUtf8 !== undefined) head += H340 + i32(bodyUtf8.length);
+  else head += str(H340, p.body);
+  let tail = '';
   const hs = p.headers;
   if (hs !== undefined) {
-    s += H350 + i32(hs.length);
+    tail += H350 + i32(hs.length);
     for (let i = 0; i < hs.length; i++) {
       const b = utf8Bytes(hs[i]!);
-      s += i32(b.length) + b;
+      tail += i32(b.length) + b;
     }
   }
-  s += str(H360, p.contentType) + str(H400, p.hostname) + str(H410, p.networkUserId) + str(H31337, p.schema) + '\x00';
-  return Buffer.from(s, 'latin1');
+  tail += str(H360, p.contentType) + str(H400, p.hostname) + str(H410, p.networkUserId) + str(H31337, p.schema) + '\x00';
+  if (bodyUtf8 === undefined) return Buffer.from(head + tail, 'latin1');
+  const out = Buffer.allocUnsafe(head.length + bodyUtf8.length + tail.length);
+  out.write(head, 0, 'latin1');
+  bodyUtf8.copy(out, head.length);
+  out.write(tail, head.length + bodyUtf8.length, 'latin1');
+  return out;
 }

@@ -7,6 +7,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { FurrowError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { silentLogger } from '../common/logger.js';
 import type { Collector } from './collector.js';
@@ -50,10 +51,13 @@ export async function startCollectorServer(collector: Collector, o: ServeOptions
     } else socket.destroy();
     collector.metrics.request(err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'timeout' : 'bad_request', err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400);
   });
+  const host = o.host ?? c.interface;
+  const wanted = o.port ?? c.port;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port ?? c.port, o.host ?? c.interface, () => {
-      server.off('error', reject);
+    const onError = (e: Error): void => reject(new FurrowError('COLLECTOR_LISTEN', `cannot listen on ${host}:${wanted}: ${e.message}`, { cause: e }));
+    server.once('error', onError);
+    server.listen(wanted, host, () => {
+      server.off('error', onError);
       resolve();
     });
   });

@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   CONFIG_CLI_USAGE: 'the command line is invalid',
 
   // --- collector ---
+  COLLECTOR_LISTEN: 'the collector could not listen on its interface/port (in use, not permitted)',
 
   // --- iglu resolver ---
   IGLU_BUILTIN_REGISTRY_MISSING: "furrow's built-in Iglu registry (schemas/) could not be found next to the code",

@@ -178,3 +178,13 @@ t.test('/metrics counts requests and records', async (t) => {
   t.match(text, /furrow_collector_sink_healthy\{stream="good"\} 1/);
   t.match(text, /furrow_collector_process_cpu_user_seconds_total/);
 });
+
+t.test('a port in use stops start-up with COLLECTOR_LISTEN', async (t) => {
+  const blocker = createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => new Promise<void>((r) => blocker.close(() => r())));
+  const port = (blocker.address() as AddressInfo).port;
+  const config = await configFrom('', base);
+  const collector = createCollector(config, { stdout: new Capture(), stderr: new Capture(), defaultMetrics: false });
+  await t.rejects(startCollectorServer(collector, { port }), { code: 'COLLECTOR_LISTEN', message: new RegExp(`COLLECTOR_LISTEN: cannot listen on 127\\.0\\.0\\.1:${port}`) });
+});
