@@ -6,11 +6,11 @@
  * AGPL and must not be used) and maps its answer onto UserAgentUtils' vocabulary:
  *
  *   br_family   browser family ("Firefox", "Chrome", "Safari", "Internet Explorer", "Microsoft Edge", "Opera", …)
- *   br_name     "<family> <major>"          br_version  full browser version
+ *   br_name     "<family> <major>" (mobile browsers unversioned: "Mobile Safari", "Chrome Mobile")   br_version  full version
  *   br_type     Browser | Mobile Browser | Robot | Unknown
  *   br_renderengine  GECKO | WEBKIT | BLINK | TRIDENT | EDGE_HTML | PRESTO | KHTML | OTHER
  *   os_family / os_name / os_manufacturer   e.g. "Mac OS X" / "Mac OS X" / "Apple Inc.", "Windows" / "Windows 10" /
- *               "Microsoft Corporation"
+ *               "Microsoft Corporation", "Android" / "Android 8.x" / "Google Inc.", "iOS" / "iOS 16 (iPhone)"
  *   dvce_type   Computer | Mobile | Tablet | Game console | Digital media receiver | Wearable computer | Unknown
  *   dvce_ismobile  1 for Mobile/Tablet, else 0
  * Exact for mainstream desktop/mobile browsers (the legacy conformance UA matches byte for byte); rare agents may
@@ -49,6 +49,15 @@ const BROWSER_FAMILY: Record<string, string> = {
   'Opera Mobi': 'Opera',
   'Opera Touch': 'Opera',
   'Samsung Browser': 'Samsung Browser',
+};
+
+/** UserAgentUtils names its mobile browsers without a version. */
+const MOBILE_NAME: Record<string, string> = {
+  'Mobile Safari': 'Mobile Safari',
+  'Mobile Chrome': 'Chrome Mobile',
+  'Mobile Firefox': 'Firefox Mobile',
+  'Opera Mini': 'Opera Mini',
+  'Opera Mobi': 'Opera Mobile',
 };
 
 const ENGINE: Record<string, string> = {
@@ -101,7 +110,8 @@ export function userAgentUtils(ua: string): UauFields {
   if (os !== null) {
     if (os.family === 'Mac OS X') osName = 'Mac OS X';
     else if (os.family === 'Windows' && r.os.version !== undefined) osName = `Windows ${r.os.version}`;
-    else if ((os.family === 'Android' || os.family === 'iOS') && r.os.version !== undefined) osName = `${os.family} ${r.os.version.split('.')[0]}`;
+    else if (os.family === 'Android' && r.os.version !== undefined) osName = `Android ${r.os.version.split('.')[0]}.x`;
+    else if (os.family === 'iOS' && r.os.version !== undefined) osName = `iOS ${r.os.version.split('.')[0]} (${r.device.type === 'tablet' ? 'iPad' : 'iPhone'})`;
     else osName = os.family;
   }
   const deviceType =
@@ -109,7 +119,9 @@ export function userAgentUtils(ua: string): UauFields {
   const mobile = deviceType === 'Mobile' || deviceType === 'Tablet';
   return {
     br_family: family,
-    br_name: major !== undefined ? `${family} ${major}` : family,
+    br_name:
+      MOBILE_NAME[r.browser.name ?? ''] ??
+      (mobile && (family === 'Chrome' || family === 'Firefox') ? `${family} Mobile` : major !== undefined ? `${family} ${major}` : family),
     br_version: r.browser.version ?? null,
     br_type: robot ? 'Robot' : r.browser.name === undefined ? 'Unknown' : mobile ? 'Mobile Browser' : 'Browser',
     br_renderengine: r.engine.name === undefined ? 'OTHER' : (ENGINE[r.engine.name] ?? 'OTHER'),

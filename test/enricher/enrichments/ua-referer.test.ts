@@ -69,7 +69,9 @@ t.test('user_agent_utils: legacy fields as in the legacy full-TSV vectors', asyn
     ['Firefox 26', 'Firefox', '26.0', 'Browser', 'GECKO', 'Mac OS X', 'Mac OS X', 'Apple Inc.', 'Computer', '0'],
   );
   const iphone = userAgentUtils('Mozilla/5.0 (iPhone; CPU iPhone OS 16_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.0 Mobile/15E148 Safari/604.1');
-  t.match(iphone, { br_family: 'Safari', br_type: 'Mobile Browser', os_family: 'iOS', os_manufacturer: 'Apple Inc.', dvce_type: 'Mobile', dvce_ismobile: '1' });
+  t.match(iphone, { br_family: 'Safari', br_name: 'Mobile Safari', br_type: 'Mobile Browser', os_family: 'iOS', os_name: 'iOS 16 (iPhone)', os_manufacturer: 'Apple Inc.', dvce_type: 'Mobile', dvce_ismobile: '1' });
+  t.match(userAgentUtils('Mozilla/5.0 (Linux; Android 8.0.0; SM-G960F) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/62.0.3202.84 Mobile Safari/537.36'), { br_name: 'Chrome Mobile', br_family: 'Chrome', os_name: 'Android 8.x', os_manufacturer: 'Google Inc.', dvce_type: 'Mobile' });
+  t.match(userAgentUtils('Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/106.0.0.0 Safari/537.36'), { br_name: 'Chrome 106', br_renderengine: 'BLINK', os_name: 'Windows 10', os_family: 'Windows', dvce_type: 'Computer', dvce_ismobile: '0' });
   t.match(userAgentUtils('curl/7.50.3'), { br_type: 'Robot', dvce_ismobile: '0' });
   t.match(userAgentUtils(''), { br_family: 'Unknown', os_family: 'Unknown', dvce_type: 'Unknown' });
   const none = makeInput({ useragent: null });
