@@ -84,8 +84,10 @@ function compileJs(cfg: Extract<TransformConfig, { type: 'js' }>): Transformer {
   const call = new vm.Script('__furrow_out = transform(__furrow_event, __furrow_payload);', { filename: 'furrow-transform-call' });
   const opts = { timeout: cfg.timeoutMs };
   return (payload, ev) => {
-    sandbox.__furrow_event = ev.frozenJson();
-    sandbox.__furrow_payload = payload;
+    const frozen = ev.frozenJson();
+    sandbox.__furrow_event = frozen;
+    // The HTTP and Kinesis (json) targets' default payload is the JSON view itself: give the script its own top level.
+    sandbox.__furrow_payload = payload === frozen ? { ...payload } : payload;
     sandbox.__furrow_out = undefined;
     try {
       call.runInContext(ctx, opts);

@@ -15,20 +15,26 @@ export function escapeCopy(v: string): string {
 // A TAB followed by a TAB: the second column is empty (lookahead, so runs of empty columns all match).
 const EMPTY_AFTER_TAB = /\t(?=\t)/g;
 
-/**
- * The atomic.events row from the event's atomic TSV (128 columns). TSV columns hold no TAB or LF by
- * construction, so only backslash and CR need escaping; empty columns become \N. Whole-string regex
- * replaces instead of a per-column loop (measured 3 µs/row vs 5 µs for split/map/join and 7 µs for a
- * lookbehind regex, 30k rows of 128 columns).
- */
-export function atomicRow(atomicTsv: string): string {
-  let s = atomicTsv;
+/** COPY text for a run of TSV columns: escapes backslash and CR, empty columns become \N. */
+function copySegment(seg: string): string {
+  if (seg === '') return '\\N';
+  let s = seg;
   if (s.indexOf('\\') !== -1) s = s.replace(/\\/g, '\\\\');
   if (s.indexOf('\r') !== -1) s = s.replace(/\r/g, '\\r');
   s = s.replace(EMPTY_AFTER_TAB, '\t\\N');
   if (s.charCodeAt(0) === 9) s = '\\N' + s;
   if (s.charCodeAt(s.length - 1) === 9) s += '\\N';
-  return s + '\n';
+  return s;
+}
+
+/**
+ * The atomic.events row from the event's atomic column runs. TSV columns hold no TAB or LF by
+ * construction, so only backslash and CR need escaping; empty columns become \N. Whole-segment regex
+ * replaces instead of a per-column loop (measured 3 µs/row vs 5 µs for split/map/join and 7 µs for a
+ * lookbehind regex, 30k rows of 128 columns).
+ */
+export function atomicRow(segments: readonly string[]): string {
+  return `${copySegment(segments[0]!)}\t${copySegment(segments[1]!)}\t${copySegment(segments[2]!)}\t${copySegment(segments[3]!)}\n`;
 }
 
 function valueAt(data: unknown, path: readonly string[]): unknown {

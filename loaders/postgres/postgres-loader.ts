@@ -258,12 +258,17 @@ export class PostgresLoader implements BatchLoader {
 
   /** Binds every entity's table and renders the COPY rows; events whose schema cannot be resolved become bad rows. */
   private async render(events: readonly ShreddedEvent[], bad: string[]): Promise<PreparedEvent[]> {
+    // Bind each schema of the batch once, then render synchronously (no await per entity).
+    const bound = new Map<string, Binding>();
+    for (const ev of events) {
+      for (const ent of ev.entities) if (!bound.has(ent.key.uri)) bound.set(ent.key.uri, await this.bind(ent.key));
+    }
     const out: PreparedEvent[] = [];
     for (const ev of events) {
       const shreds: Array<readonly [TableBinding, string]> = [];
       let failures: Array<{ schemaKey: string; error: ClientError }> | null = null;
       for (const ent of ev.entities) {
-        const b = await this.bind(ent.key);
+        const b = bound.get(ent.key.uri)!;
         if (!b.ok) {
           (failures ??= []).push({ schemaKey: ent.key.uri, error: b.error });
           continue;
@@ -271,7 +276,7 @@ export class PostgresLoader implements BatchLoader {
         shreds.push([b.binding, shredRow(ent, ev.eventId, ev.collectorTstamp, b.binding.columns)]);
       }
       if (failures !== null) bad.push(igluBadRow(columnsOf(ev), failures));
-      else out.push({ event: ev, atomic: atomicRow(ev.atomicTsv), shreds });
+      else out.push({ event: ev, atomic: atomicRow(ev.atomicSegments), shreds });
     }
     return out;
   }

@@ -27,7 +27,7 @@ import { igluBadRow, LOADER_ARTIFACT, LOADER_VERSION } from '../bad-rows.js';
 import type { BadRowOutput } from '../bad-row-output.js';
 import type { BatchLoader, BatchOutcome } from '../loader.js';
 import { flattenSchema, quoteLiteral, tableName, type SchemaKey, type ShredColumn } from '../schema-ddl.js';
-import { columnsOf, shredLine, type Entity } from '../shred.js';
+import { atomicTsvOf, columnsOf, shredLine, type Entity } from '../shred.js';
 import type { S3Location } from '../sources/s3-source.js';
 import { addColumnDdl, atomicEventsDdl, copyAtomicSql, copyShredSql, manifestDdl, shredTableDdl, stateDdl, type CopyAuth } from './sql.js';
 
@@ -215,7 +215,7 @@ export class RedshiftLoader implements BatchLoader {
         bad.push(igluBadRow(columnsOf(ev), failures));
         continue;
       }
-      atomic.push(ev.atomicTsv);
+      atomic.push(atomicTsvOf(ev));
       if (minT === null || ev.collectorTstamp < minT) minT = ev.collectorTstamp;
       if (maxT === null || ev.collectorTstamp > maxT) maxT = ev.collectorTstamp;
       for (const [b, ent] of rows) {

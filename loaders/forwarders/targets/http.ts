@@ -39,8 +39,9 @@ export class HttpTarget implements ForwardTarget {
   }
 
   build(ev: ForwardEvent): Record<string, unknown> {
-    // A shallow copy: a transformation may change the top level; nested entities stay shared (read-only).
-    return { ...ev.toJson() };
+    // The shared JSON view itself (no copy on the plain path): a mapping copies before it writes, and the JS
+    // transformation hands operator code a shallow copy of it as the payload.
+    return ev.toJson();
   }
 
   finalize(payload: unknown): PreparedItem | string {

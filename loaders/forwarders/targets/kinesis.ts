@@ -43,7 +43,7 @@ export class KinesisTarget implements ForwardTarget {
   }
 
   build(ev: ForwardEvent): Record<string, unknown> {
-    return this.cfg.format === 'tsv' ? { tsv: ev.line } : { ...ev.toJson() };
+    return this.cfg.format === 'tsv' ? { tsv: ev.line } : ev.toJson();
   }
 
   finalize(payload: unknown, ev: ForwardEvent): PreparedItem | string {
