@@ -4,6 +4,8 @@
  */
 import t from 'tap';
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,8 +138,16 @@ t.test('Kinesis in, Kinesis good/bad out (all shards, one process)', async (t) =
     Records: payloads.map((l, i) => ({ Data: l.startsWith('!') ? Buffer.from(l) : Buffer.from(l, 'base64'), PartitionKey: `k${i}` })),
   }));
   t.equal(res.FailedRecordCount ?? 0, 0);
+  const metricsPort = await new Promise<number>((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
   const conf = join(dir, 'kinesis.hocon');
   writeFileSync(conf, `
+    monitoring { healthProbe { port = ${metricsPort} } }
     input { streamName = "raw", appName = "furrow-test", customEndpoint = "${aws.kinesisEndpoint}", leases = false, region = "us-east-1"
             initialPosition { type = TRIM_HORIZON } }
     output {
@@ -160,6 +170,12 @@ t.test('Kinesis in, Kinesis good/bad out (all shards, one process)', async (t) =
   t.equal(good.length, 4, stderr);
   t.equal(bad.length, 2);
   for (const g of good) t.ok(sdkParse(g)['event_id']);
+  const health = await fetch(`http://127.0.0.1:${metricsPort}/health`);
+  t.equal(health.status, 200);
+  const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  t.match(metrics, /furrow_enrich_good_total 4/);
+  t.match(metrics, /furrow_enrich_bad_total 2/);
+  t.match(metrics, /furrow_enrich_events_total 6/);
   child.kill('SIGTERM');
   t.equal(await exited, 0, 'graceful shutdown on SIGTERM');
 });
