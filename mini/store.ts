@@ -7,8 +7,8 @@
  *                 every add: index by event_id, count schemas and bad-row groups, wake waiters, notify watchers
  *
  * Records are kept in arrival order (the API answers newest first, as Micro does). At most `maxEvents`
- * records are kept; past that the oldest are dropped (and counted in `evicted`), so a long session cannot
- * exhaust memory. Nothing the streams deliver is lost silently: an enriched line that does not parse is kept
+ * records are kept; past that the oldest are dropped in chunks of 1 % (and counted in `evicted`), so a long
+ * session cannot exhaust memory. Nothing the streams deliver is lost silently: an enriched line that does not parse is kept
  * as a bad record of type `unparseable_enriched_event`.
  */
 import { parseEnrichedTsv, type EnrichedEvent } from '../enricher/event.js';
@@ -121,7 +121,8 @@ export class MiniStore {
   private readonly now: () => number;
   private good: GoodRecord[] = [];
   private bad: BadRecord[] = [];
-  private readonly byEventId = new Map<string, StoredRecord[]>();
+  /** event_id → its records in arrival order; `head` skips evicted ones (a repeated eid stays O(1) to evict). */
+  private readonly byEventId = new Map<string, { list: StoredRecord[]; head: number }>();
   private readonly schemaUse = new Map<string, SchemaUse>();
   private readonly badGroups = new Map<string, BadGroup>();
   private readonly waiters = new Set<Waiter>();
@@ -218,28 +219,50 @@ export class MiniStore {
   }
 
   private afterAdd(): void {
-    while (this.good.length + this.bad.length > this.maxEvents) {
-      const g = this.good[0];
-      const b = this.bad[0];
-      const victim = g && (!b || g.seq < b.seq) ? this.good.shift()! : this.bad.shift()!;
+    if (this.good.length + this.bad.length > this.maxEvents) this.evict();
+    if (this.waiters.size > 0) this.checkWaiters();
+    this.scheduleNotify();
+  }
+
+  /**
+   * Drops the oldest records down to maxEvents − slack (1 % of the cap, 1..1000) in one splice per array:
+   * evicting one record per add would move the whole array each time (O(n) per event once full).
+   */
+  private evict(): void {
+    const slack = Math.max(1, Math.min(1000, Math.floor(this.maxEvents / 100)));
+    let excess = this.good.length + this.bad.length - (this.maxEvents - slack);
+    let gi = 0;
+    let bi = 0;
+    while (excess-- > 0) {
+      const g = this.good[gi];
+      const b = this.bad[bi];
+      const victim = g && (!b || g.seq < b.seq) ? this.good[gi++]! : this.bad[bi++]!;
       this.indexAdd(victim, -1);
       this.evicted++;
     }
-    if (this.waiters.size > 0) this.checkWaiters();
-    this.scheduleNotify();
+    if (gi > 0) this.good.splice(0, gi);
+    if (bi > 0) this.bad.splice(0, bi);
   }
 
   /** Adds (delta 1) or removes (delta -1) a record from the event-id index, schema counts and bad groups. */
   private indexAdd(rec: StoredRecord, delta: 1 | -1): void {
     if (rec.eventId !== null) {
-      const list = this.byEventId.get(rec.eventId);
+      const entry = this.byEventId.get(rec.eventId);
       if (delta === 1) {
-        if (list) list.push(rec);
-        else this.byEventId.set(rec.eventId, [rec]);
-      } else if (list) {
-        const i = list.indexOf(rec);
-        if (i !== -1) list.splice(i, 1);
-        if (list.length === 0) this.byEventId.delete(rec.eventId);
+        if (entry) entry.list.push(rec);
+        else this.byEventId.set(rec.eventId, { list: [rec], head: 0 });
+      } else if (entry) {
+        // Evictions remove the oldest record first, which heads its list.
+        if (entry.list[entry.head] === rec) entry.head++;
+        else {
+          const i = entry.list.indexOf(rec, entry.head);
+          if (i !== -1) entry.list.splice(i, 1);
+        }
+        if (entry.head >= entry.list.length) this.byEventId.delete(rec.eventId);
+        else if (entry.head > 64 && entry.head * 2 > entry.list.length) {
+          entry.list = entry.list.slice(entry.head);
+          entry.head = 0;
+        }
       }
     }
     if (rec.valid) {
@@ -348,7 +371,8 @@ export class MiniStore {
   }
 
   byId(eventId: string): StoredRecord[] {
-    return [...(this.byEventId.get(eventId) ?? [])].reverse();
+    const e = this.byEventId.get(eventId);
+    return e ? e.list.slice(e.head).reverse() : [];
   }
 
   bySeq(seq: number): StoredRecord | undefined {
@@ -458,8 +482,8 @@ export class MiniStore {
     const found: StoredRecord[] = [];
     const missing: string[] = [];
     for (const id of cond.eventIds ?? []) {
-      const list = this.byEventId.get(id);
-      if (list && list.length > 0) found.push(list[list.length - 1]!);
+      const e = this.byEventId.get(id);
+      if (e && e.list.length > e.head) found.push(e.list[e.list.length - 1]!);
       else missing.push(id);
     }
     const ok =

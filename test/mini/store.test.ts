@@ -221,3 +221,20 @@ t.test('since() returns what was stored after a seq, oldest first, bounded', asy
   t.same(s.since(mark, 2).map((r) => r.seq), [b.seq, c.seq], 'the newest ones when bounded');
   t.same(s.since(c.seq, 10), []);
 });
+
+t.test('eviction at the cap stays cheap and exact at scale (one repeated event id, the hostile case)', async (t) => {
+  const s = new MiniStore({ maxEvents: 20_000 });
+  t.teardown(() => s.close());
+  const line = pageView();
+  for (let i = 0; i < 60_000; i++) {
+    if (i % 10 === 0) s.addBad(trackerProtocolViolation());
+    else s.addGood(line);
+  }
+  const sum = s.summary();
+  t.ok(sum.total <= 20_000 && sum.total >= 20_000 - 200, `bounded (${sum.total})`);
+  t.equal(sum.total + s.evicted, 60_000, 'every record is either kept or counted as evicted');
+  t.equal(s.groups()[0]!.count, sum.bad, 'group counts follow evictions');
+  const seqs = s.all().map((r) => r.seq);
+  t.equal(seqs[0], 60_000, 'the newest are kept');
+  t.equal(seqs[seqs.length - 1], 60_000 - sum.total + 1, 'exactly the oldest were dropped');
+});
