@@ -20,6 +20,7 @@ import { FurrowError } from '../../common/errors.js';
 
 export const UA_PARSER_CONTEXT = 'iglu:com.snowplowanalytics.snowplow/ua_parser_context/jsonschema/1-0-0';
 const NO_OUTPUT: EnrichmentOutput = Object.freeze({});
+export const MAX_UA_LENGTH = 10_000;
 
 interface Pattern {
   re: RegExp;
@@ -161,7 +162,9 @@ class UaParserEnrichment implements Enrichment {
     if (r === undefined) {
       try {
         const parser = this.parser instanceof UapParser ? this.parser : this.parser.current;
-        r = parser.parse(ua);
+        // Hostile input bound: matching is roughly linear in length (~1-2 ms per KB over 1200 rules); agents beyond
+        // MAX_UA_LENGTH are parsed on their first MAX_UA_LENGTH characters (the atomic limit for useragent is 1000).
+        r = parser.parse(ua.length > MAX_UA_LENGTH ? ua.slice(0, MAX_UA_LENGTH) : ua);
       } catch (err) {
         return { failures: [{ error: `could not parse useragent [${ua}]: ${(err as Error).message}` }] };
       }

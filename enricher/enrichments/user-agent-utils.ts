@@ -21,6 +21,7 @@ import { LRUCache } from 'lru-cache';
 import type { SelfDescribingData } from '../../iglu-resolver/types.js';
 import type { Enrichment, EnrichmentFactory, EnrichmentInput, EnrichmentOutput } from './enrichment.js';
 import { ConfigReader } from './enrichment-config.js';
+import { MAX_UA_LENGTH } from './ua-parser.js';
 
 const NO_OUTPUT: EnrichmentOutput = Object.freeze({});
 
@@ -144,7 +145,7 @@ class UserAgentUtilsEnrichment implements Enrichment {
     if (ua === null) return NO_OUTPUT;
     let f = this.cache.get(ua);
     if (f === undefined) {
-      f = userAgentUtils(ua);
+      f = userAgentUtils(ua.length > MAX_UA_LENGTH ? ua.slice(0, MAX_UA_LENGTH) : ua);
       this.cache.set(ua, f);
     }
     ev.br_name = f.br_name;

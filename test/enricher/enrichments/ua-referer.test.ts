@@ -47,6 +47,15 @@ t.test('ua_parser: null UA → no context; empty/garbage UA → Other', async (t
   }
 });
 
+t.test('ua_parser: a huge agent is parsed on its first 10 000 characters (bounded time)', async (t) => {
+  const p = await buildEnrichments([uaCfg()], testDeps());
+  const huge = UA_CHROME + ';a'.repeat(500_000);
+  const t0 = Date.now();
+  const r = await p.run(makeInput({ useragent: huge }));
+  t.ok(Date.now() - t0 < 2000, `took ${Date.now() - t0} ms`);
+  t.match(r.derivedContexts[0]?.data, { useragentFamily: 'Chrome', useragentMajor: '33' });
+});
+
 t.test('ua_parser: custom rules file from uri/database', async (t) => {
   const p = await buildEnrichments([uaCfg({ uri: pathToFileURL(join(ASSETS, 'common-registry')).href, database: 'uap-test-rules.yml' })], testDeps());
   const r = await p.run(makeInput({ useragent: UA_CHROME }));
