@@ -48,7 +48,7 @@ export const igluWebhookAdapter: Adapter = Object.freeze({
     if (typeof key === 'string') return failure({ field: 'schema', value: schemaParam, expectation: key });
 
     if (body === null) {
-      const data: Record<string, string | null> = {};
+      const data = dataObject();
       for (const [k, v] of qs) if (!NOT_DATA.has(k)) data[k] = v === null || v === '' ? null : v;
       return { ok: true, events: [event(payload, qs, 'app', schemaParam, JSON.stringify(data))] };
     }
@@ -56,7 +56,7 @@ export const igluWebhookAdapter: Adapter = Object.freeze({
     if (FORM_TYPES.test(ct)) {
       const pairs = parseFormBody(body, payload.source.encoding);
       if (pairs.length === 0) return failure({ field: 'body', value: body, expectation: 'has no key-value pairs' });
-      const data: Record<string, string | null> = {};
+      const data = dataObject();
       for (const p of pairs) data[p.name] = p.value === null || p.value === '' ? null : p.value;
       return { ok: true, events: [event(payload, qs, 'srv', schemaParam, JSON.stringify(data))] };
     }
@@ -80,6 +80,11 @@ export const igluWebhookAdapter: Adapter = Object.freeze({
     return { ok: true, events: [event(payload, qs, 'app', schemaParam, stringifyJson(v, parsed.shadow))] };
   },
 });
+
+/** A prototype-less object, so a parameter named `__proto__` is data like any other. */
+function dataObject(): Record<string, string | null> {
+  return Object.create(null) as Record<string, string | null>;
+}
 
 function event(payload: LoadedPayload, qs: Map<string, string | null>, platform: string, schema: string, dataJson: string): RawEvent {
   const params = new Map<string, string | null>();

@@ -106,6 +106,10 @@ t.test('Iglu webhook adapter', async (t) => {
   t.same(ue(form), { schema, data: { a: '1', b: 'x y', c: null } });
   t.equal(form['p'], 'srv');
 
+  const proto = params(igluWebhookAdapter.toRawEvents(payload({ api, qs: [['schema', schema], ['__proto__', null], ['constructor', 'x']] }), { resolver }) as AdapterOutcome);
+  t.equal(JSON.parse(proto['ue_pr']!).data.data.constructor, 'x');
+  t.same(Object.keys(JSON.parse(proto['ue_pr']!).data.data), ['__proto__', 'constructor'], 'hostile names stay data');
+
   const sdj = params(igluWebhookAdapter.toRawEvents(payload({ api, contentType: 'application/json', body: JSON.stringify({ schema, data: { k: 'v' } }) }), { resolver }) as AdapterOutcome);
   t.same(ue(sdj), { schema, data: { k: 'v' } });
 
