@@ -3,7 +3,8 @@
  * operator's own `function process(event, params, headers)`, run in a `node:vm` context.
  *
  *   start:  base64 script + a prelude compiled into one fresh context (no require, no process, no timers);
- *           `params` = the 1-0-1 `config` object, parsed inside the context
+ *           `params` = the 1-0-1 `config` object ({} without one), parsed inside the context;
+ *           `headers` = the collector's headers as an array of "Name: value" strings (Enrich 5.1.1+)
  *   event:  host ──JSON text──► context: an in-context event object with Snowplow's bean API
  *              getApp_id()/setApp_id(v) … for every atomic field, getContexts()/setContexts(json),
  *              getUnstruct_event()/setUnstruct_event(json), getDerived_contexts(), eraseDerived_contexts(), drop()
@@ -57,7 +58,7 @@ const PRELUDE = `
   });
   Ev.prototype.drop = function () { this.__dropped = true; };
   Ev.prototype.eraseDerived_contexts = function () { this.__erased = true; this.__v.derived_contexts = null; };
-  var params = g.__paramsText === null ? null : JSON.parse(g.__paramsText);
+  var params = g.__paramsText === null ? {} : JSON.parse(g.__paramsText);
   delete g.__paramsText;
   var proc = g.process;
   g.__run = function (text) {
@@ -105,11 +106,8 @@ export class JavascriptEnrichment implements Enrichment {
     for (const f of ENRICHED_FIELDS) fields[f] = ev[f] ?? null;
     const derived = input.derivedContexts ?? [];
     fields['derived_contexts'] = derived.length === 0 ? null : JSON.stringify({ schema: 'iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-1', data: derived });
-    const headers: Record<string, string> = {};
-    for (const h of input.raw.context.headers) {
-      const i = h.indexOf(':');
-      if (i > 0) headers[h.slice(0, i).trim()] = h.slice(i + 1).trim();
-    }
+    // Snowplow passes the collector's headers as an array of "Name: value" strings.
+    const headers = input.raw.context.headers;
     const ctx = this.context as Record<string, unknown>;
     ctx['__in'] = JSON.stringify({ fields, headers });
     let outText: unknown;

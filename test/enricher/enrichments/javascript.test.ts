@@ -32,7 +32,7 @@ t.test('setters, typed getters, params, headers, drop, derived contexts', async 
       event.setTr_total(12.5);
       return [{ schema: 'iglu:com.acme/typed/jsonschema/1-0-0', data: {
         vid: event.getDomain_sessionidx(), lat: event.getGeo_latitude(), cookie: event.getBr_cookies(),
-        ua: headers['User-Agent'] || null, ip: event.getUser_ipaddress(), big: 12345678901234567890 } }];
+        ua: headers.filter(function (h) { return /^user-agent:/i.test(h); }).map(function (h) { return h.split(':')[1].trim(); })[0] || null, ip: event.getUser_ipaddress(), big: 12345678901234567890 } }];
     }`, { prefix: 'p-' }),
   ], testDeps());
   const input = makeInput({ app_id: 'a', user_id: 'u', domain_sessionidx: '3', geo_latitude: '51.5', br_cookies: '1', user_ipaddress: '1.2.3.4' }, rawEvent({}, { headers: ['User-Agent: ua/1'] }));
@@ -68,6 +68,11 @@ t.test('setContexts / setUnstruct_event / eraseDerived_contexts are reported to 
   t.equal(input.event.unstruct_event, null);
   t.equal(input.unstructEvent, null);
   t.same(input.contexts.map((c) => c.schema), ['iglu:com.acme/x/jsonschema/1-0-0', 'iglu:com.acme/added/jsonschema/1-0-0']);
+});
+
+t.test('params default to {} without a config', async (t) => {
+  const p = await buildEnrichments([js('function process(e, params, headers) { return [{ schema: "iglu:a/p/jsonschema/1-0-0", data: { params: params, n: headers.length } }]; }')], testDeps());
+  t.same((await p.run(makeInput({}, rawEvent({}, { headers: ['A: 1', 'B: 2'] })))).derivedContexts[0]?.data, { params: {}, n: 2 });
 });
 
 t.test('hostile scripts: loops time out, no require/process/host escape, bad returns', async (t) => {
