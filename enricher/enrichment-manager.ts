@@ -8,8 +8,8 @@
  *   phase 3  derived contexts validated, JS-changed contexts re-validated,
  *            atomic field lengths (no truncation)                          → errors: schema_violations
  *
- * Bad-row precedence: phase 1 errors, else phase 2 errors, else phase 3 errors (acceptInvalid keeps
- * an event whose only problem is a field length).
+ * Every phase runs; bad-row precedence then picks phase 1 errors, else phase 2 errors, else phase 3 errors
+ * (acceptInvalid keeps an event whose only problem is a field length).
  */
 import { randomUUID } from 'node:crypto';
 import type { RawEvent } from './adapters/adapter.js';
@@ -127,12 +127,9 @@ export class EnrichmentManager {
     }
     transformParameters(ev, raw.parameters, atomicErrors);
     const ex = await this.extractInputs(raw.parameters);
+    // As in Snowplow 6.x, phase-1 errors do not stop the event: phases 2 and 3 still run (the bad row's
+    // partially enriched event carries their fields, and a failed event needs them), then precedence decides.
     const phase1Failed = atomicErrors.length > 0 || ex.failures.length > 0;
-    if (phase1Failed && !this.emitFailed) {
-      ev.unstruct_event = formatUnstructEvent(ex.unstruct);
-      ev.contexts = formatContexts(ex.contexts);
-      return { kind: 'bad', badRowKind: 'schema_violations', row: schemaViolations(this.processor, now, phase1Messages(atomicErrors, ex.failures), ev, raw) };
-    }
 
     // ---- phase 2 ----
     const failures: TaggedEnrichmentFailure[] = [];
