@@ -130,7 +130,9 @@ function tappedSink(inner: CollectorSink, tap: RawTap): CollectorSink {
       if (prop === 'store' || prop === 'enqueue') {
         const fn = Reflect.get(target, prop, receiver) as (records: readonly Buffer[], ...rest: unknown[]) => unknown;
         return (records: readonly Buffer[], ...rest: unknown[]) => {
-          tap.recordsWritten(records);
+          // Off the request path: decoding and parsing POST bodies happens after the response is on its way
+          // (the enriched event comes back through two Kinesis streams, long after this runs).
+          setImmediate(() => tap.recordsWritten(records));
           return fn.call(target, records, ...rest);
         };
       }
