@@ -255,7 +255,18 @@ export class TrackingHandler {
       this.finish(req, res, rawPath, path, query, hostname, authority, true, undefined, null);
       return;
     }
-    this.readBody(req, res, (body, ct) => this.finish(req, res, rawPath, path, query, hostname, authority, false, body, ct));
+    this.readBody(req, res, (body, ct) => {
+      // Runs from a stream event, outside the listener's try/catch: a bug here must not kill the process.
+      try {
+        this.finish(req, res, rawPath, path, query, hostname, authority, false, body, ct);
+      } catch (e) {
+        this.log.error({ err: e }, 'unexpected error handling a request');
+        if (!res.headersSent) {
+          res.writeHead(500, ['Connection', 'close', 'Content-Length', '0']);
+          res.end();
+        } else res.destroy();
+      }
+    });
   }
 
   private readBody(req: IncomingMessage, res: ServerResponse, next: (body: string | Buffer, ct: ContentType | null) => void): void {
@@ -531,6 +542,9 @@ export class TrackingHandler {
       res.writeHead(status, out);
       res.end(resBody);
       this.metrics.request(route, status);
+    }).catch((e: unknown) => {
+      this.log.error({ err: e }, 'unexpected error answering a durable request');
+      if (!res.headersSent) res.destroy();
     });
   }
 

@@ -114,7 +114,7 @@ t.test('collector → kinesalite: records and bad rows land, decoded', async (t)
   const running = await startCollectorServer(collector);
   t.teardown(() => running.shutdown(0));
 
-  for (let i = 0; i < 50 && (await send(running.port, 'GET', '/sink-health')).status !== 200; i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 200 && (await send(running.port, 'GET', '/sink-health')).status !== 200; i++) await new Promise((r) => setTimeout(r, 50));
   t.equal((await send(running.port, 'GET', '/sink-health')).status, 200, 'healthy once the streams are ACTIVE');
 
   for (let i = 0; i < 20; i++) t.equal((await send(running.port, 'GET', `/i?e=pv&n=${i}`)).status, 200);
@@ -184,7 +184,7 @@ t.test('stream missing at start: unhealthy, events kept and delivered once it ex
   const recs = await readAll(k.client, 'late');
   t.equal(recs.length, 5);
   t.equal(collector.good.pendingBytes(), 0);
-  for (let i = 0; i < 50 && (await send(running.port, 'GET', '/sink-health')).status !== 200; i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 200 && (await send(running.port, 'GET', '/sink-health')).status !== 200; i++) await new Promise((r) => setTimeout(r, 50));
   t.equal((await send(running.port, 'GET', '/sink-health')).status, 200);
 });
 
