@@ -4,7 +4,7 @@
  *
  *   bot ASNs = botAsnsFile (CSV, header line skipped, first column = ASN number) ∪ botAsns[].asn   (built at start)
  *   asn/1-0-1 entity in derived contexts → {number, organization, likelyBot: number ∈ bot ASNs}
- *   platform ∈ bypassPlatforms → likelyBot false
+ *   platform ∈ bypassPlatforms → the entity is left without likelyBot
  */
 import type { SelfDescribingData } from '../../iglu-resolver/types.js';
 import type { Enrichment, EnrichmentDeps, EnrichmentFactory, EnrichmentInput, EnrichmentOutput } from './enrichment.js';
@@ -40,12 +40,13 @@ class AsnLookupsEnrichment implements Enrichment {
   enrich(input: EnrichmentInput): EnrichmentOutput {
     const dc = input.derivedContexts;
     if (dc === undefined) return NO_OUTPUT;
+    // Bypassed platforms (server-side, IoT) keep the entity without likelyBot.
+    if (input.event.platform !== null && this.bypass.has(input.event.platform)) return NO_OUTPUT;
     for (let i = 0; i < dc.length; i++) {
       const c = dc[i]!;
       if (c.schema !== ASN_SCHEMA) continue;
       const data = c.data as { number: number; organization?: string | null };
-      const bypassed = input.event.platform !== null && this.bypass.has(input.event.platform);
-      const bot = !bypassed && (this.listAsns.has(data.number) || this.fileAsns?.current.has(data.number) === true);
+      const bot = this.listAsns.has(data.number) || this.fileAsns?.current.has(data.number) === true;
       dc[i] = { schema: ASN_SCHEMA, data: { ...data, likelyBot: bot } };
     }
     return NO_OUTPUT;

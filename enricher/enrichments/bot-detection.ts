@@ -2,11 +2,12 @@
  * bot_detection_enrichment_config (iglu:com.snowplowanalytics.snowplow.enrichments/bot_detection_enrichment_config/
  * jsonschema/1-0-*): one verdict from the signals earlier steps produced.
  *
- *   clientSideDetection  a tracker context com.snowplowanalytics.snowplow/client_side_bot_detection/1-0-0 with bot=true
+ *   (indicators listed in the schema's order: yauaa, iab, asnLookups, clientSideDetection)
  *   yauaa                a yauaa_context with deviceClass Robot/Robot Mobile/Robot Imitator or agentClass Robot/Robot Mobile
  *                        (furrow cannot run YAUAA, so this signal only fires for such a context supplied otherwise)
  *   iab                  the IAB spiders_and_robots context with spiderOrRobot=true
  *   asnLookups           the asn/1-0-1 context with likelyBot=true
+ *   clientSideDetection  a tracker context com.snowplowanalytics.snowplow/client_side_bot_detection/1-0-0 with bot=true
  *   → derived context com.snowplowanalytics.snowplow/bot_detection/1-0-1 {bot, indicators} (always emitted)
  */
 import type { SelfDescribingData } from '../../iglu-resolver/types.js';
@@ -33,12 +34,12 @@ class BotDetectionEnrichment implements Enrichment {
   enrich(input: EnrichmentInput): EnrichmentOutput {
     const indicators: string[] = [];
     const dc = input.derivedContexts ?? [];
-    if (this.use.client && input.contexts.some((c) => CLIENT_SIDE.test(c.schema) && field(c.data, 'bot') === true)) indicators.push('clientSideDetection');
     if (this.use.yauaa && dc.some((c) => YAUAA.test(c.schema) && (YAUAA_DEVICE.has(field(c.data, 'deviceClass') as string) || YAUAA_AGENT.has(field(c.data, 'agentClass') as string)))) {
       indicators.push('yauaa');
     }
     if (this.use.iab && dc.some((c) => c.schema === IAB_SCHEMA && field(c.data, 'spiderOrRobot') === true)) indicators.push('iab');
     if (this.use.asn && dc.some((c) => c.schema === ASN_SCHEMA && field(c.data, 'likelyBot') === true)) indicators.push('asnLookups');
+    if (this.use.client && input.contexts.some((c) => CLIENT_SIDE.test(c.schema) && field(c.data, 'bot') === true)) indicators.push('clientSideDetection');
     return { derivedContexts: [{ schema: BOT_DETECTION_SCHEMA, data: { bot: indicators.length > 0, indicators } }] };
   }
 }

@@ -8,7 +8,8 @@
  *           cache (size, ttl s) keyed by the values ──miss──► query
  *           rows checked against expectedRows (EXACTLY_ONE, AT_MOST_ONE, AT_LEAST_ONE, AT_LEAST_ZERO)
  *           column names renamed (AS_IS, CAMEL_CASE, PASCAL_CASE, SNAKE_CASE, LOWER_CASE, UPPER_CASE)
- *           EVERY_ROW → one context per row; ALL_ROWS → one context (the row object for one row, an array for more)
+ *           EVERY_ROW → one context per row; ALL_ROWS → one context: the row when EXACTLY_ONE/AT_MOST_ONE, else the
+ *           array of rows; no rows → no context. date → "yyyy-MM-ddT00:00:00", timestamp → "yyyy-MM-ddTHH:mm:ss[.f]"
  *   failures (database unreachable, SQL error, timeout, row count) → identifier `sql-query`, unless ignoreOnError.
  *   MySQL connections are refused at start (furrow ships only the PostgreSQL driver).
  */
@@ -84,9 +85,10 @@ export function renameColumn(name: string, mode: (typeof NAMES)[number]): string
 const TYPES = {
   getTypeParser(oid: number, format?: string): (v: string) => unknown {
     if (oid === 20 || oid === 1700) return (v) => (Number.isFinite(Number(v)) ? Number(v) : v);
-    if (oid === 1114) return (v) => new Date(`${v.replace(' ', 'T')}Z`).toISOString();
+    // date / timestamp as Snowplow prints them ("1980-06-12T00:00:00"); timestamptz as an ISO instant.
+    if (oid === 1114) return (v) => v.replace(' ', 'T');
+    if (oid === 1082) return (v) => `${v}T00:00:00`;
     if (oid === 1184) return (v) => new Date(v.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00')).toISOString();
-    if (oid === 1082) return (v) => v;
     return pg.types.getTypeParser(oid, format as 'text');
   },
 };
@@ -131,7 +133,9 @@ class SqlQueryEnrichment implements Enrichment {
     });
     if (objects.length === 0) return { ok: true, contexts: [] };
     if (o.describes === 'EVERY_ROW') return { ok: true, contexts: objects.map((data) => ({ schema: o.schema, data })) };
-    return { ok: true, contexts: [{ schema: o.schema, data: objects.length === 1 ? objects[0] : objects }] };
+    // ALL_ROWS: the row itself when at most one row is expected, else the array of rows.
+    const single = o.expected === 'EXACTLY_ONE' || o.expected === 'AT_MOST_ONE';
+    return { ok: true, contexts: [{ schema: o.schema, data: single ? objects[0] : objects }] };
   }
 
   async enrich(input: EnrichmentInput): Promise<EnrichmentOutput> {

@@ -155,9 +155,11 @@ t.test('asn_lookups marks the ip_lookups ASN context; bot_detection consolidates
   ], 'ASN 174 is in bad-asn-list.csv');
   t.match((await run('11.1.1.1')).derivedContexts[1]?.data, { number: 456, likelyBot: true }, 'botAsns list');
   t.match((await run('12.1.1.1')).derivedContexts, [{ data: { bot: false, indicators: [] } }, { data: { number: 999, likelyBot: false } }]);
-  t.match((await run('10.1.1.1', 'srv')).derivedContexts[1]?.data, { likelyBot: false }, 'bypassed platform');
+  t.same((await run('10.1.1.1', 'srv')).derivedContexts[1]?.data, { number: 174, organization: 'Cogent' }, 'bypassed platform: no likelyBot');
   const client = await run('12.1.1.1', 'web', [{ schema: 'iglu:com.snowplowanalytics.snowplow/client_side_bot_detection/jsonschema/1-0-0', data: { bot: true, kind: 'selenium' } }]);
   t.same(client.derivedContexts[0]?.data, { bot: true, indicators: ['clientSideDetection'] });
+  const both = await run('10.1.1.1', 'web', [{ schema: 'iglu:com.snowplowanalytics.snowplow/client_side_bot_detection/jsonschema/1-0-0', data: { bot: true, kind: null } }]);
+  t.same(both.derivedContexts[0]?.data, { bot: true, indicators: ['asnLookups', 'clientSideDetection'] }, 'schema enum order');
   t.same((await run('not-an-ip')).derivedContexts, [{ schema: 'iglu:com.snowplowanalytics.snowplow/bot_detection/jsonschema/1-0-1', data: { bot: false, indicators: [] } }]);
 
   const badCsv = readConfig('asn_lookups.json') as { schema: string; data: { parameters: { botAsnsFile: { uri: string; database: string } } } };

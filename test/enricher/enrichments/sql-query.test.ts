@@ -63,7 +63,7 @@ t.test('against a real PostgreSQL', async (t) => {
       return i;
     };
     const r = await p.run(input(1, 'OK'));
-    t.same(r.derivedContexts[0]?.data, { pk: 1, big: 9007199254740991, price: 12.5, seen: '2020-01-02T03:04:05.678Z', ok: true });
+    t.same(r.derivedContexts[0]?.data, { pk: 1, big: 9007199254740991, price: 12.5, seen: '2020-01-02T03:04:05.678', ok: true });
     t.same((await p.run(input(null, 'OK'))).derivedContexts, [], 'a missing input → no query');
     await admin.query(`UPDATE enrichment_test SET ok = false WHERE pk = 1`);
     t.equal(((await p.run(input(1, 'OK'))).derivedContexts[0]?.data as { ok: boolean }).ok, true, 'answered from the cache');
@@ -78,6 +78,9 @@ t.test('against a real PostgreSQL', async (t) => {
     const all = await buildEnrichments([cfg('SELECT pk FROM enrichment_test ORDER BY pk', [], { describes: 'ALL_ROWS', expectedRows: 'AT_LEAST_ZERO' })], deps);
     t.same((await all.run(makeInput())).derivedContexts.map((c) => c.data), [[{ pk: 1 }, { pk: 2 }]]);
     await all.close();
+    const one = await buildEnrichments([cfg("SELECT pk, DATE '1980-06-12' AS date_of_birth FROM enrichment_test WHERE pk = 1", [], { describes: 'ALL_ROWS', expectedRows: 'AT_LEAST_ZERO' })], deps);
+    t.same((await one.run(makeInput())).derivedContexts.map((c) => c.data), [[{ pk: 1, dateOfBirth: '1980-06-12T00:00:00' }]], 'AT_LEAST_ZERO keeps the array even for one row');
+    await one.close();
     const most = await buildEnrichments([cfg('SELECT pk FROM enrichment_test', [], { expectedRows: 'AT_MOST_ONE' })], deps);
     t.match((await most.run(makeInput())).failures, [{ message: { error: /returned 2 rows, expected AT_MOST_ONE/ } }]);
     await most.close();
