@@ -102,7 +102,8 @@ export function superviseWorkers(opts: SupervisorOptions): Promise<number> {
         const upMs = Date.now() - slot.startedAt;
         opts.onEvent?.({ type: 'exit', worker: slot.index, pid: child.pid, at: Date.now(), code, signal: sig });
         if (stopping) {
-          if (code !== 0 && sig !== 'SIGTERM') exitCode = 1;
+          // A fatal code already chosen (e.g. 2) is kept; otherwise an unclean stop makes it 1.
+          if (code !== 0 && sig !== 'SIGTERM' && exitCode === 0) exitCode = 1;
           log.info({ worker: slot.index, code, signal: sig }, 'worker stopped');
         } else if (code === 0) {
           slot.finished = true;
@@ -135,7 +136,7 @@ export function superviseWorkers(opts: SupervisorOptions): Promise<number> {
       killTimer = setTimeout(() => {
         for (const s of live()) {
           log.warn({ worker: s.index, pid: s.child!.pid }, `worker did not stop within ${shutdownTimeoutMs} ms; SIGKILL`);
-          exitCode = 1;
+          if (exitCode === 0) exitCode = 1;
           s.child!.kill('SIGKILL');
         }
       }, shutdownTimeoutMs);

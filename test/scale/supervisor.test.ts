@@ -139,8 +139,17 @@ t.test('a worker that stayed up long enough starts again from the initial backof
 
 t.test('exit code 2 (configuration error) stops every worker and the supervisor exits 2', async (t) => {
   const { run } = setup(t);
-  const { done } = run('exit2');
+  t.equal(await run('exit2').done, 2, 'all workers failing at start');
+});
+
+t.test('one worker exiting 2 while the others run: they get SIGTERM, the supervisor exits 2', async (t) => {
+  const { events, run } = setup(t);
+  const { done } = run('exit2-index0', { argsFor: (i) => ['--worker-index', String(i)] });
   t.equal(await done, 2);
+  const others = events().filter((e) => e.ev === 'start' && e.index !== '0').map((e) => e.pid);
+  t.equal(others.length, 2);
+  t.same(events().filter((e) => e.ev === 'term').map((e) => e.pid).sort(), others.sort(), 'the others were stopped with SIGTERM');
+  t.equal(events().filter((e) => e.ev === 'start').length, 3, 'nothing restarted');
 });
 
 t.test('workers that finish (exit 0) are not restarted; the supervisor exits 0 when all are done', async (t) => {
