@@ -6,7 +6,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { compareSchemaVer, parseSchemaVer } from './schema-key.js';
-import { createSchemaCompiler } from './validator.js';
+import { createSchemaCompiler, SELF_DESC_META_URI, toDataReports } from './validator.js';
 import { PATTERN_FORMATS } from './formats.js';
 
 export interface LintProblem {
@@ -62,6 +62,7 @@ export async function lintRegistry(dir: string): Promise<LintReport> {
   const files: string[] = [];
   await walk(schemasDir, files);
   const compiler = createSchemaCompiler();
+  const selfDesc = compiler.ajv.getSchema(SELF_DESC_META_URI + '#')!;
   const problems: LintProblem[] = [];
   const warnings: LintProblem[] = [];
   let checked = 0;
@@ -107,6 +108,9 @@ export async function lintRegistry(dir: string): Promise<LintReport> {
     if (format === 'jsonschema') {
       const r = compiler.compile(schema);
       if (!r.ok) for (const i of r.schemaIssues) add(`does not compile: ${i.message}`);
+      else if (!selfDesc(schema)) {
+        for (const rep of toDataReports(selfDesc.errors, schema, selfDesc.schema)) add(`is not a valid self-describing schema: ${rep.message}`);
+      }
       if (schema.$schema !== SELF_DESC_SCHEMA) warnings.push({ file: rel, message: `$schema is ${JSON.stringify(schema.$schema)}, not the Iglu self-describing meta-schema ${SELF_DESC_SCHEMA}` });
       const formats = new Set<string>();
       formatsIn(schema, formats);

@@ -21,8 +21,8 @@ export const SELF_DESC_META_URI = 'http://iglucentral.com/schemas/com.snowplowan
 
 /**
  * The self-describing meta-schema (iglu:com.snowplowanalytics.self-desc/schema/jsonschema/1-0-0): draft-04 plus a
- * required `self` object. Facts restated from Iglu Central; registered so schemas declaring it as `$schema` compile
- * and are checked against it.
+ * required `self` object. Facts restated from Iglu Central; registered so that `$schema` pointing at it resolves
+ * (schemas themselves are checked against draft-04, as the Iglu client does).
  */
 const SELF_DESC_META = {
   id: SELF_DESC_META_URI + '#',
@@ -75,15 +75,16 @@ export function createSchemaCompiler(): SchemaCompiler {
   ajv.addKeyword({ keyword: 'self', schemaType: 'object' });
   ajv.addKeyword({ keyword: '$supersededBy', schemaType: 'string' });
   ajv.addMetaSchema(SELF_DESC_META);
+  const draft04 = ajv.getSchema('http://json-schema.org/draft-04/schema#')!;
 
   function compile(schema: unknown): CompileResult {
     if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) {
       return { ok: false, schemaIssues: [{ path: '$', message: 'Schema is not a JSON object' }] };
     }
     const s = schema as Record<string, unknown>;
-    // Check against the meta-schema the schema declares (self-desc or plain draft-04); an unknown $schema → draft-04.
-    const metaUri = typeof s.$schema === 'string' && ajv.getSchema(s.$schema) ? s.$schema : 'http://json-schema.org/draft-04/schema#';
-    const meta = ajv.getSchema(metaUri)!;
+    // Like the Iglu client, check every schema against the draft-04 meta-schema (not the self-desc one: a schema
+    // without `self` still validates data; `furrow iglu lint` reports it).
+    const meta = draft04;
     let metaOk: boolean;
     try {
       metaOk = meta(schema) as boolean;
