@@ -68,10 +68,15 @@ export interface DeadLetterSink {
   close(): Promise<void>;
 }
 
-/** Appends JSON lines to a file; writes are serialized and each is followed by fdatasync. */
+/**
+ * Appends JSON lines to a file, each write followed by fdatasync. Group commit: writes that arrive while one is
+ * on its way to disk are appended and synced together next (one fdatasync for all of them), so a failing
+ * destination dead-lettering many batches at once does not queue one disk sync per batch.
+ */
 export class FileDeadLetterSink implements DeadLetterSink {
   private handle: FileHandle | null = null;
-  private chain: Promise<void> = Promise.resolve();
+  private waiting: Array<{ text: string; resolve: () => void; reject: (e: Error) => void }> = [];
+  private writing: Promise<void> | null = null;
 
   constructor(
     readonly path: string,
@@ -92,22 +97,31 @@ export class FileDeadLetterSink implements DeadLetterSink {
     const now = new Date();
     let text = '';
     for (const l of letters) text += JSON.stringify(toRecord(l, this.redact, now)) + '\n';
-    const run = async () => {
-      if (this.handle === null) throw new FurrowError('FORWARD_DEAD_LETTER_UNWRITABLE', `${this.path} is not open`);
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ text, resolve, reject });
+      if (this.writing === null) this.writing = this.flushLoop();
+    });
+  }
+
+  private async flushLoop(): Promise<void> {
+    while (this.waiting.length > 0) {
+      const group = this.waiting;
+      this.waiting = [];
       try {
-        await this.handle.appendFile(text, 'utf8');
+        if (this.handle === null) throw new Error('not open');
+        await this.handle.appendFile(group.length === 1 ? group[0]!.text : group.map((g) => g.text).join(''), 'utf8');
         await this.handle.datasync();
+        for (const g of group) g.resolve();
       } catch (e) {
-        throw new FurrowError('FORWARD_DEAD_LETTER_UNWRITABLE', `cannot write ${this.path}: ${(e as Error).message}`, { cause: e });
+        const err = new FurrowError('FORWARD_DEAD_LETTER_UNWRITABLE', `cannot write ${this.path}: ${(e as Error).message}`, { cause: e });
+        for (const g of group) g.reject(err);
       }
-    };
-    const p = this.chain.then(run);
-    this.chain = p.catch(() => undefined);
-    return p;
+    }
+    this.writing = null;
   }
 
   async close(): Promise<void> {
-    await this.chain;
+    if (this.writing) await this.writing;
     await this.handle?.close();
     this.handle = null;
   }

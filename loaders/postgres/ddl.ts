@@ -39,9 +39,9 @@ export function commentSql(schema: string, table: string, key: SchemaKey): strin
   return `COMMENT ON TABLE ${quoteIdent(schema)}.${quoteIdent(table)} IS ${quoteLiteral(key.uri)}`;
 }
 
-/** COPY statement for atomic.events (explicit column list, text format). */
+/** COPY statement for atomic.events (explicit column list, text format, empty column = NULL as in the TSV). */
 export function copyAtomicSql(schema: string): string {
-  return `COPY ${quoteIdent(schema)}.events (${ATOMIC_COLUMNS.map((c) => quoteIdent(c.name)).join(', ')}) FROM STDIN`;
+  return `COPY ${quoteIdent(schema)}.events (${ATOMIC_COLUMNS.map((c) => quoteIdent(c.name)).join(', ')}) FROM STDIN WITH (NULL '')`;
 }
 
 export function copyShredSql(schema: string, table: string, columns: readonly ShredColumn[]): string {

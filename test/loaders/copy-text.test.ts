@@ -4,8 +4,8 @@ import { flattenSchema, parseSchemaUri } from '../../loaders/schema-ddl.js';
 import { atomicTsvOf, columnsOf, shredLine } from '../../loaders/shred.js';
 import { ENRICHED_INDEX as F, generateColumns } from '../support/enriched-generator.js';
 
-t.test('atomic rows: empty columns (first, last, runs) become \\N; backslash and CR are escaped', async (t) => {
-  t.equal(atomicRow(['\ta\t\t\tb\\c\t', '', 'x\ry', 'z']), '\\N\ta\t\\N\t\\N\tb\\\\c\t\\N\t\\N\tx\\ry\tz\n');
+t.test('atomic rows: runs joined by TAB, empty columns stay empty (NULL \'\'), backslash and CR escaped', async (t) => {
+  t.equal(atomicRow(['\ta\t\t\tb\\c\t', '', 'x\ry', 'z']), '\ta\t\t\tb\\\\c\t\t\tx\\ry\tz\n');
   t.equal(escapeCopy('a\tb\nc\\'), 'a\\tb\\nc\\\\');
 });
 
