@@ -244,6 +244,7 @@ export function createKinesisSource(opts: KinesisSourceOptions): KinesisSource {
     const stop = new AbortController();
     const stopAll = () => stop.abort();
     signal.addEventListener('abort', stopAll, { once: true });
+    if (signal.aborted) stop.abort();
     let failure: unknown = null;
     const slots = new Slots(maxInFlight);
     const timers: NodeJS.Timeout[] = [];
@@ -453,6 +454,7 @@ export function createKinesisSource(opts: KinesisSourceOptions): KinesisSource {
     };
 
     try {
+      if (stop.signal.aborted) return;
       await table.ensureExists();
       await syncNow();
       coordinator.onAcquired = startConsumer;

@@ -132,6 +132,21 @@ t.test('a processor that throws stops the source: run() rejects, leases released
   t.equal(leases[0]!.checkpoint, 'TRIM_HORIZON', 'not advanced');
 });
 
+t.test('an already aborted signal: run() returns at once without taking leases', async (t) => {
+  const stream = fresh();
+  await createStream(aws.kinesis, stream, 1);
+  await putRecords(aws.kinesis, stream, payloads(10));
+  const src = source(stream, `app-${stream}`);
+  const ac = new AbortController();
+  ac.abort();
+  let batches = 0;
+  const t0 = Date.now();
+  await src.run(async () => void batches++, ac.signal);
+  t.ok(Date.now() - t0 < 5_000, 'returned');
+  t.equal(batches, 0);
+  t.same(await src.table.list().catch(() => []), [], 'no lease taken (the table was not even created)');
+});
+
 t.test('start-up errors: a missing stream, bad options', async (t) => {
   await t.rejects(source('no-such-stream', 'app-missing').run(async () => {}, new AbortController().signal), { code: 'LEASE_STREAM_NOT_FOUND' });
   t.throws(() => source('x', 'ab'), { code: 'CONFIG_INVALID_VALUE' }, 'table name too short');
