@@ -181,7 +181,7 @@ export class DestinationQueue {
         (e: unknown) => {
           const first = this.fatal === null;
           this.fatal = e as Error;
-          this.log.error({ destination: this.name, err: (e as Error).message }, 'dead letter failed; stopping');
+          this.log.error({ err: (e as Error).message }, 'dead letter failed; stopping');
           this.afterBatch();
           if (first) this.onFatal(e as Error);
         },
@@ -242,7 +242,7 @@ export class DestinationQueue {
       if (this.signal.aborted) return; // not settled: not acknowledged, read again after restart
       if (attempt >= this.cfg.retry.maxAttempts) {
         const l = last as Extract<SendOutcome, { kind: 'retry' }>;
-        this.log.warn({ destination: this.name, events: entries.length, status: l.status, attempts: attempt }, 'retries used up; dead-lettering');
+        this.log.warn({ events: entries.length, status: l.status, attempts: attempt }, 'retries used up; dead-lettering');
         await this.deadLetterEntries(entries, 'retries_exhausted', l.status, l.status === null ? null : l.body, attempt, l.status === null ? l.body : null);
         return;
       }
@@ -257,7 +257,7 @@ export class DestinationQueue {
           this.settle(entries, true);
           return;
         case 'rejected':
-          this.log.warn({ destination: this.name, events: entries.length, status: outcome.status }, 'destination refused a batch; dead-lettering');
+          this.log.warn({ events: entries.length, status: outcome.status }, 'destination refused a batch; dead-lettering');
           await this.deadLetterEntries(entries, 'rejected', outcome.status, outcome.body, attempt, null);
           return;
         case 'partial': {
@@ -290,7 +290,7 @@ export class DestinationQueue {
           if (attempt >= this.cfg.retry.maxAttempts) continue;
           this.stats.retries++;
           const wait = this.backoffMs(attempt, outcome.retryAfterMs);
-          this.log.debug({ destination: this.name, status: outcome.status, attempt, waitMs: Math.round(wait) }, 'retrying batch');
+          this.log.debug({ status: outcome.status, attempt, waitMs: Math.round(wait) }, 'retrying batch');
           await sleep(wait, this.signal);
           continue;
         }
