@@ -13,7 +13,7 @@
 import { LRUCache } from 'lru-cache';
 import type { ClientError, DataReport, IgluResolver, LookupAttempt, LookupOutcome, ValidationOutcome } from './types.js';
 import { CLASS_PRIORITY, type Registry, type RegistryError, type RegistryResult } from './registries/registry.js';
-import { compareSchemaVer, isSchemaKey, parseSchemaUri, parseSchemaVer, schemaKeyToUri, type SchemaKey } from './schema-key.js';
+import { compareSchemaVer, isSchemaKey, parseSchemaUri, parseSchemaVer, schemaKeyToPath, schemaKeyToUri, type SchemaKey } from './schema-key.js';
 import { toDataReports, type SchemaCompiler } from './validator.js';
 import type { ValidateFunction } from 'ajv';
 import { Counter, type Registry as PromRegistry } from 'prom-client';
@@ -243,10 +243,13 @@ export class Resolver implements IgluResolver {
     if (sup === undefined) return { ok: true, schema: entry.schema, supersededBy: null };
     // $supersededBy: the data is validated against (and re-labelled with) a higher version of the same schema.
     const v = typeof sup === 'string' ? parseSchemaVer(sup) : null;
-    if (!v || compareSchemaVer(v, key.version) <= 0) {
-      const h = new Map<string, RepoHistory>([
-        [entry.repo, { errors: [{ error: 'ClientFailure', message: `Invalid $supersededBy ${JSON.stringify(sup)} in ${schemaKeyToUri(key)}: it must be a higher SchemaVer` }], attempts: 1, lastAttempt: entry.storedAt }],
-      ]);
+    const problem = !v
+      ? `Error while trying to decode superseding version: ${JSON.stringify(sup)} is not a SchemaVer`
+      : compareSchemaVer(v, key.version) <= 0
+        ? `Superseding version ${sup as string} isn't greater than the version of schema ${schemaKeyToPath(key)}`
+        : null;
+    if (problem !== null || !v) {
+      const h = new Map<string, RepoHistory>([[entry.repo, { errors: [{ error: 'ClientFailure', message: problem! }], attempts: 1, lastAttempt: entry.storedAt }]]);
       return { ok: false, error: this.resolutionError(key.vendor, h) };
     }
     const target = await this.lookupInRepo(entry.repo, { ...key, version: v });
