@@ -33,7 +33,9 @@ import type { CollectorSink } from '../collector/sinks/sink.js';
 import { parseCollectorConfig } from '../config/collector-config.js';
 import { DEFAULT_ENRICH_CONFIG } from '../config/enrich-config.js';
 import { runEnrich } from '../enricher/enrich-app.js';
-import { createEnricher, PROCESSOR } from '../enricher/enricher-factory.js';
+import { AdapterRegistry } from '../enricher/adapters/registry.js';
+import { EnrichmentManager } from '../enricher/enrichment-manager.js';
+import { RecordProcessor } from '../enricher/processor.js';
 import { buildEnrichments, loadEnrichmentsDir } from '../enricher/enrichments/registry.js';
 import type { EnrichmentPipeline } from '../enricher/enrichments/enrichment.js';
 import { createKinesisSource } from '../enricher/leases/kinesis-source.js';
@@ -92,6 +94,12 @@ export interface MiniInfo {
   forward: string | null;
   startupMs: number;
 }
+
+/**
+ * `processor` of bad rows and v_etl (`furrow-enrich-<version>`, as `furrow enrich` writes). Built here rather
+ * than taken from enricher-factory.ts, whose version lookup reads ../package.json and so fails under dist/.
+ */
+const PROCESSOR = Object.freeze({ artifact: 'furrow-enrich', version: MINI_VERSION });
 
 const STREAMS = { raw: 'raw', rawBad: 'raw-bad', enriched: 'enriched', enrichedBad: 'enriched-bad', pii: 'pii' } as const;
 /** Small buffers and short polls: mini is about latency, not throughput. */
@@ -202,8 +210,15 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
     const enrichmentNames = [...pipeline.enrichments].map((e) => e.identifier);
 
     // ---- enricher: raw stream (leased) → processor → enriched / enriched-bad / pii, with the enricher's own
-    //      factory and run loop (the same code `furrow enrich` runs)
-    const { processor } = createEnricher(DEFAULT_ENRICH_CONFIG, resolver, pipeline, { maxRecordSize: 1_000_000 });
+    //      run loop (the same code `furrow enrich` runs)
+    const c = DEFAULT_ENRICH_CONFIG;
+    const manager = new EnrichmentManager({
+      resolver, pipeline, processor: PROCESSOR, maxJsonDepth: c.validation.maxJsonDepth,
+      atomicFieldsLimits: c.validation.atomicFieldsLimits, acceptInvalid: c.validation.acceptInvalid,
+    });
+    const processor = new RecordProcessor({
+      manager, adapters: new AdapterRegistry(), adapterDeps: { resolver }, processor: PROCESSOR, framing: c.decompression, maxRecordSize: 1_000_000,
+    });
     const writer = (streamName: string) =>
       new KinesisWriter({ client: aws.kinesis, streamName, timeLimitMs: WRITER_TIME_LIMIT_MS, logger: log.child({ stream: streamName }) });
     const goodOut = writer(STREAMS.enriched);
