@@ -23,6 +23,7 @@ interface Notify {
   onDone: (r: WriteResult) => void;
 }
 
+const CHUNK_BYTES = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
 const NONE: Buffer[] = [];
 
@@ -31,7 +32,10 @@ export class StdoutSink implements CollectorSink {
   readonly usesPartitionKey = false;
   readonly maxBytes: number;
   private readonly out: Writable;
-  private lines = '';
+  /** Lines of the current event-loop turn, written into `chunk`; full chunks wait in `full`. */
+  private chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  private used = 0;
+  private full: Buffer[] = [];
   private linesBytes = 0;
   private waiters: Waiter[] = [];
   private scheduled = false;
@@ -54,11 +58,20 @@ export class StdoutSink implements CollectorSink {
 
   private append(records: readonly Buffer[]): void {
     for (const r of records) {
-      let b64 = r.toString('base64');
-      // Snowplow prints base64 without padding.
-      if (b64.charCodeAt(b64.length - 1) === 61) b64 = b64.slice(0, b64.charCodeAt(b64.length - 2) === 61 ? -2 : -1);
-      this.lines += b64 + '\n';
-      this.linesBytes += b64.length + 1;
+      // Base64 straight into a byte chunk: building one big string and converting it at write time measured
+      // ~5x slower per record. Snowplow prints base64 without padding.
+      const b64 = r.toString('base64');
+      let n = b64.length;
+      while (n > 0 && b64.charCodeAt(n - 1) === 61) n--;
+      if (this.used + n + 1 > this.chunk.length) {
+        if (this.used > 0) this.full.push(this.chunk.subarray(0, this.used));
+        this.chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, n + 1));
+        this.used = 0;
+      }
+      this.chunk.write(b64, this.used, n, 'latin1');
+      this.used += n;
+      this.chunk[this.used++] = 10;
+      this.linesBytes += n + 1;
     }
     if (!this.scheduled) {
       this.scheduled = true;
@@ -87,12 +100,16 @@ export class StdoutSink implements CollectorSink {
 
   private writeOut(): void {
     this.scheduled = false;
-    if (this.lines === '') return;
-    const chunk = this.lines;
+    if (this.linesBytes === 0) return;
+    if (this.used > 0) this.full.push(this.chunk.subarray(0, this.used));
+    const chunk = this.full.length === 1 ? this.full[0]! : Buffer.concat(this.full);
+    // The written bytes belong to the stream now: continue in a fresh chunk.
+    this.chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    this.used = 0;
+    this.full = [];
     const bytes = this.linesBytes;
     const waiters = this.waiters;
     const notify = this.notify;
-    this.lines = '';
     this.linesBytes = 0;
     this.waiters = [];
     this.notify = [];
@@ -104,7 +121,7 @@ export class StdoutSink implements CollectorSink {
       for (const w of waiters) w.resolve(err ? { sent: 0, failed: [] } : { sent: w.count, failed: [] });
       // A failed write of buffered lines: report them lost (counted, logged) through the callback.
       for (const n of notify) n.onDone(err ? { sent: 0, failed: new Array<Buffer>(n.count).fill(EMPTY) } : { sent: n.count, failed: NONE });
-      if (this.writesInFlight === 0 && this.lines === '') for (const f of this.idle.splice(0)) f();
+      if (this.writesInFlight === 0 && this.linesBytes === 0) for (const f of this.idle.splice(0)) f();
     };
     try {
       this.out.write(chunk, done);
@@ -114,7 +131,7 @@ export class StdoutSink implements CollectorSink {
   }
 
   async flush(): Promise<void> {
-    if (this.lines !== '') this.writeOut();
+    if (this.linesBytes !== 0) this.writeOut();
     if (this.writesInFlight === 0) return;
     await new Promise<void>((resolve) => this.idle.push(resolve));
   }
