@@ -12,7 +12,7 @@
 import { readdirSync, readFileSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, basename, resolve } from 'node:path';
-import sdk from 'snowplow-analytics-sdk';
+import { sdkDisagreements } from '../test/enricher/support.js';
 import { createResolver } from '../iglu-resolver/index.js';
 import type { IgluResolver, SelfDescribingData } from '../iglu-resolver/types.js';
 import { silentLogger } from '../common/logger.js';
@@ -495,14 +495,16 @@ async function runRecord(resolver: IgluResolver, pipeline: EnrichmentPipeline | 
   const parse = (l: string): EnrichedEvent => {
     const e = parseEnrichedTsv(l);
     if (typeof e === 'string') throw new Error(`furrow wrote an unparseable TSV line: ${e}`);
-    // Every line must also be readable by Snowplow's JS analytics SDK (it throws on a malformed column).
+    // Every line must also be read by Snowplow's JS analytics SDK to the values furrow wrote.
     // Known SDK limit (0.1.0): its schema pattern rejects vendors with a hyphen (`…input-adapters`,
     // `…measurement-protocol`), which upstream Enrich writes the same way; only that case is tolerated.
+    let problems: string[] = [];
     try {
-      sdk.transform(l);
+      problems = sdkDisagreements(l);
     } catch (err) {
       if (!(String(err).includes('Wrong schema format') && /"iglu:[a-zA-Z0-9_.]*-[a-zA-Z0-9_.-]*\//.test(l))) throw err;
     }
+    if (problems.length > 0) throw new Error(`snowplow-analytics-sdk reads this line differently: ${problems.join('; ')}`);
     return e;
   };
   return { good: out.good.map(parse), bad: out.bad, pii: out.pii.map(parse) };

@@ -70,3 +70,56 @@ export function column(line: string, field: (typeof ENRICHED_FIELDS)[number]): s
 export function badSchema(row: string): string {
   return (JSON.parse(row) as { schema: string }).schema.split('/')[1]!;
 }
+
+function sdkKey(prefix: string, schema: string): string {
+  const m = /^iglu:([a-zA-Z0-9_.]+)\/([a-zA-Z0-9_-]+)\/[^/]+\/(\d+)-/.exec(schema);
+  if (!m) throw new Error(`not an Iglu URI: ${schema}`);
+  return [prefix, m[1]!.replace(/\./g, '_').toLowerCase(), m[2]!.replace(/([^A-Z_])([A-Z])/g, '$1_$2').toLowerCase(), m[3]].join('_');
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Parses a good line with snowplow-analytics-sdk and lists every column whose SDK value differs from what
+ * furrow wrote (ints/floats as numbers, 0/1 as booleans, timestamps as ISO, contexts by schema key).
+ */
+export function sdkDisagreements(line: string): string[] {
+  const sdk = sdkParse(line);
+  const cols = line.split('\t');
+  const problems: string[] = [];
+  const contextKeys = new Map<string, unknown[]>();
+  // The JS SDK (0.1.0) calls column 121 `refr_device_tstamp`; the TSV column is Snowplow's refr_dvce_tstamp.
+  const sdkName = (f: string): string => (f === 'refr_dvce_tstamp' ? 'refr_device_tstamp' : f);
+  ENRICHED_FIELDS.forEach((field, i) => {
+    const f = field as string;
+    const col = cols[i]!;
+    if (col === '') {
+      if (Object.hasOwn(sdk, sdkName(f))) problems.push(`${f}: empty column but the SDK has ${JSON.stringify(sdk[sdkName(f)])}`);
+      return;
+    }
+    if (f === 'contexts' || f === 'derived_contexts') {
+      for (const e of (JSON.parse(col) as { data: Array<{ schema: string; data: unknown }> }).data) {
+        const k = sdkKey('contexts', e.schema);
+        contextKeys.set(k, [...(contextKeys.get(k) ?? []), e.data]);
+      }
+      return;
+    }
+    if (f === 'unstruct_event') {
+      const inner = (JSON.parse(col) as { data: { schema: string; data: unknown } }).data;
+      const k = sdkKey('unstruct_event', inner.schema);
+      if (!same(sdk[k], inner.data)) problems.push(`${f}: SDK ${k} = ${JSON.stringify(sdk[k])}`);
+      return;
+    }
+    const v = sdk[sdkName(f)];
+    const want = typeof v === 'number' ? Number(col) : typeof v === 'boolean' ? col === '1' : f.endsWith('_tstamp') ? col.replace(' ', 'T') + 'Z' : col;
+    if (v !== want) problems.push(`${f}: wrote ${JSON.stringify(col)}, SDK read ${JSON.stringify(v)}`);
+  });
+  for (const [k, entities] of contextKeys) {
+    // The SDK files contexts and derived_contexts under the same keys; a key seen in both is only checked for presence.
+    if (!Array.isArray(sdk[k])) problems.push(`${k}: missing in the SDK output`);
+    else if ((sdk[k] as unknown[]).length === entities.length && !same(sdk[k], entities)) problems.push(`${k}: SDK ${JSON.stringify(sdk[k])}`);
+  }
+  return problems;
+}
