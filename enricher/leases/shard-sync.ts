@@ -5,6 +5,7 @@
  *   child of a split or merge              -> lease at TRIM_HORIZON, created only once every listed parent's
  *                                             lease is at SHARD_END (KCL: children only after parents end)
  *   shard whose child already has a lease  -> none (its lease was cleaned up; never re-read a finished shard)
+ *   SHARD_END lease of a shard no longer listed (past retention) -> deleted
  *
  * Creation is a conditional put, so every worker may sync at any time: the first write wins.
  */
@@ -105,6 +106,14 @@ export async function syncShardLeases(table: LeaseTable, shards: readonly ShardI
       log.info({ shard: s.shardId, checkpoint, parents }, 'lease created');
     }
     leases.set(s.shardId, (await table.get(s.shardId)) ?? lease);
+  }
+  // Cleanup: a finished lease whose shard has left the stream (past retention) can never be read again.
+  const listed = new Set(shards.map((s) => s.shardId));
+  for (const l of leases.values()) {
+    if (l.checkpoint === SHARD_END && !listed.has(l.leaseKey)) {
+      await table.delete(l.leaseKey);
+      log.info({ shard: l.leaseKey }, 'finished lease deleted: its shard is past retention');
+    }
   }
   return created;
 }

@@ -74,3 +74,12 @@ t.test('a parent trimmed from the listing does not block; a finished shard whose
   await syncShardLeases(table, [shard('s0', [], true), shard('s5', ['s0'])], TRIM_HORIZON, silentLogger);
   t.equal(await table.get('s0'), null);
 });
+
+t.test('a finished lease whose shard is past retention is deleted; an unfinished one is kept', async (t) => {
+  const table = createMemoryLeaseTable();
+  await table.create(newLease({ leaseKey: 'gone-done', checkpoint: SHARD_END }));
+  await table.create(newLease({ leaseKey: 'gone-midway', checkpoint: '123' }));
+  await table.create(newLease({ leaseKey: 'listed-done', checkpoint: SHARD_END }));
+  await syncShardLeases(table, [shard('listed-done', [], true)], TRIM_HORIZON, silentLogger);
+  t.same(Object.keys(await leases(table)).sort(), ['gone-midway', 'listed-done']);
+});
