@@ -47,6 +47,8 @@ export interface LoaderConfig {
   /** S3 endpoint override (s3rver, MinIO). */
   readonly s3Endpoint: string | null;
   readonly logLevel: string;
+  /** Serve /metrics and /health on this port (0 = any free port); null = off. */
+  readonly metricsPort: number | null;
   // postgres / redshift
   readonly url: string | null;
   readonly schema: string;
@@ -84,6 +86,7 @@ const KEYS: Record<string, KeyDef> = {
   region: { kind: 'string', targets: ALL },
   s3Endpoint: { kind: 'string', targets: ALL },
   logLevel: { kind: 'string', targets: ALL },
+  metricsPort: { kind: 'int', targets: ALL },
   url: { kind: 'string', targets: DB },
   schema: { kind: 'string', targets: DB },
   retryFor: { kind: 'duration', targets: DB },
@@ -202,6 +205,7 @@ export async function loadConfig(target: LoaderTarget, argv: readonly string[]):
     region: optStr('region'),
     s3Endpoint: optStr('s3Endpoint'),
     logLevel: get('logLevel', str, 'info'),
+    metricsPort: get('metricsPort', (k, v) => int(k, v, 0), null as number | null),
     url: optStr('url'),
     schema,
     retryForMs: get('retryFor', dur, 10 * 60_000),
@@ -214,6 +218,7 @@ export async function loadConfig(target: LoaderTarget, argv: readonly string[]):
     rollMs: get('rollTime', dur, 5 * 60_000),
     purpose,
   });
+  if (cfg.metricsPort !== null && cfg.metricsPort > 65535) throw new FurrowError('CONFIG_INVALID_VALUE', `metricsPort: ${cfg.metricsPort} is not a TCP port`);
   if (target === 'postgres' && cfg.url === null) throw new FurrowError('CONFIG_MISSING_KEY', 'url (--url postgres://…) is required');
   if (target === 'redshift') {
     if (cfg.stage === null) throw new FurrowError('CONFIG_MISSING_KEY', 'stage (--stage s3://bucket/prefix) is required');

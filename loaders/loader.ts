@@ -9,8 +9,8 @@
  * warehouse stays unreachable, and then nothing after the stored position was acknowledged).
  */
 import type { Logger } from '../common/logger.js';
+import type { LoaderMetrics } from './metrics.js';
 import type { LineSource } from './sources/line-source.js';
-
 
 export interface BatchOutcome {
   /** Events loaded (atomic rows). */
@@ -50,13 +50,21 @@ export interface RunTotals {
 }
 
 /** Feeds a loader from a source until the source ends or the signal aborts; logs progress. */
-export async function runLoader(source: LineSource, loader: BatchLoader, signal: AbortSignal, logger: Logger, progressEveryMs = 5000): Promise<RunTotals> {
+export async function runLoader(
+  source: LineSource,
+  loader: BatchLoader,
+  signal: AbortSignal,
+  logger: Logger,
+  metrics: LoaderMetrics | null = null,
+  progressEveryMs = 5000,
+): Promise<RunTotals> {
   const totals: RunTotals = { batches: 0, loaded: 0, bad: 0, skipped: 0 };
   const from = source.streamId === null ? null : await loader.position(source.streamId);
   if (from !== null) logger.info({ stream: source.streamId, from }, 'resuming after stored position');
   const started = Date.now();
   let lastLog = started;
-  const done = (out: BatchOutcome, lineCount: number, position: string): void => {
+  const done = (out: BatchOutcome, lineCount: number, position: string, startedAt: number): void => {
+    metrics?.batch(out, lineCount, (performance.now() - startedAt) / 1000);
     totals.batches++;
     totals.loaded += out.loaded;
     totals.bad += out.bad;
@@ -76,13 +84,14 @@ export async function runLoader(source: LineSource, loader: BatchLoader, signal:
   await source.run(
     from,
     async (batch) => {
+      const t0 = performance.now();
       if (prepare === undefined || commit === undefined) {
-        done(await loader.load(batch.lines, source.streamId, batch.position), batch.lines.length, batch.position);
+        done(await loader.load(batch.lines, source.streamId, batch.position), batch.lines.length, batch.position, t0);
         return;
       }
       const prepared = await prepare(batch.lines);
       if (inflight !== null) await inflight;
-      inflight = commit(prepared, source.streamId, batch.position).then((out) => done(out, batch.lines.length, batch.position));
+      inflight = commit(prepared, source.streamId, batch.position).then((out) => done(out, batch.lines.length, batch.position, t0));
       // Keep a rejection from being reported as unhandled before the next batch (or the end) awaits it.
       inflight.catch(() => undefined);
     },

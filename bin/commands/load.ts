@@ -8,6 +8,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Command } from '../command.js';
 import { loadConfig, type LoaderConfig, type LoaderTarget } from '../../loaders/config.js';
 import type { BatchLoader } from '../../loaders/loader.js';
+import type { LoaderMetrics } from '../../loaders/metrics.js';
 
 const USAGE = `Usage: furrow load <postgres|redshift|s3> [options]
 
@@ -45,6 +46,7 @@ Options (also keys of a HOCON/JSON --config FILE, in camelCase):
   --purpose enriched|bad (s3) what the input holds (default enriched)
   --roll-bytes N         (s3) roll a file at N uncompressed bytes (default 64 MiB)
   --roll-time D          (s3) roll a file after D (default 5 minutes)
+  --metrics-port N       serve Prometheus /metrics and /health on N (0 = any free port; default off)
   --log-level L          pino level (default info)
 `;
 
@@ -69,9 +71,20 @@ async function createResolver(cfg: LoaderConfig) {
   return cfg.igluConfig !== null ? createResolverFromFile(cfg.igluConfig) : createBuiltinResolver();
 }
 
+/** Starts /metrics when configured; returns the metrics sink (or null) and a stop function. */
+async function startMetrics(cfg: LoaderConfig, logger: Logger): Promise<{ metrics: LoaderMetrics | null; stop: () => Promise<void> }> {
+  if (cfg.metricsPort === null) return { metrics: null, stop: async () => {} };
+  const { Registry, createLoaderMetrics, serveMetrics } = await import('../../loaders/metrics.js');
+  const registry = new Registry();
+  const metrics = createLoaderMetrics(registry, cfg.target);
+  const server = await serveMetrics(cfg.metricsPort, registry, logger);
+  return { metrics, stop: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
 /** Runs a BatchLoader over the configured input (lines or Kinesis). */
 async function feed(cfg: LoaderConfig, loader: BatchLoader, logger: Logger, s3: () => S3Client): Promise<void> {
   const signal = signalOnTermination(logger);
+  const { metrics, stop } = await startMetrics(cfg, logger);
   await loader.start();
   try {
     if (cfg.kinesis !== null) {
@@ -87,15 +100,16 @@ async function feed(cfg: LoaderConfig, loader: BatchLoader, logger: Logger, s3: 
         initialPosition: k.initialPosition,
         logger,
       });
-      const totals = await runKinesisLoader(source, k.streamName, loader, signal, logger);
+      const totals = await runKinesisLoader(source, k.streamName, loader, signal, logger, metrics);
       logger.info(totals, 'stopped');
     } else {
       const { createLineSource } = await import('../../loaders/sources/index.js');
       const { runLoader } = await import('../../loaders/loader.js');
-      await runLoader(createLineSource(cfg, s3), loader, signal, logger);
+      await runLoader(createLineSource(cfg, s3), loader, signal, logger, metrics);
     }
   } finally {
     await loader.close();
+    await stop();
   }
 }
 
@@ -138,7 +152,12 @@ async function runRedshift(cfg: LoaderConfig, logger: Logger): Promise<number> {
 
 async function runS3(cfg: LoaderConfig, logger: Logger): Promise<number> {
   const { runLakeLoader } = await import('../../loaders/s3/lake-loader.js');
-  await runLakeLoader(cfg, s3Factory(cfg)(), logger, signalOnTermination(logger));
+  const { metrics, stop } = await startMetrics(cfg, logger);
+  try {
+    await runLakeLoader(cfg, s3Factory(cfg)(), logger, signalOnTermination(logger), metrics);
+  } finally {
+    await stop();
+  }
   return 0;
 }
 

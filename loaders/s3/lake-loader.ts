@@ -22,6 +22,7 @@ import type { Logger } from '../../common/logger.js';
 import { ENRICHED_FIELDS } from '../../enricher/event.js';
 import { parsingBadRow } from '../bad-rows.js';
 import type { LoaderConfig } from '../config.js';
+import type { LoaderMetrics } from '../metrics.js';
 import { parseS3Url, type S3Location } from '../sources/s3-source.js';
 
 export interface LakeWriterOptions {
@@ -66,7 +67,12 @@ export class LakeWriter {
   private chain: Promise<void> = Promise.resolve();
   uploaded: string[] = [];
 
-  constructor(private readonly s3: S3Client, private readonly opts: LakeWriterOptions, private readonly logger: Logger) {}
+  constructor(
+    private readonly s3: S3Client,
+    private readonly opts: LakeWriterOptions,
+    private readonly logger: Logger,
+    private readonly metrics: LoaderMetrics | null = null,
+  ) {}
 
   private serialize<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.chain.then(fn);
@@ -139,6 +145,7 @@ export class LakeWriter {
       throw new FurrowError('LOADER_UPLOAD', `s3://${this.opts.location.bucket}/${key}: ${(lastErr as Error).message}`, { cause: lastErr });
     }
     this.uploaded.push(key);
+    this.metrics?.upload(f.lines, body.length);
     this.logger.info({ key, lines: f.lines, bytes: f.bytes, gzipBytes: body.length }, 'uploaded');
     for (const c of f.commits) await c();
   }
@@ -164,14 +171,14 @@ export function splitEnriched(lines: readonly string[]): { good: string[]; bad: 
 }
 
 /** `furrow load s3`: wires the configured source to a LakeWriter (and one for bad rows). */
-export async function runLakeLoader(cfg: LoaderConfig, s3: S3Client, logger: Logger, signal: AbortSignal): Promise<void> {
+export async function runLakeLoader(cfg: LoaderConfig, s3: S3Client, logger: Logger, signal: AbortSignal, metrics: LoaderMetrics | null = null): Promise<void> {
   const out = parseS3Url(cfg.output!);
   if (out === null) throw new FurrowError('CONFIG_INVALID_VALUE', `output: '${cfg.output}' is not s3://bucket/prefix`);
   const badLoc = cfg.bad.startsWith('s3://') ? parseS3Url(cfg.bad) : null;
   if (cfg.bad !== '-' && badLoc === null) throw new FurrowError('CONFIG_INVALID_VALUE', `bad: for furrow load s3 use s3://bucket/prefix (got ${cfg.bad})`);
   const common = { rollBytes: cfg.rollBytes, rollMs: cfg.rollMs, uploadAttempts: 5, now: Date.now };
-  const good = new LakeWriter(s3, { ...common, location: out, purpose: cfg.purpose }, logger);
-  const bad = badLoc !== null && cfg.purpose === 'enriched' ? new LakeWriter(s3, { ...common, location: badLoc, purpose: 'bad' }, logger) : null;
+  const good = new LakeWriter(s3, { ...common, location: out, purpose: cfg.purpose }, logger, metrics);
+  const bad = badLoc !== null && cfg.purpose === 'enriched' ? new LakeWriter(s3, { ...common, location: badLoc, purpose: 'bad' }, logger, metrics) : null;
   const noop = async (): Promise<void> => {};
   const write = async (lines: readonly string[], commit: () => Promise<void>): Promise<void> => {
     if (bad === null) return good.add(lines, commit);

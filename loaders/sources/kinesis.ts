@@ -17,6 +17,7 @@ import type { StreamSource } from '../../common/stream.js';
 import type { KinesisRecordBatch } from '../../enricher/leases/kinesis-source.js';
 import { compareSequenceNumbers } from '../../enricher/leases/lease.js';
 import type { BatchLoader, RunTotals } from '../loader.js';
+import type { LoaderMetrics } from '../metrics.js';
 
 interface StoredBatch {
   first: string;
@@ -40,6 +41,7 @@ export async function runKinesisLoader(
   loader: BatchLoader,
   signal: AbortSignal,
   logger: Logger,
+  metrics: LoaderMetrics | null = null,
 ): Promise<RunTotals> {
   const totals: RunTotals = { batches: 0, loaded: 0, bad: 0, skipped: 0 };
   const stored = new Map<string, StoredBatch | null>();
@@ -49,8 +51,10 @@ export async function runKinesisLoader(
     if (!stored.has(stream)) stored.set(stream, parseStored(await loader.position(stream)));
     const prev = stored.get(stream) ?? null;
     let records = batch.records;
+    const t0 = performance.now();
     if (prev !== null && compareSequenceNumbers(batch.lastSequenceNumber, prev.last) <= 0) {
       totals.skipped += records.length;
+      metrics?.batch({ loaded: 0, bad: 0, skipped: true }, records.length, (performance.now() - t0) / 1000);
       await batch.commit();
       return;
     }
@@ -67,6 +71,7 @@ export async function runKinesisLoader(
     totals.batches++;
     totals.loaded += out.loaded;
     totals.bad += out.bad;
+    metrics?.batch(out, lines.length, (performance.now() - t0) / 1000);
     await batch.commit();
   }, signal);
   return totals;

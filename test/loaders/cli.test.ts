@@ -102,6 +102,33 @@ t.test('furrow load postgres from stdin: good rows loaded, bad rows to stdout, r
   const third = await furrow([...args.slice(0, -2), '--bad', badFile], 'garbage\n');
   t.equal(third.code, 0);
   t.match(readFileSync(badFile, 'utf8'), /"payload":"garbage"/);
+  // a live pipe: partial batches after --batch-max-delay, Prometheus counters on --metrics-port
+  const live = spawn(process.execPath, ['--import', 'tsx', 'bin/furrow.ts', 'load', 'postgres', '--url', server.url, '--iglu-config', resolverJson,
+    '--schema', 'live', '--batch-max-delay', '100', '--metrics-port', '0', '--bad', join(dir, 'live-bad.jsonl')], { stdio: ['pipe', 'ignore', 'pipe'] });
+  let liveErr = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    const guard = setTimeout(() => reject(new Error(`no metrics port: ${liveErr}`)), 30_000);
+    live.stderr.on('data', (d: Buffer) => {
+      liveErr += d;
+      const m = /"port":(\d+),"msg":"serving \/metrics/.exec(liveErr);
+      if (m) {
+        clearTimeout(guard);
+        resolve(Number(m[1]));
+      }
+    });
+  });
+  live.stdin.write(Array.from({ length: 7 }, (_, i) => generateLine(100 + i, { seed: 99 })).join('\n') + '\nbroken\n');
+  let metrics = '';
+  for (let i = 0; i < 100 && !/furrow_loader_events_total\{target="postgres",outcome="loaded"\} 7/.test(metrics); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  }
+  t.match(metrics, /furrow_loader_events_total\{target="postgres",outcome="loaded"\} 7/, 'the partial batch loaded while stdin stays open');
+  t.match(metrics, /furrow_loader_events_total\{target="postgres",outcome="bad"\} 1/);
+  t.match(metrics, /furrow_loader_batch_seconds_count\{target="postgres"\} 1/);
+  live.stdin.end();
+  t.equal(await new Promise((r) => live.on('close', r)), 0);
+
   // an unreadable input stops the loader with LOADER_INPUT
   const missing = await furrow([...args.slice(0, -2), '--input', join(dir, 'missing.tsv')]);
   t.equal(missing.code, 1);
