@@ -39,7 +39,7 @@ import { RecordProcessor } from '../enricher/processor.js';
 import { buildEnrichments, loadEnrichmentsDir } from '../enricher/enrichments/registry.js';
 import type { EnrichmentPipeline } from '../enricher/enrichments/enrichment.js';
 import { createKinesisSource } from '../enricher/leases/kinesis-source.js';
-import { createBuiltinResolver } from '../iglu-resolver/index.js';
+import { createBuiltinResolver, createResolverFromFile } from '../iglu-resolver/index.js';
 import type { IgluResolver } from '../iglu-resolver/types.js';
 import type { AuthConfig } from './auth.js';
 import { startLocalAws, type LocalAws } from './local-aws.js';
@@ -57,6 +57,8 @@ export interface MiniOptions {
   host: string;
   /** `--iglu DIR`: the user's schemas, searched before the built-in registry. */
   igluDirs: string[];
+  /** `--iglu FILE.json`: a Snowplow resolver config (as Micro's `--iglu`); its repositories come after the built-in registry. */
+  igluResolverFile?: string | null;
   /** Leave Iglu Central out of the resolver (no network). */
   offline: boolean;
   /** `--enrichments DIR`, or null for mini's default set. */
@@ -201,7 +203,11 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
     log.debug({ kinesis: aws.kinesisEndpoint, dynamodb: aws.dynamoEndpoint }, 'mini: embedded Kinesis and DynamoDB up');
 
     // ---- Iglu resolver and enrichments
-    const resolver = await createBuiltinResolver({ extraEmbeddedDirs: o.igluDirs, offline: o.offline });
+    const resolverFile = o.igluResolverFile ?? null;
+    const resolver =
+      resolverFile !== null
+        ? await createResolverFromFile(resolverFile, { extraEmbeddedDirs: o.igluDirs, offline: o.offline })
+        : await createBuiltinResolver({ extraEmbeddedDirs: o.igluDirs, offline: o.offline });
     const enrichmentConfigs = o.enrichmentsDir !== null ? await loadEnrichmentsDir(o.enrichmentsDir) : DEFAULT_ENRICHMENTS;
     const assetsDir = join(tmpdir(), 'furrow-mini-assets');
     await mkdir(assetsDir, { recursive: true });
@@ -284,7 +290,7 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
     });
     const info: MiniInfo = {
       collector: '', ui: '', api: '', kinesis: aws.kinesisEndpoint, dynamodb: aws.dynamoEndpoint,
-      streams: { ...STREAMS }, enrichments: enrichmentNames, iglu: ['built-in registry (schemas/)', ...o.igluDirs, ...(o.offline ? [] : ['Iglu Central (http)'])],
+      streams: { ...STREAMS }, enrichments: enrichmentNames, iglu: [...o.igluDirs, 'built-in registry (schemas/)', ...(resolverFile !== null ? [`resolver config ${resolverFile}`] : o.offline ? [] : ['Iglu Central (http)'])],
       postgres: extras.postgres, forward: extras.forward, startupMs: 0,
     };
     const micro = express();

@@ -22,6 +22,8 @@ Options:
   --host ADDR           interface to listen on (default 0.0.0.0, as Snowplow Micro)
   --iglu DIR            your schemas (vendor/name/jsonschema/M-R-A files, or a folder with schemas/);
                         searched before the built-in registry; repeatable
+  --iglu FILE           a Snowplow resolver config (iglu.json / resolver.json, as Micro's --iglu): its
+                        registries are used after the built-in one (instead of the default Iglu Central)
   --offline             do not look schemas up on Iglu Central (only the built-in registry and --iglu)
   --enrichments DIR     enrichment configs (*.json, Snowplow's format); default: campaign_attribution,
                         event_fingerprint_config, ua_parser_config (nothing to download)
@@ -90,19 +92,26 @@ function parse(argv: string[]): { opts: Omit<MiniOptions, 'logger'>; logLevel: s
     if (tok.length < 8) throw new FurrowError('CONFIG_CLI_USAGE', '--auth-token: use at least 8 characters');
     auth.token = tok;
   }
-  for (const dir of v.iglu as string[]) {
-    let isDir = false;
+  // --iglu DIR (schemas) or --iglu FILE (a resolver config JSON, as Snowplow Micro's --iglu takes).
+  const igluDirs: string[] = [];
+  let igluResolverFile: string | null = null;
+  for (const path of v.iglu as string[]) {
+    let kind: 'dir' | 'file' | null = null;
     try {
-      isDir = statSync(dir).isDirectory();
+      const st = statSync(path);
+      kind = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : null;
     } catch {
-      isDir = false;
+      kind = null;
     }
-    if (!isDir) throw new FurrowError('CONFIG_FILE_UNREADABLE', `--iglu ${dir}: not a readable directory`);
+    if (kind === null) throw new FurrowError('CONFIG_FILE_UNREADABLE', `--iglu ${path}: not a readable directory or resolver config file`);
+    if (kind === 'dir') igluDirs.push(path);
+    else if (igluResolverFile !== null) throw new FurrowError('CONFIG_CLI_USAGE', `--iglu ${path}: only one resolver config file (already ${igluResolverFile})`);
+    else igluResolverFile = path;
   }
   return {
     logLevel: level,
     opts: {
-      port, host: v.host!, igluDirs: v.iglu as string[], offline: v.offline === true, enrichmentsDir: v.enrichments ?? null,
+      port, host: v.host!, igluDirs, igluResolverFile, offline: v.offline === true, enrichmentsDir: v.enrichments ?? null,
       postgresUrl: v.postgres ?? null, forwardConfig: v.forward ?? null, auth, maxEvents,
     },
   };

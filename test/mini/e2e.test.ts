@@ -259,3 +259,36 @@ t.test('furrow mini CLI: bad flags and a taken port fail loudly', async (t) => {
   t.equal(r3.code, 1);
   t.match(r3.err, /MINI_PORT_IN_USE/);
 });
+
+t.test('--iglu FILE: a Snowplow resolver config, as Micro takes it', async (t) => {
+  const { writeFileSync } = await import('node:fs');
+  const iglu = writeSchemas();
+  t.teardown(() => rmSync(iglu, { recursive: true, force: true }));
+  const resolverFile = join(iglu, 'iglu.json');
+  writeFileSync(
+    resolverFile,
+    JSON.stringify({
+      schema: 'iglu:com.snowplowanalytics.iglu/resolver-config/jsonschema/1-0-1',
+      data: { cacheSize: 500, repositories: [{ name: 'local', priority: 0, vendorPrefixes: ['com.acme'], connection: { embedded: { path: iglu } } }] },
+    }),
+  );
+  const mini = await startMini({
+    port: 0, host: '127.0.0.1', igluDirs: [], igluResolverFile: resolverFile, offline: true, enrichmentsDir: null, postgresUrl: null,
+    forwardConfig: null, auth: { basic: null, token: null }, maxEvents: 100, logger: silentLogger,
+  });
+  t.teardown(() => mini.stop());
+  const base = `http://127.0.0.1:${mini.port}`;
+  t.match(mini.info.iglu.join(' '), /resolver config .*iglu\.json/);
+  t.equal((await fetch(`${base}/micro/iglu/com.acme/signup/jsonschema/1-0-0`)).status, 200, 'schema from the config\'s embedded repository');
+  t.equal((await fetch(`${base}/micro/iglu/com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0`)).status, 200, 'the built-in registry still answers');
+
+  writeFileSync(resolverFile, '{"schema":"iglu:com.snowplowanalytics.iglu/resolver-config/jsonschema/1-0-1","data":{"repositories":"nope"}}');
+  await t.rejects(
+    startMini({
+      port: 0, host: '127.0.0.1', igluDirs: [], igluResolverFile: resolverFile, offline: true, enrichmentsDir: null, postgresUrl: null,
+      forwardConfig: null, auth: { basic: null, token: null }, maxEvents: 100, logger: silentLogger,
+    }),
+    /repositories/,
+    'an invalid resolver config stops start-up with a message naming the problem',
+  );
+});
