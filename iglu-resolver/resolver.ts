@@ -87,8 +87,6 @@ function startCoarseClock(): void {
   coarseTicker.unref();
 }
 
-const NOT_FOUND: RegistryError = Object.freeze({ error: 'NotFound' }) as RegistryError;
-
 export class Resolver implements IgluResolver {
   private readonly registries: readonly Registry[];
   private readonly compiler: SchemaCompiler;
@@ -224,7 +222,7 @@ export class Resolver implements IgluResolver {
    * The Iglu client keeps lookup histories in a map sorted by repository name, and prints instants as Java's
    * Instant.toString (`…:45Z`, `…:45.100Z`).
    */
-  private resolutionError(_vendor: string, history: Map<string, RepoHistory>): ClientError {
+  private resolutionError(history: Map<string, RepoHistory>): ClientError {
     const lookupHistory: LookupAttempt[] = [...history.keys()]
       .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
       .map((name) => {
@@ -238,7 +236,7 @@ export class Resolver implements IgluResolver {
     const key = parseSchemaUri(uri);
     if (!isSchemaKey(key)) return { ok: false, error: invalidUriError(uri, key, this.clock()) };
     const entry = await this.lookupEntry(key);
-    if (!entry.ok) return { ok: false, error: this.resolutionError(key.vendor, entry.history) };
+    if (!entry.ok) return { ok: false, error: this.resolutionError(entry.history) };
     const sup = entry.schema.$supersededBy;
     if (sup === undefined) return { ok: true, schema: entry.schema, supersededBy: null };
     // $supersededBy: the data is validated against (and re-labelled with) a higher version of the same schema.
@@ -250,10 +248,10 @@ export class Resolver implements IgluResolver {
         : null;
     if (problem !== null || !v) {
       const h = new Map<string, RepoHistory>([[entry.repo, { errors: [{ error: 'ClientFailure', message: problem! }], attempts: 1, lastAttempt: entry.storedAt }]]);
-      return { ok: false, error: this.resolutionError(key.vendor, h) };
+      return { ok: false, error: this.resolutionError(h) };
     }
     const target = await this.lookupInRepo(entry.repo, { ...key, version: v });
-    if (!target.ok) return { ok: false, error: this.resolutionError(key.vendor, target.history) };
+    if (!target.ok) return { ok: false, error: this.resolutionError(target.history) };
     return { ok: true, schema: target.schema, supersededBy: sup as string };
   }
 
@@ -394,7 +392,7 @@ function addHistory(history: Map<string, RepoHistory>, repo: string, error: Regi
     return;
   }
   const k = JSON.stringify(error);
-  if (!h.errors.some((e) => JSON.stringify(e) === k)) h.errors.push(error === NOT_FOUND ? { error: 'NotFound' } : error);
+  if (!h.errors.some((e) => JSON.stringify(e) === k)) h.errors.push(error);
   h.attempts += attempts;
   h.lastAttempt = Math.max(h.lastAttempt, at);
 }
