@@ -69,7 +69,7 @@ t.test('500, not JSON, no match, timeout → api-request failures; ignoreOnError
   t.match(await fail('none'), [{ message: { error: /matches nothing/ } }]);
   const t0 = Date.now();
   t.match(await fail('slow'), [{ message: { error: /timed out after 200 ms/ } }]);
-  t.ok(Date.now() - t0 < 2000, 'bounded by the configured timeout');
+  t.ok(Date.now() - t0 < 4500, 'bounded by the configured timeout, well before the 5 s answer');
   const before = server.requests.length;
   t.match(await fail('err'), [{ message: { error: /HTTP 500/ } }], 'error answered from the cache for ttl/10');
   t.equal(server.requests.length, before);

@@ -86,7 +86,7 @@ t.test('weather: nearest hourly observation at the rounded place, cached per pla
         { dt: day + 3600, main: { temp: 280, temp_min: 279, temp_max: 281, pressure: 1000, humidity: 80 }, wind: { speed: 3, deg: 90 }, clouds: { all: 20 }, weather: [{ main: 'Clouds', description: 'few clouds', id: 801, icon: '02d' }] },
         { dt: day + 7200, main: { temp: 285, temp_min: 284, temp_max: 286, pressure: 1001, humidity: 70 }, wind: { speed: 4, deg: 100 }, clouds: { all: 90 }, rain: { '1h': 0.5 }, weather: [{ main: 'Rain', description: 'light rain', id: 500, icon: '10d' }] },
       ] });
-    } else if (u.searchParams.get('lat') === '10') setTimeout(() => json(res, 200, { list: [] }), 3000);
+    } else if (u.searchParams.get('lat') === '10') setTimeout(() => json(res, 200, { list: [] }), 8000);
     else json(res, 200, { list: [] });
   });
   t.teardown(() => server.close());
@@ -109,5 +109,5 @@ t.test('weather: nearest hourly observation at the rounded place, cached per pla
   t.match((await p.run(makeInput({ geo_latitude: '30', geo_longitude: '1', derived_tstamp: '2020-05-17 01:00:00.000' }))).failures, [{ enrichment: { identifier: 'weather' }, message: { error: /no observation/ } }]);
   const t0 = Date.now();
   t.match((await p.run(makeInput({ geo_latitude: '10', geo_longitude: '1', derived_tstamp: '2020-05-17 01:00:00.000' }))).failures, [{ message: { error: /timed out after 1000 ms/ } }]);
-  t.ok(Date.now() - t0 < 2500);
+  t.ok(Date.now() - t0 < 7000, 'bounded by the 1 s timeout, well before the 8 s answer');
 });

@@ -93,10 +93,10 @@ t.test('against a real PostgreSQL', async (t) => {
     const bad = await buildEnrichments([cfg('SELECT no_such_column FROM enrichment_test', [], {})], deps);
     t.match((await bad.run(makeInput())).failures, [{ message: { error: /SQL query failed: .*no_such_column/ } }]);
     await bad.close();
-    const slow = await buildEnrichments([cfg('SELECT pk FROM enrichment_test, pg_sleep(5) WHERE pk = 1', [], {})], testDeps({ postgresOverride: override, sqlTimeoutMs: 300 }));
+    const slow = await buildEnrichments([cfg('SELECT pk FROM enrichment_test, pg_sleep(10) WHERE pk = 1', [], {})], testDeps({ postgresOverride: override, sqlTimeoutMs: 300 }));
     const t0 = Date.now();
     t.match((await slow.run(makeInput())).failures, [{ message: { error: /SQL query failed/ } }]);
-    t.ok(Date.now() - t0 < 3000, `bounded (${Date.now() - t0} ms)`);
+    t.ok(Date.now() - t0 < 8000, `bounded by the 300 ms timeout, well before the 10 s sleep (${Date.now() - t0} ms)`);
     await slow.close();
     const down = await buildEnrichments([cfg('SELECT 1 AS pk', [], {})], testDeps({ postgresOverride: { ...override, port: 1 }, sqlTimeoutMs: 500 }));
     t.match((await down.run(makeInput())).failures, [{ message: { error: /SQL query failed/ } }]);

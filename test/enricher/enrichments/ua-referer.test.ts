@@ -52,7 +52,7 @@ t.test('ua_parser: a huge agent is parsed on its first 10 000 characters (bounde
   const huge = UA_CHROME + ';a'.repeat(500_000);
   const t0 = Date.now();
   const r = await p.run(makeInput({ useragent: huge }));
-  t.ok(Date.now() - t0 < 2000, `took ${Date.now() - t0} ms`);
+  t.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
   t.match(r.derivedContexts[0]?.data, { useragentFamily: 'Chrome', useragentMajor: '33' });
 });
 
