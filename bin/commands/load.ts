@@ -9,6 +9,7 @@ import type { Command } from '../command.js';
 import { loadConfig, type LoaderConfig, type LoaderTarget } from '../../loaders/config.js';
 import type { BatchLoader } from '../../loaders/loader.js';
 import type { LoaderMetrics } from '../../loaders/metrics.js';
+import type { Registry } from 'prom-client';
 
 const USAGE = `Usage: furrow load <postgres|redshift|s3> [options]
 
@@ -72,19 +73,19 @@ async function createResolver(cfg: LoaderConfig) {
 }
 
 /** Starts /metrics when configured; returns the metrics sink (or null) and a stop function. */
-async function startMetrics(cfg: LoaderConfig, logger: Logger): Promise<{ metrics: LoaderMetrics | null; stop: () => Promise<void> }> {
-  if (cfg.metricsPort === null) return { metrics: null, stop: async () => {} };
+async function startMetrics(cfg: LoaderConfig, logger: Logger): Promise<{ metrics: LoaderMetrics | null; registry: Registry | null; stop: () => Promise<void> }> {
+  if (cfg.metricsPort === null) return { metrics: null, registry: null, stop: async () => {} };
   const { Registry, createLoaderMetrics, serveMetrics } = await import('../../loaders/metrics.js');
   const registry = new Registry();
   const metrics = createLoaderMetrics(registry, cfg.target);
   const server = await serveMetrics(cfg.metricsPort, registry, logger);
-  return { metrics, stop: () => new Promise<void>((r) => server.close(() => r())) };
+  return { metrics, registry, stop: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 /** Runs a BatchLoader over the configured input (lines or Kinesis). */
 async function feed(cfg: LoaderConfig, loader: BatchLoader, logger: Logger, s3: () => S3Client): Promise<void> {
   const signal = signalOnTermination(logger);
-  const { metrics, stop } = await startMetrics(cfg, logger);
+  const { metrics, registry, stop } = await startMetrics(cfg, logger);
   await loader.start();
   try {
     if (cfg.kinesis !== null) {
@@ -99,6 +100,7 @@ async function feed(cfg: LoaderConfig, loader: BatchLoader, logger: Logger, s3: 
         appName: k.appName,
         initialPosition: k.initialPosition,
         logger,
+        registry,
       });
       const totals = await runKinesisLoader(source, k.streamName, loader, signal, logger, metrics);
       logger.info(totals, 'stopped');
@@ -152,9 +154,9 @@ async function runRedshift(cfg: LoaderConfig, logger: Logger): Promise<number> {
 
 async function runS3(cfg: LoaderConfig, logger: Logger): Promise<number> {
   const { runLakeLoader } = await import('../../loaders/s3/lake-loader.js');
-  const { metrics, stop } = await startMetrics(cfg, logger);
+  const { metrics, registry, stop } = await startMetrics(cfg, logger);
   try {
-    await runLakeLoader(cfg, s3Factory(cfg)(), logger, signalOnTermination(logger), metrics);
+    await runLakeLoader(cfg, s3Factory(cfg)(), logger, signalOnTermination(logger), metrics, registry);
   } finally {
     await stop();
   }

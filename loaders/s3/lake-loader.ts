@@ -22,6 +22,7 @@ import type { Logger } from '../../common/logger.js';
 import { ENRICHED_FIELDS } from '../../enricher/event.js';
 import { parsingBadRow } from '../bad-rows.js';
 import type { LoaderConfig } from '../config.js';
+import type { Registry } from 'prom-client';
 import type { LoaderMetrics } from '../metrics.js';
 import { parseS3Url, type S3Location } from '../sources/s3-source.js';
 
@@ -171,7 +172,14 @@ export function splitEnriched(lines: readonly string[]): { good: string[]; bad: 
 }
 
 /** `furrow load s3`: wires the configured source to a LakeWriter (and one for bad rows). */
-export async function runLakeLoader(cfg: LoaderConfig, s3: S3Client, logger: Logger, signal: AbortSignal, metrics: LoaderMetrics | null = null): Promise<void> {
+export async function runLakeLoader(
+  cfg: LoaderConfig,
+  s3: S3Client,
+  logger: Logger,
+  signal: AbortSignal,
+  metrics: LoaderMetrics | null = null,
+  registry: Registry | null = null,
+): Promise<void> {
   const out = parseS3Url(cfg.output!);
   if (out === null) throw new FurrowError('CONFIG_INVALID_VALUE', `output: '${cfg.output}' is not s3://bucket/prefix`);
   const badLoc = cfg.bad.startsWith('s3://') ? parseS3Url(cfg.bad) : null;
@@ -208,6 +216,7 @@ export async function runLakeLoader(cfg: LoaderConfig, s3: S3Client, logger: Log
         appName: k.appName,
         initialPosition: k.initialPosition,
         logger,
+        registry,
       });
       await source.run((batch) => write(batch.records.map((r) => r.toString('utf8').replace(/\r?\n$/, '')), () => batch.commit()), signal);
     } else {

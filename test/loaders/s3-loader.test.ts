@@ -1,4 +1,8 @@
 import t from 'tap';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
@@ -126,4 +130,54 @@ t.test('the lake is the replay source: load postgres --input s3://… resumes af
   t.equal(totals.loaded, 120 - loadedFirst, 'the second run loads only the rest');
   const all = await pool.query('SELECT count(*)::int AS n, count(DISTINCT event_id)::int AS d FROM atomic.events');
   t.same(all.rows[0], { n: 120, d: 120 });
+});
+
+function furrow(args: string[], stdin: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env = { ...process.env };
+  delete env['AWS_ACCESS_KEY_ID'];
+  delete env['AWS_SECRET_ACCESS_KEY'];
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/furrow.ts', ...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.stdin.end(stdin);
+    const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('close', (code) => {
+      clearTimeout(guard);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+t.test('CLI: furrow load s3 writes the lake (good + bad), furrow load postgres --input s3://… replays it', async (t) => {
+  const lines = Array.from({ length: 25 }, (_, i) => generateLine(i, { seed: 12, light: true }));
+  const s3Args = ['--s3-endpoint', server.endpoint, '--region', 'us-east-1'];
+  const r = await furrow(['load', 's3', '--output', 's3://lake/cli/good', '--bad', 's3://lake/cli/bad', '--roll-bytes', '8000', '--batch-size', '5', ...s3Args], lines.join('\n') + '\nnot-tsv\n');
+  t.equal(r.code, 0, r.stderr);
+  const good = await listKeys('lake', 'cli/good/');
+  const bad = await listKeys('lake', 'cli/bad/');
+  t.ok(good.length >= 2, 'rolled by size');
+  t.equal(bad.length, 1);
+  t.match(bad[0], /^cli\/bad\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/bad-/);
+  t.match(await readObject('lake', bad[0]!), /loader_parsing_error.*"payload":"not-tsv"/);
+  t.equal((await Promise.all(good.map((k) => readObject('lake', k)))).join(''), lines.join('\n') + '\n');
+
+  const pgServer = await startPostgres();
+  t.teardown(() => pgServer.stop());
+  const dir = mkdtempSync(join(tmpdir(), 'furrow-s3cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const resolverJson = join(dir, 'resolver.json');
+  writeFileSync(resolverJson, JSON.stringify({
+    schema: 'iglu:com.snowplowanalytics.iglu/resolver-config/jsonschema/1-0-1',
+    data: { cacheSize: 50, repositories: [{ name: 'local', priority: 0, vendorPrefixes: ['com.snowplowanalytics'], connection: { embedded: { path: join(IGLU_CENTRAL, '..') } } }] },
+  }));
+  const replay = await furrow(['load', 'postgres', '--url', pgServer.url, '--iglu-config', resolverJson, '--input', 's3://lake/cli/good', ...s3Args], '');
+  t.equal(replay.code, 0, replay.stderr);
+  const c = new pg.Client({ connectionString: pgServer.url });
+  await c.connect();
+  const n = await c.query('SELECT count(*)::int AS n FROM atomic.events');
+  await c.end();
+  t.equal(n.rows[0].n, 25);
 });
