@@ -6,7 +6,8 @@ import { Registry } from 'prom-client';
 import { silentLogger } from '../../../common/logger.js';
 import type { RecordBatch } from '../../../common/stream.js';
 import { createKinesisSource, type KinesisSourceOptions } from '../../../enricher/leases/kinesis-source.js';
-import { createStream, putRecords, startLocalAws } from './local-aws.js';
+import { SplitShardCommand } from '@aws-sdk/client-kinesis';
+import { createStream, putRecords, startLocalAws, waitActive } from './local-aws.js';
 
 const aws = await startLocalAws();
 t.teardown(() => aws.close());
@@ -264,4 +265,71 @@ t.test('a worker whose lease is stolen stops before its next write: never two wr
       if (list[i]!.w !== list[i - 1]!.w) t.ok(list[i - 1]!.t1 <= list[i]!.t0, `${s}: hand-over without overlap`);
     }
   }
+});
+
+t.test('maxInFlightBatches: at most N batches in onBatch, never two of one shard', async (t) => {
+  const stream = fresh();
+  await createStream(aws.kinesis, stream, 4);
+  await putRecords(aws.kinesis, stream, payloads(400));
+  const src = source(stream, null, { maxInFlightBatches: 2, maxRecordsPerRead: 25 });
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const busy = new Set<string>();
+  let sameShardOverlap = 0;
+  let seen = 0;
+  await runUntil(
+    src,
+    async (b) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      if (busy.has(b.origin)) sameShardOverlap++;
+      busy.add(b.origin);
+      await sleep(15);
+      busy.delete(b.origin);
+      inFlight--;
+      seen += b.records.length;
+      await b.commit();
+    },
+    () => seen === 400,
+  );
+  t.equal(seen, 400);
+  t.equal(maxInFlight, 2, 'two batches at once, not more');
+  t.equal(sameShardOverlap, 0);
+});
+
+t.test('split with commits made after onBatch returns: SHARD_END only after the last commit, children after that', async (t) => {
+  const stream = fresh();
+  await createStream(aws.kinesis, stream, 1);
+  await putRecords(aws.kinesis, stream, payloads(300, 'a'));
+  const src = source(stream, `app-${stream}`, { maxRecordsPerRead: 50 });
+  const seen = new Set<string>();
+  let lastParentCommit = 0;
+  let firstChildBatch = Infinity;
+  const pending: Promise<void>[] = [];
+  const ac = new AbortController();
+  const p = src.run(async (b) => {
+    for (const r of b.records) seen.add(r.toString());
+    if (b.origin === 'shardId-000000000000') {
+      // The processor acknowledges later (e.g. an asynchronous sink flush).
+      pending.push(sleep(150).then(async () => {
+        await b.commit();
+        lastParentCommit = Date.now();
+      }));
+    } else {
+      firstChildBatch = Math.min(firstChildBatch, Date.now());
+      await b.commit();
+    }
+  }, ac.signal);
+  await sleep(300);
+  await aws.kinesis.send(new SplitShardCommand({ StreamName: stream, ShardToSplit: 'shardId-000000000000', NewStartingHashKey: (2n ** 127n).toString() }));
+  await waitActive(aws.kinesis, stream);
+  await putRecords(aws.kinesis, stream, payloads(200, 'b'));
+  for (let i = 0; i < 400 && seen.size < 500; i++) await sleep(25);
+  ac.abort();
+  await p;
+  await Promise.all(pending);
+  t.equal(seen.size, 500, 'nothing lost');
+  t.ok(lastParentCommit > 0 && firstChildBatch > lastParentCommit, `children read (${firstChildBatch}) after the parent's last commit (${lastParentCommit})`);
+  const parent = await src.table.get('shardId-000000000000');
+  t.equal(parent?.checkpoint, 'SHARD_END');
 });
