@@ -31,6 +31,7 @@ import { createCollector, type Collector } from '../collector/collector.js';
 import { KinesisSink } from '../collector/sinks/kinesis-sink.js';
 import type { CollectorSink } from '../collector/sinks/sink.js';
 import { parseCollectorConfig } from '../config/collector-config.js';
+import { readHoconFile } from '../config/hocon.js';
 import { DEFAULT_ENRICH_CONFIG } from '../config/enrich-config.js';
 import { runEnrich } from '../enricher/enrich-app.js';
 import { AdapterRegistry } from '../enricher/adapters/registry.js';
@@ -57,6 +58,8 @@ export interface MiniOptions {
   host: string;
   /** `--iglu DIR`: the user's schemas, searched before the built-in registry. */
   igluDirs: string[];
+  /** `--config FILE`: a Snowplow collector HOCON (Micro's `--config`); mini overrides interface, port and streams. */
+  collectorConfigFile?: string | null;
   /** `--iglu FILE.json`: a Snowplow resolver config (as Micro's `--iglu`); its repositories come after the built-in registry. */
   igluResolverFile?: string | null;
   /** Leave Iglu Central out of the resolver (no network). */
@@ -110,24 +113,32 @@ const READ_IDLE_MS = 50;
 
 type Stopper = { name: string; stop: () => Promise<void> };
 
-/** The collector's config for mini: Kinesis sinks to kinesalite, flushed after ≤ 20 ms, cookies that work over http. */
-function collectorConfig(o: MiniOptions, kinesisEndpoint: string) {
+/**
+ * The collector's config for mini: the user's collector HOCON (`--config`, as Micro's) or an empty one, with
+ * mini's parts forced: interface and port from the command line, Kinesis sinks to kinesalite flushed after
+ * ≤ 20 ms. Unless the file sets them: cookies that work over plain http (Secure off, SameSite=Lax; a Secure or
+ * SameSite=None cookie would be dropped by browsers) and no pre-termination wait. Every other key is the
+ * collector's own, validated by its parser (unknown keys stop start-up naming the key).
+ */
+function collectorConfig(o: MiniOptions, userDoc: Record<string, unknown> | null, kinesisEndpoint: string, warn = false) {
   const stream = (name: string) => ({
     name,
     region: 'us-east-1',
     customEndpoint: kinesisEndpoint,
     buffer: { byteLimit: 1_000_000, recordLimit: 500, timeLimit: WRITER_TIME_LIMIT_MS },
   });
-  return parseCollectorConfig({
-    collector: {
-      interface: o.host,
-      port: o.port,
-      streams: { good: stream(STREAMS.raw), bad: stream(STREAMS.rawBad) },
-      // Plain http on a developer machine: a Secure or SameSite=None cookie would be dropped by browsers.
-      cookie: { enabled: true, secure: false, sameSite: 'Lax', httpOnly: true },
-      preTerminationPeriod: 0,
-    },
-  });
+  const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const doc: Record<string, unknown> = userDoc === null ? {} : structuredClone(userDoc);
+  const hasBlock = isObj(doc.collector);
+  const c: Record<string, unknown> = hasBlock ? (doc.collector as Record<string, unknown>) : doc;
+  if (c.streams !== undefined && warn) o.logger.warn('mini: collector.streams in --config is ignored; mini writes to its embedded Kinesis');
+  if (isObj(c.furrow)) delete c.furrow.sink;
+  c.interface = o.host;
+  c.port = o.port;
+  c.streams = { good: stream(STREAMS.raw), bad: stream(STREAMS.rawBad) };
+  c.cookie ??= { enabled: true, secure: false, sameSite: 'Lax', httpOnly: true };
+  c.preTerminationPeriod ??= 0;
+  return parseCollectorConfig(hasBlock ? doc : { collector: c });
 }
 
 /**
@@ -193,7 +204,9 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
   };
 
   try {
-    // Fail fast on a taken port, before starting anything (the real listen comes last).
+    // Fail fast on a bad --config or a taken port, before starting anything (the real listen comes last).
+    const userCollectorDoc = o.collectorConfigFile ? await readHoconFile(o.collectorConfigFile) : null;
+    collectorConfig(o, userCollectorDoc, 'http://127.0.0.1:1', true);
     if (o.port !== 0) await checkPortFree(o.host, o.port);
 
     // ---- embedded Kinesis and DynamoDB, and the streams
@@ -276,7 +289,7 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
     const extras = await startExtras(o, aws, resolver, supervise, stoppers);
 
     // ---- collector + Micro API + UI on one port
-    const config = collectorConfig(o, aws.kinesisEndpoint);
+    const config = collectorConfig(o, userCollectorDoc, aws.kinesisEndpoint);
     const sink = (which: 'good' | 'bad') => {
       const sc = config.streams[which];
       if (sc.type !== 'kinesis') throw new FurrowError('MINI_COMPONENT_FAILED', 'internal: mini\'s collector streams must be Kinesis');

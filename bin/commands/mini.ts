@@ -18,6 +18,8 @@ enrichments, and an in-memory store of good and bad events behind Snowplow Micro
 Point any Snowplow tracker at http://localhost:9090.
 
 Options:
+  -c, --config FILE     a Snowplow collector HOCON (Micro's --config; alias --collector-config): cookies,
+                        paths, CORS, redirects… Its interface, port and streams are mini's
   --port N              collector, Micro API and UI port (default 9090; 0 = any free port)
   --host ADDR           interface to listen on (default 0.0.0.0, as Snowplow Micro)
   --iglu DIR            your schemas (vendor/name/jsonschema/M-R-A files, or a folder with schemas/);
@@ -58,6 +60,8 @@ function parse(argv: string[]): { opts: Omit<MiniOptions, 'logger'>; logLevel: s
       strict: true,
       allowPositionals: false,
       options: {
+        config: { type: 'string', short: 'c' },
+        'collector-config': { type: 'string' },
         port: { type: 'string', default: '9090' },
         host: { type: 'string', default: '0.0.0.0' },
         iglu: { type: 'string', multiple: true, default: [] },
@@ -74,6 +78,8 @@ function parse(argv: string[]): { opts: Omit<MiniOptions, 'logger'>; logLevel: s
   } catch (e) {
     throw new FurrowError('CONFIG_CLI_USAGE', `${(e as Error).message}\n\n${usage}`);
   }
+  if (v.config !== undefined && v['collector-config'] !== undefined) throw new FurrowError('CONFIG_CLI_USAGE', '--config and --collector-config are the same option; give one');
+  const collectorConfigFile = v.config ?? v['collector-config'] ?? null;
   const port = Number(v.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FurrowError('CONFIG_CLI_USAGE', `--port: expected 0..65535, got ${v.port}`);
   const maxEvents = Number(v['max-events']);
@@ -111,7 +117,7 @@ function parse(argv: string[]): { opts: Omit<MiniOptions, 'logger'>; logLevel: s
   return {
     logLevel: level,
     opts: {
-      port, host: v.host!, igluDirs, igluResolverFile, offline: v.offline === true, enrichmentsDir: v.enrichments ?? null,
+      port, host: v.host!, collectorConfigFile, igluDirs, igluResolverFile, offline: v.offline === true, enrichmentsDir: v.enrichments ?? null,
       postgresUrl: v.postgres ?? null, forwardConfig: v.forward ?? null, auth, maxEvents,
     },
   };

@@ -292,3 +292,38 @@ t.test('--iglu FILE: a Snowplow resolver config, as Micro takes it', async (t) =
     'an invalid resolver config stops start-up with a message naming the problem',
   );
 });
+
+t.test('--config: a Snowplow collector HOCON (custom paths, cookie), as Micro takes it', async (t) => {
+  const { writeFileSync, mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'furrow-mini-conf-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const conf = join(dir, 'micro.conf');
+  writeFileSync(conf, `collector {
+  paths { "/com.acme/track" = "/com.snowplowanalytics.snowplow/tp2" }
+  cookie { name = "acme_id", secure = false, sameSite = "Lax" }
+  streams { good { name = "ignored" } }
+}
+`);
+  const opts = {
+    port: 0, host: '127.0.0.1', igluDirs: [], offline: true, enrichmentsDir: null, postgresUrl: null,
+    forwardConfig: null, auth: { basic: null, token: null }, maxEvents: 100, logger: silentLogger,
+  };
+  const mini = await startMini({ ...opts, collectorConfigFile: conf });
+  t.teardown(() => mini.stop());
+  const base = `http://127.0.0.1:${mini.port}`;
+  const eid = crypto.randomUUID();
+  const res = await fetch(`${base}/com.acme/track`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ schema: 'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4', data: [{ e: 'pv', p: 'web', tv: 'conf-1', eid }] }),
+  });
+  t.equal(res.status, 200);
+  t.match(res.headers.get('set-cookie') ?? '', /^acme_id=/, 'the configured cookie name');
+  const w = (await (await fetch(`${base}/micro/wait?event_id=${eid}&timeout=20000`)).json()) as { ok: boolean; good: number };
+  t.equal(w.ok, true);
+  t.equal(w.good, 1, 'the custom path was mapped to tp2 and enriched');
+
+  writeFileSync(conf, 'collector { colour = "blue" }\n');
+  await t.rejects(startMini({ ...opts, collectorConfigFile: conf }), /CONFIG_UNKNOWN_KEY.*colour/, 'an unknown key stops start-up naming it');
+});
