@@ -126,7 +126,7 @@ t.test('start-up failures name the problem', async (t) => {
   t.match(flag.stderr, /unknown option --bogus/);
 });
 
-t.test('Kinesis in, Kinesis good/bad out (all shards, one process)', async (t) => {
+for (const leases of [false, true]) t.test(`Kinesis in, Kinesis good/bad out (${leases ? 'DynamoDB leases' : 'all shards, no leases'})`, async (t) => {
   const aws = await startLocalAws();
   t.teardown(() => aws.close());
   await createStream(aws.kinesis, 'raw', 2);
@@ -148,7 +148,8 @@ t.test('Kinesis in, Kinesis good/bad out (all shards, one process)', async (t) =
   const conf = join(dir, 'kinesis.hocon');
   writeFileSync(conf, `
     monitoring { healthProbe { port = ${metricsPort} } }
-    input { streamName = "raw", appName = "furrow-test", customEndpoint = "${aws.kinesisEndpoint}", leases = false, region = "us-east-1"
+    input { streamName = "raw", appName = "furrow-test", customEndpoint = "${aws.kinesisEndpoint}", region = "us-east-1"
+            dynamodbCustomEndpoint = "${aws.dynamoEndpoint}", leases = ${leases}
             initialPosition { type = TRIM_HORIZON } }
     output {
       good { streamName = "enriched", customEndpoint = "${aws.kinesisEndpoint}", region = "us-east-1", partitionKey = "app_id" }
