@@ -204,8 +204,13 @@ export async function buildEnrichments(configs: SelfDescribingData[], deps: Enri
     await Promise.allSettled(built.map((e) => e.close?.()));
     throw err;
   }
-  const crossNav = built.find((e) => e.identifier === 'cross-navigation');
-  return new Pipeline(built, crossNav === undefined ? null : { schemaKey: crossNav.schemaKey, identifier: crossNav.identifier });
+  return createPipeline(built);
+}
+
+/** A pipeline over already-built enrichments, run in the given order (buildEnrichments sorts them first). */
+export function createPipeline(enrichments: readonly Enrichment[]): EnrichmentPipeline {
+  const crossNav = enrichments.find((e) => e.identifier === 'cross-navigation');
+  return new Pipeline(enrichments, crossNav === undefined ? null : { schemaKey: crossNav.schemaKey, identifier: crossNav.identifier });
 }
 
 const NEEDS_QUERYSTRING = new Set(['campaign-attribution', 'cross-navigation']);

@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildEnrichments, loadEnrichmentsDir } from '../../../enricher/enrichments/registry.js';
+import { buildEnrichments, createPipeline, loadEnrichmentsDir } from '../../../enricher/enrichments/registry.js';
 import { FurrowError } from '../../../common/errors.js';
 import { makeInput, readConfig, sdj, testDeps } from '../../support/enrichments-deps.js';
 
@@ -57,4 +57,29 @@ t.test('loadEnrichmentsDir reads a folder of configs and the wrapper form', asyn
   writeFileSync(join(dir, 'd_bad.json'), '{"schema": ');
   await t.rejects(loadEnrichmentsDir(dir), { code: 'CONFIG_PARSE', message: /d_bad.json/ });
   await t.rejects(loadEnrichmentsDir(join(dir, 'missing')), { code: 'CONFIG_FILE_UNREADABLE' });
+});
+
+t.test('pipeline: contexts newest first per step, failures tagged, a throwing enrichment does not stop the rest, drop stops', async (t) => {
+  const step = (identifier: string, out: () => object) => ({ schemaKey: `iglu:x/${identifier}/jsonschema/1-0-0`, identifier, enrich: out });
+  const p = createPipeline([
+    step('first', () => ({ derivedContexts: [{ schema: 'iglu:x/a/jsonschema/1-0-0', data: 1 }, { schema: 'iglu:x/b/jsonschema/1-0-0', data: 2 }] })),
+    step('broken', () => {
+      throw new Error('bug');
+    }),
+    step('async', async () => ({ derivedContexts: [{ schema: 'iglu:x/c/jsonschema/1-0-0', data: 3 }], failures: [{ error: 'soft' }] })),
+    step('rejects', async () => Promise.reject(new Error('async bug'))),
+    step('pii', () => ({ piiEvent: { schema: 'iglu:x/pii/jsonschema/1-0-0', data: {} } })),
+  ]);
+  const r = await p.run(makeInput());
+  t.same(r.derivedContexts.map((c) => c.data), [3, 1, 2]);
+  t.same(r.failures, [
+    { enrichment: { schemaKey: 'iglu:x/broken/jsonschema/1-0-0', identifier: 'broken' }, message: { error: 'unexpected error in broken: bug' } },
+    { enrichment: { schemaKey: 'iglu:x/async/jsonschema/1-0-0', identifier: 'async' }, message: { error: 'soft' } },
+    { enrichment: { schemaKey: 'iglu:x/rejects/jsonschema/1-0-0', identifier: 'rejects' }, message: { error: 'unexpected error in rejects: async bug' } },
+  ]);
+  t.equal(r.piiEvent?.schema, 'iglu:x/pii/jsonschema/1-0-0');
+  let after = false;
+  const d = createPipeline([step('dropper', () => ({ drop: true })), step('after', () => ((after = true), {}))]);
+  t.equal((await d.run(makeInput())).drop, true);
+  t.equal(after, false, 'nothing runs after a drop');
 });
