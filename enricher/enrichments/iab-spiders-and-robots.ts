@@ -2,7 +2,8 @@
  * iab_spiders_and_robots_enrichment (iglu:com.snowplowanalytics.snowplow.enrichments/iab_spiders_and_robots_enrichment/
  * jsonschema/1-0-*): the IAB/ABC International Spiders & Bots lists.
  *
- *   runs when useragent, user_ipaddress and derived_tstamp are all set ("accurate at" = derived_tstamp)
+ *   runs when useragent and derived_tstamp are set ("accurate at" = derived_tstamp; no useragent → no context, as the
+ *   5.4.0 blackbox vector shows); without an IP the IP check is skipped
  *   1. UA contains a custom includeUseragents entry (1-0-1)   → browser (PASSED_ALL)
  *   2. UA contains a custom excludeUseragents entry (1-0-1)   → SPIDER_OR_ROBOT / FAILED_UA_EXCLUDE / UNKNOWN
  *   3. IP in ip_exclude list (addresses and CIDR blocks)      → SPIDER_OR_ROBOT / FAILED_IP_EXCLUDE / UNKNOWN
@@ -177,10 +178,10 @@ class IabEnrichment implements Enrichment {
 
   enrich(input: EnrichmentInput): EnrichmentOutput {
     const ev = input.event;
-    if (ev.useragent === null || ev.user_ipaddress === null) return NO_OUTPUT;
+    if (ev.useragent === null) return NO_OUTPUT;
     const at = parseTstamp(ev.derived_tstamp);
     if (at === null) return NO_OUTPUT;
-    const ip = normaliseIp(ev.user_ipaddress);
+    const ip = ev.user_ipaddress === null ? null : normaliseIp(ev.user_ipaddress);
     const r = iabCheck(
       { ips: this.ips.current, include: this.include.current, exclude: this.exclude.current },
       this.customInclude,
