@@ -8,13 +8,15 @@
  *            furrow    `furrow collector` (lean node:http tracking handler), stdout sink → /dev/null
  *            express   the same collector mounted as an express router (informational: why the lean path exists)
  *
- * Each server runs in its own child process; autocannon runs here. Floor: furrow / bare ≥ 0.7 on both cases.
+ * Each server runs in its own child process; autocannon runs here. Floor: furrow / bare ≥ 0.7 req/s on both
+ * cases. Also printed: the server's CPU time per request (from /proc), which other load on the machine
+ * disturbs less than req/s.
  * BENCH_SECONDS (default 10): time per server and case, split over BENCH_ROUNDS (default 5) interleaved rounds;
  * BENCH_CONNECTIONS (default 50).
  */
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -97,13 +99,27 @@ function startServer(name: string, args: string[], devNull: number): Promise<Ser
   });
 }
 
-async function measure(port: number, kind: 'pixel' | 'tp2', seconds = SECONDS): Promise<{ rps: number; non2xx: number; errors: number; p99: number }> {
+/** CPU seconds (user + system) a process used so far, from /proc (Linux); null elsewhere. */
+function cpuSeconds(pid: number | undefined): number | null {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return null;
+  }
+}
+
+async function measure(port: number, kind: 'pixel' | 'tp2', seconds = SECONDS, pid?: number): Promise<{ rps: number; non2xx: number; errors: number; p99: number; cpuUsPerReq: number | null }> {
+  const cpu0 = cpuSeconds(pid);
   const opts: autocannon.Options =
     kind === 'pixel'
       ? { url: `http://127.0.0.1:${port}/i?${QUERY}`, headers: TRACKER_HEADERS }
       : { url: `http://127.0.0.1:${port}/com.snowplowanalytics.snowplow/tp2`, method: 'POST', body: TP2_BODY, headers: { ...TRACKER_HEADERS, 'content-type': 'application/json; charset=UTF-8', origin: 'https://shop.example' } };
   const r = await autocannon({ ...opts, connections: CONNECTIONS, duration: seconds });
-  return { rps: r.requests.average, non2xx: r.non2xx, errors: r.errors, p99: r.latency.p99 };
+  const cpu1 = cpuSeconds(pid);
+  const cpuUsPerReq = cpu0 !== null && cpu1 !== null && r.requests.total > 0 ? ((cpu1 - cpu0) * 1e6) / r.requests.total : null;
+  return { rps: r.requests.average, non2xx: r.non2xx, errors: r.errors, p99: r.latency.p99, cpuUsPerReq };
 }
 
 async function main(): Promise<void> {
@@ -123,10 +139,12 @@ async function main(): Promise<void> {
     for (const kind of ['pixel', 'tp2'] as const) {
       for (const s of servers) await measure(s.port, kind, 1); // warm-up (JIT)
       const rps = new Map<string, number[]>(servers.map((s) => [s.name, []]));
+      const cpu = new Map<string, number[]>(servers.map((s) => [s.name, []]));
       for (let round = 0; round < ROUNDS; round++) {
         for (const s of servers) {
-          const m = await measure(s.port, kind, slot);
+          const m = await measure(s.port, kind, slot, s.child.pid);
           rps.get(s.name)!.push(m.rps);
+          if (m.cpuUsPerReq !== null) cpu.get(s.name)!.push(m.cpuUsPerReq);
           if (m.non2xx > 0 || m.errors > 0) {
             console.log(`${s.name}: non-2xx ${m.non2xx}, errors ${m.errors}`);
             process.exitCode = 1;
@@ -137,11 +155,18 @@ async function main(): Promise<void> {
       const bare = rps.get('bare node:http')!;
       const furrow = rps.get('furrow collector')!;
       const viaExpress = rps.get('furrow via express router')!;
-      for (const [name, xs] of rps) console.log(`${label}  ${name.padEnd(26)} ${mean(xs).toFixed(0).padStart(8)} req/s   (rounds: ${xs.map((x) => x.toFixed(0)).join(', ')})`);
+      for (const [name, xs] of rps) {
+        const c = cpu.get(name)!;
+        const cpuText = c.length ? `   server CPU ${median(c).toFixed(1)} µs/req` : '';
+        console.log(`${label}  ${name.padEnd(26)} ${mean(xs).toFixed(0).padStart(8)} req/s${cpuText}   (rounds: ${xs.map((x) => x.toFixed(0)).join(', ')})`);
+      }
       const ratio = median(furrow.map((f, i) => f / bare[i]!));
       const ok = ratio >= FLOOR;
       if (!ok) process.exitCode = 1;
-      console.log(`${label}  furrow / bare = ${ratio.toFixed(2)} (median of rounds; floor ${FLOOR}) ${ok ? 'OK' : 'BELOW FLOOR'}   express router / bare = ${median(viaExpress.map((f, i) => f / bare[i]!)).toFixed(2)}\n`);
+      const bareCpu = cpu.get('bare node:http')!;
+      const furrowCpu = cpu.get('furrow collector')!;
+      const cpuRatio = bareCpu.length && furrowCpu.length ? `   CPU per request bare / furrow = ${(median(bareCpu) / median(furrowCpu)).toFixed(2)}` : '';
+      console.log(`${label}  furrow / bare = ${ratio.toFixed(2)} req/s (median of rounds; floor ${FLOOR}) ${ok ? 'OK' : 'BELOW FLOOR'}   express router / bare = ${median(viaExpress.map((f, i) => f / bare[i]!)).toFixed(2)}${cpuRatio}\n`);
     }
   } finally {
     for (const s of servers) s.child.kill('SIGTERM');

@@ -310,7 +310,8 @@ export class TrackingHandler {
       chunks.push(chunk);
     });
     req.on('error', finish);
-    req.on('aborted', finish);
+    // A client gone mid-body: no 'end', only 'close' (and the deprecated 'aborted').
+    req.on('close', finish);
     req.on('end', () => {
       if (done) return;
       finish();
