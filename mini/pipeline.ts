@@ -23,7 +23,7 @@ import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
-import { Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
 import { FurrowError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { KinesisWriter } from '../common/kinesis/kinesis-writer.js';
@@ -296,11 +296,32 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
       return new KinesisSink({ config: sc, client: aws.kinesis, logger: log.child({ component: 'collector', stream: which }) });
     };
     const sinks = { good: sink('good'), bad: sink('bad') };
-    const collector: Collector = createCollector(config, {
+    // One /metrics for the whole process: collector, enricher (leases, records), store.
+    const storeRegistry = new Registry();
+    new Gauge({
+      name: 'furrow_mini_events', help: 'Events in the mini store', labelNames: ['kind'], registers: [storeRegistry],
+      collect() {
+        const sum = store.summary();
+        this.set({ kind: 'good' }, sum.good);
+        this.set({ kind: 'bad' }, sum.bad);
+      },
+    });
+    new Gauge({
+      name: 'furrow_mini_evicted_events', help: 'Events dropped from the mini store by --max-events since the last reset', registers: [storeRegistry],
+      collect() {
+        this.set(store.evicted);
+      },
+    });
+    let collector: Collector | null = null;
+    const metricsText = async () =>
+      [await (collector?.metrics.registry.metrics() ?? ''), await registry.metrics(), await storeRegistry.metrics()].join('\n');
+    collector = createCollector(config, {
       logger: log.child({ component: 'collector' }),
       sinks: { good: tappedSink(sinks.good, tap), bad: sinks.bad },
-      defaultMetrics: false,
+      defaultMetrics: true,
+      metricsText,
     });
+    const running: Collector = collector;
     const info: MiniInfo = {
       collector: '', ui: '', api: '', kinesis: aws.kinesisEndpoint, dynamodb: aws.dynamoEndpoint,
       streams: { ...STREAMS }, enrichments: enrichmentNames, iglu: [...o.igluDirs, 'built-in registry (schemas/)', ...(resolverFile !== null ? [`resolver config ${resolverFile}`] : o.offline ? [] : ['Iglu Central (http)'])],
@@ -315,7 +336,7 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
       else if (url === '/' && req.method === 'GET') {
         res.writeHead(302, { Location: '/micro/ui/' });
         res.end();
-      } else collector.listener(req, res);
+      } else running.listener(req, res);
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) =>
@@ -328,7 +349,7 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
       server.listen(o.port, o.host, () => resolve());
     });
     const port = (server.address() as AddressInfo).port;
-    stoppers.push({ name: 'collector', stop: () => collector.close() });
+    stoppers.push({ name: 'collector', stop: () => running.close() });
     stoppers.push({
       name: 'http server',
       stop: async () => {
@@ -336,7 +357,7 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
         const closed = new Promise<void>((r) => server.close(() => r()));
         server.closeIdleConnections();
         const deadline = Date.now() + 2000;
-        while (collector.tracking.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        while (running.tracking.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
         server.closeAllConnections();
         await closed;
       },

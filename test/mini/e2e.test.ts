@@ -176,6 +176,13 @@ t.test('node tracker → mini → Micro API', async (t) => {
   t.equal(schema.self.name, 'signup');
   t.equal((await fetch(`${base}/micro/iglu/com.acme/nonexistent/jsonschema/1-0-0`)).status, 404);
 
+  // One /metrics for the process: collector, enricher, store.
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  t.match(metrics, /furrow_mini_events\{kind="good"\} 6/);
+  t.match(metrics, /furrow_mini_events\{kind="bad"\} 4/);
+  t.match(metrics, /furrow_collector_requests_total/);
+  t.match(metrics, /furrow_enrich_good_total 6/);
+
   // Reset, then the next event counts from zero.
   t.equal(await (await fetch(`${base}/micro/reset`)).text(), 'Reset completed');
   const after = eid(get.track(buildPageView({ pageUrl: 'http://shop.example/again' })));
