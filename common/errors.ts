@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   ENRICH_ENRICHMENT_DUPLICATE: 'the same enrichment is configured twice',
   ENRICH_ENRICHMENT_UNKNOWN: 'an enrichment configuration names an enrichment furrow does not know',
   ENRICH_ENRICHMENT_UNSUPPORTED: 'an enrichment (or one of its options) cannot be run faithfully by furrow',
+  ENRICH_IGLU_UNAVAILABLE: 'an Iglu registry failed (not "not found") during validation; the enricher stopped before checkpointing instead of writing bad rows',
   ENRICH_INPUT_UNREADABLE: 'the enricher input file or stdin could not be read',
   ENRICH_SINK_GAVE_UP: 'a good/bad/pii sink gave up on records; the batch was not checkpointed and the enricher stopped',
 

@@ -26,7 +26,7 @@ export function createEnricher(
   config: EnrichConfig,
   resolver: IgluResolver,
   pipeline: EnrichmentPipeline | null,
-  opts: { maxRecordSize?: number | null; processor?: Processor; adapters?: AdapterRegistry; emitFailed?: boolean } = {},
+  opts: { maxRecordSize?: number | null; processor?: Processor; adapters?: AdapterRegistry; emitFailed?: boolean; onIgluOutage?: 'bad-row' | 'stop' } = {},
 ): EnricherParts {
   const processorInfo = opts.processor ?? PROCESSOR;
   const manager = new EnrichmentManager({
@@ -37,6 +37,7 @@ export function createEnricher(
     atomicFieldsLimits: config.validation.atomicFieldsLimits,
     acceptInvalid: config.validation.acceptInvalid,
     emitFailed: opts.emitFailed ?? config.output.failed !== null,
+    onIgluOutage: opts.onIgluOutage ?? 'bad-row',
   });
   const processor = new RecordProcessor({
     manager,

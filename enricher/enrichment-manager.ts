@@ -23,8 +23,9 @@ import {
 } from './converters.js';
 import { parseJson } from './json.js';
 import {
-  childShadow, criterion, type Entity, formatContexts, formatUnstructEvent, makeEntity, parseSchemaKey, toSdj,
+  childShadow, criterion, type Entity, formatContexts, formatUnstructEvent, isIgluSystemError, makeEntity, parseSchemaKey, toSdj,
 } from './self-describing.js';
+import { FurrowError } from '../common/errors.js';
 import { transformParameters, type AtomicParseError } from './transform.js';
 import { explodeUri } from './uri.js';
 import { ATOMIC_SCHEMA, enrichmentFailures, schemaViolations, type Processor, type SchemaViolation } from './bad-rows.js';
@@ -59,6 +60,12 @@ export interface EnrichmentManagerOptions {
    * failure/1-0-0 entities first in derived_contexts and its oversize fields nulled. Default false.
    */
   emitFailed?: boolean;
+  /**
+   * What a registry outage (Iglu system error) does: 'bad-row' writes the event as a schema_violations bad row;
+   * 'stop' throws ENRICH_IGLU_UNAVAILABLE so nothing is checkpointed and the event is retried after a restart
+   * (Snowplow 6.5+ behaviour). Default 'bad-row'.
+   */
+  onIgluOutage?: 'bad-row' | 'stop';
 }
 
 export type EventResult =
@@ -95,6 +102,7 @@ export class EnrichmentManager {
   private readonly lengthChecker: (ev: EnrichedEvent) => AtomicParseError[];
   private readonly acceptInvalid: boolean;
   private readonly emitFailed: boolean;
+  private readonly stopOnIgluOutage: boolean;
 
   constructor(opts: EnrichmentManagerOptions) {
     this.resolver = opts.resolver;
@@ -105,6 +113,7 @@ export class EnrichmentManager {
     this.lengthChecker = compileLengthChecker(opts.atomicFieldsLimits);
     this.acceptInvalid = opts.acceptInvalid;
     this.emitFailed = opts.emitFailed ?? false;
+    this.stopOnIgluOutage = opts.onIgluOutage === 'stop';
   }
 
   /** `now` is the processing time (ms): etl_tstamp and bad-row timestamps. */
@@ -207,7 +216,19 @@ export class EnrichmentManager {
   }
 
   private validate(uri: string, data: unknown): ValidationOutcome | Promise<ValidationOutcome> {
-    return this.resolver.validateCached(uri, data) ?? this.resolver.validate(uri, data);
+    const cached = this.resolver.validateCached(uri, data);
+    if (cached !== undefined && (cached.ok || !this.stopOnIgluOutage)) return cached;
+    return (cached !== undefined ? Promise.resolve(cached) : this.resolver.validate(uri, data)).then((v) => {
+      if (!v.ok && this.stopOnIgluOutage && isIgluSystemError(v.error)) {
+        throw new FurrowError('ENRICH_IGLU_UNAVAILABLE', `validating against ${uri}: ${JSON.stringify(v.error.error === 'ResolutionError' ? v.error.lookupHistory : v.error)}`);
+      }
+      return v;
+    });
+  }
+
+  /** Lets the processor apply the same outage rule to adapter failures (tp2 payload_data). */
+  get stopsOnIgluOutage(): boolean {
+    return this.stopOnIgluOutage;
   }
 
   private async extractInputs(params: ReadonlyMap<string, string | null>): Promise<Extracted> {

@@ -18,6 +18,9 @@ import type { EnrichmentManager } from './enrichment-manager.js';
 import { loadThrift } from './loaders/thrift-loader.js';
 import { unframeRecord, type FramingLimits } from './loaders/record-framing.js';
 import { toTsv } from './tsv.js';
+import { isIgluSystemError } from './self-describing.js';
+import { FurrowError } from '../common/errors.js';
+import type { ClientError } from '../iglu-resolver/types.js';
 
 export interface ProcessorOptions {
   manager: EnrichmentManager;
@@ -83,10 +86,18 @@ export class RecordProcessor {
       const r = adapter.toRawEvents(payload, this.o.adapterDeps);
       outcome = r instanceof Promise ? await r : r;
     } catch (e) {
+      if (e instanceof FurrowError) throw e;
       // An adapter must return failures; a throw is a bug, but the payload still becomes a bad row.
       outcome = { ok: false as const, messages: [{ field: 'payload', value: null, expectation: `adapter error: ${(e as Error).message}` }] };
     }
     if (!outcome.ok) {
+      if (this.o.manager.stopsOnIgluOutage) {
+        for (const m of outcome.messages) {
+          if ('schemaKey' in m && 'error' in m && isIgluSystemError(m.error as ClientError)) {
+            throw new FurrowError('ENRICH_IGLU_UNAVAILABLE', `adapter ${adapter.vendor}/${adapter.version} could not resolve ${m.schemaKey}`);
+          }
+        }
+      }
       out.events++;
       this.pushBad(out, adapterFailure(adapter.failureKind, this.o.processor, now, payload, outcome.messages), now);
       return;

@@ -2,7 +2,7 @@
  * Self-describing JSON (SDJ) helpers: Iglu URIs, criteria, SDJ parsing and printing
  * (../shared/spec/enrich.md §2.4, §6.5). Entities keep their number lexemes via the shadow of json.ts.
  */
-import type { SelfDescribingData } from '../iglu-resolver/types.js';
+import type { ClientError, SelfDescribingData } from '../iglu-resolver/types.js';
 import { stringifyJson } from './json.js';
 
 export interface SchemaKey {
@@ -86,6 +86,16 @@ export function childShadow(shadow: unknown, key: string | number): unknown {
 /** `{"schema":…,"data":…}` with the data's original number lexemes. */
 export function entityToJson(e: SelfDescribingData): string {
   return `{"schema":${JSON.stringify(e.schema)},"data":${stringifyJson(e.data, SHADOWS.get(e))}}`;
+}
+
+/**
+ * Snowplow 6.5+ `isSystemError`: the resolution failed because a registry failed (RepoFailure/ClientFailure),
+ * not because the schema does not exist. The resolver's own "invalid Iglu URI" entry (repository `Iglu Client`)
+ * is bad input, not an outage.
+ */
+export function isIgluSystemError(error: ClientError): boolean {
+  if (error.error !== 'ResolutionError') return false;
+  return error.lookupHistory.some((h) => h.repository !== 'Iglu Client' && h.errors.some((e) => e.error === 'RepoFailure' || e.error === 'ClientFailure'));
 }
 
 export const CONTEXTS_SCHEMA = 'iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-1';

@@ -200,7 +200,13 @@ export const command: Command = {
     collectDefaultMetrics({ register: registry });
     const sinks = buildSinks(f, config, log);
     const source = buildSource(f, config, log, registry);
-    const { processor } = createEnricher(config, resolver, pipeline, { maxRecordSize: sinks.maxRecordSize, emitFailed: sinks.failed !== null });
+    // Streaming from Kinesis, an Iglu outage stops the enricher before the checkpoint (Snowplow 6.5+): the events
+    // are read again after a restart. Reading a file or stdin, there is no checkpoint to go back to: bad rows.
+    const { processor } = createEnricher(config, resolver, pipeline, {
+      maxRecordSize: sinks.maxRecordSize,
+      emitFailed: sinks.failed !== null,
+      onIgluOutage: f.input === null ? 'stop' : 'bad-row',
+    });
     const server = config.metricsPort === null ? null : serveMetrics(config.metricsPort, registry, log);
     const abort = new AbortController();
     const stop = (): void => {

@@ -141,6 +141,30 @@ t.test('failed events: a copy of the failing event with failure entities first, 
   t.same([good.bad.length, good.failed.length], [1, 0], 'payload-level failures (no event yet) have no failed event');
 });
 
+t.test('Iglu outage: bad rows by default, stop before the checkpoint with onIgluOutage=stop', async (t) => {
+  const { createEnricher } = await import('../../enricher/enricher-factory.js');
+  const { DEFAULT_ENRICH_CONFIG } = await import('../../config/enrich-config.js');
+  const { testResolver } = await import('./support.js');
+  const real = await testResolver();
+  const outage = { error: 'ResolutionError' as const, lookupHistory: [{ repository: 'Iglu Server', errors: [{ error: 'RepoFailure' as const, message: 'connect ECONNREFUSED 127.0.0.1:1' }], attempts: 1, lastAttempt: '2024-01-01T00:00:00Z' }] };
+  const down = (uri: string) => uri.includes('com.acme/');
+  const resolver = {
+    ...real,
+    validateCached: (uri: string, data: unknown) => (down(uri) ? undefined : real.validateCached(uri, data)),
+    validate: async (uri: string, data: unknown) => (down(uri) ? { ok: false as const, error: outage } : real.validate(uri, data)),
+  };
+  const rec = record({ querystring: qs({ e: 'ue', p: 'web', tv: 't', ue_pr: JSON.stringify({ schema: 'iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0', data: { schema: 'iglu:com.acme/x/jsonschema/1-0-0', data: {} } }) }) });
+  const lenient = createEnricher(DEFAULT_ENRICH_CONFIG, resolver, null);
+  const out = await lenient.processor.process(rec);
+  t.equal(badSchema(out.bad[0]!), 'schema_violations');
+  t.match(JSON.parse(out.bad[0]!).data.failure.messages[0].error, { error: 'ResolutionError' });
+  const strict = createEnricher(DEFAULT_ENRICH_CONFIG, resolver, null, { onIgluOutage: 'stop' });
+  await t.rejects(strict.processor.process(rec), /ENRICH_IGLU_UNAVAILABLE/);
+  const notFound = { ...resolver, validate: async (uri: string, data: unknown) => (down(uri) ? { ok: false as const, error: { ...outage, lookupHistory: [{ ...outage.lookupHistory[0]!, errors: [{ error: 'NotFound' as const }] }] } } : real.validate(uri, data)) };
+  const strictNotFound = createEnricher(DEFAULT_ENRICH_CONFIG, notFound, null, { onIgluOutage: 'stop' });
+  t.equal(badSchema((await strictNotFound.processor.process(rec)).bad[0]!), 'schema_violations', 'a schema that does not exist is still a bad row');
+});
+
 t.test('config: a Snowplow enrich HOCON object parses into typed, frozen values', async (t) => {
   const c = parseEnrichConfig({
     license: { accept: true },
