@@ -34,13 +34,17 @@ export function addReferers(db: RefererDb, doc: unknown, where: string): void {
   for (const [medium, sources] of Object.entries(doc)) {
     if (!isObject(sources)) throw new Error(`${where}: medium "${medium}" must be an object of sources`);
     for (const [source, def] of Object.entries(sources)) {
-      if (!isObject(def) || !Array.isArray(def['domains'])) throw new Error(`${where}: ${medium}.${source} must have a "domains" array`);
+      // Newer databases (Enrich 6.13+) may list `utm_sources` instead of domains; furrow does not classify by
+      // utm_source (no utm_referrer context) and just skips such entries.
+      if (!isObject(def) || (!Array.isArray(def['domains']) && !Array.isArray(def['utm_sources']))) {
+        throw new Error(`${where}: ${medium}.${source} must have a "domains" (or "utm_sources") array`);
+      }
       const params = def['parameters'];
       if (params !== undefined && (!Array.isArray(params) || params.some((p) => typeof p !== 'string'))) {
         throw new Error(`${where}: ${medium}.${source}.parameters must be an array of strings`);
       }
       const entry: RefererEntry = Object.freeze({ medium, source, parameters: Object.freeze((params as string[] | undefined) ?? []) });
-      for (const d of def['domains'] as unknown[]) {
+      for (const d of (def['domains'] as unknown[] | undefined) ?? []) {
         if (typeof d !== 'string') throw new Error(`${where}: ${medium}.${source}.domains must be strings`);
         db.set(d, entry);
       }

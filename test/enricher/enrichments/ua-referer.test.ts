@@ -148,7 +148,12 @@ t.test('referer_parser: inline referrers and subdomain stripping; bad databases 
   const dir = mkdtempSync(join(tmpdir(), 'furrow-ref-'));
   writeFileSync(join(dir, 'bad.json'), '{"search": {"X": {"nodomains": []}}}');
   writeFileSync(join(dir, 'notjson.json'), '<html>');
+  writeFileSync(join(dir, 'newer.json'), JSON.stringify({ search: { S: { domains: ['s.example'], parameters: ['q'] } }, chatbot: { ChatGPT: { utm_sources: ['chatgpt.com'] } } }));
   const bad = (db: string) => sdj('iglu:com.snowplowanalytics.snowplow/referer_parser/jsonschema/2-0-0', { name: 'referer_parser', vendor: 'com.snowplowanalytics.snowplow', enabled: true, parameters: { internalDomains: [], database: db, uri: pathToFileURL(dir).href } });
   await t.rejects(buildEnrichments([bad('bad.json')], testDeps()), { code: 'ENRICH_ENRICHMENT_ASSET', message: /domains/ });
   await t.rejects(buildEnrichments([bad('notjson.json')], testDeps()), { code: 'ENRICH_ENRICHMENT_ASSET' });
+  const newer = await buildEnrichments([bad('newer.json')], testDeps());
+  const n = refr('https://s.example/?q=x');
+  await newer.run(n);
+  t.same([n.event.refr_medium, n.event.refr_source, n.event.refr_term], ['search', 'S', 'x'], 'a database with utm_sources entries (Enrich 6.13+) still loads');
 });
