@@ -59,7 +59,16 @@ export async function runEnrich(o: EnrichAppOptions, signal: AbortSignal): Promi
     invalid: metric('invalid', 'events kept despite an atomic field length violation (acceptInvalid)'),
   };
   const interval = o.progressIntervalMs ?? 10_000;
-  const timer = interval > 0 ? setInterval(() => o.logger.info({ ...counts }, 'enrich progress'), interval) : null;
+  let lastEvents = 0;
+  let lastAt = Date.now();
+  const progress = (): void => {
+    const at = Date.now();
+    const eventsPerSec = Math.round(((counts.events - lastEvents) * 1000) / Math.max(1, at - lastAt));
+    lastEvents = counts.events;
+    lastAt = at;
+    o.logger.info({ ...counts, eventsPerSec }, 'enrich progress');
+  };
+  const timer = interval > 0 ? setInterval(progress, interval) : null;
   timer?.unref();
 
   const onBatch = async (batch: RecordBatch): Promise<void> => {
