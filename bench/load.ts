@@ -84,10 +84,11 @@ async function main(): Promise<void> {
         const ls = `load_${schemaSeq++}`;
         const pool = new pg.Pool({ connectionString: server.url, max: 3 });
         const bad = new MemoryBadRowOutput();
-        const loader = new PostgresLoader(pool, dirResolver([IGLU_CENTRAL]), bad, silentLogger, { schema: ls, retryForMs: 60_000 });
+        // Wired as `furrow load postgres` does: binary lines (latin1 source, byte-for-byte COPY of atomic columns).
+        const loader = new PostgresLoader(pool, dirResolver([IGLU_CENTRAL]), bad, silentLogger, { schema: ls, retryForMs: 60_000, binaryLines: true });
         await loader.start();
         const t1 = performance.now();
-        const totals = await runLoader(new FileLineSource(tsvFile, { batchSize: BATCH, maxDelayMs: 1000 }), loader, new AbortController().signal, silentLogger);
+        const totals = await runLoader(new FileLineSource(tsvFile, { batchSize: BATCH, maxDelayMs: 1000, encoding: 'latin1' }), loader, new AbortController().signal, silentLogger);
         const ourMs = performance.now() - t1;
         await pool.end();
         if (totals.loaded !== EVENTS || bad.rows.length !== 0) throw new Error(`loaded ${totals.loaded}/${EVENTS}, bad ${bad.rows.length}`);

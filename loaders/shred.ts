@@ -15,8 +15,10 @@ export interface Entity {
 }
 
 export interface ShreddedEvent {
-  /** The enriched TSV line. */
+  /** The enriched TSV line (a binary string when `binary`). */
   readonly line: string;
+  /** The line holds UTF-8 bytes one per char (read as latin1); see LineSource encoding. */
+  readonly binary: boolean;
   /**
    * The 128 atomic.events columns as 4 slices of the line (the runs of columns between the three JSON
    * columns), each TAB-separated ('' = null); joined with TAB they are the atomic TSV. Slices, not a
@@ -76,6 +78,11 @@ function addEntity(item: unknown, field: string, raw: string, out: Entity[]): In
   return null;
 }
 
+/** Text of a (possibly binary) string: binary strings hold UTF-8 bytes one per char. */
+export function utf8Of(s: string, binary: boolean): string {
+  return binary ? Buffer.from(s, 'latin1').toString('utf8') : s;
+}
+
 /** The 128 atomic columns as one TSV string (Redshift staging, tests). */
 export function atomicTsvOf(ev: ShreddedEvent): string {
   return ev.atomicSegments.join('\t');
@@ -83,7 +90,7 @@ export function atomicTsvOf(ev: ShreddedEvent): string {
 
 /** The 131 columns of a line ('' = null); for the bad-row path (the hot path does not split). */
 export function columnsOf(ev: ShreddedEvent): string[] {
-  return ev.line.split('\t');
+  return utf8Of(ev.line, ev.binary).split('\t');
 }
 
 // Start offset of every column of the line being shredded (reused: no per-line allocation).
@@ -93,7 +100,7 @@ const starts = new Int32Array(FIELD_COUNT + 1);
  * Hot path: finds the 130 TABs with indexOf and slices only the columns it needs, instead of splitting
  * into 131 strings (measured: the split's garbage dominated the loader's CPU profile).
  */
-export function shredLine(line: string): ShredOutcome {
+export function shredLine(line: string, binary = false): ShredOutcome {
   let n = 0;
   starts[0] = 0;
   for (let i = line.indexOf('\t'); i !== -1; i = line.indexOf('\t', i + 1)) {
@@ -103,25 +110,25 @@ export function shredLine(line: string): ShredOutcome {
   if (n !== FIELD_COUNT - 1) {
     const count = n >= FIELD_COUNT ? line.split('\t').length : n + 1;
     const failure: ParsingFailure = count === 1 ? { type: 'NotTSV' } : { type: 'FieldNumberMismatch', fieldCount: count };
-    return { ok: false, badRow: parsingBadRow(line, failure) };
+    return { ok: false, badRow: parsingBadRow(utf8Of(line, binary), failure) };
   }
   starts[FIELD_COUNT] = line.length + 1;
   const col = (i: number): string => line.slice(starts[i]!, starts[i + 1]! - 1);
   const errors: Invalid[] = [];
   const eventId = col(I_EVENT_ID);
-  if (!UUID_RE.test(eventId)) errors.push(invalid('event_id', eventId, 'not a UUID'));
+  if (!UUID_RE.test(eventId)) errors.push(invalid('event_id', utf8Of(eventId, binary), 'not a UUID'));
   const tstamp = col(I_COLLECTOR_TSTAMP);
-  if (!TSTAMP_RE.test(tstamp)) errors.push(invalid('collector_tstamp', tstamp, 'missing or not a timestamp'));
+  if (!TSTAMP_RE.test(tstamp)) errors.push(invalid('collector_tstamp', utf8Of(tstamp, binary), 'missing or not a timestamp'));
   if (starts[I_V_COLLECTOR + 1]! - starts[I_V_COLLECTOR]! === 1) errors.push(invalid('v_collector', '', 'required field is empty'));
   if (starts[I_V_ETL + 1]! - starts[I_V_ETL]! === 1) errors.push(invalid('v_etl', '', 'required field is empty'));
 
   const entities: Entity[] = [];
-  const ctx = col(I_CONTEXTS);
+  const ctx = utf8Of(col(I_CONTEXTS), binary);
   if (ctx !== '') {
     const e = addContexts(ctx, 'contexts', entities);
     if (e !== null) errors.push(e);
   }
-  const ue = col(I_UNSTRUCT);
+  const ue = utf8Of(col(I_UNSTRUCT), binary);
   if (ue !== '') {
     let sdj: unknown;
     try {
@@ -134,12 +141,12 @@ export function shredLine(line: string): ShredOutcome {
       if (e !== null) errors.push(e);
     }
   }
-  const dc = col(I_DERIVED);
+  const dc = utf8Of(col(I_DERIVED), binary);
   if (dc !== '') {
     const e = addContexts(dc, 'derived_contexts', entities);
     if (e !== null) errors.push(e);
   }
-  if (errors.length > 0) return { ok: false, badRow: parsingBadRow(line, { type: 'RowDecodingError', errors }) };
+  if (errors.length > 0) return { ok: false, badRow: parsingBadRow(utf8Of(line, binary), { type: 'RowDecodingError', errors }) };
   // atomic columns = the line minus the three JSON columns (contexts < unstruct_event < derived_contexts).
   const atomicSegments: [string, string, string, string] = [
     line.slice(0, starts[I_CONTEXTS]! - 1),
@@ -147,5 +154,5 @@ export function shredLine(line: string): ShredOutcome {
     line.slice(starts[I_UNSTRUCT + 1]!, starts[I_DERIVED]! - 1),
     line.slice(starts[I_DERIVED + 1]!),
   ];
-  return { ok: true, event: { line, atomicSegments, eventId, collectorTstamp: tstamp, entities } };
+  return { ok: true, event: { line, binary, atomicSegments, eventId, collectorTstamp: tstamp, entities } };
 }

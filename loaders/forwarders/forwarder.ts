@@ -167,6 +167,7 @@ export class Forwarder {
     const letters: DeadLetter[] = [];
     const records = batch.records;
     const dests = this.destinations;
+    const events: ForwardEvent[] = [];
     for (let r = 0; r < records.length; r++) {
       let line = records[r]!.toString('utf8');
       if (line.endsWith('\n')) line = line.slice(0, -1);
@@ -182,14 +183,17 @@ export class Forwarder {
         letters.push({ destination: null, target: null, reason: 'unparseable', status: null, responseBody: null, error: ev, attempts: 0, event: line });
         continue;
       }
-      for (let i = 0; i < dests.length; i++) {
-        const d = dests[i]!;
-        if (!d.filter(ev)) {
-          d.filtered++;
-          continue;
-        }
-        this.route(d, ev, line, ticket, letters);
+      events.push(ev);
+    }
+    // Destination by destination (each keeps the input order): a JS transformation then runs once per batch.
+    for (let i = 0; i < dests.length && events.length > 0; i++) {
+      const d = dests[i]!;
+      const kept: ForwardEvent[] = [];
+      for (let e = 0; e < events.length; e++) {
+        if (d.filter(events[e]!)) kept.push(events[e]!);
+        else d.filtered++;
       }
+      if (kept.length > 0) this.route(d, kept, ticket, letters);
     }
     if (letters.length > 0) {
       try {
@@ -209,43 +213,60 @@ export class Forwarder {
     for (const d of dests) if (d.queue.fatal) return this.fail(d.queue.fatal);
   }
 
-  /** One event to one destination: build → transform → finalize → enqueue (or a dead letter). */
-  private route(d: DestinationRuntime, ev: ForwardEvent, line: string, ticket: BatchTicket, letters: DeadLetter[]): void {
-    const built = d.target.build(ev);
-    if (typeof built === 'string') {
-      d.matched++;
-      letters.push(this.letter(d, 'invalid', built, line));
-      return;
-    }
-    let payload: unknown = built;
+  /** Events to one destination: build → transform → finalize → enqueue (or a dead letter), in order. */
+  private route(d: DestinationRuntime, evs: readonly ForwardEvent[], ticket: BatchTicket, letters: DeadLetter[]): void {
+    const built: Array<Record<string, unknown> | string> = new Array(evs.length);
+    for (let i = 0; i < evs.length; i++) built[i] = d.target.build(evs[i]!);
+    let results: readonly unknown[] = built;
     if (d.transform !== null) {
-      payload = d.transform(built, ev);
-      if (payload === SKIP) {
-        d.filtered++;
-        return;
+      const ok: Array<Record<string, unknown>> = [];
+      const okEvs: ForwardEvent[] = [];
+      for (let i = 0; i < evs.length; i++) {
+        const b = built[i]!;
+        if (typeof b !== 'string') {
+          ok.push(b);
+          okEvs.push(evs[i]!);
+        }
       }
-      if (payload instanceof TransformFailure) {
+      const transformed = ok.length === 0 ? [] : ok.length === 1 ? [d.transform(ok[0]!, okEvs[0]!)] : d.transform.many(ok, okEvs);
+      const merged: unknown[] = new Array(evs.length);
+      for (let i = 0, k = 0; i < evs.length; i++) merged[i] = typeof built[i] === 'string' ? built[i] : transformed[k++];
+      results = merged;
+    }
+    for (let i = 0; i < evs.length; i++) {
+      const ev = evs[i]!;
+      const line = ev.line;
+      const r = results[i];
+      if (typeof built[i] === 'string') {
         d.matched++;
-        letters.push(this.letter(d, 'transform_failed', payload.reason, line));
-        return;
+        letters.push(this.letter(d, 'invalid', built[i] as string, line));
+        continue;
       }
+      if (r === SKIP) {
+        d.filtered++;
+        continue;
+      }
+      d.matched++;
+      if (r instanceof TransformFailure) {
+        letters.push(this.letter(d, 'transform_failed', r.reason, line));
+        continue;
+      }
+      const item = d.target.finalize(r, ev);
+      if (typeof item === 'string') {
+        letters.push(this.letter(d, 'invalid', item, line));
+        continue;
+      }
+      if (item.bytes > d.queue.maxItemBytes) {
+        letters.push(this.letter(d, 'invalid', `event is ${item.bytes} bytes for this target, over its ${d.queue.maxItemBytes}-byte request limit`, line));
+        continue;
+      }
+      if (d.queue.full && d.queue.shedsWhenFull) {
+        letters.push(this.letter(d, 'queue_full', `queue full (${d.cfg.queue.maxEvents} events)`, line));
+        continue;
+      }
+      ticket.pending++;
+      d.queue.enqueue(item, line, ticket);
     }
-    d.matched++;
-    const item = d.target.finalize(payload, ev);
-    if (typeof item === 'string') {
-      letters.push(this.letter(d, 'invalid', item, line));
-      return;
-    }
-    if (item.bytes > d.queue.maxItemBytes) {
-      letters.push(this.letter(d, 'invalid', `event is ${item.bytes} bytes for this target, over its ${d.queue.maxItemBytes}-byte request limit`, line));
-      return;
-    }
-    if (d.queue.full && d.queue.shedsWhenFull) {
-      letters.push(this.letter(d, 'queue_full', `queue full (${d.cfg.queue.maxEvents} events)`, line));
-      return;
-    }
-    ticket.pending++;
-    d.queue.enqueue(item, line, ticket);
   }
 
   /**
@@ -268,7 +289,7 @@ export class Forwarder {
     if (d === undefined || (this.replayOnly !== null && !this.replayOnly.has(d.cfg.name))) return keep();
     const ev = ForwardEvent.parse(rec.event);
     if (typeof ev === 'string') return keep();
-    this.route(d, ev, rec.event, ticket, letters);
+    this.route(d, [ev], ticket, letters);
   }
 
   private letter(d: DestinationRuntime, reason: DeadLetter['reason'], error: string, line: string): DeadLetter {

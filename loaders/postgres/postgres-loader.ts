@@ -34,6 +34,8 @@ export interface PostgresLoaderOptions {
   readonly schema: string;
   /** Give up on an unreachable database after this long (ms); the batch is then not acknowledged. */
   readonly retryForMs: number;
+  /** Lines are binary strings (LineSource encoding 'latin1'): atomic columns go to COPY byte for byte. */
+  readonly binaryLines?: boolean;
 }
 
 export const POSTGRES_LOADER_DEFAULTS: PostgresLoaderOptions = Object.freeze({ schema: 'atomic', retryForMs: 10 * 60_000 });
@@ -222,8 +224,9 @@ export class PostgresLoader implements BatchLoader {
   async prepare(lines: readonly string[]): Promise<PgPreparedBatch> {
     const bad: string[] = [];
     const shredded: ShreddedEvent[] = [];
+    const binary = this.options.binaryLines === true;
     for (const line of lines) {
-      const out = shredLine(line);
+      const out = shredLine(line, binary);
       if (out.ok) shredded.push(out.event);
       else bad.push(out.badRow);
     }
@@ -281,7 +284,7 @@ export class PostgresLoader implements BatchLoader {
     return out;
   }
 
-  private async copyText(c: pg.PoolClient, sql: string, text: string): Promise<void> {
+  private async copyText(c: pg.PoolClient, sql: string, text: string | Buffer): Promise<void> {
     const stream = c.query(copyFrom(sql));
     stream.end(text);
     await finished(stream);
@@ -298,7 +301,7 @@ export class PostgresLoader implements BatchLoader {
         atomic += p.atomic;
         for (const [b, row] of p.shreds) perTable.set(b, (perTable.get(b) ?? '') + row);
       }
-      await this.copyText(c, this.copyAtomic, atomic);
+      await this.copyText(c, this.copyAtomic, this.options.binaryLines === true ? Buffer.from(atomic, 'latin1') : atomic);
       for (const [b, text] of perTable) await this.copyText(c, b.copySql, text);
       await c.query('RELEASE SAVEPOINT furrow_batch');
     } catch (err) {

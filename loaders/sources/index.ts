@@ -6,10 +6,10 @@ import { FileLineSource } from './file-source.js';
 import type { LineSource } from './line-source.js';
 import { parseS3Url, S3LineSource } from './s3-source.js';
 
-export function createLineSource(cfg: LoaderConfig, s3: () => S3Client): LineSource {
+export function createLineSource(cfg: LoaderConfig, s3: () => S3Client, encoding: 'utf8' | 'latin1' = 'utf8'): LineSource {
   const input = cfg.input;
   if (input === null) throw new FurrowError('CONFIG_MISSING_KEY', 'input is required');
-  const opts = { batchSize: cfg.batchSize, maxDelayMs: cfg.batchMaxDelayMs };
+  const opts = { batchSize: cfg.batchSize, maxDelayMs: cfg.batchMaxDelayMs, encoding };
   if (input.startsWith('s3://')) {
     const loc = parseS3Url(input);
     if (loc === null) throw new FurrowError('CONFIG_INVALID_VALUE', `input: '${input}' is not s3://bucket/prefix`);

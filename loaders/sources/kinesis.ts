@@ -42,6 +42,8 @@ export async function runKinesisLoader(
   signal: AbortSignal,
   logger: Logger,
   metrics: LoaderMetrics | null = null,
+  /** 'latin1' for a loader that takes binary strings (PostgresLoader with binaryLines). */
+  encoding: 'utf8' | 'latin1' = 'utf8',
 ): Promise<RunTotals> {
   const totals: RunTotals = { batches: 0, loaded: 0, bad: 0, skipped: 0 };
   const stored = new Map<string, StoredBatch | null>();
@@ -64,7 +66,7 @@ export async function runKinesisLoader(
     } else if (prev !== null && compareSequenceNumbers(batch.firstSequenceNumber, prev.last) <= 0) {
       logger.warn({ stream, batchFirst: batch.firstSequenceNumber, storedLast: prev.last }, 'batch overlaps the stored position unexpectedly; loading it whole');
     }
-    const lines = records.map((r) => r.toString('utf8').replace(/\r?\n$/, ''));
+    const lines = records.map((r) => r.toString(encoding).replace(/\r?\n$/, ''));
     const next: StoredBatch = { first: batch.firstSequenceNumber, last: batch.lastSequenceNumber, count: batch.records.length };
     const out = await loader.load(lines, stream, JSON.stringify(next));
     stored.set(stream, next);

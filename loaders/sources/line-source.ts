@@ -26,4 +26,9 @@ export interface BatchingOptions {
   readonly batchSize: number;
   /** A partial batch is handed out after this long without new input (live pipes). */
   readonly maxDelayMs: number;
+  /**
+   * 'utf8' (default): lines are text. 'latin1': lines are "binary strings", one char per input byte, so
+   * UTF-8 bytes pass through untouched and cheaply (the PostgreSQL loader decodes only the JSON columns).
+   */
+  readonly encoding?: 'utf8' | 'latin1';
 }

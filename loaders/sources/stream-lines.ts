@@ -22,7 +22,7 @@ export interface LineSink {
  * Returns the number of lines read (including skipped and empty ones).
  */
 export async function readLines(input: Readable, skipLines: number, opts: BatchingOptions, sink: LineSink, signal: AbortSignal): Promise<number> {
-  const decoder = new StringDecoder('utf8');
+  const decoder = new StringDecoder(opts.encoding ?? 'utf8');
   const it = input[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
   let carry = '';
   let lineNo = 0;

@@ -251,3 +251,22 @@ t.test('a PostgreSQL restart during loading loses nothing and the loader carries
   t.same(n.rows[0], { n: batches * per, d: batches * per });
   t.equal(await loader.position('restart-stream'), String(batches * per));
 });
+
+t.test('binary lines (latin1 source, as the CLI wires it): UTF-8 passes through COPY byte for byte', async (t) => {
+  const pool = newPool();
+  const bad = new MemoryBadRowOutput();
+  const loader = new PostgresLoader(pool, dirResolver([IGLU_CENTRAL]), bad, silentLogger, { schema: 'bin', retryForMs: 30_000, binaryLines: true });
+  await loader.start();
+  const cols = generateColumns(1, { seed: 55 });
+  cols[F.geo_city] = 'München';
+  cols[F.page_title] = 'Grüße — 日本語 🎉';
+  cols[F.unstruct_event] = JSON.stringify({ schema: GENERATOR_SCHEMAS.unstruct, data: { schema: GENERATOR_SCHEMAS.linkClick, data: { targetUrl: 'https://e.com/ü', elementContent: 'Ça va 🎉' } } });
+  const asBinary = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
+  const out = await loader.load([asBinary(cols.join('\t')), asBinary('kaputt – not a line')], 'bin', '2');
+  t.same(out, { loaded: 1, bad: 1, skipped: false });
+  const r = await pool.query('SELECT geo_city, page_title FROM bin.events');
+  t.same(r.rows[0], { geo_city: 'München', page_title: 'Grüße — 日本語 🎉' });
+  const c = await pool.query('SELECT target_url, element_content FROM bin.com_snowplowanalytics_snowplow_link_click_1');
+  t.same(c.rows[0], { target_url: 'https://e.com/ü', element_content: 'Ça va 🎉' });
+  t.match(JSON.parse(bad.rows[0]!), { data: { payload: 'kaputt – not a line' } }, 'bad-row payload is text again');
+});
