@@ -145,6 +145,29 @@ function compareCells(a: unknown, b: unknown): number {
   return cellText(a).localeCompare(cellText(b));
 }
 
+/**
+ * Writes a JSON array in chunks, yielding to the event loop between them and waiting for the socket to drain:
+ * the collector shares this process, so a 100 000-event /micro/good must not stall tracker requests (nor the
+ * enricher's lease renewals) while it is serialised.
+ */
+async function sendJsonArray<T>(res: Response, items: readonly T[], toJson: (item: T) => unknown): Promise<void> {
+  res.status(200).type('application/json');
+  const CHUNK = 200;
+  let first = true;
+  res.write('[');
+  for (let i = 0; i < items.length; i += CHUNK) {
+    let text = '';
+    for (const item of items.slice(i, i + CHUNK)) {
+      text += (first ? '' : ',') + JSON.stringify(toJson(item));
+      first = false;
+    }
+    if (!res.write(text)) await new Promise<void>((r) => res.once('drain', () => r()));
+    if (res.destroyed) return;
+    await new Promise<void>((r) => setImmediate(r));
+  }
+  res.end(']');
+}
+
 export function createMicroRouter(opts: MicroApiOptions): Router {
   const { store, resolver } = opts;
   const maxWaitMs = opts.maxWaitMs ?? 300_000;
@@ -178,10 +201,9 @@ export function createMicroRouter(opts: MicroApiOptions): Router {
       try {
         await fn(req, res);
       } catch (e) {
-        if (e instanceof BadRequest) res.status(400).type('text/plain').send(e.message);
-        else {
-          res.status(500).type('text/plain').send(`Internal error: ${(e as Error).message}`);
-        }
+        if (res.headersSent) res.destroy();
+        else if (e instanceof BadRequest) res.status(400).type('text/plain').send(e.message);
+        else res.status(500).type('text/plain').send(`Internal error: ${(e as Error).message}`);
       }
     };
 
@@ -198,9 +220,10 @@ export function createMicroRouter(opts: MicroApiOptions): Router {
   router.get('/micro/reset', reset);
   router.post('/micro/reset', reset);
 
-  router.get('/micro/good', (_req, res) => {
-    res.json(store.filterGood().map((r) => store.goodEventJson(r)));
-  });
+  router.get(
+    '/micro/good',
+    wrap((_req, res) => sendJsonArray(res, store.filterGood(), (r) => store.goodEventJson(r))),
+  );
   router.post(
     '/micro/good',
     wrap((req, res) => {
@@ -211,19 +234,20 @@ export function createMicroRouter(opts: MicroApiOptions): Router {
         contexts: optStringList(b.contexts, 'contexts'),
         limit: optInt(b.limit, 'limit') ?? null,
       };
-      res.json(store.filterGood(filters).map((r) => store.goodEventJson(r)));
+      return sendJsonArray(res, store.filterGood(filters), (r) => store.goodEventJson(r));
     }),
   );
 
-  router.get('/micro/bad', (_req, res) => {
-    res.json(store.filterBad().map((r) => store.badEventJson(r)));
-  });
+  router.get(
+    '/micro/bad',
+    wrap((_req, res) => sendJsonArray(res, store.filterBad(), (r) => store.badEventJson(r))),
+  );
   router.post(
     '/micro/bad',
     wrap((req, res) => {
       const b = jsonBody(req);
       const filters = { vendor: optString(b, 'vendor'), version: optString(b, 'version'), limit: optInt(b.limit, 'limit') ?? null };
-      res.json(store.filterBad(filters).map((r) => store.badEventJson(r)));
+      return sendJsonArray(res, store.filterBad(filters), (r) => store.badEventJson(r));
     }),
   );
 

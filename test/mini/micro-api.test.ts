@@ -249,6 +249,22 @@ t.test('--auth: basic and token; collector-style CORS preflight still open', asy
   t.equal(pre.headers.get('access-control-allow-credentials'), null);
 });
 
+t.test('a large /micro/good is streamed in chunks as one valid JSON array, other requests still served', async (t) => {
+  const { store, base } = await start(t);
+  const line = pageView();
+  for (let i = 0; i < 5000; i++) store.addGood(line);
+  const big = fetch(`${base}/micro/good`);
+  // While the big answer is being written, a small request still gets through.
+  const small = await fetch(`${base}/micro/all`);
+  t.same(await small.json(), { total: 5000, good: 5000, bad: 0 });
+  const res = await big;
+  t.equal(res.headers.get('content-type'), 'application/json; charset=utf-8');
+  const arr = (await res.json()) as Array<{ eventType: string }>;
+  t.equal(arr.length, 5000, 'valid JSON with every event');
+  t.ok(arr.every((g) => g.eventType === 'page_view'));
+  t.same(await (await fetch(`${base}/micro/good`, { method: 'POST', body: '{"limit":0}' })).json(), [], 'an empty array is still valid JSON');
+});
+
 t.test('hostile requests get clear 4xx answers, never a crash', async (t) => {
   const { store, base } = await start(t);
   store.addGood(pageView());
