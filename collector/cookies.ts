@@ -15,6 +15,9 @@ COOKIE_OCTET[0x2c] = 0;
 COOKIE_OCTET[0x3b] = 0;
 COOKIE_OCTET[0x5c] = 0;
 
+/** Only cookie-octets, `;` and spaces: then no part can be dropped. */
+const ALL_VALID = /^[\x20\x21\x23-\x2b\x2d-\x3a\x3b\x3c-\x5b\x5d-\x7e]*$/;
+
 /** True when every char is a cookie-octet (so the value can be echoed in Set-Cookie safely). */
 export function isCookieValue(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
@@ -30,6 +33,14 @@ export function isCookieValue(s: string): boolean {
  * Returns null when nothing is left (the header is then dropped from the payload).
  */
 export function sanitizeCookieHeader(raw: string): string | null {
+  // Fast path (a browser's usual header): every part is valid, so only spaces and trailing `;` go.
+  if (ALL_VALID.test(raw)) {
+    let out = raw.indexOf(' ') === -1 ? raw : raw.replaceAll(' ', '');
+    let end = out.length;
+    while (end > 0 && out.charCodeAt(end - 1) === 0x3b) end--;
+    if (end !== out.length) out = out.slice(0, end);
+    return out === '' ? null : out;
+  }
   const noSpace = raw.indexOf(' ') === -1 ? raw : raw.replaceAll(' ', '');
   const parts = noSpace.split(';');
   if (parts.length > 1) while (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();

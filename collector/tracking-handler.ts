@@ -461,7 +461,8 @@ export class TrackingHandler {
         networkUserId: nuid,
       };
       const rawBody = body !== undefined && typeof body !== 'string' ? body : undefined;
-      const bytes = encodePayloadFast(payload, rawBody);
+      // The query passed isValidOriginForm: ASCII only.
+      const bytes = encodePayloadFast(payload, rawBody, true);
       if (rawBody !== undefined && bytes.length >= this.limits.maxBytes) payload.body = rawBody.toString('utf8');
       const split = splitAndSerialize(payload, bytes, this.limits, now);
       const key = ip !== null && this.useIpKey ? ip : this.keyed ? this.uuid() : '';

@@ -28,3 +28,8 @@ t.test('raw UTF-8 body bytes give the same record as the body text', async (t) =
   t.ok(encodePayloadFast(p, Buffer.from(body, 'utf8')).equals(encodeCollectorPayload({ ...p, body })));
   t.ok(encodePayloadFast(p, Buffer.alloc(0)).equals(encodeCollectorPayload({ ...p, body: '' })));
 });
+
+t.test('queryIsAscii gives the same bytes for an ASCII query', async (t) => {
+  const p: CollectorPayload = { timestamp: 1, querystring: 'e=pv&url=https%3A%2F%2Fa.b%2F', headers: [] };
+  t.ok(encodePayloadFast(p, undefined, true).equals(encodeCollectorPayload(p)));
+});

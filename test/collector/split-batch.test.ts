@@ -65,3 +65,20 @@ t.test('Instant.toString format', async (t) => {
   t.equal(instantString(1700000000000), '2023-11-14T22:13:20Z');
   t.equal(instantString(1700000000123), '2023-11-14T22:13:20.123Z');
 });
+
+t.test('Cookie header sanitising: fast path agrees with the general rule', async (t) => {
+  const { sanitizeCookieHeader } = await import('../../collector/cookies.js');
+  const cases: Array<[string, string | null]> = [
+    ['a=1; sp=abc; bad="q"', 'a=1;sp=abc'],
+    ['a=1; sp=abc', 'a=1;sp=abc'],
+    ['a=1;;b=2', 'a=1;;b=2'],
+    [';a=1', ';a=1'],
+    ['a=1; ; ;', 'a=1'],
+    ['   ', null],
+    [';;;', null],
+    ['x=\\y; z=1', 'z=1'],
+    ['x=é; z=1', 'z=1'],
+    ['n=a,b', null],
+  ];
+  for (const [raw, want] of cases) t.equal(sanitizeCookieHeader(raw), want, JSON.stringify(raw));
+});
