@@ -96,11 +96,12 @@ export function createSchemaCompiler(): SchemaCompiler {
     }
     // A schema with an id already compiled once must not clash with itself on a re-fetch.
     const id = typeof s.id === 'string' ? s.id : typeof s.$id === 'string' ? s.$id : null;
+    const target = neutralizeRemoteRefs(schema, (base) => ajv.getSchema(base) !== undefined);
     for (let i = 0; i <= MAX_REMOTE_REFS; i++) {
       try {
         if (id) ajv.removeSchema(id);
-        const fn = ajv.compile(schema);
-        ajv.removeSchema(schema as object);
+        const fn = ajv.compile(target as object);
+        ajv.removeSchema(target as object);
         return { ok: true, validate: fn };
       } catch (e) {
         const missing = (e as { missingSchema?: string }).missingSchema;
@@ -115,6 +116,46 @@ export function createSchemaCompiler(): SchemaCompiler {
   }
 
   return { compile, ajv };
+}
+
+/** Keys whose values are data, not schemas (never rewritten). */
+const DATA_KEYS = new Set(['enum', 'default', 'const', 'examples', 'self']);
+
+/**
+ * `$ref`s into documents Ajv does not know (absolute URLs other than the registered meta-schemas) resolve to the
+ * empty schema, as the Iglu client configures networknt. Returns the schema itself when it has none (the usual case),
+ * else a copy with those subschemas replaced by `{}`.
+ */
+function neutralizeRemoteRefs(schema: unknown, known: (base: string) => boolean): unknown {
+  let changed = false;
+  const walk = (v: unknown, depth: number): unknown => {
+    if (depth > 256 || v === null || typeof v !== 'object') return v;
+    if (Array.isArray(v)) {
+      let out: unknown[] | null = null;
+      v.forEach((x, i) => {
+        const y = walk(x, depth + 1);
+        if (y !== x) (out ??= [...v])[i] = y;
+      });
+      return out ?? v;
+    }
+    const o = v as Record<string, unknown>;
+    if (typeof o.$ref === 'string') {
+      const base = o.$ref.split('#')[0]!;
+      if (/^[a-z][a-z0-9+.-]*:/i.test(base) && !known(base)) {
+        changed = true;
+        return {};
+      }
+    }
+    let out: Record<string, unknown> | null = null;
+    for (const [k, x] of Object.entries(o)) {
+      if (DATA_KEYS.has(k)) continue;
+      const y = walk(x, depth + 1);
+      if (y !== x) (out ??= { ...o })[k] = y;
+    }
+    return out ?? o;
+  };
+  const result = walk(schema, 0);
+  return changed ? result : schema;
 }
 
 export { toDataReports } from './data-reports.js';

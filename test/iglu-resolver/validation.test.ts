@@ -158,12 +158,26 @@ t.test('a schema that does not compile is a ValidationError with schemaIssues', 
     join(dir, 'schemas/com.acme/broken/jsonschema/1-0-0'),
     JSON.stringify({ $schema: 'http://iglucentral.com/schemas/com.snowplowanalytics.self-desc/schema/jsonschema/1-0-0#', self: { vendor: 'com.acme', name: 'broken', format: 'jsonschema', version: '1-0-0' }, type: 'objekt' }),
   );
+  // remote $refs resolve to the empty schema (as the Iglu client configures networknt); local ones work
+  mkdirSync(join(dir, 'schemas/com.acme/remote/jsonschema'), { recursive: true });
+  writeFileSync(
+    join(dir, 'schemas/com.acme/remote/jsonschema/1-0-0'),
+    JSON.stringify({
+      type: 'object',
+      definitions: { n: { type: 'integer' } },
+      properties: { a: { $ref: 'http://example.com/elsewhere.json#/definitions/x' }, b: { $ref: 'http://example.com/doc.json' }, c: { $ref: '#/definitions/n' } },
+      enum: [{ $ref: 'http://example.com/not-a-schema' }, { a: 1, c: 1 }],
+    }),
+  );
   // like the Iglu client, schemas are checked against draft-04 only: no `self` is fine for validation
   mkdirSync(join(dir, 'schemas/com.acme/selfless/jsonschema'), { recursive: true });
   writeFileSync(join(dir, 'schemas/com.acme/selfless/jsonschema/1-0-0'), JSON.stringify({ type: 'object', required: ['a'] }));
   const resolver = await createBuiltinResolver({ offline: true, extraEmbeddedDirs: [dir] });
   t.match(await resolver.validate('iglu:com.acme/selfless/jsonschema/1-0-0', {}), { ok: false, error: { dataReports: [{ keyword: 'required', targets: ['a'] }] } });
   t.same(await resolver.validate('iglu:com.acme/selfless/jsonschema/1-0-0', { a: 1 }), { ok: true, supersededBy: null });
+  t.same(await resolver.validate('iglu:com.acme/remote/jsonschema/1-0-0', { a: 1, c: 1 }), { ok: true, supersededBy: null }, 'remote refs accept anything');
+  t.match(await resolver.validate('iglu:com.acme/remote/jsonschema/1-0-0', { a: 1, c: 'x' }), { ok: false, error: { dataReports: [{ path: '$.c', keyword: 'type' }] } }, 'local refs still apply');
+  t.match(await resolver.validate('iglu:com.acme/remote/jsonschema/1-0-0', { $ref: 'http://example.com/not-a-schema' }), { ok: true }, 'data under enum is not rewritten');
   const out = await resolver.validate('iglu:com.acme/broken/jsonschema/1-0-0', {});
   t.equal(out.ok, false);
   t.ok(!out.ok && 'schemaIssues' in out.error && out.error.schemaIssues.length > 0, JSON.stringify(out));
