@@ -22,7 +22,18 @@ import { createKinesisSource } from '../../enricher/leases/kinesis-source.js';
 import { createKinesisSink } from '../../enricher/sinks/kinesis-sinks.js';
 import { LineSink } from '../../enricher/sinks/line-sink.js';
 import { LineSource } from '../../enricher/sources/line-source.js';
+import { parseWorkerIndex, parseWorkers, superviseCommand } from '../../enricher/supervisor.js';
 import type { Command } from '../command.js';
+
+/** A supervised worker: unique worker id and metrics port per index. */
+function withWorkerIndex(config: EnrichConfig, index: number | null): EnrichConfig {
+  if (index === null) return config;
+  return Object.freeze({
+    ...config,
+    input: config.input === null ? null : Object.freeze({ ...config.input, workerIdentifier: config.input.workerIdentifier === null ? null : `${config.input.workerIdentifier}-${index}` }),
+    metricsPort: config.metricsPort === null || config.metricsPort === 0 ? config.metricsPort : config.metricsPort + index,
+  });
+}
 
 const USAGE = `Usage: furrow enrich [options]
 
@@ -41,6 +52,8 @@ Options:
   --failed FILE        also write failing events as TSV with failure entities (Snowplow 6.x failed events;
                        with Kinesis outputs: output.failed in --config)
   --assets-dir DIR     where enrichment assets are downloaded (default $TMPDIR/furrow-assets)
+  --workers N|auto     run N worker processes sharing the Kinesis shards through the lease table
+                       (Kinesis input and outputs only; auto = number of cores); workers are restarted on failure
   --offline            never contact Iglu Central (use only built-in and configured embedded registries)
   --log-level LEVEL    pino level for the JSON logs on stderr (default info)
   --help, -h           this text
@@ -60,12 +73,14 @@ interface Flags {
   assetsDir: string;
   offline: boolean;
   logLevel: string;
+  workers: number | null;
+  workerIndex: number | null;
 }
 
 function parseFlags(argv: string[]): Flags {
   const f: Flags = {
     config: null, igluConfig: null, enrichments: null, input: null, output: null, bad: 'stderr', pii: null, failed: null,
-    assetsDir: join(tmpdir(), 'furrow-assets'), offline: false, logLevel: 'info',
+    assetsDir: join(tmpdir(), 'furrow-assets'), offline: false, logLevel: 'info', workers: null, workerIndex: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -88,6 +103,8 @@ function parseFlags(argv: string[]): Flags {
       case '--assets-dir': f.assetsDir = value(); break;
       case '--offline': f.offline = true; break;
       case '--log-level': f.logLevel = value(); break;
+      case '--workers': f.workers = parseWorkers(value()); break;
+      case '--worker-index': f.workerIndex = parseWorkerIndex(value()); break;
       default: throw new FurrowError('CONFIG_CLI_USAGE', `unknown option ${a}\n\n${USAGE}`);
     }
   }
@@ -184,7 +201,14 @@ export const command: Command = {
   async run(argv) {
     const f = parseFlags(argv);
     const log = createLogger('enrich', f.logLevel);
-    const config = f.config === null ? DEFAULT_ENRICH_CONFIG : await readEnrichConfig(f.config);
+    const config = withWorkerIndex(f.config === null ? DEFAULT_ENRICH_CONFIG : await readEnrichConfig(f.config), f.workerIndex);
+    if (f.workers !== null) {
+      // Checked here, once, so a bad setup fails before any worker starts (config errors were thrown above).
+      if (f.input !== null || f.output !== null || config.input === null || config.output.good === null || config.output.bad === null) {
+        throw new FurrowError('CONFIG_CLI_USAGE', '--workers needs the Kinesis input and outputs of --config (several processes cannot share a file or stdin)');
+      }
+      return superviseCommand('enrich', argv, f.workers, log);
+    }
     if (config.ignored.length > 0) log.info({ keys: config.ignored }, 'configuration keys accepted but without effect in furrow');
     const resolver: IgluResolver = f.igluConfig === null
       ? await createBuiltinResolver({ offline: f.offline })

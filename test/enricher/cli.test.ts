@@ -126,7 +126,13 @@ t.test('start-up failures name the problem', async (t) => {
   t.match(flag.stderr, /unknown option --bogus/);
 });
 
-for (const leases of [false, true]) t.test(`Kinesis in, Kinesis good/bad out (${leases ? 'DynamoDB leases' : 'all shards, no leases'})`, async (t) => {
+const KINESIS_MODES = [
+  { leases: false, workers: null, name: 'all shards, no leases' },
+  { leases: true, workers: null, name: 'DynamoDB leases' },
+  { leases: true, workers: 2, name: '--workers 2 sharing the leases' },
+] as const;
+
+for (const { leases, workers, name } of KINESIS_MODES) t.test(`Kinesis in, Kinesis good/bad out (${name})`, async (t) => {
   const aws = await startLocalAws();
   t.teardown(() => aws.close());
   await createStream(aws.kinesis, 'raw', 2);
@@ -156,7 +162,8 @@ for (const leases of [false, true]) t.test(`Kinesis in, Kinesis good/bad out (${
       bad { streamName = "bad", customEndpoint = "${aws.kinesisEndpoint}", region = "us-east-1" }
     }
   `);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/furrow.ts', 'enrich', '--config', conf, '--iglu-config', resolverJson, '--offline', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const workerFlags = workers === null ? [] : ['--workers', String(workers)];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/furrow.ts', 'enrich', '--config', conf, '--iglu-config', resolverJson, '--offline', '--log-level', 'warn', ...workerFlags], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((r) => child.on('close', r));
@@ -173,10 +180,15 @@ for (const leases of [false, true]) t.test(`Kinesis in, Kinesis good/bad out (${
   for (const g of good) t.ok(sdkParse(g)['event_id']);
   const health = await fetch(`http://127.0.0.1:${metricsPort}/health`);
   t.equal(health.status, 200);
-  const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-  t.match(metrics, /furrow_enrich_good_total 4/);
-  t.match(metrics, /furrow_enrich_bad_total 2/);
-  t.match(metrics, /furrow_enrich_events_total 6/);
+  if (workers === null) {
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    t.match(metrics, /furrow_enrich_good_total 4/);
+    t.match(metrics, /furrow_enrich_bad_total 2/);
+    t.match(metrics, /furrow_enrich_events_total 6/);
+  }
+  // Give a moment for duplicates to show up, if there were any.
+  await new Promise((r) => setTimeout(r, 500));
+  t.equal((await readAll(aws.kinesis, 'enriched')).length, 4, 'no duplicates');
   child.kill('SIGTERM');
   t.equal(await exited, 0, 'graceful shutdown on SIGTERM');
 });
