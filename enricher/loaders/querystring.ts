@@ -100,10 +100,3 @@ export function parseFormBody(body: string, encoding = 'UTF-8'): QueryPair[] {
   }
   return pairs;
 }
-
-/** Pairs → map, last value of a repeated name wins (Scala `toMap`), first position kept. */
-export function pairsToMap(pairs: readonly QueryPair[]): Map<string, string | null> {
-  const m = new Map<string, string | null>();
-  for (const p of pairs) m.set(p.name, p.value);
-  return m;
-}
