@@ -12,8 +12,8 @@
  *   down-shed  the same with when_full = dead_letter on the down destination (queue 2 000): it never holds the
  *              reader; what does not fit is dead-lettered at once (replayable)
  *
- * The sink runs in a child process (counts events, answers 200). Each case is run ROUNDS times interleaved;
- * the median is reported. Floors (same run): forward / raw ≥ 0.2; down-shed / forward ≥ 0.5.
+ * The sink runs in a child process (answers 200). Every case is warmed up once, then run ROUNDS times,
+ * interleaved and in a rotating order; the median is reported. Floors (same run): forward / raw ≥ 0.2; down-shed / forward ≥ 0.5.
  * BENCH_EVENTS (default 50 000) events per case and round; BENCH_ROUNDS (default 3); BENCH_BATCH (default 200).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -176,9 +176,14 @@ async function main(): Promise<void> {
   };
   const results: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
   try {
-    await cases.forward!(); // warm-up (JIT, sockets)
+    for (const run of Object.values(cases)) await run(); // warm-up (JIT, sockets), not counted
+    const names = Object.keys(cases);
     for (let r = 0; r < ROUNDS; r++) {
-      for (const [name, run] of Object.entries(cases)) results[name]!.push(await run());
+      // Rotate the order each round so no case always follows the same one (GC debt, a busy neighbour).
+      for (let k = 0; k < names.length; k++) {
+        const name = names[(k + r) % names.length]!;
+        results[name]!.push(await cases[name]!());
+      }
     }
   } finally {
     sink.child.kill();

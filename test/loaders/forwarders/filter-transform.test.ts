@@ -111,6 +111,12 @@ t.test('js: transform(event, payload) changes, skips, fails and times out per ev
     else t.same(JSON.parse(JSON.stringify(r)), { a: 1, plan: i % 2 === 0 ? 'pro' : 'free', country: ev.fields.geo_country }, `${i} changed`);
   }
   t.ok(results.some((r) => r instanceof TransformFailure && /timed out/.test(r.reason)), 'the infinite loop case is in the sample');
+  // The batch path (one vm call for many events) gives the same result per event, in order, across the throw
+  // and the runaway in the middle of the batch.
+  const batch = tr.many(events.slice(0, 12).map(() => ({ a: 1 })), events.slice(0, 12));
+  t.equal(batch.length, 12);
+  const norm = (r: unknown) => (r === SKIP ? 'SKIP' : r instanceof TransformFailure ? `F:${r.reason}` : JSON.parse(JSON.stringify(r)));
+  t.same(batch.map(norm), results.map(norm), 'many() = one() per event');
 });
 
 t.test('js: the event is read-only (other destinations see it unchanged)', async (t) => {
