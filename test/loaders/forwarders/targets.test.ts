@@ -117,6 +117,26 @@ t.test('GA4: events GA4 would drop are dead-lettered as invalid, not sent', asyn
   t.match(deadLetters.map((d) => d.error).join('\n'), /72 hours[\s\S]*reserved[\s\S]*no client_id/);
 });
 
+t.test('GA4 validation endpoint: validationMessages dead-letter the batch', async (t) => {
+  const server = await startServer((r) =>
+    r.url.pathname !== '/debug/mp/collect'
+      ? { status: 404 }
+      : (JSON.parse(r.body) as { events: Array<{ name: string }> }).events.some((e) => e.name === 'page_ping')
+        ? { status: 200, body: JSON.stringify({ validationMessages: [{ fieldPath: 'events', description: 'bad', validationCode: 'VALUE_INVALID' }] }) }
+        : { status: 200, body: '{"validationMessages":[]}' },
+  );
+  t.teardown(() => server.close());
+  const input = generateLines(10).filter((_, i) => kindOf(i) === 'page_view' || kindOf(i) === 'page_ping');
+  const { summary, deadLetters } = await runForward(
+    { destinations: [{ name: 'ga4', target: { type: 'ga4', base_url: server.url, measurement_id: 'G-1', api_secret_env: 'GA4_API_SECRET', validation_endpoint: true }, batch: { max_events: 1 } }] },
+    input,
+    { env: SECRET },
+  );
+  t.equal(summary.destinations.ga4!.delivered, 2, 'page views validated');
+  t.equal(deadLetters.length, 2, 'page pings refused by validation');
+  t.match(deadLetters[0], { reason: 'rejected', status: 200, response_body: /VALUE_INVALID/ });
+});
+
 t.test('Amplitude HTTP V2', async (t) => {
   const v = vendorServer((r) => {
     const p: string[] = [];
