@@ -85,6 +85,11 @@ export class CollectorMetrics {
     });
   }
 
+  /** Totals for the periodic progress log line. */
+  snapshot(): { requests: number; goodRecords: number; badRecords: number; goodBytes: number; badBytes: number } {
+    return { requests: this.served, goodRecords: this.goodRecords, badRecords: this.badRecords, goodBytes: this.goodBytes, badBytes: this.badBytes };
+  }
+
   request(route: RouteLabel, code: number): void {
     this.served++;
     let codes = this.byRoute.get(route);

@@ -156,7 +156,7 @@ export class TrackingHandler {
     }
     if (url.length > this.maxLine) return this.badRequest(res);
     const q = url.indexOf('?', from);
-    if (!isValidOriginForm(url, from, q)) return this.badRequest(res);
+    if (!isValidOriginForm(url, from)) return this.badRequest(res);
     let path = q === -1 ? (from === 0 ? url : url.slice(from)) : url.slice(from, q);
     if (path === '') path = '/';
     const method = req.method;

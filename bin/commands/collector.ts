@@ -98,8 +98,15 @@ export const command: Command = {
     if (worker) clusterMod.announceListening(running.port);
     else log.info({ port: running.port, interface: config.interface }, 'collector listening');
 
+    // Progress: one line a minute with totals and the sinks' state.
+    const progress = setInterval(() => {
+      log.info({ ...collector.metrics.snapshot(), goodPendingBytes: collector.good.pendingBytes(), badPendingBytes: collector.bad.pendingBytes(), sinksHealthy: collector.good.isHealthy() && collector.bad.isHealthy() }, 'collector progress');
+    }, 60_000);
+    progress.unref();
+
     return new Promise<number>((resolve) => {
       const stop = (signal: string): void => {
+        clearInterval(progress);
         log.info({ signal }, 'collector stopping');
         running.shutdown().then(
           () => {
