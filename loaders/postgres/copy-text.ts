@@ -25,6 +25,34 @@ function escapeRun(s: string): string {
  * LF by construction; only backslash and CR need escaping, which real events rarely contain, so the
  * common case is four slices joined (measured 1 µs/row; rewriting empties to \N was 6 µs/row).
  */
+/**
+ * The atomic.events COPY data of many events whose lines are binary strings (one char per UTF-8 byte):
+ * every segment is copied into one preallocated Buffer with a latin1 write (a memcpy), separated by TAB and
+ * ended by LF, so no per-row string is built (measured: about a third less CPU per row than building row
+ * strings and encoding the joined text).
+ */
+export function atomicBinaryBuffer(segmentsOf: ReadonlyArray<readonly string[]>): Buffer {
+  const segs = new Array<string>(segmentsOf.length * 4);
+  let len = 0;
+  let j = 0;
+  for (let i = 0; i < segmentsOf.length; i++) {
+    const four = segmentsOf[i]!;
+    for (let k = 0; k < 4; k++) {
+      let s = four[k]!;
+      if (NEEDS_ATOMIC_ESCAPE.test(s)) s = escapeRun(s);
+      segs[j++] = s;
+      len += s.length + 1;
+    }
+  }
+  const buf = Buffer.allocUnsafe(len);
+  let off = 0;
+  for (let n = 0; n < segs.length; n++) {
+    off += buf.write(segs[n]!, off, 'latin1');
+    buf[off++] = (n & 3) === 3 ? 10 : 9;
+  }
+  return buf;
+}
+
 export function atomicRow(segments: readonly string[]): string {
   let a = segments[0]!;
   let b = segments[1]!;

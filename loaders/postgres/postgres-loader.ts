@@ -23,7 +23,7 @@ import type { BadRowOutput } from '../bad-row-output.js';
 import type { BatchLoader, BatchOutcome, PreparedBatch } from '../loader.js';
 import { compareVersions, flattenSchema, parseSchemaUri, quoteIdent, tableName, type SchemaKey, type ShredColumn } from '../schema-ddl.js';
 import { columnsOf, shredLine, type ShreddedEvent } from '../shred.js';
-import { atomicRow, shredRow } from './copy-text.js';
+import { atomicBinaryBuffer, atomicRow, shredRow } from './copy-text.js';
 import {
   STATE_TABLE, addColumnSql, atomicEventsSql, commentSql, copyAtomicSql, copyShredSql, createSchemaSql, createShredTableSql,
   stateTableSql,
@@ -57,7 +57,8 @@ type Binding = { ok: true; binding: TableBinding } | { ok: false; error: ClientE
 /** An event ready to COPY: its rows, precomputed once so a split batch does not rebuild them. */
 interface PreparedEvent {
   readonly event: ShreddedEvent;
-  readonly atomic: string;
+  /** The atomic.events row (text mode); null with binary lines (built per COPY from the segments). */
+  readonly atomic: string | null;
   readonly shreds: ReadonlyArray<readonly [TableBinding, string]>;
 }
 
@@ -279,7 +280,7 @@ export class PostgresLoader implements BatchLoader {
         shreds.push([b.binding, shredRow(ent, ev.eventId, ev.collectorTstamp, b.binding.columns)]);
       }
       if (failures !== null) bad.push(igluBadRow(columnsOf(ev), failures));
-      else out.push({ event: ev, atomic: atomicRow(ev.atomicSegments), shreds });
+      else out.push({ event: ev, atomic: this.options.binaryLines === true ? null : atomicRow(ev.atomicSegments), shreds });
     }
     return out;
   }
@@ -298,10 +299,10 @@ export class PostgresLoader implements BatchLoader {
       let atomic = '';
       const perTable = new Map<TableBinding, string>();
       for (const p of events) {
-        atomic += p.atomic;
+        if (p.atomic !== null) atomic += p.atomic;
         for (const [b, row] of p.shreds) perTable.set(b, (perTable.get(b) ?? '') + row);
       }
-      await this.copyText(c, this.copyAtomic, this.options.binaryLines === true ? Buffer.from(atomic, 'latin1') : atomic);
+      await this.copyText(c, this.copyAtomic, this.options.binaryLines === true ? atomicBinaryBuffer(events.map((p) => p.event.atomicSegments)) : atomic);
       for (const [b, text] of perTable) await this.copyText(c, b.copySql, text);
       await c.query('RELEASE SAVEPOINT furrow_batch');
     } catch (err) {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { atomicRow, escapeCopy, shredRow } from '../../loaders/postgres/copy-text.js';
+import { atomicBinaryBuffer, atomicRow, escapeCopy, shredRow } from '../../loaders/postgres/copy-text.js';
 import { flattenSchema, parseSchemaUri } from '../../loaders/schema-ddl.js';
 import { atomicTsvOf, columnsOf, shredLine } from '../../loaders/shred.js';
 import { ENRICHED_INDEX as F, generateColumns } from '../support/enriched-generator.js';
@@ -7,6 +7,10 @@ import { ENRICHED_INDEX as F, generateColumns } from '../support/enriched-genera
 t.test('atomic rows: runs joined by TAB, empty columns stay empty (NULL \'\'), backslash and CR escaped', async (t) => {
   t.equal(atomicRow(['\ta\t\t\tb\\c\t', '', 'x\ry', 'z']), '\ta\t\t\tb\\\\c\t\t\tx\\ry\tz\n');
   t.equal(escapeCopy('a\tb\nc\\'), 'a\\tb\\nc\\\\');
+  // binary lines: the same bytes in one buffer, UTF-8 untouched
+  const bin = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
+  const buf = atomicBinaryBuffer([['\ta\t\t\tb\\c\t', '', 'x\ry', 'z'], [bin('Grüße\t🎉'), 'b', 'c', '']]);
+  t.equal(buf.toString('utf8'), '\ta\t\t\tb\\\\c\t\t\tx\\ry\tz\nGrüße\t🎉\tb\tc\t\n');
 });
 
 t.test('shredLine keeps the 128 atomic columns in order and the three JSON columns out', async (t) => {
