@@ -4,7 +4,7 @@
  */
 import type { Adapter, RawEvent, AdapterFailureMessage } from '../adapter.js';
 import type { AdapterSchemas } from './schemas.js';
-import { collect, fail, inputData, isObject, isoMillis, lookupSchema, parseJson, rawEvent, requireBody, toParams, unstructParams, type Json, type JsonObject } from './support.js';
+import { collect, fail, inputData, isObject, isoMillis, lookupSchema, rawEvent, readJsonBody, toParams, unstructParams, type Json, type JsonObject } from './support.js';
 
 function reformat(json: Json): Json {
   if (!isObject(json)) return json;
@@ -35,11 +35,9 @@ export function hubspotAdapter(schemas: AdapterSchemas): Adapter {
     failureKind: 'adapter_failures',
     toRawEvents(payload) {
       if (payload.body === null) return fail(inputData('body', null, 'empty body: not events to process'));
-      const checked = requireBody(payload, 'application/json');
-      if ('outcome' in checked) return checked.outcome;
-      const body = checked.body;
-      const parsed = parseJson(body);
-      if ('error' in parsed) return fail({ field: 'body', value: body, error: parsed.error });
+      const parsed = readJsonBody(payload, 'application/json');
+      if ('outcome' in parsed) return parsed.outcome;
+      const body = parsed.body;
       if (!Array.isArray(parsed.json)) return fail(inputData('body', body, 'not a json array'));
       const qs = toParams(payload.querystring);
       const results: Array<RawEvent | AdapterFailureMessage[]> = parsed.json.map((event, index) => {

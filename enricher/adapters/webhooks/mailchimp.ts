@@ -4,9 +4,7 @@
  */
 import type { Adapter } from '../adapter.js';
 import type { AdapterSchemas } from './schemas.js';
-import { fail, inputData, lookupSchema, parseForm, rawEvent, requireBody, sqlDateTimeToIso, toParams, unstructParams, withoutTrackerParams, type Json, type JsonObject, type Params } from './support.js';
-
-const FORM = 'application/x-www-form-urlencoded';
+import { fail, inputData, lookupSchema, rawEvent, readFormBody, sqlDateTimeToIso, toParams, unstructParams, withoutTrackerParams, type Json, type JsonObject, type Params } from './support.js';
 
 /** `data[merges][EMAIL]` → ['data', 'merges', 'EMAIL'] */
 function keyPath(formKey: string): string[] {
@@ -54,11 +52,9 @@ export function mailchimpAdapter(schemas: AdapterSchemas): Adapter {
     version: 'v1',
     failureKind: 'adapter_failures',
     toRawEvents(payload) {
-      const checked = requireBody(payload, FORM);
-      if ('outcome' in checked) return checked.outcome;
-      const body = checked.body;
-      const form = parseForm(body);
-      if ('error' in form) return fail(inputData('body', body, form.error));
+      const form = readFormBody(payload, {}, (body, error) => inputData('body', body, error));
+      if ('outcome' in form) return form.outcome;
+      const body = form.body;
       const params = toParams(form.pairs);
       const type = params.get('type');
       if (type === undefined || type === null) return fail(inputData('body', body, 'no `type` parameter provided: cannot determine event type'));

@@ -5,7 +5,7 @@
  */
 import type { Adapter } from '../adapter.js';
 import type { AdapterSchemas } from './schemas.js';
-import { camelize, cleanupEventValues, fail, inputData, isObject, lookupSchema, parseJson, rawEvent, requireBody, toParams, unstructParams, type Json, type JsonObject } from './support.js';
+import { camelize, cleanupEventValues, fail, inputData, isObject, lookupSchema, rawEvent, readJsonBody, toParams, unstructParams, type Json, type JsonObject } from './support.js';
 
 function deepMerge(a: JsonObject, b: JsonObject): JsonObject {
   const out: JsonObject = { ...a };
@@ -32,11 +32,9 @@ export function mailgunAdapter(schemas: AdapterSchemas): Adapter {
     version: 'v1',
     failureKind: 'adapter_failures',
     toRawEvents(payload) {
-      const checked = requireBody(payload, 'application/json', { emptyIsMissing: true });
-      if ('outcome' in checked) return checked.outcome;
-      const body = checked.body;
-      const parsed = parseJson(body);
-      if ('error' in parsed) return fail(inputData('body', body, `could not parse body: ${parsed.error}`));
+      const parsed = readJsonBody(payload, 'application/json', { emptyIsMissing: true }, (body, error) => inputData('body', body, `could not parse body: ${error}`));
+      if ('outcome' in parsed) return parsed.outcome;
+      const body = parsed.body;
       const root = parsed.json;
       const eventData = isObject(root) ? root['event-data'] : undefined;
       const typeJson = isObject(eventData) ? eventData.event : undefined;

@@ -1,9 +1,7 @@
 /** Mandrill webhooks: form body `mandrill_events=<JSON array>`, one event per element, `event` picks the schema. */
 import type { Adapter, RawEvent, AdapterFailureMessage } from '../adapter.js';
 import type { AdapterSchemas } from './schemas.js';
-import { cleanupEventValues, collect, fail, inputData, isObject, lookupSchema, parseForm, parseJson, rawEvent, requireBody, toParams, unstructParams } from './support.js';
-
-const FORM = 'application/x-www-form-urlencoded';
+import { cleanupEventValues, collect, fail, inputData, isObject, lookupSchema, parseJson, rawEvent, readFormBody, toParams, unstructParams } from './support.js';
 
 export function mandrillAdapter(schemas: AdapterSchemas): Adapter {
   const s = schemas.mandrill;
@@ -24,11 +22,9 @@ export function mandrillAdapter(schemas: AdapterSchemas): Adapter {
     version: 'v1',
     failureKind: 'adapter_failures',
     toRawEvents(payload) {
-      const checked = requireBody(payload, FORM);
-      if ('outcome' in checked) return checked.outcome;
-      const body = checked.body;
-      const form = parseForm(body);
-      if ('error' in form) return fail(inputData('body', body, form.error));
+      const form = readFormBody(payload, {}, (body, error) => inputData('body', body, error));
+      if ('outcome' in form) return form.outcome;
+      const body = form.body;
       const fields = new Map<string, string>();
       for (const p of form.pairs) if (p.value !== null) fields.set(p.name, p.value);
       if (fields.size !== 1) return fail(inputData('body', body, `body should have size 1: actual size ${fields.size}`));

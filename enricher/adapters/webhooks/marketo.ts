@@ -1,7 +1,7 @@
 /** Marketo webhooks: a JSON object → marketo event 2-0-0, `yyyy-MM-dd HH:mm:ss` date fields as ISO date-times. */
 import type { Adapter } from '../adapter.js';
 import type { AdapterSchemas } from './schemas.js';
-import { fail, inputData, isObject, parseJson, rawEvent, sqlDateTimeToIso, toParams, unstructParams, type Json, type JsonObject } from './support.js';
+import { fail, inputData, isObject, rawEvent, readJsonBody, sqlDateTimeToIso, toParams, unstructParams, type Json, type JsonObject } from './support.js';
 
 const DATE_FIELDS = new Set([
   'acquisition_date', 'created_at', 'email_suspended_at', 'last_referred_enrollment',
@@ -26,10 +26,9 @@ export function marketoAdapter(schemas: AdapterSchemas): Adapter {
     version: 'v1',
     failureKind: 'adapter_failures',
     toRawEvents(payload) {
-      const body = payload.body;
-      if (body === null) return fail(inputData('body', null, 'empty body: no events to process'));
-      const parsed = parseJson(body);
-      if ('error' in parsed) return fail({ field: 'body', value: body, error: parsed.error });
+      const parsed = readJsonBody(payload, null);
+      if ('outcome' in parsed) return parsed.outcome;
+      const body = parsed.body;
       if (!isObject(parsed.json)) return fail(inputData('body', body, 'not a json object'));
       const qs = toParams(payload.querystring);
       return { ok: true, events: [rawEvent(payload, unstructParams('com.marketo-v1', 'srv', qs, schema, reformat(parsed.json)))] };

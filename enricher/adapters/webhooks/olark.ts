@@ -5,9 +5,7 @@
  */
 import type { Adapter } from '../adapter.js';
 import type { AdapterSchemas } from './schemas.js';
-import { camelize, fail, inputData, isObject, isoMillis, lookupSchema, parseForm, parseJson, rawEvent, requireBody, toParams, unstructParams, type Json } from './support.js';
-
-const FORM = 'application/x-www-form-urlencoded';
+import { camelize, fail, inputData, isObject, isoMillis, lookupSchema, parseJson, rawEvent, readFormBody, toParams, unstructParams, type Json } from './support.js';
 
 function toMillis(ts: string): number | string {
   const parts = ts.split('.');
@@ -24,11 +22,8 @@ export function olarkAdapter(schemas: AdapterSchemas): Adapter {
     version: 'v1',
     failureKind: 'adapter_failures',
     toRawEvents(payload) {
-      const checked = requireBody(payload, FORM, { emptyIsMissing: true, reportContentTypeValue: false });
-      if ('outcome' in checked) return checked.outcome;
-      const body = checked.body;
-      const form = parseForm(body);
-      if ('error' in form) return fail(inputData(body, body, `could not parse body: ${form.error}`));
+      const form = readFormBody(payload, { emptyIsMissing: true, reportContentTypeValue: false }, (body, error) => inputData(body, body, `could not parse body: ${error}`));
+      if ('outcome' in form) return form.outcome;
       const data = form.pairs.filter((p) => p.name === 'data' && p.value !== null).pop()?.value;
       if (data === undefined || data === null || data === '') return fail(inputData('data', null, "missing 'data' field"));
       const parsed = parseJson(data);

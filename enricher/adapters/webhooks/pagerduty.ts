@@ -4,7 +4,7 @@
  */
 import type { Adapter, RawEvent, AdapterFailureMessage } from '../adapter.js';
 import type { AdapterSchemas } from './schemas.js';
-import { collect, fail, inputData, isObject, lookupSchema, parseJson, rawEvent, requireBody, toParams, unstructParams, type Json, type JsonObject } from './support.js';
+import { collect, fail, inputData, isObject, lookupSchema, rawEvent, readJsonBody, toParams, unstructParams, type Json, type JsonObject } from './support.js';
 
 const TYPES = ['trigger', 'acknowledge', 'unacknowledge', 'resolve', 'assign', 'escalate', 'delegate'];
 
@@ -28,11 +28,9 @@ export function pagerdutyAdapter(schemas: AdapterSchemas): Adapter {
     version: 'v1',
     failureKind: 'adapter_failures',
     toRawEvents(payload) {
-      const checked = requireBody(payload, 'application/json');
-      if ('outcome' in checked) return checked.outcome;
-      const body = checked.body;
-      const parsed = parseJson(body);
-      if ('error' in parsed) return fail({ field: 'body', value: body, error: parsed.error });
+      const parsed = readJsonBody(payload, 'application/json');
+      if ('outcome' in parsed) return parsed.outcome;
+      const body = parsed.body;
       const messages = isObject(parsed.json) ? parsed.json.messages : undefined;
       if (!Array.isArray(messages)) return fail(inputData('messages', body, 'field `messages` is not an array'));
       const qs = toParams(payload.querystring);

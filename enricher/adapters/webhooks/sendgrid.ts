@@ -4,7 +4,7 @@
  */
 import type { Adapter, RawEvent, AdapterFailureMessage } from '../adapter.js';
 import type { AdapterSchemas } from './schemas.js';
-import { cleanupEventValues, collect, fail, inputData, isObject, lookupSchema, parseJson, rawEvent, requireBody, toParams, unstructParams, type Json } from './support.js';
+import { cleanupEventValues, collect, fail, inputData, isObject, lookupSchema, rawEvent, readJsonBody, toParams, unstructParams, type Json } from './support.js';
 
 export function sendgridAdapter(schemas: AdapterSchemas): Adapter {
   const byType: Record<string, string> = { ...schemas.sendgrid };
@@ -13,11 +13,9 @@ export function sendgridAdapter(schemas: AdapterSchemas): Adapter {
     version: 'v3',
     failureKind: 'adapter_failures',
     toRawEvents(payload) {
-      const checked = requireBody(payload, 'application/json', { contentTypeContains: true });
-      if ('outcome' in checked) return checked.outcome;
-      const body = checked.body;
-      const parsed = parseJson(body);
-      if ('error' in parsed) return fail({ field: 'body', value: body, error: parsed.error });
+      const parsed = readJsonBody(payload, 'application/json', { contentTypeContains: true });
+      if ('outcome' in parsed) return parsed.outcome;
+      const body = parsed.body;
       if (!Array.isArray(parsed.json)) return fail(inputData('body', body, 'body is not a json array'));
       // De-duplicate by sg_event_id (items without one share the "no id" key, as upstream).
       const byId = new Map<string | null, [Json, number]>();

@@ -1,9 +1,7 @@
 /** StatusGator status-change webhooks: form body → status_change event with camelCased keys. */
 import type { Adapter } from '../adapter.js';
 import type { AdapterSchemas } from './schemas.js';
-import { camelize, fail, inputData, parseForm, rawEvent, requireBody, toParams, unstructParams, type JsonObject } from './support.js';
-
-const FORM = 'application/x-www-form-urlencoded';
+import { camelize, inputData, rawEvent, readFormBody, toParams, unstructParams, type JsonObject } from './support.js';
 
 export function statusGatorAdapter(schemas: AdapterSchemas): Adapter {
   const schema = schemas.statusgator.status_change;
@@ -12,11 +10,8 @@ export function statusGatorAdapter(schemas: AdapterSchemas): Adapter {
     version: 'v1',
     failureKind: 'adapter_failures',
     toRawEvents(payload) {
-      const checked = requireBody(payload, FORM, { emptyIsMissing: true });
-      if ('outcome' in checked) return checked.outcome;
-      const body = checked.body;
-      const form = parseForm(body);
-      if ('error' in form) return fail(inputData('body', body, `could not parse body: ${form.error}`));
+      const form = readFormBody(payload, { emptyIsMissing: true }, (body, error) => inputData('body', body, `could not parse body: ${error}`));
+      if ('outcome' in form) return form.outcome;
       const data: JsonObject = {};
       for (const [k, v] of toParams(form.pairs)) data[k] = v;
       const qs = toParams(payload.querystring);

@@ -255,3 +255,32 @@ export function requireBody(payload: LoadedPayload, contentType: string | null, 
   }
   return { body };
 }
+
+type RequireBodyOptions = Parameters<typeof requireBody>[2];
+
+/** requireBody + form parsing; `parseFailure` builds the adapter's own message for an unparsable body. */
+export function readFormBody(
+  payload: LoadedPayload,
+  check: RequireBodyOptions,
+  parseFailure: (body: string, error: string) => AdapterFailureMessage,
+): { body: string; pairs: Array<{ name: string; value: string | null }> } | { outcome: AdapterOutcome } {
+  const checked = requireBody(payload, 'application/x-www-form-urlencoded', check);
+  if ('outcome' in checked) return checked;
+  const form = parseForm(checked.body);
+  if ('error' in form) return { outcome: fail(parseFailure(checked.body, form.error)) };
+  return { body: checked.body, pairs: form.pairs };
+}
+
+/** requireBody + JSON parsing (contentType null: no content-type check); a parse error is NotJson on `body` unless `parseFailure` says otherwise. */
+export function readJsonBody(
+  payload: LoadedPayload,
+  contentType: string | null,
+  check: RequireBodyOptions = {},
+  parseFailure: (body: string, error: string) => AdapterFailureMessage = (body, error) => ({ field: 'body', value: body, error }),
+): { body: string; json: Json } | { outcome: AdapterOutcome } {
+  const checked = requireBody(payload, contentType, check);
+  if ('outcome' in checked) return checked;
+  const parsed = parseJson(checked.body);
+  if ('error' in parsed) return { outcome: fail(parseFailure(checked.body, parsed.error)) };
+  return { body: checked.body, json: parsed.json };
+}

@@ -4,9 +4,8 @@
  */
 import type { Adapter } from '../adapter.js';
 import type { AdapterSchemas } from './schemas.js';
-import { camelize, fail, inputData, parseForm, parseJson, rawEvent, requireBody, toParams, unstructParams, type JsonObject } from './support.js';
+import { camelize, fail, inputData, parseJson, rawEvent, readFormBody, toParams, unstructParams, type JsonObject } from './support.js';
 
-const FORM = 'application/x-www-form-urlencoded';
 const REQUIRED = ['page_id', 'page_name', 'variant', 'page_url', 'data.json'] as const;
 
 export function unbounceAdapter(schemas: AdapterSchemas): Adapter {
@@ -16,11 +15,8 @@ export function unbounceAdapter(schemas: AdapterSchemas): Adapter {
     version: 'v1',
     failureKind: 'adapter_failures',
     toRawEvents(payload) {
-      const checked = requireBody(payload, FORM, { emptyIsMissing: true });
-      if ('outcome' in checked) return checked.outcome;
-      const body = checked.body;
-      const form = parseForm(body);
-      if ('error' in form) return fail(inputData(body, body, `could not parse body: ${form.error}`));
+      const form = readFormBody(payload, { emptyIsMissing: true }, (body, error) => inputData(body, body, `could not parse body: ${error}`));
+      if ('outcome' in form) return form.outcome;
       const fields = new Map<string, string>();
       for (const p of form.pairs) if (p.value !== null) fields.set(p.name, p.value);
       for (const k of REQUIRED) if (!fields.has(k)) return fail(inputData(k, null, `missing '${k}' field in body`));

@@ -4,7 +4,7 @@
  */
 import type { Adapter } from '../adapter.js';
 import type { AdapterSchemas } from './schemas.js';
-import { cleanupEventValues, fail, inputData, isObject, lookupSchema, parseJson, rawEvent, toParams, unstructParams, type Json, type JsonObject } from './support.js';
+import { cleanupEventValues, fail, inputData, isObject, lookupSchema, rawEvent, readJsonBody, toParams, unstructParams, type Json, type JsonObject } from './support.js';
 
 function renameTags(json: Json): Json {
   if (!isObject(json)) return json;
@@ -24,10 +24,9 @@ export function veroAdapter(schemas: AdapterSchemas): Adapter {
     version: 'v1',
     failureKind: 'adapter_failures',
     toRawEvents(payload) {
-      const body = payload.body;
-      if (body === null) return fail(inputData('body', null, 'empty body: no events to process'));
-      const parsed = parseJson(body);
-      if ('error' in parsed) return fail({ field: 'body', value: body, error: parsed.error });
+      const parsed = readJsonBody(payload, null);
+      if ('outcome' in parsed) return parsed.outcome;
+      const body = parsed.body;
       const typeJson = isObject(parsed.json) ? parsed.json.type : undefined;
       if (typeof typeJson !== 'string') {
         const why = typeJson === undefined ? 'Missing required field' : `Got value '${JSON.stringify(typeJson)}' with wrong type, expecting string`;
