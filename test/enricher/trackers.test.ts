@@ -32,7 +32,7 @@ async function capture(method: 'get' | 'post', encodeBase64: boolean): Promise<C
   tracker.track(buildStructEvent({ category: 'cat', action: 'act', label: 'lbl', property: 'prop', value: 1.5 }));
   tracker.track(buildSelfDescribingEvent({ event: { schema: 'iglu:com.snowplowanalytics.snowplow/link_click/jsonschema/1-0-1', data: { targetUrl: 'https://x.example/', elementClasses: ['a', 'b'] } } }), context);
   tracker.track(buildScreenView({ name: 'home', id: 'b05b31c3-81ac-4af5-92d1-113133968655' }));
-  tracker.track(buildEcommerceTransaction({ orderId: 'o-1', total: 99.99, tax: 1.5, shipping: 5, city: 'Leeds', currency: 'GBP', items: [] }));
+  tracker.track(buildEcommerceTransaction({ orderId: 'o-1', total: 99.99, tax: 1.5, shipping: 5, city: 'Leeds', currency: 'GBP' }));
   tracker.track(buildEcommerceTransactionItem({ orderId: 'o-1', sku: 'sku-1', name: 'Thing', category: 'c', price: 10, quantity: 2, currency: 'GBP' }));
   await tracker.flush();
   return requests;
