@@ -87,11 +87,11 @@ async function run(argv: string[]): Promise<number> {
     ...(args.replayFile !== null ? { replay: { only: args.destinations.length > 0 ? new Set(args.destinations) : null } } : {}),
   });
   const fw = built.forwarder;
-  const source = args.replayFile !== null ? LineSource.file(args.replayFile, 500, 50) : await createInput(cfg.input, log);
+  const registry = cfg.metricsPort !== null ? new Registry() : null;
+  const source = args.replayFile !== null ? LineSource.file(args.replayFile, 500, 50) : await createInput(cfg.input, log, registry);
 
   let metricsServer: Server | null = null;
-  if (cfg.metricsPort !== null) {
-    const registry = new Registry();
+  if (registry !== null) {
     registerForwardMetrics(registry, fw);
     metricsServer = createServer((req, res) => {
       if (req.url === '/metrics') {
@@ -102,7 +102,7 @@ async function run(argv: string[]): Promise<number> {
       } else if (req.url === '/health') res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
       else res.writeHead(404).end();
     });
-    await new Promise<void>((r) => metricsServer!.listen(cfg.metricsPort!, '0.0.0.0', r));
+    await new Promise<void>((r) => metricsServer!.listen(cfg.metricsPort!, r));
     const addr = metricsServer.address();
     log.info({ port: typeof addr === 'object' && addr ? addr.port : cfg.metricsPort }, 'metrics on /metrics');
   }

@@ -7,6 +7,7 @@ import { FurrowError } from '../../common/errors.js';
 import { KinesisWriter } from '../../common/kinesis/kinesis-writer.js';
 import type { Logger } from '../../common/logger.js';
 import type { StreamSource } from '../../common/stream.js';
+import type { Registry } from 'prom-client';
 import type { DeadLetterConfig, ForwardConfig, InputConfig } from '../../config/forward-config.js';
 import { FileDeadLetterSink, KinesisDeadLetterSink, type DeadLetterSink } from './dead-letter.js';
 import { Forwarder } from './forwarder.js';
@@ -61,7 +62,7 @@ async function createDeadLetter(cfg: DeadLetterConfig, redact: (s: string) => st
 }
 
 /** The configured input as a StreamSource. */
-export async function createInput(cfg: InputConfig, log: Logger): Promise<StreamSource> {
+export async function createInput(cfg: InputConfig, log: Logger, registry: Registry | null = null): Promise<StreamSource> {
   switch (cfg.type) {
     case 'stdin':
       return LineSource.stdin(cfg.batchSize, cfg.lingerMs);
@@ -83,7 +84,7 @@ export async function createInput(cfg: InputConfig, log: Logger): Promise<Stream
         initialPosition: cfg.initialPosition,
         maxRecordsPerRead: cfg.maxRecords,
         logger: log,
-        registry: null,
+        registry, // lease and shard metrics on the forwarder's /metrics when it has one
       });
     }
   }

@@ -103,16 +103,28 @@ t.test('SIGTERM: stops reading, finishes deliveries, exits 0', async (t) => {
   const cfgPath = join(dir, 'f.json');
   writeFileSync(
     cfgPath,
-    JSON.stringify({ input: { type: 'stdin', batch_size: 10, linger: '20 millis' }, dead_letter: { path: join(dir, 'dlq.jsonl') }, destinations: [{ name: 'h', target: { type: 'http', url: server.url }, batch: { max_events: 10, flush_interval: '10 millis' } }] }),
+    JSON.stringify({
+      input: { type: 'stdin', batch_size: 10, linger: '20 millis' },
+      dead_letter: { path: join(dir, 'dlq.jsonl') },
+      metrics: { port: 0 },
+      destinations: [{ name: 'h', target: { type: 'http', url: server.url }, batch: { max_events: 10, flush_interval: '10 millis' } }],
+    }),
   );
   const lines = generateLines(30);
   let child: ReturnType<typeof spawn> | null = null;
+  let stderr = '';
   const run = furrow(['forward', '--config', cfgPath], null, {}, (p) => {
     child = p;
+    p.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     p.stdin!.write(lines.join('\n') + '\n'); // stdin stays open: a live pipe
   });
   const got = () => server.accepted.reduce((n, r) => n + (JSON.parse(r.body) as unknown[]).length, 0);
   t.ok(await waitFor(() => got() === 30, 20_000), 'lines on a live pipe are forwarded without waiting for EOF');
+  const port = Number(/"port":(\d+),"msg":"metrics on \/metrics"/.exec(stderr)?.[1]);
+  t.ok(port > 0, 'the metrics port is logged');
+  const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  t.match(metrics, /furrow_forward_events_delivered_total\{destination="h"\} 30/);
+  t.equal(await (await fetch(`http://127.0.0.1:${port}/health`)).text(), 'ok');
   child!.kill('SIGTERM');
   const r = await run;
   t.equal(r.code, 0, r.stderr.slice(-1000));
