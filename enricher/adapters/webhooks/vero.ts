@@ -26,7 +26,6 @@ export function veroAdapter(schemas: AdapterSchemas): Adapter {
     toRawEvents(payload) {
       const parsed = readJsonBody(payload, null);
       if ('outcome' in parsed) return parsed.outcome;
-      const body = parsed.body;
       const typeJson = isObject(parsed.json) ? parsed.json.type : undefined;
       if (typeof typeJson !== 'string') {
         const why = typeJson === undefined ? 'Missing required field' : `Got value '${JSON.stringify(typeJson)}' with wrong type, expecting string`;
