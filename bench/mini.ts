@@ -28,9 +28,20 @@ interface Run {
   inProcessMs: number;
 }
 
+/** A port that is free right now (the child binds it; mini accepts events before it prints its banner). */
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
 async function once(): Promise<Run> {
+  const port = await freePort();
   const t0 = performance.now();
-  const child = spawn(process.execPath, [...entry, 'mini', '--port', '0', '--host', '127.0.0.1', '--offline', '--log-level', 'warn'], {
+  const child = spawn(process.execPath, [...entry, 'mini', '--port', String(port), '--host', '127.0.0.1', '--offline', '--log-level', 'warn'], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -39,26 +50,24 @@ async function once(): Promise<Run> {
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (err += d));
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no banner within 60 s')), 60_000);
-      child.stdout.on('data', () => {
-        const m = /collector\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(Number(m[1]));
-        }
-      });
-      child.once('exit', (c) => reject(new Error(`furrow mini exited ${c}: ${err}`)));
-    });
-    const bannerMs = performance.now() - t0;
+    // First accepted event: poll the tracker endpoint until the collector answers 200 (bounded: 60 s).
     const eid = crypto.randomUUID();
-    const res = await fetch(`http://127.0.0.1:${port}/i?e=pv&p=web&tv=bench-1&eid=${eid}`);
-    if (res.status !== 200) throw new Error(`collector answered ${res.status}`);
-    const acceptedMs = performance.now() - t0;
-    const w = (await (await fetch(`http://127.0.0.1:${port}/micro/wait?event_id=${eid}&timeout=20000`)).json()) as { ok: boolean };
-    if (!w.ok) throw new Error('the event was not stored within 20 s');
+    let acceptedMs = NaN;
+    for (let i = 0; i < 6000 && child.exitCode === null; i++) {
+      const ok = await fetch(`http://127.0.0.1:${port}/i?e=pv&p=web&tv=bench-1&eid=${eid}`).then((r) => r.status === 200, () => false);
+      if (ok) {
+        acceptedMs = performance.now() - t0;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    if (Number.isNaN(acceptedMs)) throw new Error(`the collector never accepted the event: ${err}`);
+    const w = (await (await fetch(`http://127.0.0.1:${port}/micro/wait?event_id=${eid}&timeout=30000`)).json()) as { ok: boolean };
+    if (!w.ok) throw new Error('the event was not stored within 30 s');
     const storedMs = performance.now() - t0;
-    const inProcessMs = Number(/started in (\d+) ms/.exec(out)?.[1] ?? NaN);
+    for (let i = 0; i < 6000 && !/all started in/.test(out); i++) await new Promise((r) => setTimeout(r, 10));
+    const bannerMs = performance.now() - t0;
+    const inProcessMs = Number(/all started in (\d+) ms/.exec(out)?.[1] ?? NaN);
     return { bannerMs, acceptedMs, storedMs, inProcessMs };
   } finally {
     const exited = new Promise((r) => child.once('exit', r));
@@ -73,7 +82,7 @@ for (let i = 0; i < runs; i++) {
   const r = await once();
   results.push(r);
   console.log(
-    `run ${i + 1}: banner ${r.bannerMs.toFixed(0)} ms, first event accepted ${r.acceptedMs.toFixed(0)} ms, stored ${r.storedMs.toFixed(0)} ms (startMini itself ${r.inProcessMs} ms)`,
+    `run ${i + 1}: first event accepted ${r.acceptedMs.toFixed(0)} ms, stored ${r.storedMs.toFixed(0)} ms, banner by ${r.bannerMs.toFixed(0)} ms (startMini itself ${r.inProcessMs} ms)`,
   );
 }
 const acc = median(results.map((r) => r.acceptedMs));

@@ -12,10 +12,10 @@
  *                  (Kinesis sources) → MiniStore (good: parsed TSV, bad: bad rows) → API, UI, /micro/wait
  *                  optional: Postgres loader (--postgres), forwarders (--forward) on [enriched]
  *
- * Start-up order: embedded AWS → streams → resolver → enrichments → consumers → collector (listen last, so the
- * first request finds everything running). Shutdown: stop accepting, flush the collector, let the enricher drain
- * what it has read, stop readers, close AWS stand-ins. Every step registers its own stop; a failure while
- * starting stops what already started and reports which part failed.
+ * Start-up, in two phases: (1) embedded AWS → streams → store → collector + API listening: events are accepted
+ * from here on and wait in the raw stream; (2) the enricher's modules load, then resolver → enrichments →
+ * enricher → store readers → optional loaders. startMini resolves when both are done. A failure anywhere stops
+ * what already started and reports which part failed. Shutdown follows STOP_ORDER.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
@@ -32,15 +32,7 @@ import { KinesisSink } from '../collector/sinks/kinesis-sink.js';
 import type { CollectorSink } from '../collector/sinks/sink.js';
 import { parseCollectorConfig } from '../config/collector-config.js';
 import { readHoconFile } from '../config/hocon.js';
-import { DEFAULT_ENRICH_CONFIG } from '../config/enrich-config.js';
-import { runEnrich } from '../enricher/enrich-app.js';
-import { AdapterRegistry } from '../enricher/adapters/registry.js';
-import { EnrichmentManager } from '../enricher/enrichment-manager.js';
-import { RecordProcessor } from '../enricher/processor.js';
-import { buildEnrichments, loadEnrichmentsDir } from '../enricher/enrichments/registry.js';
 import type { EnrichmentPipeline } from '../enricher/enrichments/enrichment.js';
-import { createKinesisSource } from '../enricher/leases/kinesis-source.js';
-import { createBuiltinResolver, createResolverFromFile } from '../iglu-resolver/index.js';
 import type { IgluResolver } from '../iglu-resolver/types.js';
 import type { AuthConfig } from './auth.js';
 import { startLocalAws, type LocalAws } from './local-aws.js';
@@ -97,6 +89,9 @@ export interface MiniInfo {
   iglu: string[];
   postgres: string | null;
   forward: string | null;
+  /** From the call to the collector accepting events (ms). */
+  acceptingMs: number;
+  /** From the call to everything running (ms). */
   startupMs: number;
 }
 
@@ -112,6 +107,14 @@ const WRITER_TIME_LIMIT_MS = 20;
 const READ_IDLE_MS = 50;
 
 type Stopper = { name: string; stop: () => Promise<void> };
+type CreateKinesisSource = typeof import('../enricher/leases/kinesis-source.js').createKinesisSource;
+
+/**
+ * Shutdown order: stop taking requests, flush the collector into the raw stream, drain the loaders and
+ * forwarders, let the enricher finish its batch and release its leases (readers stop), then flush the
+ * enricher's writers, close enrichments, store, and last the embedded Kinesis/DynamoDB they all talk to.
+ */
+const STOP_ORDER = ['http server', 'collector', 'Postgres loader', 'forwarders', 'stream readers', 'enricher writers', 'enrichments', 'store', 'embedded AWS'];
 
 /**
  * The collector's config for mini: the user's collector HOCON (`--config`, as Micro's) or an empty one, with
@@ -174,16 +177,17 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
   const runs: Array<Promise<void>> = [];
   let stopping = false;
 
+  // Stopped in `order`, whatever the order they started in (see STOP_ORDER).
   const stopAll = async () => {
     stopping = true;
-    for (const s of stoppers.reverse()) {
+    const list = stoppers.splice(0).sort((a, b) => STOP_ORDER.indexOf(a.name) - STOP_ORDER.indexOf(b.name));
+    for (const s of list) {
       try {
         await s.stop();
       } catch (e) {
         log.warn({ component: s.name, err: String(e) }, 'mini: error while stopping');
       }
     }
-    stoppers.length = 0;
     abort.abort();
     await Promise.allSettled(runs);
   };
@@ -204,7 +208,8 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
   };
 
   try {
-    // Fail fast on a bad --config or a taken port, before starting anything (the real listen comes last).
+    // ================= phase 1: accept events as early as possible =================
+    // Fail fast on a bad --config or a taken port, before starting anything.
     const userCollectorDoc = o.collectorConfigFile ? await readHoconFile(o.collectorConfigFile) : null;
     collectorConfig(o, userCollectorDoc, 'http://127.0.0.1:1', true);
     if (o.port !== 0) await checkPortFree(o.host, o.port);
@@ -215,80 +220,25 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
     await Promise.all(Object.values(STREAMS).map((s) => aws.createStream(s, shards)));
     log.debug({ kinesis: aws.kinesisEndpoint, dynamodb: aws.dynamoEndpoint }, 'mini: embedded Kinesis and DynamoDB up');
 
-    // ---- Iglu resolver and enrichments
-    const resolverFile = o.igluResolverFile ?? null;
-    const resolver =
-      resolverFile !== null
-        ? await createResolverFromFile(resolverFile, { extraEmbeddedDirs: o.igluDirs, offline: o.offline })
-        : await createBuiltinResolver({ extraEmbeddedDirs: o.igluDirs, offline: o.offline });
-    const enrichmentConfigs = o.enrichmentsDir !== null ? await loadEnrichmentsDir(o.enrichmentsDir) : DEFAULT_ENRICHMENTS;
-    const assetsDir = join(tmpdir(), 'furrow-mini-assets');
-    await mkdir(assetsDir, { recursive: true });
-    const pipeline: EnrichmentPipeline = await buildEnrichments([...enrichmentConfigs], { resolver, logger: log.child({ component: 'enrichments' }), assetsDir, fetch });
-    stoppers.push({ name: 'enrichments', stop: async () => pipeline.close?.() });
-    const enrichmentNames = [...pipeline.enrichments].map((e) => e.identifier);
-
-    // ---- enricher: raw stream (leased) → processor → enriched / enriched-bad / pii, with the enricher's own
-    //      run loop (the same code `furrow enrich` runs)
-    const c = DEFAULT_ENRICH_CONFIG;
-    const manager = new EnrichmentManager({
-      resolver, pipeline, processor: PROCESSOR, maxJsonDepth: c.validation.maxJsonDepth,
-      atomicFieldsLimits: c.validation.atomicFieldsLimits, acceptInvalid: c.validation.acceptInvalid,
-    });
-    const processor = new RecordProcessor({
-      manager, adapters: new AdapterRegistry(), adapterDeps: { resolver }, processor: PROCESSOR, framing: c.decompression, maxRecordSize: 1_000_000,
-    });
-    const writer = (streamName: string) =>
-      new KinesisWriter({ client: aws.kinesis, streamName, timeLimitMs: WRITER_TIME_LIMIT_MS, logger: log.child({ stream: streamName }) });
-    const goodOut = writer(STREAMS.enriched);
-    const badOut = writer(STREAMS.enrichedBad);
-    const piiOut = writer(STREAMS.pii);
-    const registry = new Registry();
-    const enrichSource = createKinesisSource({
-      kinesis: aws.kinesis, dynamodb: aws.dynamodb, streamName: STREAMS.raw, appName: 'furrow-mini-enrich',
-      initialPosition: 'TRIM_HORIZON', leaseDurationMs: 10_000, takerIntervalMs: 200, renewIntervalMs: 3000, shardSyncIntervalMs: 60_000,
-      idleTimeBetweenReadsMs: READ_IDLE_MS, minReadIntervalMs: READ_IDLE_MS, progressLogIntervalMs: 0, registry, logger: log.child({ component: 'enricher' }),
-    });
-    supervise(
-      'enricher',
-      runEnrich(
-        { source: enrichSource, processor, good: goodOut, bad: badOut, pii: piiOut, processorInfo: PROCESSOR, logger: log.child({ component: 'enricher' }), registry, progressIntervalMs: 0 },
-        abort.signal,
-      ),
-    );
-    stoppers.push({ name: 'enricher writers', stop: async () => void (await Promise.all([goodOut.close(), badOut.close(), piiOut.close()])) });
-
-    // ---- store and its readers (no lease table needed: one reader each, in-memory checkpoints like the store)
+    // ---- the store (the readers that fill it start in phase 2)
     const tap = new RawTap(Math.max(1000, o.maxEvents));
     const store = new MiniStore({ maxEvents: o.maxEvents, tap });
     stoppers.push({ name: 'store', stop: async () => store.close() });
-    const reader = (streamName: string, onLine: (line: string) => void) => {
-      const src = createKinesisSource({
-        kinesis: aws.kinesis, dynamodb: null, streamName, initialPosition: 'TRIM_HORIZON',
-        idleTimeBetweenReadsMs: READ_IDLE_MS, minReadIntervalMs: READ_IDLE_MS, progressLogIntervalMs: 0, registry: null, logger: log.child({ component: `store-reader:${streamName}` }),
-      });
-      supervise(`store reader (${streamName})`, src.run(async (batch) => {
-        for (const rec of batch.records) onLine(rec.toString('utf8'));
-        await batch.commit();
-      }, abort.signal));
-    };
-    reader(STREAMS.enriched, (l) => store.addGood(l));
-    reader(STREAMS.enrichedBad, (l) => store.addBad(l));
-    reader(STREAMS.rawBad, (l) => store.addBad(l));
-    // Stopped after the collector (registered later, stopped earlier) and before the writers and AWS: the
-    // enricher finishes its batch and releases its leases while Kinesis and DynamoDB are still up.
-    stoppers.push({
-      name: 'stream readers',
-      stop: async () => {
-        abort.abort();
-        await Promise.allSettled(runs);
-      },
+
+    // ---- collector + Micro API + UI on one port. The resolver arrives in phase 2; /micro/iglu waits for it.
+    let resolveResolver: (r: IgluResolver) => void = () => {};
+    let rejectResolver: (e: unknown) => void = () => {};
+    const resolverReady = new Promise<IgluResolver>((res, rej) => {
+      resolveResolver = res;
+      rejectResolver = rej;
     });
-
-    // ---- optional: Postgres loader and forwarders on the enriched stream
-    const extras = await startExtras(o, aws, resolver, supervise, stoppers);
-
-    // ---- collector + Micro API + UI on one port
+    resolverReady.catch(() => undefined);
+    const lateResolver: IgluResolver = {
+      lookupSchema: async (uri) => (await resolverReady).lookupSchema(uri),
+      validate: async (uri, data) => (await resolverReady).validate(uri, data),
+      validateCached: () => undefined,
+      listSchemas: async (v, n, m) => (await resolverReady).listSchemas(v, n, m),
+    };
     const config = collectorConfig(o, userCollectorDoc, aws.kinesisEndpoint);
     const sink = (which: 'good' | 'bad') => {
       const sc = config.streams[which];
@@ -297,6 +247,7 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
     };
     const sinks = { good: sink('good'), bad: sink('bad') };
     // One /metrics for the whole process: collector, enricher (leases, records), store.
+    const registry = new Registry();
     const storeRegistry = new Registry();
     new Gauge({
       name: 'furrow_mini_events', help: 'Events in the mini store', labelNames: ['kind'], registers: [storeRegistry],
@@ -322,14 +273,23 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
       metricsText,
     });
     const running: Collector = collector;
+    stoppers.push({ name: 'collector', stop: () => running.close() });
+    const resolverFile = o.igluResolverFile ?? null;
     const info: MiniInfo = {
       collector: '', ui: '', api: '', kinesis: aws.kinesisEndpoint, dynamodb: aws.dynamoEndpoint,
-      streams: { ...STREAMS }, enrichments: enrichmentNames, iglu: [...o.igluDirs, 'built-in registry (schemas/)', ...(resolverFile !== null ? [`resolver config ${resolverFile}`] : o.offline ? [] : ['Iglu Central (http)'])],
-      postgres: extras.postgres, forward: extras.forward, startupMs: 0,
+      streams: { ...STREAMS }, enrichments: [],
+      iglu: [...o.igluDirs, 'built-in registry (schemas/)', ...(resolverFile !== null ? [`resolver config ${resolverFile}`] : o.offline ? [] : ['Iglu Central (http)'])],
+      postgres: null, forward: null, acceptingMs: 0, startupMs: 0,
     };
+    let loaderBadRows: (() => number) | null = null;
     const micro = express();
     micro.disable('x-powered-by');
-    micro.use(createMicroRouter({ store, resolver, auth: o.auth, status: () => ({ ...info, uptimeSec: Math.round(process.uptime()), ...(extras.postgres !== null ? { postgresBadRows: extras.loaderBadRows() } : {}) }) }));
+    micro.use(
+      createMicroRouter({
+        store, resolver: lateResolver, auth: o.auth,
+        status: () => ({ ...info, uptimeSec: Math.round(process.uptime()), ...(loaderBadRows !== null ? { postgresBadRows: loaderBadRows() } : {}) }),
+      }),
+    );
     const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
       const url = req.url ?? '/';
       if (url === '/micro' || url.startsWith('/micro/') || url.startsWith('/micro?')) micro(req, res);
@@ -348,8 +308,6 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
       );
       server.listen(o.port, o.host, () => resolve());
     });
-    const port = (server.address() as AddressInfo).port;
-    stoppers.push({ name: 'collector', stop: () => running.close() });
     stoppers.push({
       name: 'http server',
       stop: async () => {
@@ -362,11 +320,114 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
         await closed;
       },
     });
+    const port = (server.address() as AddressInfo).port;
     const shownHost = o.host === '0.0.0.0' || o.host === '::' ? 'localhost' : o.host;
     const url = `http://${shownHost}:${port}`;
     info.collector = url;
     info.ui = `${url}/micro/ui/`;
     info.api = `${url}/micro/`;
+    info.acceptingMs = Math.round(performance.now() - t0);
+    log.debug({ url, ms: info.acceptingMs }, 'mini: collector accepting events (the enricher picks them up from the raw stream once it runs)');
+
+    // ================= phase 2: everything behind the raw stream =================
+    // Loaded only now, so the collector starts taking events while these modules load. Events sent meanwhile
+    // wait in the raw stream; the enricher reads it from the start (TRIM_HORIZON).
+    const [
+      { createBuiltinResolver, createResolverFromFile },
+      { buildEnrichments, loadEnrichmentsDir },
+      { runEnrich },
+      { AdapterRegistry },
+      { EnrichmentManager },
+      { RecordProcessor },
+      { DEFAULT_ENRICH_CONFIG },
+      { createKinesisSource },
+    ] = await Promise.all([
+      import('../iglu-resolver/index.js'),
+      import('../enricher/enrichments/registry.js'),
+      import('../enricher/enrich-app.js'),
+      import('../enricher/adapters/registry.js'),
+      import('../enricher/enrichment-manager.js'),
+      import('../enricher/processor.js'),
+      import('../config/enrich-config.js'),
+      import('../enricher/leases/kinesis-source.js'),
+    ]);
+
+    // ---- Iglu resolver and enrichments
+    let resolver: IgluResolver;
+    try {
+      resolver =
+        resolverFile !== null
+          ? await createResolverFromFile(resolverFile, { extraEmbeddedDirs: o.igluDirs, offline: o.offline })
+          : await createBuiltinResolver({ extraEmbeddedDirs: o.igluDirs, offline: o.offline });
+    } catch (e) {
+      rejectResolver(e);
+      throw e;
+    }
+    resolveResolver(resolver);
+    const enrichmentConfigs = o.enrichmentsDir !== null ? await loadEnrichmentsDir(o.enrichmentsDir) : DEFAULT_ENRICHMENTS;
+    const assetsDir = join(tmpdir(), 'furrow-mini-assets');
+    await mkdir(assetsDir, { recursive: true });
+    const pipeline: EnrichmentPipeline = await buildEnrichments([...enrichmentConfigs], { resolver, logger: log.child({ component: 'enrichments' }), assetsDir, fetch });
+    stoppers.push({ name: 'enrichments', stop: async () => pipeline.close?.() });
+    info.enrichments = [...pipeline.enrichments].map((e) => e.identifier);
+
+    // ---- enricher: raw stream (leased) → processor → enriched / enriched-bad / pii, with the enricher's own
+    //      run loop (the same code `furrow enrich` runs)
+    const c = DEFAULT_ENRICH_CONFIG;
+    const manager = new EnrichmentManager({
+      resolver, pipeline, processor: PROCESSOR, maxJsonDepth: c.validation.maxJsonDepth,
+      atomicFieldsLimits: c.validation.atomicFieldsLimits, acceptInvalid: c.validation.acceptInvalid,
+    });
+    const processor = new RecordProcessor({
+      manager, adapters: new AdapterRegistry(), adapterDeps: { resolver }, processor: PROCESSOR, framing: c.decompression, maxRecordSize: 1_000_000,
+    });
+    const writer = (streamName: string) =>
+      new KinesisWriter({ client: aws.kinesis, streamName, timeLimitMs: WRITER_TIME_LIMIT_MS, logger: log.child({ stream: streamName }) });
+    const goodOut = writer(STREAMS.enriched);
+    const badOut = writer(STREAMS.enrichedBad);
+    const piiOut = writer(STREAMS.pii);
+    stoppers.push({ name: 'enricher writers', stop: async () => void (await Promise.all([goodOut.close(), badOut.close(), piiOut.close()])) });
+    const enrichSource = createKinesisSource({
+      kinesis: aws.kinesis, dynamodb: aws.dynamodb, streamName: STREAMS.raw, appName: 'furrow-mini-enrich',
+      initialPosition: 'TRIM_HORIZON', leaseDurationMs: 10_000, takerIntervalMs: 200, renewIntervalMs: 3000, shardSyncIntervalMs: 60_000,
+      idleTimeBetweenReadsMs: READ_IDLE_MS, minReadIntervalMs: READ_IDLE_MS, progressLogIntervalMs: 0, registry, logger: log.child({ component: 'enricher' }),
+    });
+    supervise(
+      'enricher',
+      runEnrich(
+        { source: enrichSource, processor, good: goodOut, bad: badOut, pii: piiOut, processorInfo: PROCESSOR, logger: log.child({ component: 'enricher' }), registry, progressIntervalMs: 0 },
+        abort.signal,
+      ),
+    );
+
+    // ---- store readers (no lease table needed: one reader each, in-memory checkpoints like the store)
+    const reader = (streamName: string, onLine: (line: string) => void) => {
+      const src = createKinesisSource({
+        kinesis: aws.kinesis, dynamodb: null, streamName, initialPosition: 'TRIM_HORIZON',
+        idleTimeBetweenReadsMs: READ_IDLE_MS, minReadIntervalMs: READ_IDLE_MS, progressLogIntervalMs: 0, registry: null, logger: log.child({ component: `store-reader:${streamName}` }),
+      });
+      supervise(`store reader (${streamName})`, src.run(async (batch) => {
+        for (const rec of batch.records) onLine(rec.toString('utf8'));
+        await batch.commit();
+      }, abort.signal));
+    };
+    reader(STREAMS.enriched, (l) => store.addGood(l));
+    reader(STREAMS.enrichedBad, (l) => store.addBad(l));
+    reader(STREAMS.rawBad, (l) => store.addBad(l));
+    stoppers.push({
+      name: 'stream readers',
+      stop: async () => {
+        abort.abort();
+        await Promise.allSettled(runs);
+      },
+    });
+
+    // ---- optional: Postgres loader and forwarders on the enriched stream
+    const extras = await startExtras(o, aws, resolver, createKinesisSource, supervise, stoppers);
+    info.postgres = extras.postgres;
+    info.forward = extras.forward;
+    if (extras.postgres !== null) loaderBadRows = extras.loaderBadRows;
+
     info.startupMs = Math.round(performance.now() - t0);
     return {
       url, port, store, resolver, info, failed,
@@ -380,7 +441,7 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
 
 /** `--postgres` and `--forward`: loaded only when asked for, each reading the enriched stream with its own leases. */
 async function startExtras(
-  o: MiniOptions, aws: LocalAws, resolver: IgluResolver,
+  o: MiniOptions, aws: LocalAws, resolver: IgluResolver, createKinesisSource: CreateKinesisSource,
   supervise: (name: string, p: Promise<unknown>) => Promise<void>, stoppers: Stopper[],
 ): Promise<{ postgres: string | null; forward: string | null; loaderBadRows: () => number }> {
   const log = o.logger;

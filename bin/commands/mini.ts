@@ -127,7 +127,7 @@ function banner(m: RunningMini, authOn: boolean): string {
   const i = m.info;
   const lines = [
     '',
-    `furrow mini is running (started in ${i.startupMs} ms)`,
+    `furrow mini is running (accepting events after ${i.acceptingMs} ms, all started in ${i.startupMs} ms)`,
     '',
     `  collector      ${i.collector}          point your trackers here`,
     `  web UI         ${i.ui}`,

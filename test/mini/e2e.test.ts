@@ -193,8 +193,13 @@ t.test('node tracker → mini → Micro API', async (t) => {
 });
 
 t.test('furrow mini CLI: start-up to first accepted event, clean SIGTERM', async (t) => {
+  const { createServer } = await import('node:net');
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise<void>((r) => probe.close(() => r()));
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/furrow.ts', 'mini', '--port', '0', '--host', '127.0.0.1', '--offline', '--log-level', 'warn'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/furrow.ts', 'mini', '--port', String(port), '--host', '127.0.0.1', '--offline', '--log-level', 'warn'], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
   });
   t.teardown(() => {
@@ -204,27 +209,24 @@ t.test('furrow mini CLI: start-up to first accepted event, clean SIGTERM', async
   let err = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (err += d));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner in 60 s; stdout: ${out} stderr: ${err}`)), 60_000);
-    const check = () => {
-      const m = /collector\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    };
-    child.stdout.on('data', check);
-    child.once('exit', (c) => reject(new Error(`exited ${c}: ${err}`)));
-  });
-  const bannerMs = performance.now() - started;
+  // The collector takes events before the rest of the pipeline is up: poll until it answers (bounded, 60 s).
   const eid = crypto.randomUUID();
-  const res = await fetch(`http://127.0.0.1:${port}/i?e=pv&p=web&tv=cli-test&eid=${eid}&url=${encodeURIComponent('http://x.example/')}`);
-  t.equal(res.status, 200);
-  const acceptedMs = performance.now() - started;
-  const w = (await (await fetch(`http://127.0.0.1:${port}/micro/wait?event_id=${eid}&timeout=20000`)).json()) as { ok: boolean };
-  t.equal(w.ok, true);
+  let acceptedMs = NaN;
+  for (let i = 0; i < 6000 && child.exitCode === null; i++) {
+    const ok = await fetch(`http://127.0.0.1:${port}/i?e=pv&p=web&tv=cli-test&eid=${eid}&url=${encodeURIComponent('http://x.example/')}`).then((r) => r.status === 200, () => false);
+    if (ok) {
+      acceptedMs = performance.now() - started;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  t.ok(Number.isFinite(acceptedMs), `the collector accepted the event (stderr: ${err.slice(-300)})`);
+  const w = (await (await fetch(`http://127.0.0.1:${port}/micro/wait?event_id=${eid}&timeout=30000`)).json()) as { ok: boolean };
+  t.equal(w.ok, true, 'an event accepted while the enricher was still starting is processed');
   const storedMs = performance.now() - started;
-  t.comment(`start-up (process spawn, incl. tsx compile): banner ${bannerMs.toFixed(0)} ms, first event accepted ${acceptedMs.toFixed(0)} ms, stored ${storedMs.toFixed(0)} ms`);
+  for (let i = 0; i < 3000 && !/Ctrl-C stops it/.test(out); i++) await new Promise((r) => setTimeout(r, 20));
+  t.comment(`start-up (process spawn, incl. tsx compile): first event accepted ${acceptedMs.toFixed(0)} ms, stored ${storedMs.toFixed(0)} ms`);
+  t.match(out, new RegExp(`collector\\s+http://127\\.0\\.0\\.1:${port}`), 'banner shows the collector');
   for (const k of ['web UI', 'Micro API', 'Kinesis', 'DynamoDB', 'Iglu', 'enrichments']) t.match(out, new RegExp(`  ${k} `), `banner shows ${k}`);
 
   const exit = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
