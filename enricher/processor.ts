@@ -53,10 +53,12 @@ export class RecordProcessor {
     const framed = unframeRecord(record, this.o.framing);
     if (!framed.ok) {
       out.events = 1;
+      // pushBad: a bad row that would itself be too big for the bad sink becomes a (truncated) size_violation,
+      // so a huge hostile record can never make the sink refuse it and stop the enricher.
       if (framed.kind === 'size') {
-        out.bad.push(sizeViolation(this.o.processor, now, framed.maximumAllowedSizeBytes, framed.actualSizeBytes, framed.expectation, record.toString('base64')));
+        this.pushBad(out, sizeViolation(this.o.processor, now, framed.maximumAllowedSizeBytes, framed.actualSizeBytes, framed.expectation, record.toString('base64')), now);
       } else {
-        out.bad.push(collectorPayloadFormatViolation(this.o.processor, now, record, { error: framed.error }));
+        this.pushBad(out, collectorPayloadFormatViolation(this.o.processor, now, record, { error: framed.error }), now);
       }
       return out;
     }

@@ -238,6 +238,17 @@ t.test('good line over the sink limit becomes a size_violation with a truncated 
   t.equal(row.data.payload.length, 200);
 });
 
+t.test('with a sink limit, no bad row is ever bigger than the limit (huge hostile records)', async (t) => {
+  const { processor } = await testEnricher({ decompression: { maxBytesInBatch: 100_000 } }, null, 10_000);
+  const huge = [randomBytes(50_000), gzipSync(Buffer.alloc(2_000_000)), record({ path: '/com.snowplowanalytics.snowplow/tp2', contentType: 'text/plain', body: 'x'.repeat(50_000) })];
+  for (const rec of huge) {
+    const out = await processor.process(rec);
+    t.equal(out.bad.length, 1);
+    t.ok(Buffer.byteLength(out.bad[0]!) <= 10_000, `bad row fits the sink (${badSchema(out.bad[0]!)})`);
+    t.equal(badSchema(out.bad[0]!), 'size_violation');
+  }
+});
+
 t.test('adapter_failures and tracker_protocol_violations carry the collector payload', async (t) => {
   const { processor } = await testEnricher();
   const out = await processor.process(encodeCollectorPayload({ ...BASE_PAYLOAD, path: '/com.acme/v1', querystring: 'a=1&b', body: 'x' }));
