@@ -109,7 +109,11 @@ export class RecordProcessor {
       const r = await this.o.manager.enrich(raw, now, etl);
       if (r.kind === 'bad') {
         this.pushBad(out, r.row, now);
-        if (r.failed !== undefined) out.failed.push(toTsv(r.failed));
+        if (r.failed !== undefined) {
+          // A failed event is a copy; its bad row already carries the event, so an oversize copy is left out.
+          const f = toTsv(r.failed);
+          if (this.o.maxRecordSize === null || Buffer.byteLength(f, 'utf8') <= this.o.maxRecordSize) out.failed.push(f);
+        }
       }
       else if (r.kind === 'dropped') out.dropped++;
       else {
@@ -121,7 +125,12 @@ export class RecordProcessor {
           out.bad.push(sizeViolation(this.o.processor, now, max, size, `enriched event exceeds the maximum record size of the good sink`, line.slice(0, Math.floor(max / 10))));
         } else {
           out.good.push(line);
-          if (r.pii !== null) out.pii.push(toTsv(r.pii));
+          if (r.pii !== null) {
+            const p = toTsv(r.pii);
+            if (max !== null && Buffer.byteLength(p, 'utf8') > max) {
+              out.bad.push(sizeViolation(this.o.processor, now, max, Buffer.byteLength(p, 'utf8'), 'pii_transformation event exceeds the maximum record size of the pii sink', p.slice(0, Math.floor(max / 10))));
+            } else out.pii.push(p);
+          }
         }
       }
     }
