@@ -69,6 +69,7 @@ async function main(): Promise<void> {
 
       const floor: number[] = [];
       const ours: number[] = [];
+      const cpu: number[] = [];
       for (let r = 0; r < ROUNDS; r++) {
         // floor: psql \copy into a fresh atomic.events (same DDL)
         const fs = `floor_${schemaSeq++}`;
@@ -88,8 +89,11 @@ async function main(): Promise<void> {
         const loader = new PostgresLoader(pool, dirResolver([IGLU_CENTRAL]), bad, silentLogger, { schema: ls, retryForMs: 60_000, binaryLines: true });
         await loader.start();
         const t1 = performance.now();
+        const cpu0 = process.cpuUsage();
         const totals = await runLoader(new FileLineSource(tsvFile, { batchSize: BATCH, maxDelayMs: 1000, encoding: 'latin1' }), loader, new AbortController().signal, silentLogger);
         const ourMs = performance.now() - t1;
+        const used = process.cpuUsage(cpu0);
+        cpu.push((used.user + used.system) / EVENTS);
         await pool.end();
         if (totals.loaded !== EVENTS || bad.rows.length !== 0) throw new Error(`loaded ${totals.loaded}/${EVENTS}, bad ${bad.rows.length}`);
         ours.push((EVENTS * 1000) / ourMs);
@@ -101,10 +105,12 @@ async function main(): Promise<void> {
       const o = median(ours);
       results.push(
         `${c.name.padEnd(24)} psql \\copy ${Math.round(f).toString().padStart(8)} rows/s   furrow load postgres ${Math.round(o).toString().padStart(8)} rows/s   ratio ${(o / f).toFixed(2)}` +
+          `   loader CPU ${median(cpu).toFixed(1)} µs/row` +
           (c.atomicOnly ? `   (target >= ${TARGET}: ${o / f >= TARGET ? 'met' : 'NOT met'})` : '   (informational)'),
       );
     }
-    process.stdout.write(`bench:load  ${EVENTS} events, batch ${BATCH}, median of ${ROUNDS} rounds\n${results.join('\n')}\n`);
+    const load = (await import('node:os')).loadavg()[0]!.toFixed(1);
+    process.stdout.write(`bench:load  ${EVENTS} events, batch ${BATCH}, median of ${ROUNDS} rounds, load average ${load} on ${(await import('node:os')).cpus().length} CPUs\n${results.join('\n')}\n`);
   } finally {
     await admin.end();
     await server.stop();

@@ -20,7 +20,7 @@ import { parseDeadLetterLine, type DeadLetter, type DeadLetterSink } from './dea
 import { DestinationQueue, type Settleable } from './destination-queue.js';
 import { compileFilter, type EventPredicate } from './filter.js';
 import { ForwardEvent } from './forward-event.js';
-import type { ForwardTarget } from './target.js';
+import type { ForwardTarget, PreparedItem } from './target.js';
 import { compileTransform, SKIP, TransformFailure, type Transformer } from './transform.js';
 
 export interface DestinationRuntime {
@@ -215,6 +215,15 @@ export class Forwarder {
 
   /** Events to one destination: build → transform → finalize → enqueue (or a dead letter), in order. */
   private route(d: DestinationRuntime, evs: readonly ForwardEvent[], ticket: BatchTicket, letters: DeadLetter[]): void {
+    if (d.transform === null && d.target.direct !== undefined) {
+      for (let i = 0; i < evs.length; i++) {
+        d.matched++;
+        const item = d.target.direct(evs[i]!);
+        if (typeof item === 'string') letters.push(this.letter(d, 'invalid', item, evs[i]!.line));
+        else this.enqueue(d, item, evs[i]!.line, ticket, letters);
+      }
+      return;
+    }
     const built: Array<Record<string, unknown> | string> = new Array(evs.length);
     for (let i = 0; i < evs.length; i++) built[i] = d.target.build(evs[i]!);
     let results: readonly unknown[] = built;
@@ -256,17 +265,21 @@ export class Forwarder {
         letters.push(this.letter(d, 'invalid', item, line));
         continue;
       }
-      if (item.bytes > d.queue.maxItemBytes) {
-        letters.push(this.letter(d, 'invalid', `event is ${item.bytes} bytes for this target, over its ${d.queue.maxItemBytes}-byte request limit`, line));
-        continue;
-      }
-      if (d.queue.full && d.queue.shedsWhenFull) {
-        letters.push(this.letter(d, 'queue_full', `queue full (${d.cfg.queue.maxEvents} events)`, line));
-        continue;
-      }
-      ticket.pending++;
-      d.queue.enqueue(item, line, ticket);
+      this.enqueue(d, item, line, ticket, letters);
     }
+  }
+
+  private enqueue(d: DestinationRuntime, item: PreparedItem, line: string, ticket: BatchTicket, letters: DeadLetter[]): void {
+    if (item.bytes > d.queue.maxItemBytes) {
+      letters.push(this.letter(d, 'invalid', `event is ${item.bytes} bytes for this target, over its ${d.queue.maxItemBytes}-byte request limit`, line));
+      return;
+    }
+    if (d.queue.full && d.queue.shedsWhenFull) {
+      letters.push(this.letter(d, 'queue_full', `queue full (${d.cfg.queue.maxEvents} events)`, line));
+      return;
+    }
+    ticket.pending++;
+    d.queue.enqueue(item, line, ticket);
   }
 
   /**

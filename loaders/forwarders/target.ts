@@ -52,6 +52,11 @@ export interface ForwardTarget {
   readonly maxBytes: number;
   /** The default vendor payload of one event (before the destination's transformation), or why it cannot be built. */
   build(ev: ForwardEvent): Record<string, unknown> | string;
+  /**
+   * Optional fast path for destinations without a transformation: the same item as finalize(build(ev)), made
+   * without building the payload object (the HTTP target writes the JSON view's text straight from the columns).
+   */
+  direct?(ev: ForwardEvent): PreparedItem | string;
   /** Validates the (possibly transformed) payload against the vendor's rules and serializes it once. */
   finalize(payload: unknown, ev: ForwardEvent): PreparedItem | string;
   /** Sends one batch (items of one group, within maxEvents/maxBytes). Never throws. */

@@ -21,7 +21,7 @@ import type { ClientError, IgluResolver } from '../../iglu-resolver/types.js';
 import { igluBadRow, runtimeBadRow } from '../bad-rows.js';
 import type { BadRowOutput } from '../bad-row-output.js';
 import type { BatchLoader, BatchOutcome, PreparedBatch } from '../loader.js';
-import { compareVersions, flattenSchema, parseSchemaUri, quoteIdent, tableName, type SchemaKey, type ShredColumn } from '../schema-ddl.js';
+import { compareVersions, flattenSchema, parseSchemaUri, quoteIdent, quoteLiteral, tableName, type SchemaKey, type ShredColumn } from '../schema-ddl.js';
 import { columnsOf, shredLine, type ShreddedEvent } from '../shred.js';
 import { atomicBinaryBuffer, atomicRow, shredRow } from './copy-text.js';
 import {
@@ -88,7 +88,7 @@ export class PostgresLoader implements BatchLoader {
   private readonly bindings = new Map<string, Promise<Binding>>();
   private readonly copyAtomic: string;
   private readonly stateSelect: string;
-  private readonly stateUpsert: string;
+  private readonly stateTable: string;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -100,10 +100,8 @@ export class PostgresLoader implements BatchLoader {
     this.schema = options.schema;
     const q = quoteIdent(this.schema);
     this.copyAtomic = copyAtomicSql(this.schema);
-    this.stateSelect = `SELECT "position" FROM ${q}.${STATE_TABLE} WHERE "stream" = $1`;
-    this.stateUpsert =
-      `INSERT INTO ${q}.${STATE_TABLE} ("stream", "position") VALUES ($1, $2) ` +
-      `ON CONFLICT ("stream") DO UPDATE SET "position" = EXCLUDED."position", "updated_at" = now()`;
+    this.stateTable = `${q}.${STATE_TABLE}`;
+    this.stateSelect = `SELECT "position" FROM ${this.stateTable} WHERE "stream" = $1`;
   }
 
   /** Runs `fn` with a pooled client, retrying on connection-level failures with back-off. */
@@ -226,10 +224,13 @@ export class PostgresLoader implements BatchLoader {
     const bad: string[] = [];
     const shredded: ShreddedEvent[] = [];
     const binary = this.options.binaryLines === true;
-    for (const line of lines) {
-      const out = shredLine(line, binary);
+    for (let i = 0; i < lines.length; i++) {
+      const out = shredLine(lines[i]!, binary);
       if (out.ok) shredded.push(out.event);
       else bad.push(out.badRow);
+      // Yield now and then so the previous batch's transaction (running meanwhile) gets its replies
+      // handled promptly instead of waiting for this whole batch to be parsed.
+      if ((i & 511) === 511) await new Promise<void>((r) => setImmediate(r));
     }
     return { lineCount: lines.length, events: await this.render(shredded, bad), bad };
   }
@@ -240,20 +241,25 @@ export class PostgresLoader implements BatchLoader {
     const runtimeBad: string[] = [];
     const committed = await this.withRetry('load batch', async (c) => {
       runtimeBad.length = 0;
-      await c.query('BEGIN');
-      if (stream !== null) {
-        const cur = await c.query<{ position: string }>(`${this.stateSelect} FOR UPDATE`, [stream]);
-        // Our own earlier attempt committed (e.g. the connection died during COMMIT): nothing to do.
-        if (cur.rows[0]?.position === position) {
-          await c.query('ROLLBACK');
-          return false;
-        }
+      // Round trips are batched as simple multi-statement queries (literals quoted): begin + lock the
+      // position + savepoint in one, release + position + commit in one.
+      const pre = stream === null
+        ? 'BEGIN; SELECT NULL AS position; SAVEPOINT furrow_batch'
+        : `BEGIN; SELECT "position" FROM ${this.stateTable} WHERE "stream" = ${quoteLiteral(stream)} FOR UPDATE; SAVEPOINT furrow_batch`;
+      const results = (await c.query(pre)) as unknown as Array<pg.QueryResult<{ position: string | null }>>;
+      // Our own earlier attempt committed (e.g. the connection died during COMMIT): nothing to do.
+      if (stream !== null && results[1]?.rows[0]?.position === position) {
+        await c.query('ROLLBACK');
+        return false;
       }
-      await this.copyEvents(c, prepared, runtimeBad);
+      await this.copyEvents(c, prepared, runtimeBad, false);
       // Bad rows are written before the commit: a crash may repeat them, never lose them.
       await this.badRows.write(bad.concat(runtimeBad));
-      if (stream !== null) await c.query(this.stateUpsert, [stream, position]);
-      await c.query('COMMIT');
+      const upsert = stream === null
+        ? ''
+        : `INSERT INTO ${this.stateTable} ("stream", "position") VALUES (${quoteLiteral(stream)}, ${quoteLiteral(position)}) ` +
+          `ON CONFLICT ("stream") DO UPDATE SET "position" = EXCLUDED."position", "updated_at" = now(); `;
+      await c.query(`RELEASE SAVEPOINT furrow_batch; ${upsert}COMMIT`);
       return true;
     });
     if (!committed) return { loaded: 0, bad: 0, skipped: true };
@@ -291,10 +297,13 @@ export class PostgresLoader implements BatchLoader {
     await finished(stream);
   }
 
-  /** COPYs `events` inside a savepoint; on a data error splits them until each bad event is isolated. */
-  private async copyEvents(c: pg.PoolClient, events: readonly PreparedEvent[], bad: string[]): Promise<void> {
+  /**
+   * COPYs `events` inside a savepoint; on a data error splits them until each bad event is isolated.
+   * `own` = this call creates and releases its savepoint (the top level's is made and released by commit()).
+   */
+  private async copyEvents(c: pg.PoolClient, events: readonly PreparedEvent[], bad: string[], own = true): Promise<void> {
     if (events.length === 0) return;
-    await c.query('SAVEPOINT furrow_batch');
+    if (own) await c.query('SAVEPOINT furrow_batch');
     try {
       let atomic = '';
       const perTable = new Map<TableBinding, string>();
@@ -304,11 +313,12 @@ export class PostgresLoader implements BatchLoader {
       }
       await this.copyText(c, this.copyAtomic, this.options.binaryLines === true ? atomicBinaryBuffer(events.map((p) => p.event.atomicSegments)) : atomic);
       for (const [b, text] of perTable) await this.copyText(c, b.copySql, text);
-      await c.query('RELEASE SAVEPOINT furrow_batch');
+      if (own) await c.query('RELEASE SAVEPOINT furrow_batch');
     } catch (err) {
       if (!isDataError(err)) throw err;
+      // Back to the state before this COPY; the savepoint stays (released by whoever created it).
       await c.query('ROLLBACK TO SAVEPOINT furrow_batch');
-      await c.query('RELEASE SAVEPOINT furrow_batch');
+      if (own) await c.query('RELEASE SAVEPOINT furrow_batch');
       if (events.length === 1) {
         bad.push(runtimeBadRow(columnsOf(events[0]!.event), errorMessage(err)));
         return;

@@ -270,3 +270,13 @@ t.test('binary lines (latin1 source, as the CLI wires it): UTF-8 passes through 
   t.same(c.rows[0], { target_url: 'https://e.com/ü', element_content: 'Ça va 🎉' });
   t.match(JSON.parse(bad.rows[0]!), { data: { payload: 'kaputt – not a line' } }, 'bad-row payload is text again');
 });
+
+t.test('stream names and positions with quotes, $n and newlines are stored verbatim', async (t) => {
+  const { loader } = await newLoader('quoting');
+  const stream = `s3://b/it's $1 $2 "x"`;
+  const position = `2024/05/01/12/part-1.gz\n7`;
+  const out = await loader.load([generateLine(1, { seed: 56 })], stream, position);
+  t.equal(out.loaded, 1);
+  t.equal(await loader.position(stream), position);
+  t.equal((await loader.load([generateLine(1, { seed: 56 })], stream, position)).skipped, true);
+});

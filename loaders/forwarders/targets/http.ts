@@ -44,6 +44,11 @@ export class HttpTarget implements ForwardTarget {
     return ev.toJson();
   }
 
+  direct(ev: ForwardEvent): PreparedItem {
+    const body = ev.jsonText();
+    return { body, bytes: Buffer.byteLength(body), group: '', key: '' };
+  }
+
   finalize(payload: unknown): PreparedItem | string {
     if (payload === undefined) return 'transformation returned undefined';
     return jsonItem(payload);
