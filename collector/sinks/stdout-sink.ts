@@ -43,13 +43,19 @@ export class StdoutSink implements CollectorSink {
   private writesInFlight = 0;
   private readonly idle: Array<() => void> = [];
 
+  private broken: Error | null = null;
+
   constructor(o: StdoutSinkOptions) {
     this.out = o.out;
     this.maxBytes = o.maxBytes;
+    // A closed pipe (EPIPE, `| head`) must not crash the collector: the sink turns unhealthy, writes fail.
+    this.out.on('error', (e: Error) => {
+      this.broken ??= e;
+    });
   }
 
   isHealthy(): boolean {
-    return !this.out.destroyed;
+    return this.broken === null && !this.out.destroyed;
   }
 
   pendingBytes(): number {
@@ -118,7 +124,8 @@ export class StdoutSink implements CollectorSink {
     const done = (err?: Error | null): void => {
       this.inFlightBytes -= bytes;
       this.writesInFlight--;
-      for (const w of waiters) w.resolve(err ? { sent: 0, failed: [] } : { sent: w.count, failed: [] });
+      // On a failed write the records are reported failed (as empty placeholders: lines are not kept).
+      for (const w of waiters) w.resolve(err ? { sent: 0, failed: new Array<Buffer>(w.count).fill(EMPTY) } : { sent: w.count, failed: NONE });
       // A failed write of buffered lines: report them lost (counted, logged) through the callback.
       for (const n of notify) n.onDone(err ? { sent: 0, failed: new Array<Buffer>(n.count).fill(EMPTY) } : { sent: n.count, failed: NONE });
       if (this.writesInFlight === 0 && this.linesBytes === 0) for (const f of this.idle.splice(0)) f();

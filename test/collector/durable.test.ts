@@ -188,3 +188,18 @@ t.test('a port in use stops start-up with COLLECTOR_LISTEN', async (t) => {
   const collector = createCollector(config, { stdout: new Capture(), stderr: new Capture(), defaultMetrics: false });
   await t.rejects(startCollectorServer(collector, { port }), { code: 'COLLECTOR_LISTEN', message: new RegExp(`COLLECTOR_LISTEN: cannot listen on 127\\.0\\.0\\.1:${port}`) });
 });
+
+t.test('stdout sink: a broken output stream makes the sink unhealthy instead of crashing', async (t) => {
+  const { Writable } = await import('node:stream');
+  const broken = new Writable({ write(_c, _e, cb) { cb(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })); } });
+  const sink = new StdoutSink({ out: broken, maxBytes: 1_000_000 });
+  t.equal(sink.isHealthy(), true);
+  const r = await sink.store([Buffer.from('x')], '');
+  t.equal(r.sent, 0, 'nothing reported sent');
+  t.equal(r.failed.length, 1, 'the record is reported failed (durable mode answers 503)');
+  t.equal(sink.isHealthy(), false);
+  let failed = 0;
+  sink.enqueue([Buffer.from('y')], '', (res) => (failed += res.failed.length));
+  await sink.flush();
+  t.equal(failed, 1, 'enqueued records are reported failed');
+});
