@@ -21,6 +21,8 @@ export interface KinesisInputConfig {
   readonly appName: string;
   readonly initialPosition: InitialPositionConfig;
   readonly maxRecords: number;
+  /** `retrievalMode.idleTimeBetweenReads`; null = the source's default. */
+  readonly idleTimeBetweenReadsMs: number | null;
   readonly leaseDurationMs: number;
   readonly region: string | null;
   readonly customEndpoint: string | null;
@@ -195,12 +197,13 @@ function kinesisInput(s: Section): KinesisInputConfig {
   const appName = s.str('appName', 'snowplow-enrich')!;
   const pos = initialPosition(s.section('initialPosition'));
   let maxRecords = 1000;
+  let idleTimeBetweenReadsMs: number | null = null;
   const retrieval = s.section('retrievalMode');
   if (retrieval !== null) {
     const type = retrieval.str('type', 'Polling');
     if (type !== 'Polling') throw new FurrowError('CONFIG_UNSUPPORTED', `${retrieval.path}.type: only Polling retrieval is supported (got ${type})`);
     maxRecords = retrieval.num('maxRecords', 1000, 1);
-    retrieval.ignore('idleTimeBetweenReads');
+    if (retrieval.has('idleTimeBetweenReads')) idleTimeBetweenReadsMs = retrieval.duration('idleTimeBetweenReads', 0);
     retrieval.done();
   }
   const leaseDurationMs = s.duration('leaseDuration', 10_000);
@@ -209,6 +212,7 @@ function kinesisInput(s: Section): KinesisInputConfig {
     appName,
     initialPosition: pos,
     maxRecords,
+    idleTimeBetweenReadsMs,
     leaseDurationMs,
     region: s.str('region', null),
     customEndpoint: s.str('customEndpoint', null),

@@ -175,6 +175,8 @@ function buildSource(f: Flags, config: EnrichConfig, log: Logger, registry: Regi
     appName: input.appName,
     initialPosition: input.initialPosition,
     leaseDurationMs: input.leaseDurationMs,
+    maxRecordsPerRead: input.maxRecords,
+    ...(input.idleTimeBetweenReadsMs !== null ? { idleTimeBetweenReadsMs: input.idleTimeBetweenReadsMs } : {}),
     ...(input.workerIdentifier !== null ? { workerId: input.workerIdentifier } : {}),
     logger: log,
     registry,

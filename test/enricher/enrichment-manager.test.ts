@@ -182,6 +182,7 @@ t.test('config: a Snowplow enrich HOCON object parses into typed, frozen values'
   t.equal(c.input?.streamName, 'raw');
   t.same(c.input?.initialPosition, { timestamp: new Date('2024-01-01T00:00:00Z') });
   t.equal(c.input?.maxRecords, 750);
+  t.equal(c.input?.idleTimeBetweenReadsMs, 200);
   t.equal(c.input?.leaseDurationMs, 10_000);
   t.equal(c.output.good?.partitionKey, 'user_id');
   t.equal(c.output.good?.minBackoffMs, 100);
