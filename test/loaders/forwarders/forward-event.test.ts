@@ -44,6 +44,8 @@ t.test('the JSON view equals the Snowplow Analytics SDK transform (generated and
     const theirs = sdk.transform(line) as unknown as Record<string, unknown>;
     // The SDK renders decimals as JS numbers too; compare every key it produces (it drops empty columns as we do).
     t.same(ours, theirs, `event ${ev.fields.event_id} (${ev.fields.event})`);
+    const fresh = ForwardEvent.parse(line) as ForwardEvent;
+    t.equal(fresh.jsonText(), JSON.stringify(ours), 'jsonText() is the JSON view serialized, byte for byte');
   }
 });
 
