@@ -92,7 +92,7 @@ t.test('--config HOCON + --enrichments DIR + --output DIR', async (t) => {
   writeFileSync(join(enrichments, 'anon_ip.json'), readFileSync(join(SHARED, 'enrichment-configs', 'anon_ip.json')));
   const out = join(dir, 'out');
   const input = join(dir, 'in.b64');
-  writeFileSync(input, lines.join('\n'));
+  writeFileSync(input, lines.join('\r\n') + '\r\n\r\n'); // Windows line ends and blank lines are fine
   const r = await furrow(['--config', conf, '--iglu-config', resolverJson, '--enrichments', enrichments, '--input', input, '--output', out, '--offline', '--log-level', 'warn']);
   t.equal(r.code, 0, r.stderr);
   const good = readFileSync(join(out, 'good.tsv'), 'utf8').split('\n').filter(Boolean);
