@@ -21,7 +21,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { Gauge, Registry } from 'prom-client';
 import { FurrowError } from '../common/errors.js';
@@ -41,7 +43,19 @@ import { RawTap } from './raw-tap.js';
 import { MiniStore } from './store.js';
 import { DEFAULT_ENRICHMENTS } from './default-enrichments.js';
 
-export const MINI_VERSION = '0.1.0';
+/** furrow's version, from the package.json above this file (found from src/ and from dist/ alike). */
+export const MINI_VERSION: string = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const candidate = join(dir, 'package.json');
+    if (existsSync(candidate)) {
+      const pkg = JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'furrow' && typeof pkg.version === 'string') return pkg.version;
+    }
+    dir = dirname(dir);
+  }
+  return '0.0.0';
+})();
 
 export interface MiniOptions {
   /** Port of the collector, API and UI (9090 like Snowplow Micro; 0 = any free port). */

@@ -13,7 +13,7 @@
  */
 import { parseEnrichedTsv, type EnrichedEvent } from '../enricher/event.js';
 import { parseBadRow, type ParsedBadRow } from './bad-events.js';
-import { parseContexts, parseUnstruct, toLossyJson, toSdkEvent, tsvTimestampToMillis } from './event-json.js';
+import { parseContexts, toLossyJson, toSdkEvent, tsvTimestampToMillis } from './event-json.js';
 import type { MicroCollectorPayload, MicroRawEvent } from './raw-events.js';
 import type { RawTap } from './raw-tap.js';
 

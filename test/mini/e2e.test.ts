@@ -6,7 +6,7 @@
  */
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildPageView, buildSelfDescribingEvent, buildStructEvent, newTracker, type Tracker } from '@snowplow/node-tracker';
 import { silentLogger } from '../../common/logger.js';
@@ -114,6 +114,8 @@ t.test('node tracker → mini → Micro API', async (t) => {
   t.match(pv.event.event_fingerprint, /^[0-9a-f]{32}$/, 'default event_fingerprint enrichment ran');
   t.match(String(pv.event.collector_tstamp), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
   t.equal(pv.incomplete, false);
+  const pkgVersion = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  t.equal(pv.event.v_etl, `furrow-enrich-${pkgVersion}`, 'v_etl as furrow enrich writes it');
 
   const sd = byEid.get(ids.sdGet)!;
   t.equal(sd.eventType, 'unstruct');
