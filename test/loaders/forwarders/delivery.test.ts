@@ -199,7 +199,7 @@ t.test('concurrency limit per destination', async (t) => {
   const server = await startServer(async () => {
     open++;
     maxOpen = Math.max(maxOpen, open);
-    await new Promise((r) => setTimeout(r, 15));
+    await new Promise((r) => setTimeout(r, 50));
     open--;
     return { status: 200 };
   });

@@ -90,7 +90,7 @@ t.test('mapping: replace starts from an empty object', async (t) => {
 t.test('js: transform(event, payload) changes, skips, fails and times out per event', async (t) => {
   const tr = await transformOf({
     type: 'js',
-    timeout: '50 millis',
+    timeout: '200 millis',
     script: `
       function transform(event, payload) {
         if (event.app_id === 'blog') return null;
@@ -107,7 +107,7 @@ t.test('js: transform(event, payload) changes, skips, fails and times out per ev
     const ev = events[i]!;
     if (i % 3 === 0) t.equal(r, SKIP, `${i} skipped (blog)`);
     else if (ev.fields.geo_country === 'DE') t.match((r as TransformFailure).reason, /no DE please/, `${i} threw`);
-    else if (ev.fields.geo_country === 'US' && kindOf(i) === 'page_view') t.match((r as TransformFailure).reason, /timed out after 50 ms \(twice\)/, `${i} timed out`);
+    else if (ev.fields.geo_country === 'US' && kindOf(i) === 'page_view') t.match((r as TransformFailure).reason, /timed out after 200 ms \(twice\)/, `${i} timed out`);
     else t.same(JSON.parse(JSON.stringify(r)), { a: 1, plan: i % 2 === 0 ? 'pro' : 'free', country: ev.fields.geo_country }, `${i} changed`);
   }
   t.ok(results.some((r) => r instanceof TransformFailure && /timed out/.test(r.reason)), 'the infinite loop case is in the sample');
