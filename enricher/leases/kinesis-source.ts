@@ -183,6 +183,11 @@ export function createKinesisSource(opts: KinesisSourceOptions): KinesisSource {
     throw new FurrowError('CONFIG_INVALID_VALUE', `initialPosition must be TRIM_HORIZON, LATEST or { timestamp } (got ${String(initial)})`);
   }
   const leaseDurationMs = positive('leaseDurationMs', opts.leaseDurationMs, 10_000, 100);
+  if (opts.renewIntervalMs !== undefined && !(opts.renewIntervalMs >= 1 && opts.renewIntervalMs < leaseDurationMs / 2)) {
+    throw new FurrowError('CONFIG_INVALID_VALUE', `renewIntervalMs must be >= 1 and under half of leaseDurationMs (${leaseDurationMs}); got ${opts.renewIntervalMs}`);
+  }
+  if (opts.takerIntervalMs !== undefined) positive('takerIntervalMs', opts.takerIntervalMs, 0);
+  if (opts.maxLeasesForWorker !== undefined) positive('maxLeasesForWorker', opts.maxLeasesForWorker, 0);
   const shardSyncIntervalMs = positive('shardSyncIntervalMs', opts.shardSyncIntervalMs, 60_000);
   const parentPollIntervalMs = positive('parentPollIntervalMs', opts.parentPollIntervalMs, Math.min(10_000, leaseDurationMs));
   const maxRecords = positive('maxRecordsPerRead', opts.maxRecordsPerRead, 10_000);

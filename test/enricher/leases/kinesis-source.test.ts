@@ -155,6 +155,10 @@ t.test('start-up errors: a missing stream, bad options', async (t) => {
   t.throws(() => source('x', null, { maxRecordsPerRead: 20_000 }), { code: 'CONFIG_INVALID_VALUE' });
   t.throws(() => source('x', null, { initialPosition: 'EARLIEST' as never }), { code: 'CONFIG_INVALID_VALUE' });
   t.throws(() => source('x', null, { initialPosition: { timestamp: new Date('nope') } }), { code: 'CONFIG_INVALID_VALUE' });
+  t.throws(() => source('x', null, { leaseDurationMs: 1_000, renewIntervalMs: 600 }), { code: 'CONFIG_INVALID_VALUE' }, 'renewal too slow for the lease');
+  t.throws(() => source('x', null, { takerIntervalMs: 0 }), { code: 'CONFIG_INVALID_VALUE' });
+  t.throws(() => source('x', null, { maxLeasesForWorker: 0 }), { code: 'CONFIG_INVALID_VALUE' });
+  t.throws(() => source('x', null, { leaseDurationMs: Number.NaN }), { code: 'CONFIG_INVALID_VALUE' });
 });
 
 t.test('initialPosition LATEST: only records put after the lease was created are read', async (t) => {
