@@ -22,8 +22,20 @@ export interface AtomicParseError {
 type Fields = Record<EnrichedFieldName, string | null>;
 type Handler = (ev: Fields, value: string, name: string, params: ReadonlyMap<string, string | null>, errors: AtomicParseError[]) => void;
 
-const str = (field: EnrichedFieldName): Handler => (ev, v) => {
-  ev[field] = makeTsvSafe(v);
+const SAFE_FIELD = /^[a-z_]+$/;
+
+/**
+ * A store into one named field with its own property access site: a shared `ev[field] = …` site sees ~60 field
+ * names and goes megamorphic (measured ~3x slower per parameter than a generated `ev.app_id = …`).
+ */
+function setter(field: EnrichedFieldName): (ev: Fields, value: string | null) => void {
+  if (!SAFE_FIELD.test(field)) throw new Error(`unexpected field name ${field}`);
+  return new Function('ev', 'v', `ev.${field} = v;`) as (ev: Fields, value: string | null) => void;
+}
+
+const str = (field: EnrichedFieldName): Handler => {
+  const set = setter(field);
+  return (ev, v) => set(ev, makeTsvSafe(v));
 };
 
 /** A legacy alias: ignored when the modern parameter is present with a value. */
@@ -33,19 +45,26 @@ const legacy = (modern: string, h: Handler): Handler => (ev, v, name, params, er
   h(ev, v, name, params, errors);
 };
 
-const conv = (field: EnrichedFieldName, f: (v: string) => string | null | ConversionError): Handler => (ev, v, name, _p, errors) => {
-  const r = f(v);
-  if (r instanceof ConversionError) errors.push({ message: r.message, path: name });
-  else ev[field] = r;
+const conv = (field: EnrichedFieldName, f: (v: string) => string | null | ConversionError): Handler => {
+  const set = setter(field);
+  return (ev, v, name, _p, errors) => {
+    const r = f(v);
+    if (r instanceof ConversionError) errors.push({ message: r.message, path: name });
+    else set(ev, r);
+  };
 };
 
-const dims = (w: EnrichedFieldName, h: EnrichedFieldName): Handler => (ev, v, name, _p, errors) => {
-  const r = convertDimensions(v);
-  if (r instanceof ConversionError) errors.push({ message: r.message, path: name });
-  else {
-    ev[w] = r[0];
-    ev[h] = r[1];
-  }
+const dims = (w: EnrichedFieldName, h: EnrichedFieldName): Handler => {
+  const setW = setter(w);
+  const setH = setter(h);
+  return (ev, v, name, _p, errors) => {
+    const r = convertDimensions(v);
+    if (r instanceof ConversionError) errors.push({ message: r.message, path: name });
+    else {
+      setW(ev, r[0]);
+      setH(ev, r[1]);
+    }
+  };
 };
 
 const HANDLERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
