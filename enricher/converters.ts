@@ -183,13 +183,25 @@ const YEAR_0_MS = new Date('0000-01-01T00:00:00.000Z').getTime();
 const YEAR_10000_MS = new Date('+010000-01-01T00:00:00.000Z').getTime();
 
 /** `yyyy-MM-dd HH:mm:ss.SSS` in UTC, any year (callers check the range). */
+const MILLIS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+/** Direct-mapped cache second → "yyyy-MM-dd HH:mm:ss": event timestamps cluster, so most lookups hit. */
+const SECOND_KEYS = new Float64Array(256).fill(NaN);
+const SECOND_TEXT: string[] = new Array<string>(256).fill('');
+
 export function formatTimestamp(ms: number): string {
-  const d = new Date(ms);
-  // Years 0..9999: the native ISO form has the same digits (measured ~3x faster than assembling the parts).
-  if (ms >= YEAR_0_MS && ms < YEAR_10000_MS) {
-    const iso = d.toISOString();
-    return iso.slice(0, 10) + ' ' + iso.slice(11, 23);
+  // Years 0..9999: the native ISO form has the same digits; the per-second prefix is cached (measured: the
+  // Date + toISOString pair was the largest cost of the parameter mapping, ~0.5 µs per timestamp).
+  if (ms >= YEAR_0_MS && ms < YEAR_10000_MS && Number.isInteger(ms)) {
+    const sec = Math.floor(ms / 1000);
+    const slot = sec & 255;
+    if (SECOND_KEYS[slot] !== sec) {
+      const iso = new Date(sec * 1000).toISOString();
+      SECOND_KEYS[slot] = sec;
+      SECOND_TEXT[slot] = iso.slice(0, 10) + ' ' + iso.slice(11, 19);
+    }
+    return SECOND_TEXT[slot] + '.' + MILLIS[ms - sec * 1000];
   }
+  const d = new Date(ms);
   const y = d.getUTCFullYear();
   const year = y < 0 ? '-' + pad(-y, 4) : pad(y, 4);
   return `${year}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)} ${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}.${pad(d.getUTCMilliseconds(), 3)}`;
