@@ -11,7 +11,7 @@
  *            a context + derived context + unstruct event (informational: 2-3 extra tables per event)
  *
  * Each measurement runs ROUNDS times alternating floor and furrow; the median is printed. Target ratio ≥ 0.7.
- * BENCH_EVENTS (default 100000), BENCH_ROUNDS (default 3), BENCH_BATCH (default 5000).
+ * BENCH_EVENTS (default 100000), BENCH_ROUNDS (default 3), BENCH_BATCH (default 2000, as furrow load postgres).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,7 +32,7 @@ import { dirResolver, IGLU_CENTRAL } from '../test/loaders/fixtures/dir-resolver
 
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 100_000);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
-const BATCH = Number(process.env['BENCH_BATCH'] ?? 5000);
+const BATCH = Number(process.env['BENCH_BATCH'] ?? 2000);
 const TARGET = 0.7;
 
 /** The floor's input: the 128 atomic columns in COPY text format, rendered independently of the loader. */

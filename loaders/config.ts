@@ -197,7 +197,7 @@ export async function loadConfig(target: LoaderTarget, argv: readonly string[]):
     target,
     input,
     kinesis: kinesis !== null && input === null ? kinesis : null,
-    batchSize: get('batchSize', (k, v) => int(k, v, 1), target === 'redshift' ? 100_000 : 1000),
+    batchSize: get('batchSize', (k, v) => int(k, v, 1), target === 'redshift' ? 100_000 : target === 'postgres' ? 2000 : 1000),
     batchMaxDelayMs: get('batchMaxDelay', dur, 1000),
     bad: get('bad', str, '-'),
     streamName: optStr('streamName'),

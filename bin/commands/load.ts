@@ -31,7 +31,7 @@ Options (also keys of a HOCON/JSON --config FILE, in camelCase):
   --input SRC            '-' (stdin, default), a file (.gz ok), or s3://bucket/prefix
   --stream-name NAME     key of the stored input position (default: derived from the input; stdin is
                          resumable only with a name)
-  --batch-size N         lines per batch (default 1000; redshift 100000)
+  --batch-size N         lines per batch (default postgres 2000, s3 1000, redshift 100000)
   --batch-max-delay D    hand out a partial batch after D without input (default 1 second)
   --bad FILE|-           bad rows (default '-' = stdout); for s3: s3://bucket/prefix for unparseable lines
   --url URL              postgres/redshift connection URL
