@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { brotliDecompress, gunzip, inflate } from 'node:zlib';
 import { COLLECTOR_PAYLOAD_SCHEMA, type CollectorPayload } from '../common/collector-payload.js';
-import { encodePayloadFast } from './payload-encoder.js';
+import { encodeCollectorPayload } from '../common/collector-payload.js';
 import type { Logger } from '../common/logger.js';
 import type { WriteResult } from '../common/stream.js';
 import type { CollectorConfig } from '../config/collector-config.js';
@@ -462,7 +462,7 @@ export class TrackingHandler {
       };
       const rawBody = body !== undefined && typeof body !== 'string' ? body : undefined;
       // The query passed isValidOriginForm: ASCII only.
-      const bytes = encodePayloadFast(payload, rawBody, true);
+      const bytes = encodeCollectorPayload(payload, rawBody, true);
       if (rawBody !== undefined && bytes.length >= this.limits.maxBytes) payload.body = rawBody.toString('utf8');
       const split = splitAndSerialize(payload, bytes, this.limits, now);
       const key = ip !== null && this.useIpKey ? ip : this.keyed ? this.uuid() : '';

@@ -51,88 +51,87 @@ const T_MAP = 0x0d;
 const T_SET = 0x0e;
 const T_LIST = 0x0f;
 
-type StringField = Exclude<keyof CollectorPayload, 'timestamp' | 'headers'>;
-
-/** String fields in the order the encoder writes them (ascending id), with their 3-byte headers. */
-const STRING_FIELDS_BEFORE_HEADERS: ReadonlyArray<readonly [StringField, number]> = [
-  ['ipAddress', 100],
-];
-const STRING_FIELDS_AFTER_TIMESTAMP: ReadonlyArray<readonly [StringField, number]> = [
-  ['encoding', 210],
-  ['collector', 220],
-  ['userAgent', 300],
-  ['refererUri', 310],
-  ['path', 320],
-  ['querystring', 330],
-  ['body', 340],
-];
-const STRING_FIELDS_AFTER_HEADERS: ReadonlyArray<readonly [StringField, number]> = [
-  ['contentType', 360],
-  ['hostname', 400],
-  ['networkUserId', 410],
-  ['schema', 31337],
-];
-
 const FIELD_BY_ID: ReadonlyMap<number, keyof CollectorPayload> = new Map<number, keyof CollectorPayload>([
   [100, 'ipAddress'], [200, 'timestamp'], [210, 'encoding'], [220, 'collector'], [300, 'userAgent'],
   [310, 'refererUri'], [320, 'path'], [330, 'querystring'], [340, 'body'], [350, 'headers'],
   [360, 'contentType'], [400, 'hostname'], [410, 'networkUserId'], [31337, 'schema'],
 ]);
 
-/** Encodes a payload exactly as Snowplow's collector does (ascending ids, schema last). */
-export function encodeCollectorPayload(p: CollectorPayload): Buffer {
-  let size = 1 + 11; // STOP + timestamp
-  const strings: Array<readonly [number, Buffer]> = [];
-  const addStrings = (fields: ReadonlyArray<readonly [StringField, number]>): void => {
-    for (const [name, id] of fields) {
-      const v = p[name];
-      if (v === undefined || v === null) continue;
-      const b = Buffer.from(v, 'utf8');
-      strings.push([id, b]);
-      size += 7 + b.length;
-    }
-  };
-  addStrings(STRING_FIELDS_BEFORE_HEADERS);
-  const afterTimestampStart = strings.length;
-  addStrings(STRING_FIELDS_AFTER_TIMESTAMP);
-  const afterHeadersStart = strings.length;
-  addStrings(STRING_FIELDS_AFTER_HEADERS);
-  let headerBufs: Buffer[] | null = null;
-  if (p.headers) {
-    headerBufs = p.headers.map((h) => Buffer.from(h, 'utf8'));
-    size += 3 + 5;
-    for (const h of headerBufs) size += 4 + h.length;
-  }
+// The encoder builds the record as one latin1 string (one char per byte) and converts it with a single
+// Buffer.from: for a typical GET /i that measured ~3 µs against ~12 µs for writing each field into a
+// Buffer of its own and copying (bench/collector.ts and a micro-benchmark).
 
-  const out = Buffer.allocUnsafe(size);
-  let o = 0;
-  const writeString = (id: number, b: Buffer): void => {
-    out[o] = T_STRING;
-    out.writeInt16BE(id, o + 1);
-    out.writeInt32BE(b.length, o + 3);
-    b.copy(out, o + 7);
-    o += 7 + b.length;
-  };
-  for (let i = 0; i < afterTimestampStart; i++) writeString(strings[i]![0], strings[i]![1]);
-  out[o] = T_I64;
-  out.writeInt16BE(200, o + 1);
-  out.writeBigInt64BE(BigInt(Math.trunc(p.timestamp ?? 0)), o + 3);
-  o += 11;
-  for (let i = afterTimestampStart; i < afterHeadersStart; i++) writeString(strings[i]![0], strings[i]![1]);
-  if (headerBufs) {
-    out[o] = T_LIST;
-    out.writeInt16BE(350, o + 1);
-    out[o + 3] = T_STRING;
-    out.writeInt32BE(headerBufs.length, o + 4);
-    o += 8;
-    for (const h of headerBufs) {
-      out.writeInt32BE(h.length, o);
-      h.copy(out, o + 4);
-      o += 4 + h.length;
+const ASCII = /^[\x00-\x7f]*$/;
+
+/** The UTF-8 bytes of `s` as a latin1 string. */
+function utf8Bytes(s: string): string {
+  return ASCII.test(s) ? s : Buffer.from(s, 'utf8').toString('latin1');
+}
+
+function i32(n: number): string {
+  return String.fromCharCode((n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+}
+
+function i64(ms: number): string {
+  const t = Math.trunc(ms);
+  const hi = Math.floor(t / 4294967296);
+  const lo = t - hi * 4294967296;
+  return i32(hi | 0) + i32(lo >>> 0);
+}
+
+const header = (type: number, id: number): string => String.fromCharCode(type, (id >> 8) & 0xff, id & 0xff);
+const H100 = header(T_STRING, 100);
+const H200 = header(T_I64, 200);
+const H210 = header(T_STRING, 210);
+const H220 = header(T_STRING, 220);
+const H300 = header(T_STRING, 300);
+const H310 = header(T_STRING, 310);
+const H320 = header(T_STRING, 320);
+const H330 = header(T_STRING, 330);
+const H340 = header(T_STRING, 340);
+const H350 = header(T_LIST, 350) + String.fromCharCode(T_STRING);
+const H360 = header(T_STRING, 360);
+const H400 = header(T_STRING, 400);
+const H410 = header(T_STRING, 410);
+const H31337 = header(T_STRING, 31337);
+
+/** Field header + length-prefixed UTF-8 string; nothing when the field is unset. */
+function str(h: string, v: string | undefined): string {
+  if (v === undefined || v === null) return '';
+  const b = utf8Bytes(v);
+  return h + i32(b.length) + b;
+}
+
+/** Same, for a string the caller knows to be ASCII (saves scanning it). */
+function ascii(h: string, v: string | undefined): string {
+  return v === undefined || v === null ? '' : h + i32(v.length) + v;
+}
+
+/**
+ * Encodes a payload exactly as Snowplow's collector does (ascending ids, schema last).
+ * `bodyUtf8`, when given, is written as field 340 instead of `p.body` (bytes already known to be valid
+ * UTF-8, copied once). `queryIsAscii`: the caller checked the query string is ASCII.
+ */
+export function encodeCollectorPayload(p: CollectorPayload, bodyUtf8?: Buffer, queryIsAscii = false): Buffer {
+  let head = str(H100, p.ipAddress) + H200 + i64(p.timestamp ?? 0) + str(H210, p.encoding) + str(H220, p.collector) +
+    str(H300, p.userAgent) + str(H310, p.refererUri) + str(H320, p.path) + (queryIsAscii ? ascii(H330, p.querystring) : str(H330, p.querystring));
+  if (bodyUtf8 !== undefined) head += H340 + i32(bodyUtf8.length);
+  else head += str(H340, p.body);
+  let tail = '';
+  const hs = p.headers;
+  if (hs !== undefined && hs !== null) {
+    tail += H350 + i32(hs.length);
+    for (let i = 0; i < hs.length; i++) {
+      const b = utf8Bytes(hs[i]!);
+      tail += i32(b.length) + b;
     }
   }
-  for (let i = afterHeadersStart; i < strings.length; i++) writeString(strings[i]![0], strings[i]![1]);
-  out[o] = T_STOP;
+  tail += str(H360, p.contentType) + str(H400, p.hostname) + str(H410, p.networkUserId) + str(H31337, p.schema) + '\x00';
+  if (bodyUtf8 === undefined) return Buffer.from(head + tail, 'latin1');
+  const out = Buffer.allocUnsafe(head.length + bodyUtf8.length + tail.length);
+  out.write(head, 0, 'latin1');
+  bodyUtf8.copy(out, head.length);
+  out.write(tail, head.length + bodyUtf8.length, 'latin1');
   return out;
 }
 

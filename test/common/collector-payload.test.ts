@@ -1,6 +1,7 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { encodeCollectorPayload, decodeCollectorPayload, collectorPayloadToJavaString, ThriftDecodeError, COLLECTOR_PAYLOAD_SCHEMA } from '../../common/collector-payload.js';
+import { randomBytes } from 'node:crypto';
+import { encodeCollectorPayload, decodeCollectorPayload, collectorPayloadToJavaString, ThriftDecodeError, COLLECTOR_PAYLOAD_SCHEMA, type CollectorPayload } from '../../common/collector-payload.js';
 
 const GOLDEN_A = 'CwBkAAAACjE5Mi4wLjIuMTAKAMgAAAGLz+VoAAsA0gAAAAVVVEYtOAsA3AAAABZzc2MtMy40LjAtcHJpbnRpbmdzaW5rCwEsAAAABnVhLzEuMAsBQAAAAAIvaQsBSgAAAAplPXB2JmFpZD1hDwFeCwAAAAIAAAAUSG9zdDogY29sbGVjdG9yLnRlc3QAAAASVXNlci1BZ2VudDogdWEvMS4wCwGaAAAAJDExMTExMTExLTIyMjItNDMzMy04NDQ0LTU1NTU1NTU1NTU1NQt6aQAAAEFpZ2x1OmNvbS5zbm93cGxvd2FuYWx5dGljcy5zbm93cGxvdy9Db2xsZWN0b3JQYXlsb2FkL3RocmlmdC8xLTAtMAA=';
 const GOLDEN_B = 'CwBkAAAACzIwMy4wLjExMy43CgDIAAABi8/laHsLANIAAAAFVVRGLTgLANwAAAAVc3NjLTMuNC4wLWtpbmVzaXNzaW5rCwEsAAAACGN1cmwvOC4wCwFAAAAAIy9jb20uc25vd3Bsb3dhbmFseXRpY3Muc25vd3Bsb3cvdHAyCwFKAAAAAAsBVAAAAAJ7fQ8BXgsAAAAGAAAADEhvc3Q6IGMudGVzdAAAABRVc2VyLUFnZW50OiBjdXJsLzguMAAAAAtBY2NlcHQ6ICovKgAAAC1Db250ZW50LVR5cGU6IGFwcGxpY2F0aW9uL2pzb247IGNoYXJzZXQ9VVRGLTgAAAARQ29udGVudC1MZW5ndGg6IDIAAAAfYXBwbGljYXRpb24vanNvbjsgY2hhcnNldD11dGYtOAsBaAAAAB9hcHBsaWNhdGlvbi9qc29uOyBjaGFyc2V0PXV0Zi04CwGaAAAAJDBmNmIzYTRlLTZhM2ItNGY0My05YjVjLTNhMWYxYjJjM2Q0ZQt6aQAAAEFpZ2x1OmNvbS5zbm93cGxvd2FuYWx5dGljcy5zbm93cGxvdy9Db2xsZWN0b3JQYXlsb2FkL3RocmlmdC8xLTAtMAA=';
@@ -61,4 +62,51 @@ t.test('truncated and hostile records throw ThriftDecodeError, never read past t
 t.test('Java toString of the payload', async (t) => {
   t.equal(collectorPayloadToJavaString({ timestamp: 0, body: 'sssss' }), 'CollectorPayload(schema:null, ipAddress:null, timestamp:0, encoding:null, collector:null, body:sssss)');
   t.equal(collectorPayloadToJavaString({ timestamp: 5, schema: 's', headers: ['a: 1', 'b: 2'] }), 'CollectorPayload(schema:s, ipAddress:null, timestamp:5, encoding:null, collector:null, headers:[a: 1, b: 2])');
+});
+
+const STRINGS = ['', 'a', 'e=pv&aid=a', 'é ✓ 😀', '\u0000\u007f\u0080\u00ff', 'x'.repeat(70_000), '\ud83d'];
+const FIELDS: Array<keyof CollectorPayload> = ['schema', 'ipAddress', 'encoding', 'collector', 'userAgent', 'refererUri', 'path', 'querystring', 'body', 'contentType', 'hostname', 'networkUserId'];
+
+function randomPayload(i: number): CollectorPayload {
+  const r = randomBytes(FIELDS.length + 2);
+  const p: CollectorPayload = { timestamp: [0, 1, 1700000000123, 2 ** 40 + 5, 8_640_000_000_000_000][i % 5]! };
+  FIELDS.forEach((f, k) => {
+    if (r[k]! % 3 !== 0) (p as unknown as Record<string, string>)[f] = STRINGS[(r[k]! + i) % STRINGS.length]!;
+  });
+  if (r[FIELDS.length]! % 2 === 0) p.headers = Array.from({ length: r[FIELDS.length + 1]! % 5 }, (_, k) => STRINGS[(k + i) % STRINGS.length]!);
+  return p;
+}
+
+t.test('random payloads round-trip; decoding and re-encoding gives the same bytes', async (t) => {
+  for (let i = 0; i < 300; i++) {
+    const p = randomPayload(i);
+    const bytes = encodeCollectorPayload(p);
+    const back = decodeCollectorPayload(bytes);
+    t.equal(back.timestamp, p.timestamp);
+    t.equal(back.querystring, p.querystring === undefined ? undefined : Buffer.from(p.querystring, 'utf8').toString('utf8'), 'lone surrogates become U+FFFD, as Java writes them');
+    t.ok(encodeCollectorPayload(back).equals(bytes), `payload ${i}`);
+  }
+});
+
+t.test('random payloads decode the same in the reference Python codec', async (t) => {
+  let checked = 0;
+  for (let i = 0; checked < 8 && i < 500; i++) {
+    const p = { ...randomPayload(i), schema: COLLECTOR_PAYLOAD_SCHEMA, body: 'b' + i, headers: ['h: ' + i] };
+    if (encodeCollectorPayload(p).length > 60_000) continue; // one argv string is limited to 128 KiB
+    checked++;
+    const out = execFileSync('python3', ['../shared/tools/thrift_cp.py', encodeCollectorPayload(p).toString('base64')], { encoding: 'utf8' });
+    const json = JSON.parse(out.slice(out.indexOf('\n') + 1)) as Record<string, unknown>;
+    t.equal(json.body, 'b' + i);
+    t.same(json.headers, ['h: ' + i]);
+    t.equal(json.timestamp, p.timestamp);
+  }
+  t.equal(checked, 8);
+});
+
+t.test('raw UTF-8 body bytes and the ASCII query shortcut give the same record', async (t) => {
+  const body = '{"data":[{"e":"pv","tv":"é ✓ 😀"}]}';
+  const p: CollectorPayload = { schema: COLLECTOR_PAYLOAD_SCHEMA, ipAddress: '1.2.3.4', timestamp: 5, encoding: 'UTF-8', path: '/x/y', querystring: 'e=pv&url=https%3A%2F%2Fa.b%2F', headers: ['a: b'], networkUserId: 'n' };
+  t.ok(encodeCollectorPayload(p, Buffer.from(body, 'utf8')).equals(encodeCollectorPayload({ ...p, body })));
+  t.ok(encodeCollectorPayload(p, Buffer.alloc(0)).equals(encodeCollectorPayload({ ...p, body: '' })));
+  t.ok(encodeCollectorPayload(p, undefined, true).equals(encodeCollectorPayload(p)));
 });
