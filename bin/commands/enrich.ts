@@ -209,6 +209,9 @@ export const command: Command = {
       if (f.input !== null || f.output !== null || config.input === null || config.output.good === null || config.output.bad === null) {
         throw new FurrowError('CONFIG_CLI_USAGE', '--workers needs the Kinesis input and outputs of --config (several processes cannot share a file or stdin)');
       }
+      if (!config.input.leases) {
+        throw new FurrowError('CONFIG_CLI_USAGE', '--workers needs input.leases = true (without leases every worker would read every shard)');
+      }
       return superviseCommand('enrich', argv, f.workers, log);
     }
     if (config.ignored.length > 0) log.info({ keys: config.ignored }, 'configuration keys accepted but without effect in furrow');

@@ -4,7 +4,7 @@
  * restarted, SIGTERM to the supervisor.
  */
 import t from 'tap';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -131,11 +131,17 @@ t.test('furrow enrich --workers 2: shards shared through leases, a killed worker
     t.match(text, /^furrow_kinesis_records_read_total\{stream="raw",shard="shardId-\d+"\} [1-9]/m, `worker ${i}: records read`);
   }
 
-  const children = execFileSync('pgrep', ['-P', String(sup.pid)], { encoding: 'utf8' }).trim().split('\n').map(Number);
-  t.equal(children.length, 2, 'two worker processes');
+  // The supervisor's worker children (tsx may run an esbuild service child too: not a worker).
+  const workerPids = () =>
+    execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(sup.pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => l.includes('bin/furrow.ts') && l.includes('--worker-index'))
+      .map((l) => Number(l.trim().split(/\s+/)[0]));
+  const children = workerPids();
+  t.equal(children.length, 2, `two worker processes (${children.join(', ')})`);
   process.kill(children[0]!, 'SIGKILL');
   await until('a replacement worker', 30_000, async () => {
-    const now = execFileSync('pgrep', ['-P', String(sup.pid)], { encoding: 'utf8' }).trim().split('\n').map(Number);
+    const now = workerPids();
     return now.length === 2 && !now.includes(children[0]!);
   });
   await put(400, 600);
@@ -147,4 +153,21 @@ t.test('furrow enrich --workers 2: shards shared through leases, a killed worker
   t.equal(code, 0, 'supervisor exits 0 on SIGTERM');
   if (code !== 0) t.comment(stderr.slice(-3000));
   t.ok((await table.list()).every((l) => l.leaseOwner === null), 'every lease released');
+});
+
+t.test('furrow enrich --workers with input.leases = false is refused before any worker starts', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'furrow-enrich-workers-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const conf = join(dir, 'enrich.hocon');
+  writeFileSync(
+    conf,
+    `input { streamName = "raw", region = "us-east-1", customEndpoint = "http://127.0.0.1:9", leases = false }
+     output {
+       good { streamName = "enriched", customEndpoint = "http://127.0.0.1:9", region = "us-east-1" }
+       bad { streamName = "bad", customEndpoint = "http://127.0.0.1:9", region = "us-east-1" }
+     }`,
+  );
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bin/furrow.ts', 'enrich', '--config', conf, '--offline', '--workers', '2'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  t.equal(r.status, 2);
+  t.match(r.stderr, /--workers needs input\.leases = true/);
 });
