@@ -43,6 +43,9 @@ export interface ForwardSummary {
   destinations: Record<string, { matched: number; filtered: number; delivered: number; deadLettered: number; retries: number; requests: number }>;
 }
 
+/** Dead-letter writes of the reader that may be in flight at once (each is one input batch's letters). */
+const MAX_LETTER_WRITES = 4;
+
 /** One source batch: settled when all its (event, destination) pairs are. */
 class BatchTicket implements Settleable {
   pending = 1; // held by the reader until every pair is enqueued
@@ -74,6 +77,8 @@ export class Forwarder {
   private readonly hard = new AbortController();
   private fatal: Error | null = null;
   private readonly byName: Map<string, DestinationRuntime>;
+  private letterWrites = 0;
+  private letterWaiters: Array<() => void> = [];
   /** Replay: records kept unchanged because their destination is not replayed. */
   replaySkipped = 0;
   private readonly replayOnly: ReadonlySet<string> | null;
@@ -117,6 +122,7 @@ export class Forwarder {
     this.hard.abort();
     for (const d of this.destinations) d.queue.release();
     for (const w of this.idleWaiters.splice(0)) w();
+    for (const w of this.letterWaiters.splice(0)) w();
   }
 
   /** Reads the source to its end (or until stop()), then drains. Throws the dead-letter failure if one happened. */
@@ -196,16 +202,27 @@ export class Forwarder {
       if (kept.length > 0) this.route(d, kept, ticket, letters);
     }
     if (letters.length > 0) {
-      try {
-        await this.deadLetter.write(letters);
-        for (const l of letters) {
-          const d = l.destination === null ? undefined : this.destinations.find((x) => x.cfg.name === l.destination);
-          if (d) d.queue.stats.deadLettered++;
-        }
-      } catch (e) {
-        this.fail(e as Error);
-        return;
-      }
+      // The batch's own dead letters are one more thing its acknowledgement waits for; the reader does not wait
+      // for the disk (group commit merges concurrent writes), but at most MAX_LETTER_WRITES batches' worth may be
+      // on their way at once.
+      ticket.pending++;
+      this.letterWrites++;
+      this.deadLetter.write(letters).then(
+        () => {
+          for (const l of letters) {
+            const d = l.destination === null ? undefined : this.byName.get(l.destination);
+            if (d) d.queue.stats.deadLettered++;
+          }
+          this.letterWriteDone();
+          ticket.settle();
+        },
+        (e: unknown) => {
+          this.letterWriteDone();
+          this.fail(e as Error);
+        },
+      );
+      if (this.letterWrites >= MAX_LETTER_WRITES) await new Promise<void>((r) => this.letterWaiters.push(r));
+      if (this.fatal) return;
     }
     ticket.settle(); // the reader's hold
     // Back-pressure: wait until every pausing destination has room (a destination that sheds never blocks).
@@ -303,6 +320,11 @@ export class Forwarder {
     const ev = ForwardEvent.parse(rec.event);
     if (typeof ev === 'string') return keep();
     this.route(d, [ev], ticket, letters);
+  }
+
+  private letterWriteDone(): void {
+    this.letterWrites--;
+    for (const w of this.letterWaiters.splice(0)) w();
   }
 
   private letter(d: DestinationRuntime, reason: DeadLetter['reason'], error: string, line: string): DeadLetter {
