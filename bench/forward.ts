@@ -16,7 +16,9 @@
  *
  * The sink runs in a child process (reads and drops the body, answers 200; the forwarder counts deliveries). Every case is warmed up once, then run ROUNDS times,
  * interleaved and in a rotating order; the median is reported. Floors (same run): forward / raw ≥ 0.5 (the delivery engine costs at most half);
- * down-shed / forward ≥ 0.5 (a refused destination, dead-lettering in the same process, at most halves the other).
+ * down-shed / forward ≥ 0.35: every event of the refused destination is still written to the dead letter (a JSON
+ * line each, fdatasync'd) by the same process, which is about as much work as delivering it — so ~0.5 is the
+ * natural figure on a CPU-bound host, and the floor catches the healthy destination waiting on the failing one.
  * BENCH_EVENTS (default 50 000) events per case and round; BENCH_ROUNDS (default 3); BENCH_BATCH (default 200).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -37,7 +39,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const BATCH = Number(process.env.BENCH_BATCH ?? 200);
 const CONCURRENCY = 4;
 const FLOOR_RAW = 0.5;
-const FLOOR_DOWN = 0.5;
+const FLOOR_DOWN = 0.35;
 
 const SINK = `
 const http = require('node:http');
