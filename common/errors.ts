@@ -42,6 +42,7 @@ export const ERROR_CODES = {
   LOADER_DATABASE: 'the warehouse rejected a statement that is not a data error (the batch is not acknowledged)',
   LOADER_DATABASE_UNREACHABLE: 'the warehouse stayed unreachable for longer than the retry window',
   LOADER_INPUT: 'the loader input (file, stdin, S3 prefix, stream) could not be read',
+  LOADER_STREAM_CONFLICT: 'the stored stream position is not the one the loader expects (two loaders on one stream, or a failed previous batch)',
   LOADER_UPLOAD: 'an upload to S3 failed after retries (nothing was checkpointed)',
 
   // --- forwarders ---

@@ -42,6 +42,9 @@ export interface PreparedBatch {
   readonly lineCount: number;
 }
 
+/** Commits in flight at once when the loader pipelines (each holds a database connection). */
+const MAX_IN_FLIGHT = 2;
+
 export interface RunTotals {
   batches: number;
   loaded: number;
@@ -76,9 +79,9 @@ export async function runLoader(
       logger.info({ ...totals, eventsPerSecond: Math.round((totals.loaded * 1000) / (now - started)) }, 'loading');
     }
   };
-  // Pipelining (when the loader supports it): batch N+1 is parsed and rendered here while batch N's
-  // transaction runs in the database; commits stay strictly in order, one at a time.
-  let inflight: Promise<void> | null = null;
+  // Pipelining (when the loader supports it): batch N+1 is parsed and rendered here while batches N and
+  // N-1 are in the database (at most MAX_IN_FLIGHT commits; the loader keeps their commits in order).
+  const inflight: Array<Promise<void>> = [];
   const prepare = loader.prepare?.bind(loader);
   const commit = loader.commit?.bind(loader);
   await source.run(
@@ -90,14 +93,15 @@ export async function runLoader(
         return;
       }
       const prepared = await prepare(batch.lines);
-      if (inflight !== null) await inflight;
-      inflight = commit(prepared, source.streamId, batch.position).then((out) => done(out, batch.lines.length, batch.position, t0));
+      while (inflight.length >= MAX_IN_FLIGHT) await inflight.shift();
+      const p = commit(prepared, source.streamId, batch.position).then((out) => done(out, batch.lines.length, batch.position, t0));
       // Keep a rejection from being reported as unhandled before the next batch (or the end) awaits it.
-      inflight.catch(() => undefined);
+      p.catch(() => undefined);
+      inflight.push(p);
     },
     signal,
   );
-  if (inflight !== null) await inflight;
+  while (inflight.length > 0) await inflight.shift();
   logger.info({ ...totals, ms: Date.now() - started }, 'input finished');
   return totals;
 }

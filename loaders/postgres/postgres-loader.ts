@@ -89,6 +89,10 @@ export class PostgresLoader implements BatchLoader {
   private readonly copyAtomic: string;
   private readonly stateSelect: string;
   private readonly stateTable: string;
+  /** Per stream: the position of the last batch handed to commit() (or read at start); null = none stored. */
+  private readonly lastIssued = new Map<string, string | null>();
+  /** Settles when the last commit() settled (commits are chained in call order). */
+  private tail: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -156,10 +160,12 @@ export class PostgresLoader implements BatchLoader {
   }
 
   async position(stream: string): Promise<string | null> {
-    return this.withRetry('read position', async (c) => {
+    const p = await this.withRetry('read position', async (c) => {
       const r = await c.query<{ position: string }>(this.stateSelect, [stream]);
       return r.rows[0]?.position ?? null;
     });
+    this.lastIssued.set(stream, p);
+    return p;
   }
 
   /** The table for one schema version, created or migrated on first use (cached per URI). */
@@ -235,24 +241,49 @@ export class PostgresLoader implements BatchLoader {
     return { lineCount: lines.length, events: await this.render(shredded, bad), bad };
   }
 
+  /**
+   * Commits may overlap (runLoader keeps two in flight, each on its own connection): a batch COPYs while
+   * the previous one is still committing, and only then waits for it, locks the position row and checks
+   * that it holds the previous batch's position (or its own: already committed) before committing. So
+   * commits stay in stream order and a failed predecessor can never be skipped over.
+   */
   async commit(batch: PreparedBatch, stream: string | null, position: string): Promise<BatchOutcome> {
-    const { events: prepared, bad } = batch as PgPreparedBatch;
+    const expected = stream === null ? undefined : this.lastIssued.get(stream);
+    if (stream !== null) this.lastIssued.set(stream, position);
+    const previous = this.tail;
+    const mine = this.commitInOrder(batch as PgPreparedBatch, stream, position, expected, previous);
+    this.tail = mine.then(() => undefined, () => undefined);
+    return mine;
+  }
 
+  private async commitInOrder(
+    batch: PgPreparedBatch,
+    stream: string | null,
+    position: string,
+    expected: string | null | undefined,
+    previous: Promise<void>,
+  ): Promise<BatchOutcome> {
+    const { events: prepared, bad } = batch;
     const runtimeBad: string[] = [];
     const committed = await this.withRetry('load batch', async (c) => {
       runtimeBad.length = 0;
-      // Round trips are batched as simple multi-statement queries (literals quoted): begin + lock the
-      // position + savepoint in one, release + position + commit in one.
-      const pre = stream === null
-        ? 'BEGIN; SELECT NULL AS position; SAVEPOINT furrow_batch'
-        : `BEGIN; SELECT "position" FROM ${this.stateTable} WHERE "stream" = ${quoteLiteral(stream)} FOR UPDATE; SAVEPOINT furrow_batch`;
-      const results = (await c.query(pre)) as unknown as Array<pg.QueryResult<{ position: string | null }>>;
-      // Our own earlier attempt committed (e.g. the connection died during COMMIT): nothing to do.
-      if (stream !== null && results[1]?.rows[0]?.position === position) {
-        await c.query('ROLLBACK');
-        return false;
-      }
+      // Round trips are batched as simple multi-statement queries (literals quoted).
+      await c.query('BEGIN; SAVEPOINT furrow_batch');
       await this.copyEvents(c, prepared, runtimeBad, false);
+      await previous;
+      if (stream !== null) {
+        const r = await c.query<{ position: string }>(`SELECT "position" FROM ${this.stateTable} WHERE "stream" = ${quoteLiteral(stream)} FOR UPDATE`);
+        const stored = r.rows[0]?.position ?? null;
+        // Our own earlier attempt committed (e.g. the connection died during COMMIT): nothing to do.
+        if (stored === position) {
+          await c.query('ROLLBACK');
+          return false;
+        }
+        if (expected !== undefined && stored !== expected) {
+          await c.query('ROLLBACK');
+          throw new FurrowError('LOADER_STREAM_CONFLICT', `position of ${stream} is ${JSON.stringify(stored)}, expected ${JSON.stringify(expected)} (another loader on this stream, or the previous batch failed)`);
+        }
+      }
       // Bad rows are written before the commit: a crash may repeat them, never lose them.
       await this.badRows.write(bad.concat(runtimeBad));
       const upsert = stream === null

@@ -280,3 +280,32 @@ t.test('stream names and positions with quotes, $n and newlines are stored verba
   t.equal(await loader.position(stream), position);
   t.equal((await loader.load([generateLine(1, { seed: 56 })], stream, position)).skipped, true);
 });
+
+t.test('two loaders on one stream: the one whose expected position moved fails with LOADER_STREAM_CONFLICT', async (t) => {
+  const a = await newLoader('conflict');
+  const b = await newLoader('conflict');
+  t.equal(await a.loader.position('shared'), null);
+  t.equal(await b.loader.position('shared'), null);
+  await b.loader.load([generateLine(1, { seed: 57 })], 'shared', '1');
+  const err = await a.loader.load([generateLine(1, { seed: 57 })], 'shared', '1').then(() => null, (e: unknown) => e);
+  t.equal(err, null, 'the same batch again is recognised as loaded (position equals its own)');
+  const err2 = await a.loader.load([generateLine(2, { seed: 57 })], 'shared', '2').then(() => null, (e: unknown) => e);
+  t.equal(err2, null, 'A now expects 1 and finds 1');
+  await b.loader.load([generateLine(3, { seed: 57 })], 'shared', '3').then(
+    () => t.fail('B expected 1 but the stream is at 2'),
+    (e: unknown) => t.match(String(e), /LOADER_STREAM_CONFLICT/),
+  );
+  const n = await a.pool.query('SELECT count(*)::int AS n FROM conflict.events');
+  t.equal(n.rows[0].n, 2, 'nothing loaded twice, nothing loaded out of order');
+});
+
+t.test('pipelined commits (two in flight) keep stream order and load everything once', async (t) => {
+  const { pool, loader } = await newLoader('pipelined');
+  const batches = Array.from({ length: 6 }, (_, b) => Array.from({ length: 300 }, (_, j) => generateLine(b * 300 + j, { seed: 58 })));
+  const prepared = await Promise.all(batches.map((lines) => loader.prepare(lines)));
+  const outs = await Promise.all(prepared.map((p, b) => loader.commit(p, 'pipe', String((b + 1) * 300))));
+  t.same(outs.map((o) => o.loaded), [300, 300, 300, 300, 300, 300]);
+  t.equal(await loader.position('pipe'), '1800');
+  const n = await pool.query('SELECT count(*)::int AS n, count(DISTINCT event_id)::int AS d FROM pipelined.events');
+  t.same(n.rows[0], { n: 1800, d: 1800 });
+});
