@@ -2,7 +2,7 @@
  * Builds the record processor from a parsed config, a resolver and the enrichment pipeline — the one place
  * where the core's parts are put together (CLI, mini, tests and the benchmark use it).
  */
-import { readFileSync } from 'node:fs';
+import { FURROW_VERSION } from '../common/version.js';
 import type { IgluResolver } from '../iglu-resolver/types.js';
 import type { EnrichConfig } from '../config/enrich-config.js';
 import { AdapterRegistry } from './adapters/registry.js';
@@ -14,7 +14,7 @@ import { RecordProcessor } from './processor.js';
 /** `processor` of bad rows and `v_etl` = `furrow-enrich-<version>`. */
 export const PROCESSOR: Processor = Object.freeze({
   artifact: 'furrow-enrich',
-  version: (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version,
+  version: FURROW_VERSION,
 });
 
 export interface EnricherParts {

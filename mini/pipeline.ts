@@ -21,9 +21,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import express from 'express';
 import { Gauge, Registry } from 'prom-client';
 import { FurrowError } from '../common/errors.js';
@@ -38,24 +36,12 @@ import type { EnrichmentPipeline } from '../enricher/enrichments/enrichment.js';
 import type { IgluResolver } from '../iglu-resolver/types.js';
 import type { AuthConfig } from './auth.js';
 import { startLocalAws, type LocalAws } from './local-aws.js';
+import { FURROW_VERSION } from '../common/version.js';
 import { createMicroRouter } from './micro-api.js';
 import { RawTap } from './raw-tap.js';
 import { MiniStore } from './store.js';
 import { DEFAULT_ENRICHMENTS } from './default-enrichments.js';
 
-/** furrow's version, from the package.json above this file (found from src/ and from dist/ alike). */
-export const MINI_VERSION: string = (() => {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    const candidate = join(dir, 'package.json');
-    if (existsSync(candidate)) {
-      const pkg = JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'furrow' && typeof pkg.version === 'string') return pkg.version;
-    }
-    dir = dirname(dir);
-  }
-  return '0.0.0';
-})();
 
 export interface MiniOptions {
   /** Port of the collector, API and UI (9090 like Snowplow Micro; 0 = any free port). */
@@ -109,11 +95,8 @@ export interface MiniInfo {
   startupMs: number;
 }
 
-/**
- * `processor` of bad rows and v_etl (`furrow-enrich-<version>`, as `furrow enrich` writes). Built here rather
- * than taken from enricher-factory.ts, whose version lookup reads ../package.json and so fails under dist/.
- */
-const PROCESSOR = Object.freeze({ artifact: 'furrow-enrich', version: MINI_VERSION });
+/** `processor` of bad rows and v_etl (`furrow-enrich-<version>`), the same as `furrow enrich` writes. */
+const PROCESSOR = Object.freeze({ artifact: 'furrow-enrich', version: FURROW_VERSION });
 
 const STREAMS = { raw: 'raw', rawBad: 'raw-bad', enriched: 'enriched', enrichedBad: 'enriched-bad', pii: 'pii' } as const;
 /** Small buffers and short polls: mini is about latency, not throughput. */
