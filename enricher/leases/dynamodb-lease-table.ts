@@ -140,15 +140,22 @@ export function createDynamoDbLeaseTable(ddb: DynamoDBClient, tableName: string,
       );
     },
 
-    take(lease, owner) {
+    take(lease, owner, handoffFrom) {
       const next = lease.leaseCounter + 1;
       const switching = lease.leaseOwner !== owner;
+      const handoff = handoffFrom !== undefined ? ', checkpointOwner = :from' : '';
       return conditional(
         {
           Key: key(lease),
-          UpdateExpression: `SET leaseCounter = :next, leaseOwner = :o REMOVE checkpointOwner${switching ? ' ADD ownerSwitchesSinceCheckpoint :one' : ''}`,
+          UpdateExpression: `SET leaseCounter = :next, leaseOwner = :o${handoff}${handoff ? '' : ' REMOVE checkpointOwner'}${switching ? ' ADD ownerSwitchesSinceCheckpoint :one' : ''}`,
           ConditionExpression: 'leaseCounter = :c',
-          ExpressionAttributeValues: { ':next': n(next), ':c': n(lease.leaseCounter), ':o': { S: owner }, ...(switching ? { ':one': n(1) } : {}) },
+          ExpressionAttributeValues: {
+            ':next': n(next),
+            ':c': n(lease.leaseCounter),
+            ':o': { S: owner },
+            ...(switching ? { ':one': n(1) } : {}),
+            ...(handoffFrom !== undefined ? { ':from': { S: handoffFrom } } : {}),
+          },
         },
         (cur) => cur.leaseOwner === owner && cur.leaseCounter === next,
       );
@@ -190,6 +197,35 @@ export function createDynamoDbLeaseTable(ddb: DynamoDBClient, tableName: string,
           ExpressionAttributeValues: values,
         },
         (cur) => cur.leaseOwner === owner && cur.leaseCounter === next && cur.checkpoint === checkpoint,
+      );
+    },
+
+    async handoffCheckpoint(leaseKey, from, checkpoint, subSequenceNumber, childShardIds) {
+      const values: Item = { ':from': { S: from }, ':cp': { S: checkpoint }, ':sub': n(subSequenceNumber), ':zero': n(0) };
+      let set = 'SET checkpoint = :cp, checkpointSubSequenceNumber = :sub, ownerSwitchesSinceCheckpoint = :zero';
+      if (childShardIds !== undefined && childShardIds.length > 0) {
+        set += ', childShardIds = :children';
+        values[':children'] = { SS: [...childShardIds] };
+      }
+      const out = await conditional(
+        { Key: { leaseKey: { S: leaseKey } }, UpdateExpression: set, ConditionExpression: 'checkpointOwner = :from', ExpressionAttributeValues: values },
+        (cur) => cur.checkpointOwner === from && cur.checkpoint === checkpoint,
+      );
+      return out !== null;
+    },
+
+    async endHandoff(leaseKey, from) {
+      const out = await conditional(
+        { Key: { leaseKey: { S: leaseKey } }, UpdateExpression: 'REMOVE checkpointOwner', ConditionExpression: 'checkpointOwner = :from', ExpressionAttributeValues: { ':from': { S: from } } },
+        (cur) => cur.checkpointOwner === null,
+      );
+      return out !== null;
+    },
+
+    cancelHandoff(leaseKey, owner) {
+      return conditional(
+        { Key: { leaseKey: { S: leaseKey } }, UpdateExpression: 'REMOVE checkpointOwner', ConditionExpression: 'leaseOwner = :o', ExpressionAttributeValues: { ':o': { S: owner } } },
+        (cur) => cur.leaseOwner === owner && cur.checkpointOwner === null,
       );
     },
 

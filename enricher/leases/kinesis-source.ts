@@ -37,7 +37,7 @@
  *
  * Per-shard read loop:
  *
- *   wait for the fence (stolen lease) -> wait for parents at SHARD_END -> GetShardIterator(checkpoint)
+ *   wait for the hand-off (stolen lease) -> wait for parents at SHARD_END -> GetShardIterator(checkpoint)
  *     -> GetRecords --records--> [still hold the lease?] -> onBatch -> (commit -> checkpoint) -> GetRecords ...
  *                   --no next iterator--> wait for commits -> checkpoint SHARD_END -> shard sync -> release
  */
@@ -260,8 +260,8 @@ export function createKinesisSource(opts: KinesisSourceOptions): KinesisSource {
       const live = () => !stop.signal.aborted && coordinator.holds(shardId, token);
       const shardLog = log.child({ shard: shardId });
 
-      // 1. Fence after a steal: the previous owner's delivery window must have closed.
-      while (live() && performance.now() < held.readableAt) await sleep(Math.min(100, held.readableAt - performance.now()), stop.signal);
+      // 1. After a steal: wait until the previous owner handed off (or its delivery window closed).
+      while (live() && performance.now() < coordinator.readableAt(shardId, token)) await sleep(50, stop.signal);
       // 2. Parents first (KCL BlockOnParentShardTask): a missing parent lease does not block.
       for (const parent of held.lease.parentShardIds) {
         for (;;) {
@@ -280,7 +280,15 @@ export function createKinesisSource(opts: KinesisSourceOptions): KinesisSource {
         }
       }
       if (!live()) return;
-      const checkpoint = held.lease.checkpoint;
+      // The previous owner may have checkpointed during the hand-off: start from the row as it is now.
+      let start = held.lease;
+      try {
+        const fresh = await table.get(shardId);
+        if (fresh !== null && fresh.leaseOwner === workerId) start = fresh;
+      } catch (e) {
+        shardLog.warn({ err: e }, 'could not re-read the lease; starting from the checkpoint seen at take time');
+      }
+      const checkpoint = start.checkpoint;
       if (checkpoint === SHARD_END) {
         await coordinator.release(shardId, token);
         return;
@@ -303,7 +311,7 @@ export function createKinesisSource(opts: KinesisSourceOptions): KinesisSource {
       let iterator: string | undefined;
       let lastSeq: string | null = null;
       const newIterator = async (): Promise<string | undefined> => {
-        const input = lastSeq !== null ? iteratorInput(shardId, lastSeq, 0) : iteratorInput(shardId, checkpoint, held.lease.checkpointSubSequenceNumber);
+        const input = lastSeq !== null ? iteratorInput(shardId, lastSeq, 0) : iteratorInput(shardId, checkpoint, start.checkpointSubSequenceNumber);
         const out = await kinesis.send(new GetShardIteratorCommand(input));
         return out.ShardIterator;
       };
@@ -344,7 +352,7 @@ export function createKinesisSource(opts: KinesisSourceOptions): KinesisSource {
         if (recs.length > 0) {
           await slots.acquire();
           try {
-            // The lease must still be ours with a fresh renewal (fence); a late renewal pauses, a lost lease stops.
+            // The lease must still be ours with a fresh renewal; a late renewal pauses, a lost or draining lease stops.
             while (live() && !coordinator.isHeld(shardId, token)) await sleep(Math.min(50, coordinator.renewIntervalMs), stop.signal);
             if (!live()) break;
             const records = new Array<Buffer>(recs.length);
@@ -400,7 +408,7 @@ export function createKinesisSource(opts: KinesisSourceOptions): KinesisSource {
       }
 
       // A commit the processor made but that failed to persist (DynamoDB error): one more try before leaving.
-      if (!persisted && committed !== null && coordinator.holds(shardId, token)) await persist(committed);
+      if (!persisted && committed !== null && coordinator.owns(shardId, token)) await persist(committed);
 
       if (shardEnded && live()) {
         // Every delivered batch must be committed before the shard is marked done.
@@ -444,6 +452,10 @@ export function createKinesisSource(opts: KinesisSourceOptions): KinesisSource {
       // A lease lost and re-taken: the old loop sees its token gone and exits; the new one waits for it.
       (consumer as { done: Promise<void> }).done = (previous?.done ?? Promise.resolve())
         .then(() => consume(held, consumer))
+        // Stolen with a hand-off: the batch in flight is done and checkpointed, so the new owner may start.
+        .then(async () => {
+          if (coordinator.isDraining(held.leaseKey, held.token)) await coordinator.release(held.leaseKey, held.token);
+        })
         .catch((e: unknown) => {
           log.error({ err: e, shard: held.leaseKey }, 'shard consumer crashed');
           failure = failure ?? e;

@@ -1,34 +1,41 @@
 /**
  * The lease coordinator: which shards this worker processes. KCL 2.x's worker-side protocol (renewer + taker),
  * so furrow workers on any number of boxes cooperate through one DynamoDB table, and a KCL 2.x worker with the
- * same application name could join them.
+ * same application name could join them. Steals are graceful hand-offs in KCL 3.x's form (`checkpointOwner`).
  *
  * Life cycle of one lease, seen from one worker:
  *
  *              taker round: unowned or expired            taker round: steal (busiest worker, 1 per round)
  *   (not held) ───────────────────────────────▶ HELD ◀─────────────────────────────── (not held)
- *       ▲          readable at once                │        readable only after leaseDuration (fence, below)
+ *       ▲          readable at once                │   leaseOwner = me, checkpointOwner = victim: readable once
+ *       │                                          │   the victim let go (checkpointOwner removed), or after one
+ *       │                                          │   lease duration (then we remove checkpointOwner ourselves)
  *       │                                          │ renewer: leaseCounter+1 every renewInterval
- *       │   renew/checkpoint condition failed ─────┤ (someone took it)          ──▶ lost: consumer stops
- *       │   no successful renew for leaseDuration ─┤ (DynamoDB unreachable)     ──▶ lost: consumer stops
- *       └────────── release(): evict ◀─────────────┘ graceful shutdown or SHARD_END (checkpointed first)
+ *       │   renew/checkpoint refused, row names ───┤
+ *       │   us as checkpointOwner                  └──▶ DRAINING: no new batch; the batch in flight finishes and
+ *       │                                               checkpoints (allowed by checkpointOwner), then we remove
+ *       │                                               checkpointOwner: the thief starts from that checkpoint
+ *       │   renew/checkpoint refused otherwise ────▶ lost: the reader stops
+ *       │   no successful renew for leaseDuration ─▶ lost (DynamoDB unreachable)
+ *       └────────── release(): evict ◀──────────── graceful shutdown or SHARD_END (checkpointed first)
  *
  * Expiry is observer-local, as in KCL: each taker scan records, per lease, the local monotonic time its
  * leaseCounter was last seen to change; a lease is expired when that is more than leaseDuration ago. No clocks
  * are compared across machines.
  *
  * No two writers per shard: the holder delivers a batch only while its last successful renewal was *sent* less
- * than (leaseDuration - renewInterval) ago, and a thief reads a stolen lease only leaseDuration after the steal
- * landed. The victim's last renewal was sent before the steal landed, so its window closes at least renewInterval
- * before the thief's first read, and it learns of the steal on its next renewal. (KCL 2.x reads a stolen shard at
- * once and lets both workers process it until the victim's next renewal.) An expired lease is readable at once:
- * its owner's window closed before the lease could be seen as expired.
+ * than (leaseDuration - renewInterval) ago and it is not draining; a thief reads a stolen lease only once the
+ * victim let go or one lease duration after the steal landed. The victim's last renewal was sent before the steal
+ * landed, so even if it never answers, its window closes at least renewInterval before the thief's first read.
+ * (KCL 2.x reads a stolen shard at once and both workers process it until the victim's next renewal.) An expired
+ * lease is readable at once: its owner's window closed before the lease could be seen as expired.
  *
  * Taker round (KCL's DynamoDBLeaseTaker): scan; active = leases not at SHARD_END; workers = owners of unexpired
  * active leases + me; target = 1 if workers >= leases else ceil(leases / workers) (capped by maxLeasesForWorker);
  * take up to (target - mine) available leases at random; if none is available, steal from the most loaded worker
  * if it holds >= target: min(needed, its - target) leases, or 1 when that is 0 and needed > 1, at most
- * maxLeasesToStealAtOneTime (1). KCL's "very old lease" priority rule is not implemented (not needed for balance).
+ * maxLeasesToStealAtOneTime (1); a lease already being handed off is not stolen again. KCL's "very old lease"
+ * priority rule is not implemented (not needed for balance).
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -74,6 +81,11 @@ interface Held {
   /** Monotonic time the last *successful* renewal (or the take) was sent. */
   renewSentAt: number;
   chain: Promise<unknown>;
+  /** Stolen from us with a hand-off: we may only finish the in-flight batch, checkpoint it and let go. */
+  draining: boolean;
+  drainingSince: number;
+  /** We stole it with a hand-off: readable when the previous owner let go, or at this deadline at the latest. */
+  handoffDeadline: number | null;
 }
 
 interface Observation {
@@ -159,19 +171,45 @@ export class LeaseCoordinator {
     this.acquiring = false;
   }
 
-  /** True while the lease is held with this token (lost or released: false). */
+  /** True while the lease is held with this token and not being handed off (lost, released, draining: false). */
   holds(leaseKey: string, token: string): boolean {
+    const h = this.held.get(leaseKey);
+    return h !== undefined && h.token === token && !h.draining;
+  }
+
+  /** True while this token may still checkpoint: held, or draining after a hand-off steal. */
+  owns(leaseKey: string, token: string): boolean {
     return this.held.get(leaseKey)?.token === token;
   }
 
-  heldLeases(): HeldLease[] {
-    return [...this.held.values()].map(({ leaseKey, token, readableAt, lease }) => ({ leaseKey, token, readableAt, lease }));
+  isDraining(leaseKey: string, token: string): boolean {
+    const h = this.held.get(leaseKey);
+    return h !== undefined && h.token === token && h.draining;
   }
 
-  /** True while this worker may deliver records of the lease to the processor (see the fence above). */
+  /** Monotonic time from which the lease may be read (Infinity while a hand-off is pending); NaN if not held. */
+  readableAt(leaseKey: string, token: string): number {
+    const h = this.held.get(leaseKey);
+    return h !== undefined && h.token === token ? h.readableAt : Number.NaN;
+  }
+
+  /** Leases stolen from us with a hand-off whose reader has not let go yet. */
+  drainingLeases(): HeldLease[] {
+    const out: HeldLease[] = [];
+    for (const h of this.held.values()) if (h.draining) out.push({ leaseKey: h.leaseKey, token: h.token, readableAt: h.readableAt, lease: h.lease });
+    return out;
+  }
+
+  heldLeases(): HeldLease[] {
+    const out: HeldLease[] = [];
+    for (const h of this.held.values()) if (!h.draining) out.push({ leaseKey: h.leaseKey, token: h.token, readableAt: h.readableAt, lease: h.lease });
+    return out;
+  }
+
+  /** True while this worker may deliver records of the lease to the processor (see "No two writers" above). */
   isHeld(leaseKey: string, token: string): boolean {
     const h = this.held.get(leaseKey);
-    return h !== undefined && h.token === token && this.now() < h.renewSentAt + this.leaseDurationMs - this.renewIntervalMs;
+    return h !== undefined && h.token === token && !h.draining && this.now() < h.renewSentAt + this.leaseDurationMs - this.renewIntervalMs;
   }
 
   /** Writes a checkpoint, conditional on still holding the lease with this token. */
@@ -185,14 +223,21 @@ export class LeaseCoordinator {
       if (this.held.get(leaseKey) !== h) return 'lost';
       let outcome: CheckpointOutcome;
       try {
-        const updated = await this.table.checkpoint(h.lease, this.workerId, checkpoint, subSequenceNumber, childShardIds);
-        if (updated !== null) {
-          h.lease = updated;
-          outcome = 'ok';
-        } else {
-          this.lose(h, 'checkpoint rejected: the lease changed hands');
-          outcome = 'lost';
+        if (!h.draining) {
+          const updated = await this.table.checkpoint(h.lease, this.workerId, checkpoint, subSequenceNumber, childShardIds);
+          if (updated !== null) h.lease = updated;
+          else await this.changedHands(h, 'checkpoint rejected: the lease changed hands');
+          if (updated !== null) {
+            outcome = 'ok';
+            this.metrics?.checkpoints.inc({ app: this.table.name, result: outcome });
+            return outcome;
+          }
         }
+        // Draining (now or just found out): the previous owner's last checkpoint, allowed by checkpointOwner.
+        if (h.draining && this.held.get(leaseKey) === h) {
+          outcome = (await this.table.handoffCheckpoint(leaseKey, this.workerId, checkpoint, subSequenceNumber, childShardIds)) ? 'ok' : 'lost';
+          if (outcome === 'lost') this.drop(h, 'hand-off checkpoint refused: the new owner stopped waiting');
+        } else outcome = 'lost';
       } catch (e) {
         this.log.warn({ err: e, shard: leaseKey }, 'checkpoint write failed; the next commit will retry');
         outcome = 'error';
@@ -211,6 +256,11 @@ export class LeaseCoordinator {
       this.held.delete(leaseKey);
       this.updateHeldGauge();
       try {
+        if (h.draining) {
+          const ok = await this.table.endHandoff(leaseKey, this.workerId);
+          this.log.info({ shard: leaseKey, handedOff: ok }, ok ? 'lease handed off to its new owner' : 'hand-off already given up by the new owner');
+          return ok;
+        }
         const ok = await this.table.evict(h.lease, this.workerId);
         this.log.info({ shard: leaseKey, released: ok }, ok ? 'lease released' : 'lease release found it already taken');
         return ok;
@@ -231,14 +281,20 @@ export class LeaseCoordinator {
       [...this.held.values()].map((h) =>
         this.serialize(h, async () => {
           if (this.held.get(h.leaseKey) !== h) return;
+          if (h.draining) {
+            // The reader did not let go within a lease duration: the new owner reads anyway by now.
+            if (this.now() - h.drainingSince > this.leaseDurationMs) this.drop(h, 'hand-off not finished within a lease duration');
+            return;
+          }
           const sentAt = this.now();
           try {
             const renewed = await this.table.renew(h.lease, this.workerId);
             if (renewed !== null) {
               h.lease = renewed;
               h.renewSentAt = sentAt;
+              if (h.handoffDeadline !== null) await this.checkHandoff(h, renewed);
             } else {
-              this.lose(h, 'renewal rejected: another worker took the lease');
+              await this.changedHands(h, 'renewal rejected: another worker took the lease');
             }
           } catch (e) {
             if (this.now() > h.renewSentAt + this.leaseDurationMs) this.lose(h, 'no successful renewal for a whole lease duration');
@@ -279,7 +335,8 @@ export class LeaseCoordinator {
     const owned = new Map<string, Lease[]>();
     let mine = 0;
     for (const l of active) {
-      if (this.held.has(l.leaseKey)) {
+      const h = this.held.get(l.leaseKey);
+      if (h !== undefined && !h.draining) {
         mine++;
         continue;
       }
@@ -307,8 +364,9 @@ export class LeaseCoordinator {
       }
       return;
     }
+    // The most loaded worker that has a lease not already being handed off.
     let busiest: Lease[] = [];
-    for (const list of owned.values()) if (list.length > busiest.length) busiest = list;
+    for (const list of owned.values()) if (list.length > busiest.length && list.some((l) => l.checkpointOwner === null)) busiest = list;
     if (busiest.length < target) return;
     let n = Math.min(needed, busiest.length - target);
     if (n === 0 && needed > 1) n = 1;
@@ -320,7 +378,8 @@ export class LeaseCoordinator {
   private async take(lease: Lease, steal: boolean): Promise<boolean> {
     let taken: Lease | null;
     try {
-      taken = await this.table.take(lease, this.workerId);
+      // A steal is a hand-off (KCL 3.x style): checkpointOwner = the victim, who finishes its batch and lets go.
+      taken = await this.table.take(lease, this.workerId, steal && lease.leaseOwner !== null ? lease.leaseOwner : undefined);
     } catch (e) {
       this.log.warn({ err: e, shard: lease.leaseKey }, 'lease take failed');
       return false;
@@ -332,8 +391,11 @@ export class LeaseCoordinator {
       token: randomUUID(),
       lease: taken,
       renewSentAt: at,
-      readableAt: steal ? at + this.leaseDurationMs : at,
+      readableAt: steal ? Infinity : at,
       chain: Promise.resolve(),
+      draining: false,
+      drainingSince: 0,
+      handoffDeadline: steal ? at + this.leaseDurationMs : null,
     };
     // A stale handle from a lease lost earlier is replaced: its consumer sees the token change.
     this.held.set(h.leaseKey, h);
@@ -343,10 +405,54 @@ export class LeaseCoordinator {
     this.metrics?.leasesAcquired.inc({ app: this.table.name, how: steal ? 'steal' : 'take' });
     this.log.info(
       { shard: h.leaseKey, from: lease.leaseOwner, how: steal ? 'steal' : 'take', checkpoint: taken.checkpoint, held: this.held.size },
-      steal ? 'lease stolen (reading after the fence)' : 'lease taken',
+      steal ? 'lease stolen (reading after the hand-off)' : 'lease taken',
     );
     this.onAcquired({ leaseKey: h.leaseKey, token: h.token, readableAt: h.readableAt, lease: h.lease });
     return true;
+  }
+
+  /** A renewal or checkpoint was refused: re-read to tell a hand-off (drain) from a plain loss. */
+  private async changedHands(h: Held, reason: string): Promise<void> {
+    let cur: Lease | null = null;
+    try {
+      cur = await this.table.get(h.leaseKey);
+    } catch {
+      // unknown: treat as lost
+    }
+    if (cur !== null && cur.leaseOwner !== this.workerId && cur.checkpointOwner === this.workerId && this.held.get(h.leaseKey) === h) {
+      h.draining = true;
+      h.drainingSince = this.now();
+      this.updateHeldGauge();
+      this.metrics?.leasesLost.inc({ app: this.table.name });
+      this.log.info({ shard: h.leaseKey, to: cur.leaseOwner }, 'lease stolen with a hand-off: finishing the batch in flight');
+      return;
+    }
+    this.lose(h, reason);
+  }
+
+  /** The thief's side of a hand-off: readable once the previous owner let go, or after a lease duration. */
+  private async checkHandoff(h: Held, current: Lease): Promise<void> {
+    if (current.checkpointOwner === null) {
+      h.readableAt = this.now();
+      h.handoffDeadline = null;
+      this.log.info({ shard: h.leaseKey }, 'hand-off complete');
+    } else if (h.handoffDeadline !== null && this.now() >= h.handoffDeadline) {
+      const cleared = await this.table.cancelHandoff(h.leaseKey, this.workerId);
+      if (cleared === null) return this.lose(h, 'lease changed hands during the hand-off');
+      h.lease = cleared;
+      h.readableAt = this.now();
+      h.handoffDeadline = null;
+      this.log.info({ shard: h.leaseKey, from: current.checkpointOwner }, 'hand-off not answered within a lease duration: reading anyway');
+    }
+  }
+
+  /** Forgets a draining lease without writing (its new owner takes care of the row). */
+  private drop(h: Held, reason: string): void {
+    if (this.held.get(h.leaseKey) !== h) return;
+    this.held.delete(h.leaseKey);
+    this.updateHeldGauge();
+    this.log.warn({ shard: h.leaseKey, reason }, 'lease dropped');
+    this.onLost(h.leaseKey, h.token);
   }
 
   private lose(h: Held, reason: string): void {
@@ -359,7 +465,9 @@ export class LeaseCoordinator {
   }
 
   private updateHeldGauge(): void {
-    this.metrics?.leasesHeld.set({ app: this.table.name, worker: this.workerId }, this.held.size);
+    let n = 0;
+    for (const h of this.held.values()) if (!h.draining) n++;
+    this.metrics?.leasesHeld.set({ app: this.table.name, worker: this.workerId }, n);
   }
 
   /** Renewals, checkpoints and releases of one lease run one at a time (each expects the previous counter). */

@@ -9,7 +9,7 @@
  *   checkpointSubSequenceNumber N       ownerSwitchesSinceCheckpoint N
  *   parentShardId SS   childShardIds SS   startingHashKey S   endingHashKey S
  *   pendingCheckpoint S / pendingCheckpointSubSequenceNumber N / pendingCheckpointState B (read, never written)
- *   checkpointOwner S (KCL 3.x graceful hand-off marker; read, removed on take)
+ *   checkpointOwner S (KCL 3.x graceful hand-off: the previous owner, still allowed to checkpoint; set on steal)
  *
  * Attributes furrow does not know are never touched: every write is an UpdateItem naming only its own attributes.
  */
@@ -33,7 +33,7 @@ export interface Lease {
   readonly childShardIds: readonly string[];
   readonly startingHashKey: string | null;
   readonly endingHashKey: string | null;
-  /** KCL 3.x hand-off in progress (set by a KCL 3.x leader). furrow never takes such a lease from its owner. */
+  /** Hand-off in progress (KCL 3.x): the previous owner, still allowed to checkpoint. Such a lease is not stolen. */
   readonly checkpointOwner: string | null;
 }
 

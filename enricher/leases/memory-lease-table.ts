@@ -37,7 +37,7 @@ export function createMemoryLeaseTable(name = 'memory'): LeaseTable {
         (c) => ({ ...c, leaseCounter: c.leaseCounter + 1 }),
       );
     },
-    async take(lease, owner) {
+    async take(lease, owner, handoffFrom) {
       return update(
         lease,
         (c) => c.leaseCounter === lease.leaseCounter,
@@ -45,7 +45,7 @@ export function createMemoryLeaseTable(name = 'memory'): LeaseTable {
           ...c,
           leaseCounter: c.leaseCounter + 1,
           leaseOwner: owner,
-          checkpointOwner: null,
+          checkpointOwner: handoffFrom ?? null,
           ownerSwitchesSinceCheckpoint: c.ownerSwitchesSinceCheckpoint + (c.leaseOwner === owner ? 0 : 1),
         }),
       );
@@ -72,6 +72,31 @@ export function createMemoryLeaseTable(name = 'memory'): LeaseTable {
           childShardIds: childShardIds !== undefined && childShardIds.length > 0 ? [...childShardIds] : c.childShardIds,
         }),
       );
+    },
+    async handoffCheckpoint(leaseKey, from, checkpoint, subSequenceNumber, childShardIds) {
+      const cur = rows.get(leaseKey);
+      if (cur === undefined || cur.checkpointOwner !== from) return false;
+      rows.set(leaseKey, {
+        ...cur,
+        checkpoint,
+        checkpointSubSequenceNumber: subSequenceNumber,
+        ownerSwitchesSinceCheckpoint: 0,
+        childShardIds: childShardIds !== undefined && childShardIds.length > 0 ? [...childShardIds] : cur.childShardIds,
+      });
+      return true;
+    },
+    async endHandoff(leaseKey, from) {
+      const cur = rows.get(leaseKey);
+      if (cur === undefined || cur.checkpointOwner !== from) return false;
+      rows.set(leaseKey, { ...cur, checkpointOwner: null });
+      return true;
+    },
+    async cancelHandoff(leaseKey, owner) {
+      const cur = rows.get(leaseKey);
+      if (cur === undefined || cur.leaseOwner !== owner) return null;
+      const next = { ...cur, checkpointOwner: null };
+      rows.set(leaseKey, next);
+      return next;
     },
     async delete(leaseKey) {
       rows.delete(leaseKey);

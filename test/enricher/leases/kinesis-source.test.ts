@@ -234,10 +234,12 @@ t.test('a worker whose lease is stolen stops before its next write: never two wr
       await sleep(40);
     }
   })();
+  const written = new Map<string, number>();
   const slowWriter = (w: string) => async (b: RecordBatch) => {
     const t0 = Date.now();
     await sleep(120); // the sink write
     writes.push({ w, s: b.origin, t0, t1: Date.now() });
+    for (const r of b.records) written.set(r.toString(), (written.get(r.toString()) ?? 0) + 1);
     await b.commit();
   };
   const a = source(stream, app, { maxRecordsPerRead: 20, workerId: 'A', maxInFlightBatches: 4 });
@@ -260,6 +262,7 @@ t.test('a worker whose lease is stolen stops before its next write: never two wr
 
   const stolen = new Set(writes.filter((x) => x.w === 'B').map((x) => x.s));
   t.ok(stolen.size >= 1);
+  t.equal([...written.values()].filter((n) => n > 1).length, 0, 'no record processed twice: the victim checkpointed its last batch during the hand-off');
   for (const s of stolen) {
     const list = writes.filter((x) => x.s === s).sort((x, y) => x.t0 - y.t0);
     const firstB = list.find((x) => x.w === 'B')!;

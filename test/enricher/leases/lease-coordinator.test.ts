@@ -57,7 +57,8 @@ t.test('balance: a lone worker takes all; joiners steal one lease per round from
   await b.start();
   t.same(await counts(table), { A: 3, B: 1 }, 'B steals exactly one in its first round');
   const stolen = b.heldLeases()[0]!;
-  t.equal(stolen.readableAt, clock + LD, 'a stolen lease is fenced for one lease duration');
+  t.equal(stolen.readableAt, Infinity, 'a stolen lease is not readable until the hand-off');
+  t.equal((await table.get(stolen.leaseKey))!.checkpointOwner, 'A', 'the row names the previous owner as checkpointOwner');
   await b.takerRound();
   t.same(await counts(table), { A: 2, B: 2 }, 'and one more the next round');
   await b.takerRound();
@@ -65,6 +66,16 @@ t.test('balance: a lone worker takes all; joiners steal one lease per round from
   t.equal(a.heldLeases().length, 4, 'A has not noticed yet');
   await a.renewRound();
   t.equal(a.heldLeases().length, 2, 'A notices on its next renewal');
+  const draining = a.drainingLeases();
+  t.equal(draining.length, 2, 'and drains the two stolen leases');
+  t.notOk(a.isHeld(draining[0]!.leaseKey, draining[0]!.token), 'no new batch may be delivered from a draining lease');
+  t.equal(await a.checkpoint(draining[0]!.leaseKey, draining[0]!.token, '777'), 'ok', 'but the batch in flight may still checkpoint');
+  t.equal((await table.get(draining[0]!.leaseKey))!.checkpoint, '777');
+  for (const d of draining) await a.release(d.leaseKey, d.token);
+  t.equal(a.drainingLeases().length, 0);
+  await b.renewRound();
+  t.ok(b.heldLeases().every((h) => h.readableAt === clock), 'readable as soon as the previous owner let go (no lease-duration fence)');
+  t.ok((await table.list()).every((l) => l.checkpointOwner === null), 'hand-offs finished');
 
   const c = coordinator(table, 'C');
   await c.start();
@@ -117,6 +128,27 @@ t.test('delivery window: isHeld needs a renewal sent within leaseDuration - rene
   t.ok(a.holds(h.leaseKey, h.token), 'but the lease is still ours');
   await a.renewRound();
   t.ok(a.isHeld(h.leaseKey, h.token), 'reopened by a renewal');
+});
+
+t.test('a hand-off the previous owner never finishes: the thief reads after one lease duration, and a late checkpoint is refused', async (t) => {
+  const table = await tableWith(2);
+  const a = coordinator(table, 'A');
+  await a.start();
+  const b = coordinator(table, 'B');
+  await b.start();
+  const stolen = b.heldLeases()[0]!;
+  await a.renewRound();
+  const d = a.drainingLeases()[0]!;
+  t.equal(d.leaseKey, stolen.leaseKey);
+  clock += LD - 1;
+  await b.renewRound();
+  t.equal(b.heldLeases()[0]!.readableAt, Infinity, 'still waiting');
+  clock += 1;
+  await b.renewRound();
+  t.equal(b.heldLeases()[0]!.readableAt, clock, 'reads at the deadline');
+  t.equal((await table.get(stolen.leaseKey))!.checkpointOwner, null, 'and cancelled the hand-off');
+  t.equal(await a.checkpoint(d.leaseKey, d.token, '999'), 'lost', 'the old owner can no longer checkpoint');
+  t.not((await table.get(stolen.leaseKey))!.checkpoint, '999');
 });
 
 t.test('renewals failing (DynamoDB unreachable) for a whole lease duration: the lease is dropped', async (t) => {

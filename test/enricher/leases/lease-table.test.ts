@@ -63,6 +63,32 @@ for (const [kind, make] of kinds) {
     t.same([...(end?.childShardIds ?? [])].sort(), ['s2', 's3'], 'child shard ids recorded at SHARD_END');
   });
 
+  t.test(`${kind}: hand-off: a steal names the previous owner, who may checkpoint until it lets go`, async (t) => {
+    const table = await make();
+    await table.create(newLease({ leaseKey: 's1', checkpoint: TRIM_HORIZON }));
+    const a = (await table.take((await table.get('s1'))!, 'A'))!;
+    const b = (await table.take(a, 'B', 'A'))!;
+    t.equal(b.leaseOwner, 'B');
+    t.equal(b.checkpointOwner, 'A');
+    t.equal(await table.handoffCheckpoint('s1', 'C', '1', 0), false, 'only the named previous owner');
+    t.equal(await table.handoffCheckpoint('s1', 'A', '500', 0), true);
+    const mid = (await table.get('s1'))!;
+    t.equal(mid.checkpoint, '500');
+    t.equal(mid.leaseCounter, b.leaseCounter, 'the counter is untouched: the new owner keeps renewing');
+    t.ok(await table.renew(b, 'B'), 'B renews through the hand-off');
+    t.equal(await table.endHandoff('s1', 'C'), false);
+    t.equal(await table.endHandoff('s1', 'A'), true);
+    t.equal((await table.get('s1'))!.checkpointOwner, null);
+    t.equal(await table.handoffCheckpoint('s1', 'A', '600', 0), false, 'no checkpoint after letting go');
+    // The new owner may also give up waiting.
+    const c = (await table.take((await table.get('s1'))!, 'C', 'B'))!;
+    t.equal(await table.cancelHandoff('s1', 'B'), null, 'only the owner cancels');
+    t.equal((await table.cancelHandoff('s1', 'C'))?.checkpointOwner, null);
+    t.equal(await table.handoffCheckpoint('s1', 'B', '700', 0), false, 'a cancelled hand-off refuses the late checkpoint');
+    t.equal((await table.get('s1'))!.checkpoint, '500');
+    t.ok(c);
+  });
+
   t.test(`${kind}: evict only by the owner; it clears the owner and bumps the counter`, async (t) => {
     const table = await make();
     await table.create(newLease({ leaseKey: 's1', checkpoint: TRIM_HORIZON }));
