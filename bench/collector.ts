@@ -4,7 +4,7 @@
  *
  *   cases:   GET /i?<tracker query>            (pixel)
  *            POST /com.snowplowanalytics.snowplow/tp2 with a JSON batch
- *   servers: bare      node:http, precomputed responses, body read and dropped
+ *   servers: bare      node:http, precomputed responses with furrow's headers (cookie, CORS), body read and dropped
  *            furrow    `furrow collector` (lean node:http tracking handler), stdout sink → /dev/null
  *            express   the same collector mounted as an express router (informational: why the lean path exists)
  *
@@ -46,17 +46,24 @@ const TP2_BODY = JSON.stringify({
   data: [1, 2, 3].map((i) => Object.fromEntries(new URLSearchParams(QUERY.replace('e=pv', `e=se&se_ca=shop&se_ac=click-${i}`)))),
 });
 
+// The floor answers with the same status, body and response headers as furrow (Set-Cookie, CORS, Cache-Control,
+// Content-Type, Content-Length: ~400 bytes of headers, not ~200), all precomputed: an honest pixel server
+// has to send them too, and node's header validation and the larger write cost it ~0.5-1 µs per request.
 const BARE_SERVER = `
 const http = require('node:http');
 const PIXEL = Buffer.from('R0lGODlhAQABAPAAAP///wAAACH5BAUAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64');
 const OK = Buffer.from('ok');
+const COOKIE = 'sp=0f6b3a4e-6a3b-4f43-9b5c-3a1f1b2c3d4e; Expires=Fri, 26 Nov 2027 11:24:07 GMT; Path=/; SameSite=None; Secure; HttpOnly';
 const server = http.createServer((req, res) => {
   if (req.method === 'POST') {
     req.on('data', () => {});
-    req.on('end', () => { res.writeHead(200, ['Content-Type', 'text/plain', 'Content-Length', '2']); res.end(OK); });
+    req.on('end', () => {
+      res.writeHead(200, ['Set-Cookie', COOKIE, 'Access-Control-Allow-Origin', 'https://shop.example', 'Access-Control-Allow-Credentials', 'true', 'Content-Type', 'text/plain', 'Content-Length', '2']);
+      res.end(OK);
+    });
     return;
   }
-  res.writeHead(200, ['Cache-Control', 'no-cache, no-store, must-revalidate', 'Content-Type', 'image/gif', 'Content-Length', '43']);
+  res.writeHead(200, ['Set-Cookie', COOKIE, 'Cache-Control', 'no-cache, no-store, must-revalidate', 'Access-Control-Allow-Origin', '*', 'Access-Control-Allow-Credentials', 'true', 'Content-Type', 'image/gif', 'Content-Length', '43']);
   res.end(PIXEL);
 });
 server.listen(0, '127.0.0.1', () => process.stderr.write(JSON.stringify({ msg: 'collector listening', port: server.address().port }) + '\\n'));
