@@ -146,94 +146,120 @@ export class ThriftDecodeError extends Error {
 const MAX_SKIP_DEPTH = 32;
 
 /**
+ * A cursor over one record. Methods live on the prototype, so decoding allocates one small object per
+ * record rather than a closure per helper (the closures were ~20% of enrich time in a profile).
+ */
+class ThriftReader {
+  o = 0;
+  constructor(readonly b: Buffer) {}
+
+  need(n: number): void {
+    if (n < 0 || this.o + n > this.b.length) throw new ThriftDecodeError(`truncated record: need ${n} bytes at offset ${this.o}, have ${this.b.length - this.o}`);
+  }
+
+  byte(): number {
+    this.need(1);
+    return this.b[this.o++]!;
+  }
+
+  i16(): number {
+    this.need(2);
+    const v = this.b.readInt16BE(this.o);
+    this.o += 2;
+    return v;
+  }
+
+  i32(): number {
+    this.need(4);
+    const v = this.b.readInt32BE(this.o);
+    this.o += 4;
+    return v;
+  }
+
+  i64(): number {
+    this.need(8);
+    const v = Number(this.b.readBigInt64BE(this.o));
+    this.o += 8;
+    return v;
+  }
+
+  size(what: string): number {
+    const n = this.i32();
+    if (n < 0) throw new ThriftDecodeError(`negative ${what} ${n} at offset ${this.o - 4}`);
+    return n;
+  }
+
+  string(): string {
+    const n = this.size('string length');
+    this.need(n);
+    const s = this.b.toString('utf8', this.o, this.o + n);
+    this.o += n;
+    return s;
+  }
+
+  skip(type: number, depth: number): void {
+    if (depth > MAX_SKIP_DEPTH) throw new ThriftDecodeError('nesting too deep');
+    switch (type) {
+      case T_BOOL: case T_BYTE: this.need(1); this.o += 1; return;
+      case T_I16: this.need(2); this.o += 2; return;
+      case T_I32: this.need(4); this.o += 4; return;
+      case T_I64: case T_DOUBLE: this.need(8); this.o += 8; return;
+      case T_STRING: { const n = this.size('length'); this.need(n); this.o += n; return; }
+      case T_STRUCT: {
+        for (;;) {
+          const t = this.byte();
+          if (t === T_STOP) return;
+          this.i16();
+          this.skip(t, depth + 1);
+        }
+      }
+      case T_MAP: {
+        const kt = this.byte();
+        const vt = this.byte();
+        const n = this.size('map size');
+        for (let i = 0; i < n; i++) { this.skip(kt, depth + 1); this.skip(vt, depth + 1); }
+        return;
+      }
+      case T_SET: case T_LIST: {
+        const et = this.byte();
+        const n = this.size('list size');
+        for (let i = 0; i < n; i++) this.skip(et, depth + 1);
+        return;
+      }
+      default: throw new ThriftDecodeError(`unknown Thrift type ${type} at offset ${this.o}`);
+    }
+  }
+}
+
+/**
  * Decodes a TBinaryProtocol CollectorPayload. Unknown fields are skipped as Thrift readers do.
  * Throws ThriftDecodeError on truncated or malformed input (never reads past the buffer).
  */
 export function decodeCollectorPayload(buf: Uint8Array): CollectorPayload {
-  const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  let o = 0;
-  const need = (n: number): void => {
-    if (n < 0 || o + n > b.length) throw new ThriftDecodeError(`truncated record: need ${n} bytes at offset ${o}, have ${b.length - o}`);
-  };
-  const readI32 = (): number => {
-    need(4);
-    const v = b.readInt32BE(o);
-    o += 4;
-    return v;
-  };
-  const readString = (): string => {
-    const n = readI32();
-    if (n < 0) throw new ThriftDecodeError(`negative string length ${n} at offset ${o - 4}`);
-    need(n);
-    const s = b.toString('utf8', o, o + n);
-    o += n;
-    return s;
-  };
-  const skip = (type: number, depth: number): void => {
-    if (depth > MAX_SKIP_DEPTH) throw new ThriftDecodeError('nesting too deep');
-    switch (type) {
-      case T_BOOL: case T_BYTE: need(1); o += 1; return;
-      case T_I16: need(2); o += 2; return;
-      case T_I32: need(4); o += 4; return;
-      case T_I64: case T_DOUBLE: need(8); o += 8; return;
-      case T_STRING: { const n = readI32(); if (n < 0) throw new ThriftDecodeError('negative length'); need(n); o += n; return; }
-      case T_STRUCT: {
-        for (;;) {
-          need(1);
-          const t = b[o++]!;
-          if (t === T_STOP) return;
-          need(2); o += 2;
-          skip(t, depth + 1);
-        }
-      }
-      case T_MAP: {
-        need(2); const kt = b[o]!; const vt = b[o + 1]!; o += 2;
-        const n = readI32();
-        if (n < 0) throw new ThriftDecodeError('negative map size');
-        for (let i = 0; i < n; i++) { skip(kt, depth + 1); skip(vt, depth + 1); }
-        return;
-      }
-      case T_SET: case T_LIST: {
-        need(1); const et = b[o++]!;
-        const n = readI32();
-        if (n < 0) throw new ThriftDecodeError('negative list size');
-        for (let i = 0; i < n; i++) skip(et, depth + 1);
-        return;
-      }
-      default: throw new ThriftDecodeError(`unknown Thrift type ${type} at offset ${o}`);
-    }
-  };
-
+  const r = new ThriftReader(Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength));
   const out: CollectorPayload = { timestamp: 0 };
   const rec = out as unknown as Record<string, unknown>;
   for (;;) {
-    need(1);
-    const type = b[o++]!;
+    const type = r.byte();
     if (type === T_STOP) break;
-    need(2);
-    const id = b.readInt16BE(o);
-    o += 2;
-    const name = FIELD_BY_ID.get(id);
-    if (name === undefined) { skip(type, 0); continue; }
+    const name = FIELD_BY_ID.get(r.i16());
+    if (name === undefined) { r.skip(type, 0); continue; }
     if (name === 'timestamp') {
-      if (type !== T_I64) { skip(type, 0); continue; }
-      need(8);
-      out.timestamp = Number(b.readBigInt64BE(o));
-      o += 8;
+      if (type === T_I64) out.timestamp = r.i64();
+      else r.skip(type, 0);
     } else if (name === 'headers') {
-      if (type !== T_LIST) { skip(type, 0); continue; }
-      need(1);
-      const et = b[o++]!;
-      const n = readI32();
-      if (n < 0) throw new ThriftDecodeError('negative list size');
-      if (et !== T_STRING) { for (let i = 0; i < n; i++) skip(et, 1); continue; }
-      if (n > b.length - o) throw new ThriftDecodeError(`list size ${n} exceeds remaining bytes`);
+      if (type !== T_LIST) { r.skip(type, 0); continue; }
+      const et = r.byte();
+      const n = r.size('list size');
+      if (et !== T_STRING) { for (let i = 0; i < n; i++) r.skip(et, 1); continue; }
+      if (n > r.b.length - r.o) throw new ThriftDecodeError(`list size ${n} exceeds remaining bytes`);
       const headers: string[] = new Array(n);
-      for (let i = 0; i < n; i++) headers[i] = readString();
+      for (let i = 0; i < n; i++) headers[i] = r.string();
       out.headers = headers;
+    } else if (type === T_STRING) {
+      rec[name] = r.string();
     } else {
-      if (type !== T_STRING) { skip(type, 0); continue; }
-      rec[name] = readString();
+      r.skip(type, 0);
     }
   }
   return out;
