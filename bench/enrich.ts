@@ -7,7 +7,9 @@
  *   furrow   LineSource → RecordProcessor (loader, adapters, mapping, Iglu validation, TSV) → LineSink(/dev/null)
  *   common   the same with the enrichment configs of bench/enrichments-common/ (skipped if the folder is absent)
  *
- * Rounds alternate between the rows so they share CPU conditions; the best round of each is printed.
+ * Rounds alternate between the rows so they share CPU conditions; the best round of each is printed, as events/s
+ * (wall clock) and as CPU µs per event (process.cpuUsage, user + system): on a shared machine the CPU figure is the
+ * steadier one. Ratios: each row to the floor, and common enrichments to no enrichments (what enrichments cost).
  */
 import { createReadStream, createWriteStream, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,7 +64,16 @@ function corpus(path: string): void {
   writeFileSync(path, lines.join('\n') + '\n');
 }
 
-async function floor(path: string): Promise<number> {
+interface Round { rate: number; cpuUs: number }
+
+/** Events/s by wall clock and CPU µs per event (user + system) of one timed section. */
+function measure(start: number, cpu: NodeJS.CpuUsage): Round {
+  const used = process.cpuUsage(cpu);
+  return { rate: EVENTS / ((performance.now() - start) / 1000), cpuUs: (used.user + used.system) / EVENTS };
+}
+
+async function floor(path: string): Promise<Round> {
+  const cpu = process.cpuUsage();
   const start = performance.now();
   let n = 0;
   const rl = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
@@ -77,13 +88,15 @@ async function floor(path: string): Promise<number> {
       n++;
     }
   }
+  const round = measure(start, cpu);
   if (n !== EVENTS) throw new Error(`floor saw ${n} events`);
-  return EVENTS / ((performance.now() - start) / 1000);
+  return round;
 }
 
-async function furrow(path: string, pipeline: EnrichmentPipeline | null, resolver: Awaited<ReturnType<typeof createBuiltinResolver>>): Promise<number> {
+async function furrow(path: string, pipeline: EnrichmentPipeline | null, resolver: Awaited<ReturnType<typeof createBuiltinResolver>>): Promise<Round> {
   const { processor } = createEnricher(DEFAULT_ENRICH_CONFIG, resolver, pipeline);
   const devnull = createWriteStream('/dev/null');
+  const cpu = process.cpuUsage();
   const start = performance.now();
   const counts = await runEnrich({
     source: new LineSource(createReadStream(path), path, 512),
@@ -96,10 +109,10 @@ async function furrow(path: string, pipeline: EnrichmentPipeline | null, resolve
     registry: null,
     progressIntervalMs: 0,
   }, new AbortController().signal);
-  const secs = (performance.now() - start) / 1000;
+  const round = measure(start, cpu);
   devnull.end();
   if (counts.good !== EVENTS) throw new Error(`expected ${EVENTS} good events, got ${counts.good} good / ${counts.bad} bad`);
-  return EVENTS / secs;
+  return round;
 }
 
 async function main(): Promise<void> {
@@ -126,19 +139,26 @@ async function main(): Promise<void> {
         skipped = `skipped: ${(e as Error).message}`;
       }
     } else skipped = 'skipped: bench/enrichments-common/ does not exist';
-    const best = { floor: 0, core: 0, common: 0 };
+    const none = (): Round => ({ rate: 0, cpuUs: Infinity });
+    const best = { floor: none(), core: none(), common: none() };
+    const keep = (b: Round, r: Round): Round => ({ rate: Math.max(b.rate, r.rate), cpuUs: Math.min(b.cpuUs, r.cpuUs) });
     await furrow(path, null, resolver); // warm-up (JIT, schema cache)
+    if (pipeline !== null) await furrow(path, pipeline, resolver);
     for (let r = 0; r < ROUNDS; r++) {
-      best.floor = Math.max(best.floor, await floor(path));
-      best.core = Math.max(best.core, await furrow(path, null, resolver));
-      if (pipeline !== null) best.common = Math.max(best.common, await furrow(path, pipeline, resolver));
+      best.floor = keep(best.floor, await floor(path));
+      best.core = keep(best.core, await furrow(path, null, resolver));
+      if (pipeline !== null) best.common = keep(best.common, await furrow(path, pipeline, resolver));
     }
     const fmt = (n: number): string => Math.round(n).toLocaleString('en-US').padStart(10);
+    const row = (label: string, b: Round): string =>
+      `  ${label.padEnd(38)} ${fmt(b.rate)} events/s ${b.cpuUs.toFixed(1).padStart(7)} CPU µs/event   ratio ${(b.rate / best.floor.rate).toFixed(2)} (CPU ${(best.floor.cpuUs / b.cpuUs).toFixed(2)})`;
     console.log(`enrich bench: ${EVENTS} events (40% page views + 2 contexts, 30% self-describing via tp2 POST, 30% page pings), best of ${ROUNDS}, node ${process.version}`);
-    console.log(`  floor (Thrift decode + JSON.parse)     ${fmt(best.floor)} events/s`);
-    console.log(`  furrow enrich, no enrichments          ${fmt(best.core)} events/s   ratio ${(best.core / best.floor).toFixed(2)}`);
-    if (pipeline !== null) console.log(`  furrow enrich, common enrichments      ${fmt(best.common)} events/s   ratio ${(best.common / best.floor).toFixed(2)}`);
-    else console.log(`  furrow enrich, common enrichments      ${skipped}`);
+    console.log(`  ${'floor (Thrift decode + JSON.parse)'.padEnd(38)} ${fmt(best.floor.rate)} events/s ${best.floor.cpuUs.toFixed(1).padStart(7)} CPU µs/event`);
+    console.log(row('furrow enrich, no enrichments', best.core));
+    if (pipeline !== null) {
+      console.log(row('furrow enrich, common enrichments', best.common));
+      console.log(`  common enrichments / no enrichments    ${(best.common.rate / best.core.rate).toFixed(2)} (CPU ${(best.core.cpuUs / best.common.cpuUs).toFixed(2)})`);
+    } else console.log(`  furrow enrich, common enrichments      ${skipped}`);
     await pipeline?.close();
   } finally {
     if (process.env["BENCH_KEEP"]) console.log("corpus kept at", path); else rmSync(dir, { recursive: true, force: true });
