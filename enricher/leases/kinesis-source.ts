@@ -261,7 +261,10 @@ export function createKinesisSource(opts: KinesisSourceOptions): KinesisSource {
       const shardLog = log.child({ shard: shardId });
 
       // 1. After a steal: wait until the previous owner handed off (or its delivery window closed).
-      while (live() && performance.now() < coordinator.readableAt(shardId, token)) await sleep(50, stop.signal);
+      for (let i = 0; live() && performance.now() < coordinator.readableAt(shardId, token); i++) {
+        await sleep(50, stop.signal);
+        if (i % 4 === 3) await coordinator.pollHandoff(shardId, token);
+      }
       // 2. Parents first (KCL BlockOnParentShardTask): a missing parent lease does not block.
       for (const parent of held.lease.parentShardIds) {
         for (;;) {

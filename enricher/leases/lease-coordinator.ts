@@ -193,6 +193,22 @@ export class LeaseCoordinator {
     return h !== undefined && h.token === token ? h.readableAt : Number.NaN;
   }
 
+  /** The thief's reader polls this while waiting: reads the row and completes the hand-off if the victim let go. */
+  async pollHandoff(leaseKey: string, token: string): Promise<void> {
+    const h = this.held.get(leaseKey);
+    if (h === undefined || h.token !== token || h.handoffDeadline === null) return;
+    await this.serialize(h, async () => {
+      if (this.held.get(leaseKey) !== h || h.handoffDeadline === null) return;
+      try {
+        const cur = await this.table.get(leaseKey);
+        if (cur === null || cur.leaseOwner !== this.workerId) return; // the renewer will find out
+        await this.checkHandoff(h, cur);
+      } catch (e) {
+        this.log.warn({ err: e, shard: leaseKey }, 'could not read the lease during a hand-off; the renewer will retry');
+      }
+    });
+  }
+
   /** Leases stolen from us with a hand-off whose reader has not let go yet. */
   drainingLeases(): HeldLease[] {
     const out: HeldLease[] = [];
