@@ -2,6 +2,7 @@
  * Wiring of `furrow forward` from a parsed config: the dead letter, one target per destination, the forwarder
  * and its input. The CLI and the tests use the same function; tests inject a source or clients.
  */
+import { access, constants } from 'node:fs/promises';
 import { createDynamoDbClient, createKinesisClient } from '../../common/aws/clients.js';
 import { FurrowError } from '../../common/errors.js';
 import { KinesisWriter } from '../../common/kinesis/kinesis-writer.js';
@@ -67,6 +68,11 @@ export async function createInput(cfg: InputConfig, log: Logger, registry: Regis
     case 'stdin':
       return LineSource.stdin(cfg.batchSize, cfg.lingerMs);
     case 'file':
+      try {
+        await access(cfg.path, constants.R_OK);
+      } catch (e) {
+        throw new FurrowError('CONFIG_FILE_UNREADABLE', `input.path: cannot read ${cfg.path}: ${(e as Error).message}`);
+      }
       return LineSource.file(cfg.path, cfg.batchSize, cfg.lingerMs);
     case 'kinesis': {
       let mod: typeof import('../../enricher/leases/kinesis-source.js');

@@ -39,19 +39,26 @@ export async function readLines(input: Readable, skipLines: number, opts: Batchi
   let next = pull();
   // An unawaited rejection while a flush runs must not crash the process; it is awaited below.
   next.catch(() => undefined);
+  // Abort (SIGTERM) must also end a wait for input that may never come (an idle pipe).
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<'aborted'>((r) => {
+    onAbort = () => r('aborted');
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
   for (;;) {
     if (signal.aborted) break;
-    let res: IteratorResult<Buffer | string> | 'timeout';
+    let res: IteratorResult<Buffer | string> | 'timeout' | 'aborted';
     if (sink.pending() > 0) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<'timeout'>((r) => {
         timer = setTimeout(() => r('timeout'), opts.maxDelayMs);
       });
-      res = await Promise.race([next, timeout]);
+      res = await Promise.race([next, timeout, aborted]);
       clearTimeout(timer);
     } else {
-      res = await next;
+      res = await Promise.race([next, aborted]);
     }
+    if (res === 'aborted') break;
     if (res === 'timeout') {
       await sink.flush(true);
       continue;
@@ -78,6 +85,8 @@ export async function readLines(input: Readable, skipLines: number, opts: Batchi
     carry += decoder.end();
     if (carry !== '') emit(carry);
   }
+  signal.removeEventListener('abort', onAbort!);
+  // Lines already read are loaded before returning, also on abort (graceful stop).
   await sink.flush(true);
   if (signal.aborted) input.destroy();
   return lineNo;

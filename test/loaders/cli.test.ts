@@ -126,8 +126,19 @@ t.test('furrow load postgres from stdin: good rows loaded, bad rows to stdout, r
   t.match(metrics, /furrow_loader_events_total\{target="postgres",outcome="loaded"\} 7/, 'the partial batch loaded while stdin stays open');
   t.match(metrics, /furrow_loader_events_total\{target="postgres",outcome="bad"\} 1/);
   t.match(metrics, /furrow_loader_batch_seconds_count\{target="postgres"\} 1/);
-  live.stdin.end();
-  t.equal(await new Promise((r) => live.on('close', r)), 0);
+  // SIGTERM while stdin is still open and idle: the loader stops after loading what it read.
+  live.stdin.write(generateLine(200, { seed: 99 }) + '\n');
+  for (let i = 0; i < 100 && !/outcome="loaded"\} 8/.test(metrics); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  }
+  live.kill('SIGTERM');
+  t.equal(await new Promise((r) => live.on('close', r)), 0, 'clean exit on SIGTERM');
+  const lc = new pg.Client({ connectionString: server.url });
+  await lc.connect();
+  const ln = await lc.query('SELECT count(*)::int AS n FROM live.events');
+  await lc.end();
+  t.equal(ln.rows[0].n, 8, 'everything read before SIGTERM is in the table');
 
   // an unreadable input stops the loader with LOADER_INPUT
   const missing = await furrow([...args.slice(0, -2), '--input', join(dir, 'missing.tsv')]);
