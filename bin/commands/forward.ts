@@ -1,3 +1,4 @@
+import { access, constants } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { resolve } from 'node:path';
 import { Registry } from 'prom-client';
@@ -73,6 +74,13 @@ async function run(argv: string[]): Promise<number> {
   for (const name of args.destinations) {
     if (!cfg.destinations.some((d) => d.name === name)) throw new FurrowError('CONFIG_CLI_USAGE', `--destination ${name}: no such destination in ${args.config}`);
   }
+  if (args.replayFile !== null) {
+    try {
+      await access(args.replayFile, constants.R_OK);
+    } catch (e) {
+      throw new FurrowError('FORWARD_REPLAY_INPUT', `cannot read ${args.replayFile}: ${(e as Error).message}`);
+    }
+  }
   let deadLetterOverride = args.deadLetter !== null ? { type: 'file' as const, path: args.deadLetter } : undefined;
   if (args.replayFile !== null) {
     const out = deadLetterOverride ?? cfg.deadLetter;
@@ -81,14 +89,14 @@ async function run(argv: string[]): Promise<number> {
     }
     deadLetterOverride = out.type === 'file' ? { type: 'file', path: out.path } : undefined;
   }
+  const registry = cfg.metricsPort !== null ? new Registry() : null;
+  const source = args.replayFile !== null ? LineSource.file(args.replayFile, 500, 50) : await createInput(cfg.input, log, registry);
   const built = await buildForwarder(cfg, {
     log,
     ...(deadLetterOverride ? { deadLetter: deadLetterOverride } : {}),
     ...(args.replayFile !== null ? { replay: { only: args.destinations.length > 0 ? new Set(args.destinations) : null } } : {}),
   });
   const fw = built.forwarder;
-  const registry = cfg.metricsPort !== null ? new Registry() : null;
-  const source = args.replayFile !== null ? LineSource.file(args.replayFile, 500, 50) : await createInput(cfg.input, log, registry);
 
   let metricsServer: Server | null = null;
   if (registry !== null) {

@@ -144,6 +144,14 @@ t.test('start-up errors: unknown key, missing secret, bad command line, --help',
   const r3 = await furrow(['forward'], null);
   t.equal(r3.code, 2);
   t.match(r3.stderr, /--config FILE is required/);
+  const good = join(dir, 'good.json');
+  writeFileSync(good, JSON.stringify({ input: { type: 'file', path: join(dir, 'missing.tsv') }, dead_letter: { path: join(dir, 'd') }, destinations: [{ name: 'a', target: { type: 'http', url: 'http://127.0.0.1:9/' } }] }));
+  const r5 = await furrow(['forward', '--config', good], null);
+  t.equal(r5.code, 1);
+  t.match(r5.stderr, /CONFIG_FILE_UNREADABLE: input\.path: cannot read/);
+  const r6 = await furrow(['forward', 'replay', join(dir, 'nope.jsonl'), '--config', good], null);
+  t.equal(r6.code, 1);
+  t.match(r6.stderr, /FORWARD_REPLAY_INPUT: cannot read/);
   const r4 = await furrow(['forward', '--help'], null);
   t.equal(r4.code, 0);
   t.match(r4.stdout, /furrow forward replay DLQ_FILE/);
