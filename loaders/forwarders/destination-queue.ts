@@ -152,12 +152,13 @@ export class DestinationQueue {
         let bytes = 0;
         while (g.head < g.entries.length && batch.length < this.maxEvents) {
           const e = g.entries[g.head]!;
-          if (batch.length > 0 && bytes + e.item.bytes > this.maxBytes) break;
+          // +1 per item: the separator (comma or newline) the body adds between items.
+          if (batch.length > 0 && bytes + e.item.bytes + 1 > this.maxBytes) break;
           batch.push(e);
-          bytes += e.item.bytes;
+          bytes += e.item.bytes + 1;
           g.head++;
         }
-        g.bytes -= bytes;
+        g.bytes -= bytes - batch.length;
         if (g.head === g.entries.length) this.groups.delete(key);
         else if (g.head > 1024 && g.head * 2 > g.entries.length) {
           g.entries = g.entries.slice(g.head);

@@ -252,7 +252,13 @@ export class PostgresLoader implements BatchLoader {
     if (stream !== null) this.lastIssued.set(stream, position);
     const previous = this.tail;
     const mine = this.commitInOrder(batch as PgPreparedBatch, stream, position, expected, previous);
-    this.tail = mine.then(() => undefined, () => undefined);
+    this.tail = mine.then(
+      () => undefined,
+      () => {
+        // Not stored: the stream's position is unknown again (a later load() re-checks without expecting it).
+        if (stream !== null && this.lastIssued.get(stream) === position) this.lastIssued.delete(stream);
+      },
+    );
     return mine;
   }
 
