@@ -231,3 +231,14 @@ t.test('token bucket: waits for tokens, never exceeds the rate (fake clock)', as
   await p;
   t.ok(took);
 });
+
+t.test('an event larger than a whole request is dead-lettered as invalid, the others are sent', async (t) => {
+  const server = await startServer();
+  t.teardown(() => server.close());
+  const small = generateLines(5);
+  const huge = generateLines(1, { seed: 9, override: { page_title: 'x'.repeat(5000) } });
+  const { summary, deadLetters } = await runForward({ destinations: [hook('d', server.url, { batch: { max_events: 20, max_bytes: 4096 } })] }, [...small, ...huge]);
+  t.equal(summary.destinations.d!.delivered, 5);
+  t.match(deadLetters, [{ reason: 'invalid', destination: 'd', error: /over its 4096-byte request limit/ }]);
+  t.ok(server.requests.every((r) => Buffer.byteLength(r.body) <= 4096 + 1), 'no request over max_bytes (+1 for the array brackets)');
+});
