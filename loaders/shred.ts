@@ -69,18 +69,34 @@ function addContexts(raw: string, field: string, out: Entity[]): Invalid | null 
   return null;
 }
 
+// Parsed schema keys by URI: a batch names a handful of schemas thousands of times (bounded).
+const keyCache = new Map<string, SchemaKey | null>();
+
+function schemaKeyOf(uri: string): SchemaKey | null {
+  let key = keyCache.get(uri);
+  if (key === undefined) {
+    if (keyCache.size >= 10_000) keyCache.clear();
+    key = parseSchemaUri(uri);
+    keyCache.set(uri, key);
+  }
+  return key;
+}
+
 function addEntity(item: unknown, field: string, raw: string, out: Entity[]): Invalid | null {
   const schema = (item as { schema?: unknown } | null)?.schema;
   if (typeof schema !== 'string') return invalid(field, raw, 'an entity has no schema');
-  const key = parseSchemaUri(schema);
+  const key = schemaKeyOf(schema);
   if (key === null) return invalid(field, raw, `invalid Iglu schema URI ${JSON.stringify(schema)}`);
   out.push({ key, data: (item as { data?: unknown }).data ?? null });
   return null;
 }
 
 /** Text of a (possibly binary) string: binary strings hold UTF-8 bytes one per char. */
+const NON_ASCII = /[\u0080-\u00ff]/;
+
 export function utf8Of(s: string, binary: boolean): string {
-  return binary ? Buffer.from(s, 'latin1').toString('utf8') : s;
+  // ASCII reads the same either way: no copy (the common case for JSON columns).
+  return binary && NON_ASCII.test(s) ? Buffer.from(s, 'latin1').toString('utf8') : s;
 }
 
 /** The 128 atomic columns as one TSV string (Redshift staging, tests). */
@@ -89,7 +105,7 @@ export function atomicTsvOf(ev: ShreddedEvent): string {
 }
 
 /** The 131 columns of a line ('' = null); for the bad-row path (the hot path does not split). */
-export function columnsOf(ev: ShreddedEvent): string[] {
+export function columnsOf(ev: Pick<ShreddedEvent, 'line' | 'binary'>): string[] {
   return utf8Of(ev.line, ev.binary).split('\t');
 }
 

@@ -56,7 +56,8 @@ type Binding = { ok: true; binding: TableBinding } | { ok: false; error: ClientE
 
 /** An event ready to COPY: its rows, precomputed once so a split batch does not rebuild them. */
 interface PreparedEvent {
-  readonly event: ShreddedEvent;
+  /** What the bad-row and atomic paths need; not the whole event, so parsed entity JSON dies young. */
+  readonly event: Pick<ShreddedEvent, 'line' | 'binary' | 'atomicSegments'>;
   /** The atomic.events row (text mode); null with binary lines (built per COPY from the segments). */
   readonly atomic: string | null;
   readonly shreds: ReadonlyArray<readonly [TableBinding, string]>;
@@ -323,7 +324,13 @@ export class PostgresLoader implements BatchLoader {
         shreds.push([b.binding, shredRow(ent, ev.eventId, ev.collectorTstamp, b.binding.columns)]);
       }
       if (failures !== null) bad.push(igluBadRow(columnsOf(ev), failures));
-      else out.push({ event: ev, atomic: this.options.binaryLines === true ? null : atomicRow(ev.atomicSegments), shreds });
+      else {
+        out.push({
+          event: { line: ev.line, binary: ev.binary, atomicSegments: ev.atomicSegments },
+          atomic: this.options.binaryLines === true ? null : atomicRow(ev.atomicSegments),
+          shreds,
+        });
+      }
     }
     return out;
   }
