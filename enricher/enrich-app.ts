@@ -16,6 +16,31 @@ import type { RecordBatch, RecordSink, StreamSource } from '../common/stream.js'
 import { sizeViolation, type Processor } from './bad-rows.js';
 import type { RecordProcessor } from './processor.js';
 
+/**
+ * UTF-8 encodes output lines into shared slabs: each line is a subarray of the current slab, which is never
+ * rewritten (a sink may keep a record for a retry), only replaced when full. `Buffer.from(line)` measured the line
+ * twice (byteLength, then write) and cut Node's 8 KiB pool every ~4 TSV lines (5.6 % of the bench profile);
+ * one write into a slab measured 1.9 µs instead of 3.8 µs CPU per ~1.1 KB bench TSV line.
+ */
+const SLAB_BYTES = 256 * 1024;
+
+class LineEncoder {
+  private slab: Buffer = Buffer.allocUnsafe(0);
+  private used = 0;
+
+  encode(line: string): Buffer {
+    // A UTF-16 code unit takes at most 3 UTF-8 bytes (a surrogate pair 4 for 2 units), so this always fits.
+    const worst = line.length * 3;
+    if (worst > this.slab.length - this.used) {
+      this.slab = Buffer.allocUnsafe(Math.max(SLAB_BYTES, worst));
+      this.used = 0;
+    }
+    const start = this.used;
+    this.used += this.slab.write(line, start, 'utf8');
+    return this.slab.subarray(start, this.used);
+  }
+}
+
 export interface EnrichCounts {
   records: number;
   events: number;
@@ -71,6 +96,7 @@ export async function runEnrich(o: EnrichAppOptions, signal: AbortSignal): Promi
   const timer = interval > 0 ? setInterval(progress, interval) : null;
   timer?.unref();
 
+  const encoder = new LineEncoder();
   const onBatch = async (batch: RecordBatch): Promise<void> => {
     const good: Buffer[] = [];
     const bad: Buffer[] = [];
@@ -82,10 +108,10 @@ export async function runEnrich(o: EnrichAppOptions, signal: AbortSignal): Promi
     const now = Date.now();
     for (const record of batch.records) {
       const r = await o.processor.process(record, now);
-      for (const l of r.good) good.push(Buffer.from(l, 'utf8'));
-      for (const l of r.bad) bad.push(Buffer.from(l, 'utf8'));
-      for (const l of r.pii) pii.push(Buffer.from(l, 'utf8'));
-      if (failedSink !== null) for (const l of r.failed) failedLines.push(Buffer.from(l, 'utf8'));
+      for (const l of r.good) good.push(encoder.encode(l));
+      for (const l of r.bad) bad.push(encoder.encode(l));
+      for (const l of r.pii) pii.push(encoder.encode(l));
+      if (failedSink !== null) for (const l of r.failed) failedLines.push(encoder.encode(l));
       events += r.events;
       dropped += r.dropped;
       invalid += r.invalid;
