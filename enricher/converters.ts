@@ -29,7 +29,9 @@ export function makeTsvSafe(s: string): string | null {
 /** The collector's User-Agent header: remove CR/LF, tab → 4 spaces; other control characters are kept. */
 export function cleanHeaderUseragent(s: string | null): string | null {
   if (s === null) return null;
-  return s.replace(/[\r\n]/g, '').replaceAll('\t', '    ');
+  // Nearly every User-Agent is clean: three indexOf scans instead of a regex replace and a replaceAll.
+  if (s.indexOf('\r') === -1 && s.indexOf('\n') === -1 && s.indexOf('\t') === -1) return s;
+  return s.replace(CR_LF, '').replaceAll('\t', '    ');
 }
 
 // --- event type and platform -----------------------------------------------------------------
@@ -50,9 +52,13 @@ export function convertPlatform(p: string): string | ConversionError {
   return PLATFORMS.has(p) ? p : new ConversionError('Not a valid platform');
 }
 
+// Regex literals in per-event functions are hoisted: each evaluation of a literal allocates a new RegExp object.
+const IP_SEPARATOR = /[,|\s]/;
+const CR_LF = /[\r\n]/g;
+
 /** `ip` parameter: first token split on comma, pipe or whitespace. */
 export function convertIp(ip: string): string | null {
-  const m = /[,|\s]/.exec(ip);
+  const m = IP_SEPARATOR.exec(ip);
   const first = m ? ip.slice(0, m.index) : ip;
   return makeTsvSafe(first);
 }

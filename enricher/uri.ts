@@ -22,6 +22,7 @@ const ILLEGAL = /[^A-Za-z0-9\-_.!~*'();/?:@&=+$,[\]%#\u00a1-\uffff]|%(?![0-9A-Fa
 const ILLEGAL_GLOBAL = /[^A-Za-z0-9\-_.!~*'();/?:@&=+$,[\]%#\u00a1-\uffff]|%(?![0-9A-Fa-f]{2})/g;
 const RFC3986 = /^(?:([^:/?#]+):)?(?:\/\/([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?$/s;
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/;
+const HOST_PORT = /^(\[[^\]]*\]|[^:]*)(?::(\d*))?$/;
 const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])$/;
 
 /** Makes a URL string parseable the way upstream does; returns it unchanged when it already is. */
@@ -53,7 +54,7 @@ export function explodeUri(raw: string): ExplodedUri {
   if (authority !== undefined) {
     const at = authority.lastIndexOf('@');
     const hostPort = at === -1 ? authority : authority.slice(at + 1);
-    const hp = /^(\[[^\]]*\]|[^:]*)(?::(\d*))?$/.exec(hostPort);
+    const hp = HOST_PORT.exec(hostPort);
     if (hp && HOST.test(hp[1]!)) {
       host = hp[1]!.startsWith('[') ? hp[1]! : hp[1]!;
       if (hp[2] !== undefined && hp[2] !== '') port = Number(hp[2]);

@@ -26,19 +26,25 @@ export function parseQuerystring(raw: string, encoding: string): QueryParseOutco
   }
   const pairs: QueryPair[] = [];
   if (query.length === 0) return { ok: true, pairs };
+  // The first '=' of each pair is noted during the scan, and name/value are sliced from the query directly
+  // (no per-pair token string).
   let start = 0;
+  let eq = -1;
   for (let i = 0; i <= query.length; i++) {
     const c = i === query.length ? 0x26 : query.charCodeAt(i);
+    if (c === 0x3d) {
+      if (eq === -1) eq = i;
+      continue;
+    }
     if (c !== 0x26 && c !== 0x3b) continue;
     if (i > start) {
-      const token = query.slice(start, i);
-      const eq = token.indexOf('=');
-      const name = decodeFormComponent((eq === -1 ? token : token.slice(0, eq)).trim(), encoding);
+      const name = decodeFormComponent(query.slice(start, eq === -1 ? i : eq).trim(), encoding);
       if (name.length > 0) {
-        pairs.push({ name, value: eq === -1 ? null : decodeFormComponent(token.slice(eq + 1).trim(), encoding) });
+        pairs.push({ name, value: eq === -1 ? null : decodeFormComponent(query.slice(eq + 1, i).trim(), encoding) });
       }
     }
     start = i + 1;
+    eq = -1;
   }
   return { ok: true, pairs };
 }
