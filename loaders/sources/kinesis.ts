@@ -46,12 +46,13 @@ export async function runKinesisLoader(
   encoding: 'utf8' | 'latin1' = 'utf8',
 ): Promise<RunTotals> {
   const totals: RunTotals = { batches: 0, loaded: 0, bad: 0, skipped: 0 };
-  const stored = new Map<string, StoredBatch | null>();
   await source.run(async (b) => {
     const batch = b as KinesisRecordBatch;
     const stream = `kinesis:${streamName}/${batch.shardId}`;
-    if (!stored.has(stream)) stored.set(stream, parseStored(await loader.position(stream)));
-    const prev = stored.get(stream) ?? null;
+    // Read the stored position for every batch rather than caching it per shard: a shard's lease can move
+    // to another loader and back, and that loader's commits move the position (one indexed SELECT per
+    // batch of thousands of rows).
+    const prev = parseStored(await loader.position(stream));
     let records = batch.records;
     const t0 = performance.now();
     if (prev !== null && compareSequenceNumbers(batch.lastSequenceNumber, prev.last) <= 0) {
@@ -69,7 +70,6 @@ export async function runKinesisLoader(
     const lines = records.map((r) => r.toString(encoding).replace(/\r?\n$/, ''));
     const next: StoredBatch = { first: batch.firstSequenceNumber, last: batch.lastSequenceNumber, count: batch.records.length };
     const out = await loader.load(lines, stream, JSON.stringify(next));
-    stored.set(stream, next);
     totals.batches++;
     totals.loaded += out.loaded;
     totals.bad += out.bad;
