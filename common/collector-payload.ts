@@ -57,81 +57,93 @@ const FIELD_BY_ID: ReadonlyMap<number, keyof CollectorPayload> = new Map<number,
   [360, 'contentType'], [400, 'hostname'], [410, 'networkUserId'], [31337, 'schema'],
 ]);
 
-// The encoder builds the record as one latin1 string (one char per byte) and converts it with a single
-// Buffer.from: for a typical GET /i that measured ~3 µs against ~12 µs for writing each field into a
-// Buffer of its own and copying (bench/collector.ts and a micro-benchmark).
+// The encoder writes every field straight into one reused scratch buffer (Buffer#write encodes UTF-8 in
+// place and returns the byte count for the length prefix) and copies the record out once. The earlier
+// encoder built one latin1 string from ~40 small pieces (an ASCII regex per string, a flatten, a
+// Buffer.from); in the collector under load (bench/collector.ts, GET /i, server CPU µs per request, stages
+// measured in the same run) it cost ~4.5 µs per record, this one ~2-3 µs less: fewer short-lived strings
+// means fewer and cheaper scavenges. On its own (a tight loop on constant strings) both take ~1.4 µs.
 
-const ASCII = /^[\x00-\x7f]*$/;
+/** Records up to this size are built in the shared scratch buffer; larger ones in a buffer of their own. */
+const SCRATCH_BYTES = 64 * 1024;
+const scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
 
-/** The UTF-8 bytes of `s` as a latin1 string. */
-function utf8Bytes(s: string): string {
-  return ASCII.test(s) ? s : Buffer.from(s, 'utf8').toString('latin1');
+/** Upper bound of the UTF-8 size of a field: 3 bytes per UTF-16 code unit, plus type, id and length. */
+function bound(v: string | undefined): number {
+  return v === undefined || v === null ? 0 : 7 + 3 * v.length;
 }
 
-function i32(n: number): string {
-  return String.fromCharCode((n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+/** Field header (type, id) at `o`; returns the next offset. */
+function fieldHeader(b: Buffer, o: number, type: number, id: number): number {
+  b[o] = type;
+  b[o + 1] = (id >> 8) & 0xff;
+  b[o + 2] = id & 0xff;
+  return o + 3;
 }
 
-function i64(ms: number): string {
-  const t = Math.trunc(ms);
-  const hi = Math.floor(t / 4294967296);
-  const lo = t - hi * 4294967296;
-  return i32(hi | 0) + i32(lo >>> 0);
-}
-
-const header = (type: number, id: number): string => String.fromCharCode(type, (id >> 8) & 0xff, id & 0xff);
-const H100 = header(T_STRING, 100);
-const H200 = header(T_I64, 200);
-const H210 = header(T_STRING, 210);
-const H220 = header(T_STRING, 220);
-const H300 = header(T_STRING, 300);
-const H310 = header(T_STRING, 310);
-const H320 = header(T_STRING, 320);
-const H330 = header(T_STRING, 330);
-const H340 = header(T_STRING, 340);
-const H350 = header(T_LIST, 350) + String.fromCharCode(T_STRING);
-const H360 = header(T_STRING, 360);
-const H400 = header(T_STRING, 400);
-const H410 = header(T_STRING, 410);
-const H31337 = header(T_STRING, 31337);
-
-/** Field header + length-prefixed UTF-8 string; nothing when the field is unset. */
-function str(h: string, v: string | undefined): string {
-  if (v === undefined || v === null) return '';
-  const b = utf8Bytes(v);
-  return h + i32(b.length) + b;
-}
-
-/** Same, for a string the caller knows to be ASCII (saves scanning it). */
-function ascii(h: string, v: string | undefined): string {
-  return v === undefined || v === null ? '' : h + i32(v.length) + v;
+/** Field header + i32 length + UTF-8 bytes; nothing when the field is unset. */
+function str(b: Buffer, o: number, id: number, v: string | undefined): number {
+  if (v === undefined || v === null) return o;
+  o = fieldHeader(b, o, T_STRING, id);
+  const n = b.write(v, o + 4);
+  b.writeUInt32BE(n, o);
+  return o + 4 + n;
 }
 
 /**
  * Encodes a payload exactly as Snowplow's collector does (ascending ids, schema last).
  * `bodyUtf8`, when given, is written as field 340 instead of `p.body` (bytes already known to be valid
- * UTF-8, copied once). `queryIsAscii`: the caller checked the query string is ASCII.
+ * UTF-8, copied once). `_queryIsAscii` is accepted for compatibility: UTF-8 encoding in place no longer
+ * scans strings first, so the hint saves nothing.
  */
-export function encodeCollectorPayload(p: CollectorPayload, bodyUtf8?: Buffer, queryIsAscii = false): Buffer {
-  let head = str(H100, p.ipAddress) + H200 + i64(p.timestamp ?? 0) + str(H210, p.encoding) + str(H220, p.collector) +
-    str(H300, p.userAgent) + str(H310, p.refererUri) + str(H320, p.path) + (queryIsAscii ? ascii(H330, p.querystring) : str(H330, p.querystring));
-  if (bodyUtf8 !== undefined) head += H340 + i32(bodyUtf8.length);
-  else head += str(H340, p.body);
-  let tail = '';
+export function encodeCollectorPayload(p: CollectorPayload, bodyUtf8?: Buffer, _queryIsAscii = false): Buffer {
   const hs = p.headers;
+  let max = 12 + 1 + bound(p.ipAddress) + bound(p.encoding) + bound(p.collector) + bound(p.userAgent) + bound(p.refererUri) +
+    bound(p.path) + bound(p.querystring) + (bodyUtf8 !== undefined ? 7 + bodyUtf8.length : bound(p.body)) +
+    bound(p.contentType) + bound(p.hostname) + bound(p.networkUserId) + bound(p.schema);
   if (hs !== undefined && hs !== null) {
-    tail += H350 + i32(hs.length);
+    max += 8;
+    for (let i = 0; i < hs.length; i++) max += 4 + 3 * hs[i]!.length;
+  }
+  const b = max <= SCRATCH_BYTES ? scratch : Buffer.allocUnsafe(max);
+  let o = str(b, 0, 100, p.ipAddress);
+  o = fieldHeader(b, o, T_I64, 200);
+  const t = Math.trunc(p.timestamp ?? 0);
+  const hi = Math.floor(t / 4294967296);
+  b.writeInt32BE(hi | 0, o);
+  b.writeUInt32BE((t - hi * 4294967296) >>> 0, o + 4);
+  o += 8;
+  o = str(b, o, 210, p.encoding);
+  o = str(b, o, 220, p.collector);
+  o = str(b, o, 300, p.userAgent);
+  o = str(b, o, 310, p.refererUri);
+  o = str(b, o, 320, p.path);
+  o = str(b, o, 330, p.querystring);
+  if (bodyUtf8 !== undefined) {
+    o = fieldHeader(b, o, T_STRING, 340);
+    b.writeUInt32BE(bodyUtf8.length, o);
+    o += 4 + bodyUtf8.copy(b, o + 4);
+  } else o = str(b, o, 340, p.body);
+  if (hs !== undefined && hs !== null) {
+    o = fieldHeader(b, o, T_LIST, 350);
+    b[o++] = T_STRING;
+    b.writeUInt32BE(hs.length, o);
+    o += 4;
     for (let i = 0; i < hs.length; i++) {
-      const b = utf8Bytes(hs[i]!);
-      tail += i32(b.length) + b;
+      const n = b.write(hs[i]!, o + 4);
+      b.writeUInt32BE(n, o);
+      o += 4 + n;
     }
   }
-  tail += str(H360, p.contentType) + str(H400, p.hostname) + str(H410, p.networkUserId) + str(H31337, p.schema) + '\x00';
-  if (bodyUtf8 === undefined) return Buffer.from(head + tail, 'latin1');
-  const out = Buffer.allocUnsafe(head.length + bodyUtf8.length + tail.length);
-  out.write(head, 0, 'latin1');
-  bodyUtf8.copy(out, head.length);
-  out.write(tail, head.length + bodyUtf8.length, 'latin1');
+  o = str(b, o, 360, p.contentType);
+  o = str(b, o, 400, p.hostname);
+  o = str(b, o, 410, p.networkUserId);
+  o = str(b, o, 31337, p.schema);
+  b[o++] = T_STOP;
+  // A large record gets its own buffer, sized by the bound: copy it out so the record does not hold the slack.
+  if (b !== scratch) return Buffer.from(b.subarray(0, o));
+  const out = Buffer.allocUnsafe(o);
+  scratch.copy(out, 0, 0, o);
   return out;
 }
 
