@@ -53,7 +53,10 @@ export const tp2Adapter: Adapter = Object.freeze({
         continue;
       }
       const params = new Map<string, string | null>();
-      for (const [k, val] of Object.entries(item as Record<string, unknown>)) {
+      // Object.keys + a property read instead of Object.entries: no [key, value] array per parameter.
+      const rec = item as Record<string, unknown>;
+      for (const k of Object.keys(rec)) {
+        const val = rec[k];
         if (typeof val === 'string') params.set(k, val);
         else if (val === null) messages.push({ field: k, value: null, expectation: 'value cannot be null' });
         else messages.push({ field: k, value: JSON.stringify(val), expectation: 'value is not a string' });
