@@ -118,6 +118,7 @@ async function furrow(path: string, pipeline: EnrichmentPipeline | null, resolve
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'furrow-bench-enrich-'));
   const path = join(dir, 'corpus.b64');
+  const assetsDir = join(dir, 'assets');
   try {
     corpus(path);
     const resolver = await createBuiltinResolver({ offline: true });
@@ -133,7 +134,7 @@ async function main(): Promise<void> {
       }
       try {
         pipeline = await buildEnrichments(await loadEnrichmentsDir(commonDir), {
-          resolver, logger: silentLogger, assetsDir: mkdtempSync(join(tmpdir(), 'furrow-bench-assets-')), fetch: globalThis.fetch, localAssets, assetsUpdatePeriodMs: 0,
+          resolver, logger: silentLogger, assetsDir, fetch: globalThis.fetch, localAssets, assetsUpdatePeriodMs: 0,
         });
       } catch (e) {
         skipped = `skipped: ${(e as Error).message}`;
