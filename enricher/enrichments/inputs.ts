@@ -28,7 +28,17 @@ export function readInputSource(item: ParamReader): InputSource {
     if (!FIELD_SET.has(field)) pojo.fail('field', `"${field}" is not an atomic field`);
     return { kind: 'pojo', field };
   }
-  const j = json!;
+  return readJsonSource(json!, ['contexts', 'derived_contexts', 'unstruct_event']);
+}
+
+/**
+ * Reads a `json` input item: `field` (one of `fields`, listed in the order the enrichment's docs give),
+ * `schemaCriterion` and `jsonPath` (compiled here, at start-up). Shared by api_request, sql_query and pii.
+ */
+export function readJsonSource(
+  j: ParamReader,
+  fields: readonly ('contexts' | 'derived_contexts' | 'unstruct_event')[],
+): Extract<InputSource, { kind: 'json' }> {
   j.onlyKeys(['field', 'schemaCriterion', 'jsonPath']);
   const criterion = parseSchemaCriterion(j.string('schemaCriterion'));
   if (criterion === null) return j.fail('schemaCriterion', 'is not an Iglu schema criterion (iglu:vendor/name/format/1-*-*)');
@@ -38,7 +48,7 @@ export function readInputSource(item: ParamReader): InputSource {
   } catch (err) {
     return j.fail('jsonPath', (err as Error).message);
   }
-  return { kind: 'json', field: j.oneOf('field', ['contexts', 'derived_contexts', 'unstruct_event'] as const), criterion, path };
+  return { kind: 'json', field: j.oneOf('field', fields), criterion, path };
 }
 
 export function renderValue(v: unknown): string | null {

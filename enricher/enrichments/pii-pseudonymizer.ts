@@ -16,8 +16,9 @@ import { createHash } from 'node:crypto';
 import type { SelfDescribingData } from '../../iglu-resolver/types.js';
 import type { EnrichedEvent } from '../event.js';
 import type { Enrichment, EnrichmentFactory, EnrichmentInput, EnrichmentOutput } from './enrichment.js';
-import { ConfigReader, criterionMatches, parseSchemaCriterion, parseSchemaKey, type SchemaCriterion } from './enrichment-config.js';
-import { JsonPath } from './json-path.js';
+import { ConfigReader, criterionMatches, parseSchemaKey, type SchemaCriterion } from './enrichment-config.js';
+import type { JsonPath } from './json-path.js';
+import { readJsonSource } from './inputs.js';
 import { formatContexts, formatUnstructEvent } from '../self-describing.js';
 
 export const PII_TRANSFORMATION_SCHEMA = 'iglu:com.snowplowanalytics.snowplow/pii_transformation/jsonschema/1-0-0';
@@ -186,17 +187,7 @@ export const piiFactory: EnrichmentFactory = {
         pojo.onlyKeys(['field']);
         return { kind: 'pojo', field: pojo.oneOf('field', PII_POJO_FIELDS) };
       }
-      const j = json!;
-      j.onlyKeys(['field', 'schemaCriterion', 'jsonPath']);
-      const criterion = parseSchemaCriterion(j.string('schemaCriterion'));
-      if (criterion === null) return j.fail('schemaCriterion', 'is not an Iglu schema criterion (iglu:vendor/name/format/1-*-*)');
-      let path: JsonPath;
-      try {
-        path = JsonPath.compile(j.string('jsonPath'));
-      } catch (err) {
-        return j.fail('jsonPath', (err as Error).message);
-      }
-      return { kind: 'json', field: j.oneOf('field', ['unstruct_event', 'contexts', 'derived_contexts'] as const), criterion, path };
+      return readJsonSource(json!, ['unstruct_event', 'contexts', 'derived_contexts']);
     });
     const ps = p.object('strategy').object('pseudonymize');
     ps.onlyKeys(['hashFunction', 'salt']);
