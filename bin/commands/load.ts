@@ -3,7 +3,7 @@
  */
 import { FurrowError } from '../../common/errors.js';
 import { createLogger, type Logger } from '../../common/logger.js';
-import { createDynamoDbClient, createKinesisClient, createS3Client } from '../../common/aws/clients.js';
+import { createS3Client } from '../../common/aws/clients.js';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Command } from '../command.js';
 import { loadConfig, type LoaderConfig, type LoaderTarget } from '../../loaders/config.js';
@@ -89,20 +89,9 @@ async function feed(cfg: LoaderConfig, loader: BatchLoader, logger: Logger, s3: 
   await loader.start();
   try {
     if (cfg.kinesis !== null) {
-      const k = cfg.kinesis;
-      const { createKinesisSource } = await import('../../enricher/leases/kinesis-source.js');
-      const { runKinesisLoader } = await import('../../loaders/sources/kinesis.js');
-      const region = k.region ?? cfg.region ?? undefined;
-      const source = createKinesisSource({
-        kinesis: createKinesisClient({ region, endpoint: k.endpoint ?? undefined }),
-        dynamodb: k.leases ? createDynamoDbClient({ region, endpoint: k.dynamodbEndpoint ?? undefined }) : null,
-        streamName: k.streamName,
-        appName: k.appName,
-        initialPosition: k.initialPosition,
-        logger,
-        registry,
-      });
-      const totals = await runKinesisLoader(source, k.streamName, loader, signal, logger, metrics, encoding);
+      const { createLoaderKinesisSource, runKinesisLoader } = await import('../../loaders/sources/kinesis.js');
+      const source = await createLoaderKinesisSource(cfg, logger, registry);
+      const totals = await runKinesisLoader(source, cfg.kinesis.streamName, loader, signal, logger, metrics, encoding);
       logger.info(totals, 'stopped');
     } else {
       const { createLineSource } = await import('../../loaders/sources/index.js');

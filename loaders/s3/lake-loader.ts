@@ -205,19 +205,8 @@ export async function runLakeLoader(
   }, Math.max(50, Math.min(1000, cfg.rollMs / 4)));
   try {
     if (cfg.kinesis !== null) {
-      const k = cfg.kinesis;
-      const { createKinesisSource } = await import('../../enricher/leases/kinesis-source.js');
-      const { createDynamoDbClient, createKinesisClient } = await import('../../common/aws/clients.js');
-      const region = k.region ?? cfg.region ?? undefined;
-      const source = createKinesisSource({
-        kinesis: createKinesisClient({ region, endpoint: k.endpoint ?? undefined }),
-        dynamodb: k.leases ? createDynamoDbClient({ region, endpoint: k.dynamodbEndpoint ?? undefined }) : null,
-        streamName: k.streamName,
-        appName: k.appName,
-        initialPosition: k.initialPosition,
-        logger,
-        registry,
-      });
+      const { createLoaderKinesisSource } = await import('../sources/kinesis.js');
+      const source = await createLoaderKinesisSource(cfg, logger, registry);
       await source.run((batch) => write(batch.records.map((r) => r.toString('utf8').replace(/\r?\n$/, '')), () => batch.commit()), signal);
     } else {
       const { createLineSource } = await import('../sources/index.js');

@@ -17,6 +17,8 @@ import type { StreamSource } from '../../common/stream.js';
 import type { KinesisRecordBatch } from '../../enricher/leases/kinesis-source.js';
 import { compareSequenceNumbers } from '../../enricher/leases/lease.js';
 import type { BatchLoader, RunTotals } from '../loader.js';
+import type { LoaderConfig } from '../config.js';
+import type { Registry } from 'prom-client';
 import type { LoaderMetrics } from '../metrics.js';
 
 interface StoredBatch {
@@ -77,4 +79,22 @@ export async function runKinesisLoader(
     await batch.commit();
   }, signal);
   return totals;
+}
+
+/** The leased Kinesis source described by a loader config's `kinesis` block (postgres, redshift and s3 loaders). */
+export async function createLoaderKinesisSource(cfg: LoaderConfig, logger: Logger, registry: Registry | null): Promise<StreamSource> {
+  const k = cfg.kinesis;
+  if (k === null) throw new Error('createLoaderKinesisSource: the config has no kinesis block');
+  const { createKinesisSource } = await import('../../enricher/leases/kinesis-source.js');
+  const { createDynamoDbClient, createKinesisClient } = await import('../../common/aws/clients.js');
+  const region = k.region ?? cfg.region ?? undefined;
+  return createKinesisSource({
+    kinesis: createKinesisClient({ region, endpoint: k.endpoint ?? undefined }),
+    dynamodb: k.leases ? createDynamoDbClient({ region, endpoint: k.dynamodbEndpoint ?? undefined }) : null,
+    streamName: k.streamName,
+    appName: k.appName,
+    initialPosition: k.initialPosition,
+    logger,
+    registry,
+  });
 }
