@@ -15,8 +15,7 @@ import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { brotliDecompress, gunzip, inflate } from 'node:zlib';
-import { COLLECTOR_PAYLOAD_SCHEMA, type CollectorPayload } from '../common/collector-payload.js';
-import { encodeCollectorPayload } from '../common/collector-payload.js';
+import { COLLECTOR_PAYLOAD_SCHEMA, encodeCollectorPayloadTransient, type CollectorPayload, type HeaderPairs } from '../common/collector-payload.js';
 import type { Logger } from '../common/logger.js';
 import type { WriteResult } from '../common/stream.js';
 import type { CollectorConfig } from '../config/collector-config.js';
@@ -26,7 +25,7 @@ import { ipFromForwardedFor, renderPeer } from './ip-address.js';
 import type { CollectorMetrics, RouteLabel } from './metrics.js';
 import { isValidOriginForm, queryParam, redirectTargetHost, withQueryParam } from './request-target.js';
 import type { CollectorSink } from './sinks/sink.js';
-import { splitAndSerialize, type SplitLimits } from './split-batch.js';
+import { splitAndSerialize, type SplitLimits, type SplitResult } from './split-batch.js';
 
 /** Snowplow 3.x pixel (graphic-control byte 0x05), 43 bytes. */
 export const PIXEL = Buffer.from('R0lGODlhAQABAPAAAP///wAAACH5BAUAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64');
@@ -56,6 +55,7 @@ export interface TrackingDeps {
 
 /** What the header pass found in `req.rawHeaders`. */
 interface HeaderScan {
+  /** `[name, value, ...]` of the payload's headers (Cookie sanitised), written as `name: value`. */
   headers: string[];
   userAgent: string | undefined;
   referer: string | undefined;
@@ -63,7 +63,7 @@ interface HeaderScan {
   xff: string | undefined;
   cookies: string[] | null;
   spAnonymous: boolean;
-  /** Indexes in `headers` of Cookie / X-Forwarded-For / X-Real-Ip entries (dropped under SP-Anonymous). */
+  /** Indexes in `headers` of the names of Cookie / X-Forwarded-For / X-Real-Ip pairs (dropped under SP-Anonymous). */
   private: number[] | null;
   forwardedProto: string | undefined;
 }
@@ -94,6 +94,8 @@ export class TrackingHandler {
   private readonly drop: number;
   private readonly decompress: boolean;
   private readonly useIpKey: boolean;
+  /** The good sink base64-encodes records on the spot (stdout): it may get a view of the encoder's scratch. */
+  private readonly transientOk: boolean;
   /** False when neither sink uses partition keys (stdout): no UUID is drawn per request. */
   private readonly keyed: boolean;
   private readonly onGoodStored: (r: WriteResult) => void;
@@ -139,6 +141,7 @@ export class TrackingHandler {
     this.decompress = c.furrow.decompressBodies;
     this.useIpKey = c.streams.useIpAddressAsPartitionKey;
     this.keyed = d.good.usesPartitionKey || d.bad.usesPartitionKey;
+    this.transientOk = d.good.consumesRecordsAtOnce === true;
     this.onGoodStored = (r) => this.stored(r, 'good');
     this.onBadStored = (r) => this.stored(r, 'bad');
   }
@@ -396,14 +399,14 @@ export class TrackingHandler {
           const clean = sanitizeForPayload(value);
           if (clean !== null) {
             (s.private ??= []).push(s.headers.length);
-            s.headers.push(`Cookie: ${clean}`);
+            s.headers.push('Cookie', clean);
           }
           continue;
         }
         default:
           if (fp !== null && lower === fp && s.forwardedProto === undefined) s.forwardedProto = value;
       }
-      s.headers.push(`${name}: ${value}`);
+      s.headers.push(name, value);
     }
     return s;
   }
@@ -457,12 +460,14 @@ export class TrackingHandler {
     if (doNotTrack || shouldBounce) {
       this.metrics.notSunk(doNotTrack ? 'do_not_track' : 'bounce');
     } else {
-      let headers = h.headers;
+      let pairs = h.headers;
       if (spAnonymous && h.private !== null) {
         const drop = new Set(h.private);
-        headers = headers.filter((_, i) => !drop.has(i));
+        pairs = [];
+        for (let i = 0; i < h.headers.length; i += 2) if (!drop.has(i)) pairs.push(h.headers[i]!, h.headers[i + 1]!);
       }
-      if (body !== undefined && ct !== null) headers.push(ct.rendered);
+      const withBody = body !== undefined && ct !== null;
+      const headers: HeaderPairs = { pairs, lastLine: withBody ? ct.rendered : undefined };
       const payload: CollectorPayload = {
         schema: COLLECTOR_PAYLOAD_SCHEMA,
         ipAddress: ip ?? 'unknown',
@@ -475,16 +480,21 @@ export class TrackingHandler {
         querystring: query,
         // Valid UTF-8 bytes go into the record as they are (no decode/re-encode); text only when needed.
         body: typeof body === 'string' ? body : undefined,
-        headers,
-        contentType: body !== undefined && ct !== null ? ct.rendered : undefined,
+        contentType: withBody ? ct.rendered : undefined,
         hostname,
         networkUserId: nuid,
       };
       const rawBody = body !== undefined && typeof body !== 'string' ? body : undefined;
-      // The query passed isValidOriginForm: ASCII only.
-      const bytes = encodeCollectorPayload(payload, rawBody, true);
-      if (rawBody !== undefined && bytes.length >= this.limits.maxBytes) payload.body = rawBody.toString('utf8');
-      const split = splitAndSerialize(payload, bytes, this.limits, now);
+      // The usual record (below maxBytes) goes to the sinks as it is; the view of the encoder's scratch
+      // buffer is copied unless the sink consumes it on the spot. Larger ones are split (spec §5).
+      const view = encodeCollectorPayloadTransient(payload, rawBody, headers);
+      let split: SplitResult;
+      if (view.length < this.limits.maxBytes) split = { good: [this.transientOk ? view : Buffer.from(view)], bad: NO_RECORDS };
+      else {
+        payload.headers = materialise(headers);
+        if (rawBody !== undefined) payload.body = rawBody.toString('utf8');
+        split = splitAndSerialize(payload, Buffer.from(view), this.limits, now);
+      }
       const key = ip !== null && this.useIpKey ? ip : this.keyed ? this.uuid() : '';
       const m = this.metrics;
       let goodP: Promise<WriteResult> | null = null;
@@ -589,6 +599,16 @@ export class TrackingHandler {
 /** Lengths of user-agent, referer, origin/cookie, sp-anonymous, x-forwarded-for, x-real-ip. */
 const INTERESTING_LENGTHS = new Uint8Array(64);
 for (const n of ['user-agent', 'referer', 'origin', 'cookie', 'sp-anonymous', 'x-forwarded-for', 'x-real-ip']) INTERESTING_LENGTHS[n.length] = 1;
+
+const NO_RECORDS: Buffer[] = [];
+
+/** Header pairs as the `name: value` lines of CollectorPayload.headers (for the rare split path). */
+function materialise(h: HeaderPairs): string[] {
+  const lines: string[] = [];
+  for (let i = 0; i < h.pairs.length; i += 2) lines.push(`${h.pairs[i]!}: ${h.pairs[i + 1]!}`);
+  if (h.lastLine !== undefined) lines.push(h.lastLine);
+  return lines;
+}
 
 const EMPTY_RESULT: Promise<WriteResult> = Promise.resolve({ sent: 0, failed: [] });
 

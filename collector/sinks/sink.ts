@@ -17,6 +17,12 @@ export interface CollectorSink {
   pendingBytes(): number;
   /** False when the sink ignores partition keys (then the collector does not draw one per request). */
   readonly usesPartitionKey: boolean;
+  /**
+   * True when store()/enqueue() are done with the record buffers when they return (the stdout sink encodes
+   * them on the spot): the collector then passes views of its encoder's scratch buffer instead of copies.
+   * Absent or false: every record is a buffer of its own that the sink may keep.
+   */
+  readonly consumesRecordsAtOnce?: boolean;
   /** Never rejects: the outcome says what was written (durable acknowledgement waits on it). */
   store(records: readonly Buffer[], partitionKey: string): Promise<WriteResult>;
   /** Fire-and-forget store (buffered acknowledgement): `onDone` gets the outcome, no promise is made. */

@@ -30,6 +30,8 @@ const NONE: Buffer[] = [];
 export class StdoutSink implements CollectorSink {
   readonly collectorName = 'printingsink';
   readonly usesPartitionKey = false;
+  /** append() base64-encodes each record before returning. */
+  readonly consumesRecordsAtOnce = true;
   readonly maxBytes: number;
   private readonly out: Writable;
   /** Lines of the current event-loop turn, written into `chunk`; full chunks wait in `full`. */

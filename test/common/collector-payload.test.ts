@@ -1,7 +1,7 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { encodeCollectorPayload, decodeCollectorPayload, collectorPayloadToJavaString, ThriftDecodeError, COLLECTOR_PAYLOAD_SCHEMA, type CollectorPayload } from '../../common/collector-payload.js';
+import { encodeCollectorPayload, encodeCollectorPayloadTransient, decodeCollectorPayload, collectorPayloadToJavaString, ThriftDecodeError, COLLECTOR_PAYLOAD_SCHEMA, type CollectorPayload } from '../../common/collector-payload.js';
 
 const GOLDEN_A = 'CwBkAAAACjE5Mi4wLjIuMTAKAMgAAAGLz+VoAAsA0gAAAAVVVEYtOAsA3AAAABZzc2MtMy40LjAtcHJpbnRpbmdzaW5rCwEsAAAABnVhLzEuMAsBQAAAAAIvaQsBSgAAAAplPXB2JmFpZD1hDwFeCwAAAAIAAAAUSG9zdDogY29sbGVjdG9yLnRlc3QAAAASVXNlci1BZ2VudDogdWEvMS4wCwGaAAAAJDExMTExMTExLTIyMjItNDMzMy04NDQ0LTU1NTU1NTU1NTU1NQt6aQAAAEFpZ2x1OmNvbS5zbm93cGxvd2FuYWx5dGljcy5zbm93cGxvdy9Db2xsZWN0b3JQYXlsb2FkL3RocmlmdC8xLTAtMAA=';
 const GOLDEN_B = 'CwBkAAAACzIwMy4wLjExMy43CgDIAAABi8/laHsLANIAAAAFVVRGLTgLANwAAAAVc3NjLTMuNC4wLWtpbmVzaXNzaW5rCwEsAAAACGN1cmwvOC4wCwFAAAAAIy9jb20uc25vd3Bsb3dhbmFseXRpY3Muc25vd3Bsb3cvdHAyCwFKAAAAAAsBVAAAAAJ7fQ8BXgsAAAAGAAAADEhvc3Q6IGMudGVzdAAAABRVc2VyLUFnZW50OiBjdXJsLzguMAAAAAtBY2NlcHQ6ICovKgAAAC1Db250ZW50LVR5cGU6IGFwcGxpY2F0aW9uL2pzb247IGNoYXJzZXQ9VVRGLTgAAAARQ29udGVudC1MZW5ndGg6IDIAAAAfYXBwbGljYXRpb24vanNvbjsgY2hhcnNldD11dGYtOAsBaAAAAB9hcHBsaWNhdGlvbi9qc29uOyBjaGFyc2V0PXV0Zi04CwGaAAAAJDBmNmIzYTRlLTZhM2ItNGY0My05YjVjLTNhMWYxYjJjM2Q0ZQt6aQAAAEFpZ2x1OmNvbS5zbm93cGxvd2FuYWx5dGljcy5zbm93cGxvdy9Db2xsZWN0b3JQYXlsb2FkL3RocmlmdC8xLTAtMAA=';
@@ -103,10 +103,26 @@ t.test('random payloads decode the same in the reference Python codec', async (t
   t.equal(checked, 8);
 });
 
-t.test('raw UTF-8 body bytes and the ASCII query shortcut give the same record', async (t) => {
+t.test('raw UTF-8 body bytes and header pairs give the same record as strings', async (t) => {
   const body = '{"data":[{"e":"pv","tv":"é ✓ 😀"}]}';
   const p: CollectorPayload = { schema: COLLECTOR_PAYLOAD_SCHEMA, ipAddress: '1.2.3.4', timestamp: 5, encoding: 'UTF-8', path: '/x/y', querystring: 'e=pv&url=https%3A%2F%2Fa.b%2F', headers: ['a: b'], networkUserId: 'n' };
   t.ok(encodeCollectorPayload(p, Buffer.from(body, 'utf8')).equals(encodeCollectorPayload({ ...p, body })));
   t.ok(encodeCollectorPayload(p, Buffer.alloc(0)).equals(encodeCollectorPayload({ ...p, body: '' })));
-  t.ok(encodeCollectorPayload(p, undefined, true).equals(encodeCollectorPayload(p)));
+  const pairs = { pairs: ['Host', 'c.test', 'X-Ünïcode', 'é ✓ 😀', 'Cookie', 'a=1;sp=abc'], lastLine: 'application/json; charset=utf-8' };
+  const lines = ['Host: c.test', 'X-Ünïcode: é ✓ 😀', 'Cookie: a=1;sp=abc', 'application/json; charset=utf-8'];
+  t.same(decodeCollectorPayload(encodeCollectorPayloadTransient(p, undefined, pairs)).headers, lines);
+  t.ok(encodeCollectorPayloadTransient(p, undefined, pairs).equals(encodeCollectorPayload({ ...p, headers: lines })));
+  t.ok(encodeCollectorPayloadTransient(p, Buffer.from(body), { pairs: [], lastLine: undefined }).equals(encodeCollectorPayload({ ...p, body, headers: [] })));
+  // A view of the scratch buffer: the next encode overwrites it; encodeCollectorPayload returns a copy of its own.
+  const kept = encodeCollectorPayload(p);
+  const view = encodeCollectorPayloadTransient(p, undefined, undefined);
+  const copy = Buffer.from(view);
+  encodeCollectorPayloadTransient({ ...p, ipAddress: '9.9.9.9' }, undefined, undefined);
+  t.notOk(view.equals(copy), 'the transient view was overwritten');
+  t.ok(kept.equals(copy));
+  // Records beyond the 64 KiB scratch get a buffer of their own, with the same bytes as strings would give.
+  const big = 'x'.repeat(70_000);
+  const viaPairs = encodeCollectorPayloadTransient(p, undefined, { pairs: ['Big', big], lastLine: undefined });
+  t.ok(viaPairs.length > 70_000);
+  t.ok(encodeCollectorPayload({ ...p, headers: [`Big: ${big}`] }).equals(viaPairs));
 });
