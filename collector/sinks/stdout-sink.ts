@@ -24,6 +24,18 @@ interface Notify {
 }
 
 const CHUNK_BYTES = 64 * 1024;
+
+// Buffer's native per-encoding methods (what toString('base64') and write(…, 'latin1') dispatch to after
+// checking their arguments), called directly on the hot path when present.
+interface NativeCodecs {
+  base64Slice(start: number, end: number): string;
+  latin1Write(s: string, offset: number, length: number): number;
+}
+const native = Buffer.prototype as unknown as Partial<NativeCodecs>;
+const base64: (r: Buffer) => string =
+  typeof native.base64Slice === 'function' ? (r) => (r as unknown as NativeCodecs).base64Slice(0, r.length) : (r) => r.toString('base64');
+const latin1: (b: Buffer, s: string, o: number, n: number) => number =
+  typeof native.latin1Write === 'function' ? (b, s, o, n) => (b as unknown as NativeCodecs).latin1Write(s, o, n) : (b, s, o, n) => b.write(s, o, n, 'latin1');
 const EMPTY = Buffer.alloc(0);
 const NONE: Buffer[] = [];
 
@@ -68,7 +80,7 @@ export class StdoutSink implements CollectorSink {
     for (const r of records) {
       // Base64 straight into a byte chunk: building one big string and converting it at write time measured
       // ~5x slower per record. Snowplow prints base64 without padding.
-      const b64 = r.toString('base64');
+      const b64 = base64(r);
       let n = b64.length;
       while (n > 0 && b64.charCodeAt(n - 1) === 61) n--;
       if (this.used + n + 1 > this.chunk.length) {
@@ -76,7 +88,7 @@ export class StdoutSink implements CollectorSink {
         this.chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, n + 1));
         this.used = 0;
       }
-      this.chunk.write(b64, this.used, n, 'latin1');
+      latin1(this.chunk, b64, this.used, n);
       this.used += n;
       this.chunk[this.used++] = 10;
       this.linesBytes += n + 1;
