@@ -2,6 +2,11 @@
  * The stdout sink (Snowplow's "printing sink"): one base64 record per line, without padding; good rows on
  * stdout, bad rows on stderr. Lines are gathered and written once per event-loop turn (one write call
  * instead of one per request); store() resolves when the stream took the write.
+ *
+ *   append ──base64 line──▶ current slab [written…|flushed…used|free…]
+ *   slab full ──▶ retired (its unwritten tail goes out with the next writeOut) ──▶ a free slab is taken
+ *   writeOut (setImmediate) ──▶ out.write(view of each unwritten region) ──callbacks──▶ waiters
+ *   a retired slab whose writes all called back ──▶ free list (reused: no allocation, no copy per turn)
  */
 import type { Writable } from 'node:stream';
 import type { WriteResult } from '../../common/stream.js';
@@ -23,7 +28,22 @@ interface Notify {
   onDone: (r: WriteResult) => void;
 }
 
-const CHUNK_BYTES = 64 * 1024;
+/** Lines are written into slabs of this size (a line longer than that gets a buffer of its own). */
+const SLAB_BYTES = 256 * 1024;
+/** Free slabs kept for reuse. */
+const MAX_FREE_SLABS = 4;
+
+interface Slab {
+  buf: Buffer;
+  /** Bytes filled with lines. */
+  used: number;
+  /** Bytes handed to the stream so far. */
+  flushed: number;
+  /** Writes of this slab's regions not yet called back. */
+  writing: number;
+  /** No longer filled (full, or a one-off buffer for a long line). */
+  retired: boolean;
+}
 
 // Buffer's native per-encoding methods (what toString('base64') and write(…, 'latin1') dispatch to after
 // checking their arguments), called directly on the hot path when present.
@@ -46,12 +66,13 @@ export class StdoutSink implements CollectorSink {
   readonly consumesRecordsAtOnce = true;
   readonly maxBytes: number;
   private readonly out: Writable;
-  /** Lines of the current event-loop turn, written into `chunk`; full chunks wait in `full`. */
-  private chunk = Buffer.allocUnsafe(CHUNK_BYTES);
-  private used = 0;
-  private full: Buffer[] = [];
+  private slab: Slab = newSlab(SLAB_BYTES);
+  /** Retired slabs with lines not yet handed to the stream. */
+  private retired: Slab[] = [];
+  private readonly free: Slab[] = [];
   private linesBytes = 0;
   private waiters: Waiter[] = [];
+  private notify: Notify[] = [];
   private scheduled = false;
   private inFlightBytes = 0;
   private writesInFlight = 0;
@@ -78,24 +99,43 @@ export class StdoutSink implements CollectorSink {
 
   private append(records: readonly Buffer[]): void {
     for (const r of records) {
-      // Base64 straight into a byte chunk: building one big string and converting it at write time measured
+      // Base64 straight into a slab: building one big string and converting it at write time measured
       // ~5x slower per record. Snowplow prints base64 without padding.
       const b64 = base64(r);
       let n = b64.length;
       while (n > 0 && b64.charCodeAt(n - 1) === 61) n--;
-      if (this.used + n + 1 > this.chunk.length) {
-        if (this.used > 0) this.full.push(this.chunk.subarray(0, this.used));
-        this.chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, n + 1));
-        this.used = 0;
-      }
-      latin1(this.chunk, b64, this.used, n);
-      this.used += n;
-      this.chunk[this.used++] = 10;
+      let slab = this.slab;
+      if (slab.used + n + 1 > slab.buf.length) slab = this.nextSlab(n + 1);
+      latin1(slab.buf, b64, slab.used, n);
+      slab.used += n;
+      slab.buf[slab.used++] = 10;
       this.linesBytes += n + 1;
     }
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.writeOutBound);
+    }
+  }
+
+  /** Retires the current slab and makes current a slab with room for `need` bytes. */
+  private nextSlab(need: number): Slab {
+    const old = this.slab;
+    old.retired = true;
+    if (old.used > old.flushed) this.retired.push(old);
+    else this.release(old);
+    const slab = need > SLAB_BYTES ? newSlab(need) : (this.free.pop() ?? newSlab(SLAB_BYTES));
+    this.slab = slab;
+    return slab;
+  }
+
+  /** A retired slab whose writes are all done goes back to the free list. */
+  private release(slab: Slab): void {
+    if (!slab.retired || slab.writing > 0 || slab.flushed < slab.used) return;
+    if (slab.buf.length === SLAB_BYTES && this.free.length < MAX_FREE_SLABS) {
+      slab.used = 0;
+      slab.flushed = 0;
+      slab.retired = false;
+      this.free.push(slab);
     }
   }
 
@@ -116,20 +156,13 @@ export class StdoutSink implements CollectorSink {
     else this.notify.push({ count: records.length, onDone });
   }
 
-  private notify: Notify[] = [];
-
   private writeOut(): void {
     this.scheduled = false;
     if (this.linesBytes === 0) return;
-    if (this.used > 0) this.full.push(this.chunk.subarray(0, this.used));
-    const chunk = this.full.length === 1 ? this.full[0]! : Buffer.concat(this.full);
-    // The written bytes belong to the stream now: continue in the untouched rest of the same slab instead of
-    // allocating a fresh 64 KiB buffer per event-loop turn (every few requests under load); append() takes a
-    // new slab when the rest is too short. Less allocation; the gain was within the ±2 µs noise of
-    // bench/collector.ts's CPU per request, so it is kept for being no more complex, not for a measured win.
-    this.chunk = this.chunk.subarray(this.used);
-    this.used = 0;
-    this.full = [];
+    // The regions written now: the retired slabs' tails, then the current slab's new lines.
+    const slabs = this.retired;
+    this.retired = [];
+    if (this.slab.used > this.slab.flushed) slabs.push(this.slab);
     const bytes = this.linesBytes;
     const waiters = this.waiters;
     const notify = this.notify;
@@ -138,19 +171,33 @@ export class StdoutSink implements CollectorSink {
     this.notify = [];
     this.inFlightBytes += bytes;
     this.writesInFlight++;
-    const done = (err?: Error | null): void => {
+    let left = slabs.length;
+    let failure: Error | null = null;
+    const done = (): void => {
       this.inFlightBytes -= bytes;
       this.writesInFlight--;
+      const err = failure;
       // On a failed write the records are reported failed (as empty placeholders: lines are not kept).
       for (const w of waiters) w.resolve(err ? { sent: 0, failed: new Array<Buffer>(w.count).fill(EMPTY) } : { sent: w.count, failed: NONE });
       // A failed write of buffered lines: report them lost (counted, logged) through the callback.
       for (const n of notify) n.onDone(err ? { sent: 0, failed: new Array<Buffer>(n.count).fill(EMPTY) } : { sent: n.count, failed: NONE });
       if (this.writesInFlight === 0 && this.linesBytes === 0) for (const f of this.idle.splice(0)) f();
     };
-    try {
-      this.out.write(chunk, done);
-    } catch (e) {
-      done(e as Error);
+    for (const slab of slabs) {
+      const region = slab.buf.subarray(slab.flushed, slab.used);
+      slab.flushed = slab.used;
+      slab.writing++;
+      const written = (err?: Error | null): void => {
+        slab.writing--;
+        if (err) failure ??= err;
+        this.release(slab);
+        if (--left === 0) done();
+      };
+      try {
+        this.out.write(region, written);
+      } catch (e) {
+        written(e as Error);
+      }
     }
   }
 
@@ -163,4 +210,8 @@ export class StdoutSink implements CollectorSink {
   async close(): Promise<void> {
     await this.flush();
   }
+}
+
+function newSlab(bytes: number): Slab {
+  return { buf: Buffer.allocUnsafe(bytes), used: 0, flushed: 0, writing: 0, retired: false };
 }
