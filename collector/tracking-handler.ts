@@ -191,13 +191,15 @@ export class TrackingHandler {
     if (slash === -1 || path.indexOf('/', slash + 1) !== -1) return false;
     const isPost = method === 'POST';
     if (!isPost && method !== 'GET' && method !== 'HEAD') return false;
-    let decoded: string;
-    try {
-      decoded = `/${decodeURIComponent(path.slice(1, slash))}/${decodeURIComponent(path.slice(slash + 1))}`;
-    } catch {
-      return this.badRequest(res);
+    let decoded = path;
+    if (path.indexOf('%') !== -1) {
+      try {
+        decoded = `/${decodeURIComponent(path.slice(1, slash))}/${decodeURIComponent(path.slice(slash + 1))}`;
+      } catch {
+        return this.badRequest(res);
+      }
     }
-    this.track(req, res, path, this.paths.get(decoded) ?? decoded, query, hostname, authority, !isPost);
+    this.track(req, res, path, this.paths.size === 0 ? decoded : (this.paths.get(decoded) ?? decoded), query, hostname, authority, !isPost);
     return true;
   }
 
@@ -371,9 +373,10 @@ export class TrackingHandler {
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!;
       const value = raw[i + 1]!;
-      // Only names with the length of one we look at are lower-cased (saves a string per header).
+      // Only names with the length and first letter of one we look at are lower-cased (saves a string per header).
       const len = name.length;
-      const lower = INTERESTING_LENGTHS[len] === 1 || len === fpLen ? name.toLowerCase() : '';
+      const first = name.charCodeAt(0) | 0x20;
+      const lower = (len < 64 && (INTERESTING[len] === first || INTERESTING_2[len] === first)) || len === fpLen ? name.toLowerCase() : '';
       switch (lower) {
         case 'user-agent':
           if (s.userAgent === undefined) s.userAgent = value;
@@ -596,9 +599,17 @@ export class TrackingHandler {
   }
 }
 
-/** Lengths of user-agent, referer, origin/cookie, sp-anonymous, x-forwarded-for, x-real-ip. */
-const INTERESTING_LENGTHS = new Uint8Array(64);
-for (const n of ['user-agent', 'referer', 'origin', 'cookie', 'sp-anonymous', 'x-forwarded-for', 'x-real-ip']) INTERESTING_LENGTHS[n.length] = 1;
+/**
+ * First letters of the header names scanHeaders looks at, by name length (user-agent, referer, origin and
+ * cookie share length 6, hence two tables): `Connection` (10, like user-agent) or `Accept-Language` (15, like
+ * x-forwarded-for) are not lower-cased.
+ */
+const INTERESTING = new Uint8Array(64);
+const INTERESTING_2 = new Uint8Array(64);
+for (const n of ['user-agent', 'referer', 'origin', 'cookie', 'sp-anonymous', 'x-forwarded-for', 'x-real-ip']) {
+  if (INTERESTING[n.length] === 0) INTERESTING[n.length] = n.charCodeAt(0);
+  else INTERESTING_2[n.length] = n.charCodeAt(0);
+}
 
 const NO_RECORDS: Buffer[] = [];
 

@@ -121,6 +121,30 @@ function str(b: Buffer, o: number, id: number, v: string | undefined): number {
 }
 
 /**
+ * A field whose value repeats from record to record (encoding, collector, schema): its encoded bytes (type,
+ * id, length, UTF-8) are kept and copied while the value stays the same.
+ */
+class RepeatedField {
+  private value: string | undefined = undefined;
+  private bytes: Buffer = Buffer.alloc(0);
+  constructor(private readonly id: number) {}
+
+  write(b: Buffer, o: number, v: string | undefined): number {
+    if (v === undefined || v === null) return o;
+    if (v !== this.value) {
+      const scratchField = Buffer.allocUnsafe(bound(v));
+      this.bytes = scratchField.subarray(0, str(scratchField, 0, this.id, v));
+      this.value = v;
+    }
+    b.set(this.bytes, o);
+    return o + this.bytes.length;
+  }
+}
+const ENCODING = new RepeatedField(210);
+const COLLECTOR = new RepeatedField(220);
+const SCHEMA = new RepeatedField(31337);
+
+/**
  * Headers as the collector has them, without building one string per header: `pairs` is
  * `[name, value, name, value, ...]` (each written as `name: value`), then `lastLine`, if given, as a
  * line of its own (the normalised content type the collector appends for POST).
@@ -170,8 +194,8 @@ export function encodeCollectorPayloadTransient(p: CollectorPayload, bodyUtf8: B
   u32(b, o, hi | 0);
   u32(b, o + 4, (t - hi * 4294967296) >>> 0);
   o += 8;
-  o = str(b, o, 210, p.encoding);
-  o = str(b, o, 220, p.collector);
+  o = ENCODING.write(b, o, p.encoding);
+  o = COLLECTOR.write(b, o, p.collector);
   o = str(b, o, 300, p.userAgent);
   o = str(b, o, 310, p.refererUri);
   o = str(b, o, 320, p.path);
@@ -215,7 +239,7 @@ export function encodeCollectorPayloadTransient(p: CollectorPayload, bodyUtf8: B
   o = str(b, o, 360, p.contentType);
   o = str(b, o, 400, p.hostname);
   o = str(b, o, 410, p.networkUserId);
-  o = str(b, o, 31337, p.schema);
+  o = SCHEMA.write(b, o, p.schema);
   b[o++] = T_STOP;
   return b.subarray(0, o);
 }
