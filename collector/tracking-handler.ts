@@ -61,10 +61,11 @@ interface HeaderScan {
   referer: string | undefined;
   origin: string | undefined;
   xff: string | undefined;
-  cookies: string[] | null;
+  /** Cookie header values (empty: none). */
+  cookies: string[];
   spAnonymous: boolean;
   /** Indexes in `headers` of the names of Cookie / X-Forwarded-For / X-Real-Ip pairs (dropped under SP-Anonymous). */
-  private: number[] | null;
+  private: number[];
   forwardedProto: string | undefined;
 }
 
@@ -110,6 +111,10 @@ export class TrackingHandler {
   private lastAllowOrigin = '*';
   private lastCtHeader: string | undefined = undefined;
   private lastCt: ContentType | null = null;
+  private readonly scan: HeaderScan = {
+    headers: [], userAgent: undefined, referer: undefined, origin: undefined, xff: undefined,
+    cookies: [], spAnonymous: false, private: [], forwardedProto: undefined,
+  };
   /** Requests whose response waits on the sinks (durable mode) or a body. */
   inFlight = 0;
 
@@ -361,13 +366,22 @@ export class TrackingHandler {
     });
   }
 
+  /**
+   * Fills the handler's one HeaderScan (its arrays keep their capacity from request to request). Its
+   * contents are only read synchronously by finish(), before the next request can be scanned.
+   */
   private scanHeaders(req: IncomingMessage): HeaderScan {
     const raw = req.rawHeaders;
-    const s: HeaderScan = {
-      headers: new Array<string>(),
-      userAgent: undefined, referer: undefined, origin: undefined, xff: undefined,
-      cookies: null, spAnonymous: false, private: null, forwardedProto: undefined,
-    };
+    const s = this.scan;
+    s.headers.length = 0;
+    s.cookies.length = 0;
+    s.private.length = 0;
+    s.userAgent = undefined;
+    s.referer = undefined;
+    s.origin = undefined;
+    s.xff = undefined;
+    s.spAnonymous = false;
+    s.forwardedProto = undefined;
     const fp = this.forwardedProtoLower;
     const fpLen = fp === null ? -1 : fp.length;
     for (let i = 0; i < raw.length; i += 2) {
@@ -392,16 +406,16 @@ export class TrackingHandler {
           break;
         case 'x-forwarded-for':
           if (s.xff === undefined) s.xff = value;
-          (s.private ??= []).push(s.headers.length);
+          s.private.push(s.headers.length);
           break;
         case 'x-real-ip':
-          (s.private ??= []).push(s.headers.length);
+          s.private.push(s.headers.length);
           break;
         case 'cookie': {
-          (s.cookies ??= []).push(value);
+          s.cookies.push(value);
           const clean = sanitizeForPayload(value);
           if (clean !== null) {
-            (s.private ??= []).push(s.headers.length);
+            s.private.push(s.headers.length);
             s.headers.push('Cookie', clean);
           }
           continue;
@@ -435,9 +449,9 @@ export class TrackingHandler {
       const peer = this.lastPeerRendered;
       ip = h.xff === undefined ? peer : (ipFromForwardedFor(h.xff) ?? peer);
     }
-    const requestCookie = h.cookies === null ? null : findCookie(h.cookies, this.cookieName);
+    const requestCookie = h.cookies.length === 0 ? null : findCookie(h.cookies, this.cookieName);
     let doNotTrack = false;
-    if (this.dnt !== null && h.cookies !== null) {
+    if (this.dnt !== null && h.cookies.length > 0) {
       const v = findCookie(h.cookies, this.dnt.name);
       doNotTrack = v !== null && this.dnt.re.test(v);
     }
@@ -456,7 +470,7 @@ export class TrackingHandler {
     const out: string[] = this.hsts.length === 0 ? [] : this.hsts.slice();
     if (this.cookies !== null && !doNotTrack) {
       if (!spAnonymous) this.cookies.push(out, nuid, now, h.origin);
-      else if (requestCookie !== null || (h.cookies !== null && hasCookieNamed(h.cookies, this.cookieName))) this.cookies.push(out, null, now, h.origin);
+      else if (requestCookie !== null || (h.cookies.length > 0 && hasCookieNamed(h.cookies, this.cookieName))) this.cookies.push(out, null, now, h.origin);
     }
 
     let pending: Promise<[WriteResult, WriteResult]> | null = null;
@@ -464,7 +478,7 @@ export class TrackingHandler {
       this.metrics.notSunk(doNotTrack ? 'do_not_track' : 'bounce');
     } else {
       let pairs = h.headers;
-      if (spAnonymous && h.private !== null) {
+      if (spAnonymous && h.private.length > 0) {
         const drop = new Set(h.private);
         pairs = [];
         for (let i = 0; i < h.headers.length; i += 2) if (!drop.has(i)) pairs.push(h.headers[i]!, h.headers[i + 1]!);

@@ -8,7 +8,8 @@
  *       record's text moved into place: the zero padding's trailing `A`s dropped, `\n` after each line
  *   slab: [written…|flushed…used|free…]; full ──▶ retired (its unwritten tail goes out with the next writeOut)
  *   writeOut (setImmediate) ──▶ out.write(view of each unwritten region) ──callbacks──▶ waiters
- *   a retired slab whose writes all called back ──▶ free list (reused: no allocation, no copy per turn)
+ *   a retired slab whose writes all called back ──▶ free list (reused: no allocation, no copy per turn);
+ *   the current slab, once all written, starts over at 0
  *
  * Why the staging: base64 of bytes padded to a multiple of 3 is the base64 of the bytes plus one `A` per
  * zero byte of padding... plus the rest of the group: for n mod 3 = 1 the unpadded text is followed by `AA`,
@@ -238,6 +239,8 @@ export class StdoutSink implements CollectorSink {
         slab.writing--;
         if (err) failure ??= err;
         this.release(slab);
+        // The current slab with everything written starts over: the next lines land in memory still in cache.
+        if (slab === this.slab && slab.writing === 0 && slab.flushed === slab.used) slab.used = slab.flushed = 0;
         if (--left === 0) done();
       };
       try {

@@ -83,3 +83,58 @@ t.test('a failing stream reports the records of its turn failed, the sink turns 
   t.equal(outcome!.failed.length, 2);
   t.notOk(sink.isHealthy());
 });
+
+t.test('the slab starts over once written, and lines still come out whole', async (t) => {
+  const s = slowStream(2);
+  const sink = new StdoutSink({ out: s.out, maxBytes: 1_000_000 });
+  const expected: string[] = [];
+  for (let turn = 0; turn < 20; turn++) {
+    // Every other turn waits for the stream, so the next lines reuse the start of the slab; the others
+    // add lines while the previous write is still pending.
+    for (let i = 0; i < 30; i++) {
+      const r = randomBytes(200 + turn + i);
+      expected.push(unpadded(r));
+      sink.enqueue([r], '', () => {});
+    }
+    if (turn % 2 === 0) await sink.flush();
+    else await new Promise((r) => setImmediate(r));
+  }
+  await sink.flush();
+  t.same(s.text().split('\n').slice(0, -1), expected);
+});
+
+t.test('lines converted while a write is pending are not lost when that write calls back', async (t) => {
+  // The stream's callbacks are called by the test, at chosen moments (as a pipe's callbacks arrive
+  // between requests); each chunk is read when its callback is called.
+  const pending: Array<() => void> = [];
+  const parts: string[] = [];
+  const out = new Writable({
+    highWaterMark: 1 << 30,
+    write(chunk: Buffer, _enc, cb) {
+      pending.push(() => {
+        parts.push(chunk.toString('latin1'));
+        cb();
+      });
+    },
+  });
+  const sink = new StdoutSink({ out, maxBytes: 1_000_000 });
+  const expected: string[] = [];
+  const add = (n: number, size: number): void => {
+    for (let i = 0; i < n; i++) {
+      const r = randomBytes(size + (i % 3));
+      expected.push(unpadded(r));
+      sink.enqueue([r], '', () => {});
+    }
+  };
+  add(10, 100);
+  await new Promise((r) => setImmediate(r)); // written out: one write pending
+  t.equal(pending.length, 1);
+  add(500, 300); // > 96 KiB of records: converted into the slab before the next write-out
+  pending.shift()!(); // the first write calls back now
+  await new Promise((r) => setImmediate(r));
+  while (pending.length > 0) pending.shift()!();
+  const flushed = sink.flush();
+  while (pending.length > 0) pending.shift()!();
+  await flushed;
+  t.same(parts.join('').split('\n').slice(0, -1), expected);
+});
