@@ -95,7 +95,7 @@ export class TrackingHandler {
   private readonly drop: number;
   private readonly decompress: boolean;
   private readonly useIpKey: boolean;
-  /** The good sink base64-encodes records on the spot (stdout): it may get a view of the encoder's scratch. */
+  /** The good sink copies records before enqueue() returns (stdout): it may get a view of the encoder's scratch. */
   private readonly transientOk: boolean;
   /** False when neither sink uses partition keys (stdout): no UUID is drawn per request. */
   private readonly keyed: boolean;
@@ -614,9 +614,9 @@ export class TrackingHandler {
 }
 
 /**
- * First letters of the header names scanHeaders looks at, by name length (user-agent, referer, origin and
- * cookie share length 6, hence two tables): `Connection` (10, like user-agent) or `Accept-Language` (15, like
- * x-forwarded-for) are not lower-cased.
+ * First letters of the header names scanHeaders looks at, by name length (origin and cookie share length 6,
+ * hence two tables): `Connection` (10, like user-agent) or `Accept-Language` (15, like x-forwarded-for) are
+ * not lower-cased.
  */
 const INTERESTING = new Uint8Array(64);
 const INTERESTING_2 = new Uint8Array(64);
