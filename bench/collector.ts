@@ -10,7 +10,7 @@
  *
  * Each server runs in its own child process; autocannon runs here. Floor: furrow / bare ≥ 0.7 req/s on both
  * cases. Also printed: the server's CPU time per request (from /proc), which other load on the machine
- * disturbs less than req/s.
+ * disturbs less than req/s, and (informational) bare's and furrow's CPU per request at one fixed offered load.
  * BENCH_SECONDS (default 10): time per server and case, split over BENCH_ROUNDS (default 5) interleaved rounds;
  * BENCH_CONNECTIONS (default 50).
  */
@@ -117,13 +117,13 @@ function cpuSeconds(pid: number | undefined): number | null {
   }
 }
 
-async function measure(port: number, kind: 'pixel' | 'tp2', seconds = SECONDS, pid?: number): Promise<{ rps: number; non2xx: number; errors: number; p99: number; cpuUsPerReq: number | null }> {
+async function measure(port: number, kind: 'pixel' | 'tp2', seconds = SECONDS, pid?: number, rate?: number): Promise<{ rps: number; non2xx: number; errors: number; p99: number; cpuUsPerReq: number | null }> {
   const cpu0 = cpuSeconds(pid);
   const opts: autocannon.Options =
     kind === 'pixel'
       ? { url: `http://127.0.0.1:${port}/i?${QUERY}`, headers: TRACKER_HEADERS }
       : { url: `http://127.0.0.1:${port}/com.snowplowanalytics.snowplow/tp2`, method: 'POST', body: TP2_BODY, headers: { ...TRACKER_HEADERS, 'content-type': 'application/json; charset=UTF-8', origin: 'https://shop.example' } };
-  const r = await autocannon({ ...opts, connections: CONNECTIONS, duration: seconds });
+  const r = await autocannon({ ...opts, connections: CONNECTIONS, duration: seconds, ...(rate ? { overallRate: rate } : {}) });
   const cpu1 = cpuSeconds(pid);
   const cpuUsPerReq = cpu0 !== null && cpu1 !== null && r.requests.total > 0 ? ((cpu1 - cpu0) * 1e6) / r.requests.total : null;
   return { rps: r.requests.average, non2xx: r.non2xx, errors: r.errors, p99: r.latency.p99, cpuUsPerReq };
@@ -176,7 +176,18 @@ async function main(): Promise<void> {
       const bareCpu = cpu.get('bare node:http')!;
       const furrowCpu = cpu.get('furrow collector')!;
       const cpuRatio = bareCpu.length && furrowCpu.length ? `   CPU per request bare / furrow = ${(median(bareCpu) / median(furrowCpu)).toFixed(2)}` : '';
-      console.log(`${label}  furrow / bare = ${ratio.toFixed(2)} req/s (median of rounds; floor ${FLOOR}) ${ok ? 'OK' : 'BELOW FLOOR'}   express router / bare = ${median(viaExpress.map((f, i) => f / bare[i]!)).toFixed(2)}${cpuRatio}\n`);
+      console.log(`${label}  furrow / bare = ${ratio.toFixed(2)} req/s (median of rounds; floor ${FLOOR}) ${ok ? 'OK' : 'BELOW FLOOR'}   express router / bare = ${median(viaExpress.map((f, i) => f / bare[i]!)).toFixed(2)}${cpuRatio}`);
+      // Informational: CPU per request of bare and furrow at the same offered load, below what either saturates
+      // at (half furrow's slowest round): what each costs when neither is the bottleneck. Event-loop turns then
+      // carry a request or two, so per-turn work (furrow's one stdout write per turn) weighs more than when
+      // saturated (~47 requests per turn for GET /i).
+      const rate = Math.round(Math.min(...furrow) / 2);
+      const fixed: string[] = [];
+      for (const s of servers.slice(0, 2)) {
+        const m = await measure(s.port, kind, slot, s.child.pid, rate);
+        fixed.push(`${s.name} ${m.cpuUsPerReq === null ? '?' : m.cpuUsPerReq.toFixed(1)} µs/req (${m.rps.toFixed(0)} req/s)`);
+      }
+      console.log(`${label}  at a fixed ${rate} req/s: ${fixed.join(', ')}\n`);
     }
   } finally {
     for (const s of servers) s.child.kill('SIGTERM');
