@@ -11,10 +11,9 @@
  *   a retired slab whose writes all called back ──▶ free list (reused: no allocation, no copy per turn);
  *   the current slab, once all written, starts over at 0
  *
- * Why the staging: base64 of bytes padded to a multiple of 3 is the base64 of the bytes plus one `A` per
- * zero byte of padding... plus the rest of the group: for n mod 3 = 1 the unpadded text is followed by `AA`,
- * for n mod 3 = 2 by `A`. So one native call encodes a whole turn of records, instead of one call and one
- * 1.4 KB string per record (the largest cost of the sink in a --cpu-prof of GET /i).
+ * Why the staging: zero-padding a record to a multiple of 3 bytes leaves its unpadded base64 text as it is
+ * and appends `AA` (n mod 3 = 1) or `A` (n mod 3 = 2). So one native call encodes a whole turn of records,
+ * instead of one call and one 1.4 KB string per record (the largest cost of the sink in a --cpu-prof of GET /i).
  */
 import type { Writable } from 'node:stream';
 import type { WriteResult } from '../../common/stream.js';
