@@ -1,5 +1,5 @@
 import { access, constants } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { Registry } from 'prom-client';
 import { FurrowError } from '../../common/errors.js';
@@ -8,6 +8,7 @@ import { loadForwardConfig } from '../../config/forward-config.js';
 import { buildForwarder, createInput } from '../../loaders/forwarders/build.js';
 import { LineSource } from '../../loaders/forwarders/line-source.js';
 import { registerForwardMetrics } from '../../loaders/forwarders/metrics.js';
+import { serveMetrics } from '../../loaders/metrics.js';
 import type { Command } from '../command.js';
 
 const USAGE = `Usage:
@@ -101,18 +102,7 @@ async function run(argv: string[]): Promise<number> {
   let metricsServer: Server | null = null;
   if (registry !== null) {
     registerForwardMetrics(registry, fw);
-    metricsServer = createServer((req, res) => {
-      if (req.url === '/metrics') {
-        registry.metrics().then(
-          (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
-          () => res.writeHead(500).end(),
-        );
-      } else if (req.url === '/health') res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-      else res.writeHead(404).end();
-    });
-    await new Promise<void>((r) => metricsServer!.listen(cfg.metricsPort!, r));
-    const addr = metricsServer.address();
-    log.info({ port: typeof addr === 'object' && addr ? addr.port : cfg.metricsPort }, 'metrics on /metrics');
+    metricsServer = await serveMetrics(cfg.metricsPort!, registry, log);
   }
 
   let signals = 0;

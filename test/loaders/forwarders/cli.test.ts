@@ -120,7 +120,7 @@ t.test('SIGTERM: stops reading, finishes deliveries, exits 0', async (t) => {
   });
   const got = () => server.accepted.reduce((n, r) => n + (JSON.parse(r.body) as unknown[]).length, 0);
   t.ok(await waitFor(() => got() === 30, 20_000), 'lines on a live pipe are forwarded without waiting for EOF');
-  const port = Number(/"port":(\d+),"msg":"metrics on \/metrics"/.exec(stderr)?.[1]);
+  const port = Number(/"port":(\d+),"msg":"serving \/metrics and \/health"/.exec(stderr)?.[1]);
   t.ok(port > 0, 'the metrics port is logged');
   const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   t.match(metrics, /furrow_forward_events_delivered_total\{destination="h"\} 30/);
