@@ -23,6 +23,7 @@ import { createKinesisSink } from '../../enricher/sinks/kinesis-sinks.js';
 import { LineSink } from '../../enricher/sinks/line-sink.js';
 import { LineSource } from '../../enricher/sources/line-source.js';
 import { parseWorkerIndex, parseWorkers, superviseCommand } from '../../enricher/supervisor.js';
+import { parseCommandArgs, str, type FlagTable } from '../args.js';
 import type { Command } from '../command.js';
 
 /** A supervised worker: unique worker id and metrics port per index. */
@@ -77,38 +78,41 @@ interface Flags {
   workerIndex: number | null;
 }
 
+const FLAGS: FlagTable = {
+  config: { type: 'string' },
+  'iglu-config': { type: 'string' },
+  resolver: { type: 'string' },
+  enrichments: { type: 'string' },
+  input: { type: 'string' },
+  output: { type: 'string' },
+  bad: { type: 'string' },
+  pii: { type: 'string' },
+  failed: { type: 'string' },
+  'assets-dir': { type: 'string' },
+  offline: { type: 'boolean' },
+  workers: { type: 'string' },
+  'worker-index': { type: 'string' },
+};
+
 function parseFlags(argv: string[]): Flags {
-  const f: Flags = {
-    config: null, igluConfig: null, enrichments: null, input: null, output: null, bad: 'stderr', pii: null, failed: null,
-    assetsDir: join(tmpdir(), 'furrow-assets'), offline: false, logLevel: 'info', workers: null, workerIndex: null,
+  const a = parseCommandArgs(argv, FLAGS, USAGE);
+  const workers = str(a, 'workers');
+  const workerIndex = str(a, 'worker-index');
+  return {
+    config: str(a, 'config') ?? null,
+    igluConfig: str(a, 'iglu-config') ?? str(a, 'resolver') ?? null,
+    enrichments: str(a, 'enrichments') ?? null,
+    input: str(a, 'input') ?? null,
+    output: str(a, 'output') ?? null,
+    bad: str(a, 'bad') ?? 'stderr',
+    pii: str(a, 'pii') ?? null,
+    failed: str(a, 'failed') ?? null,
+    assetsDir: str(a, 'assets-dir') ?? join(tmpdir(), 'furrow-assets'),
+    offline: a.values['offline'] === true,
+    logLevel: a.logLevel,
+    workers: workers === undefined ? null : parseWorkers(workers),
+    workerIndex: workerIndex === undefined ? null : parseWorkerIndex(workerIndex),
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const [name, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new FurrowError('CONFIG_CLI_USAGE', `${name} needs a value\n\n${USAGE}`);
-      return v;
-    };
-    switch (name) {
-      case '--config': f.config = value(); break;
-      case '--iglu-config':
-      case '--resolver': f.igluConfig = value(); break;
-      case '--enrichments': f.enrichments = value(); break;
-      case '--input': f.input = value(); break;
-      case '--output': f.output = value(); break;
-      case '--bad': f.bad = value(); break;
-      case '--pii': f.pii = value(); break;
-      case '--failed': f.failed = value(); break;
-      case '--assets-dir': f.assetsDir = value(); break;
-      case '--offline': f.offline = true; break;
-      case '--log-level': f.logLevel = value(); break;
-      case '--workers': f.workers = parseWorkers(value()); break;
-      case '--worker-index': f.workerIndex = parseWorkerIndex(value()); break;
-      default: throw new FurrowError('CONFIG_CLI_USAGE', `unknown option ${a}\n\n${USAGE}`);
-    }
-  }
-  return f;
 }
 
 function fileSink(path: string): LineSink {
