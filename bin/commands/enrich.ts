@@ -152,8 +152,8 @@ function buildSinks(f: Flags, config: EnrichConfig, log: Logger): Sinks {
     bad: createKinesisSink(client(bad), bad, log, false),
     pii: pii === null ? null : createKinesisSink(client(pii), pii, log, true),
     failed: failed === null ? null : createKinesisSink(client(failed), failed, log, true),
-    // Snowplow 6.x default maxRecordSize for the Kinesis sinks.
-    maxRecordSize: 1_000_000,
+    // output.good.maxRecordSize (Snowplow 6.x; default 1 000 000).
+    maxRecordSize: good.maxRecordSize,
   };
 }
 
@@ -182,6 +182,7 @@ function buildSource(f: Flags, config: EnrichConfig, log: Logger, registry: Regi
     maxRecordsPerRead: input.maxRecords,
     ...(input.idleTimeBetweenReadsMs !== null ? { idleTimeBetweenReadsMs: input.idleTimeBetweenReadsMs } : {}),
     ...(input.workerIdentifier !== null ? { workerId: input.workerIdentifier } : {}),
+    checkpointBackoff: input.checkpointBackoff,
     logger: log,
     registry,
   });
@@ -219,18 +220,25 @@ export const command: Command = {
       return superviseCommand('enrich', argv, f.workers, log);
     }
     if (config.ignored.length > 0) log.info({ keys: config.ignored }, 'configuration keys accepted but without effect in furrow');
+    for (const w of config.warnings) log.warn({ key: w.key }, `${w.key}: ${w.message}`);
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    // Registry failures are logged (once per outage, see iglu-resolver/registries/http-registry.ts).
+    const resolverOptions = {
+      offline: f.offline, logger: log, metricsRegistry: registry,
+      httpRetries: config.iglu.maxRetry, httpRetryMaxWaitMs: config.iglu.maxWaitMs, httpTimeoutMs: config.httpRequestTimeoutMs,
+    };
     const resolver: IgluResolver = f.igluConfig === null
-      ? await createBuiltinResolver({ offline: f.offline })
-      : await createResolverFromFile(f.igluConfig, { offline: f.offline });
+      ? await createBuiltinResolver(resolverOptions)
+      : await createResolverFromFile(f.igluConfig, resolverOptions);
     let pipeline: EnrichmentPipeline | null = null;
     if (f.enrichments !== null) {
       mkdirSync(f.assetsDir, { recursive: true });
       pipeline = await buildEnrichments(await loadEnrichmentsDir(f.enrichments), {
         resolver, logger: log, assetsDir: f.assetsDir, fetch: globalThis.fetch, assetsUpdatePeriodMs: config.assetsUpdatePeriodMs,
+        exitOnJsCompileError: config.validation.exitOnJsCompileError,
       });
     }
-    const registry = new Registry();
-    collectDefaultMetrics({ register: registry });
     const sinks = buildSinks(f, config, log);
     const source = buildSource(f, config, log, registry);
     // Streaming from Kinesis, an Iglu outage stops the enricher before the checkpoint (Snowplow 6.5+): the events
