@@ -56,6 +56,7 @@ export const command: Command = {
     const log = createLogger('collector', f.logLevel);
     // Parse in the primary too, so a bad config fails once, before any fork.
     const config = await loadCollectorConfig(f.config, process.env, f.sink ? { sink: f.sink } : {});
+    if (!cluster.isWorker) for (const w of config.warnings) log.warn({ key: w.key }, `${w.key}: ${w.message}`);
     const { createCollector } = await import('../../collector/collector.js');
     const { startCollectorServer } = await import('../../collector/server.js');
     const clusterMod = await import('../../collector/cluster.js');
