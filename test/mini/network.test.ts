@@ -26,7 +26,7 @@ interface Answer {
 function send(port: number, path: string, o: { method?: string; headers?: Record<string, string>; body?: string; host?: string } = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: o.host ?? '127.0.0.1', port, path, method: o.method ?? 'GET', headers: { Connection: 'close', ...o.headers }, timeout: 20_000 },
+      { host: o.host ?? '127.0.0.1', port, path, method: o.method ?? 'GET', headers: { Connection: 'close', ...o.headers }, timeout: 40_000 },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
