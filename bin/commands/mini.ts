@@ -34,8 +34,8 @@ Options:
   --enrichments DIR     enrichment configs (*.json, Snowplow's format); default: campaign_attribution,
                         event_fingerprint_config, ua_parser_config (nothing to download)
   --max-events N        keep at most N events in memory, dropping the oldest (default 100000)
-  --auth USER:PASSWORD  require HTTP basic auth on /micro/* (API and UI); trackers are never asked
-  --auth-token TOKEN    require "Authorization: Bearer TOKEN" (or ?token=TOKEN once, for the UI) on /micro/*
+  --auth USER:PASSWORD  require HTTP basic auth on /micro/* (API and UI) and /metrics; trackers are never asked
+  --auth-token TOKEN    require "Authorization: Bearer TOKEN" (or ?token=TOKEN once, for the UI) there
                         (for either: @FILE reads the secret from a file, keeping it out of ps)
   --postgres URL        also load enriched events into PostgreSQL (furrow load postgres)
   --forward FILE        also run forwarders with this config (furrow forward)
