@@ -84,13 +84,14 @@ async function storeOne(mini: RunningMini): Promise<void> {
 
 t.test('the CLI listens on 127.0.0.1 unless --host opens it, and then warns', async (t) => {
   const start = (...args: string[]) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/furrow.ts', 'mini', '--port', '0', '--offline', '--log-level', 'warn', ...args], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/furrow.ts', 'mini', '--port', '0', '--offline', '--log-level', 'info', ...args], {
       cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
     });
     t.teardown(() => {
       if (child.exitCode === null) child.kill('SIGKILL');
     });
-    const seen = { out: '', err: '' };
+    const seen = { out: '', err: '', exit: '' };
+    child.once('exit', (code, signal) => (seen.exit = `exited ${code ?? signal}`));
     child.stdout.on('data', (d) => (seen.out += d));
     child.stderr.on('data', (d) => (seen.err += d));
     const ready = (async () => {
@@ -100,31 +101,37 @@ t.test('the CLI listens on 127.0.0.1 unless --host opens it, and then warns', as
       return Number(m[1]);
     })();
     const stop = async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return `already ${seen.exit}`;
       const exit = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
       child.kill('SIGTERM');
       return exit;
     };
     return { seen, ready, stop };
   };
+  // One after the other: two cold starts at once on a loaded 2-core machine are slow.
   const closed = start();
+  const closedPort = await closed.ready;
   const open = start('--host', '0.0.0.0');
-  const [closedPort, openPort] = await Promise.all([closed.ready, open.ready]);
+  const openPort = await open.ready;
+  // If a mini is not there when asked, say why (its exit, and its log lines about stopping or failing).
+  const why = (s: { err: string; exit: string }) => `${s.exit} ${s.err.split('\n').filter((l) => /stopping|failed|furrow mini:|"level":[56]0/.test(l)).join(' ').slice(-2000)}`;
   // Without /proc (not Linux) the banner is the evidence left.
   const closedOn = listeningOn(closedPort);
   if (closedOn === null) t.comment('no /proc/net/tcp here: listening addresses not read');
-  else t.same(closedOn, ['127.0.0.1'], 'by default the kernel has it listening on 127.0.0.1 only');
+  else t.same(closedOn, ['127.0.0.1'], `by default the kernel has it listening on 127.0.0.1 only ${why(closed.seen)}`);
   t.match(closed.seen.out, /listening on\s+127\.0\.0\.1\n/, 'the banner says 127.0.0.1');
   t.notMatch(closed.seen.out, /WARNING/);
-  t.equal((await send(closedPort, '/health')).status, 200, `reachable on loopback (stderr: ${closed.seen.err.slice(-300)})`);
+  const health = await send(closedPort, '/health').then((r) => r.status, (e: Error) => e.message);
+  t.equal(health, 200, `reachable on loopback ${why(closed.seen)}`);
 
   const openOn = listeningOn(openPort);
-  if (openOn !== null) t.same(openOn, ['0.0.0.0'], '--host 0.0.0.0: listening on all interfaces');
+  if (openOn !== null) t.same(openOn, ['0.0.0.0'], `--host 0.0.0.0: listening on all interfaces ${why(open.seen)}`);
   t.match(open.seen.out, /listening on\s+0\.0\.0\.0 \(all interfaces\)/);
   t.match(open.seen.out, /WARNING: furrow mini is reachable from other machines \(--host 0\.0\.0\.0\)/, 'the banner warns when opened');
   t.match(open.seen.out, /read every stored event, reset the store/);
   t.match(open.seen.out, /Host check is off/);
-  const anyName = await send(openPort, '/micro/all', { headers: { Host: `mini.lan.example:${openPort}` } });
-  t.equal(anyName.status, 200, 'opened: no Host check');
+  const anyName = await send(openPort, '/micro/all', { headers: { Host: `mini.lan.example:${openPort}` } }).then((r) => r.status, (e: Error) => e.message);
+  t.equal(anyName, 200, `opened: no Host check ${why(open.seen)}`);
 
   t.equal(await closed.stop(), 0);
   t.equal(await open.stop(), 0);
