@@ -8,8 +8,9 @@
  *
  * Host check (DNS rebinding): a page on evil.example whose name is made to resolve to 127.0.0.1 sends
  * `Host: evil.example:9090`. Only the names this mini answers to pass: localhost (and *.localhost), 127.0.0.1,
- * [::1], the address it is bound to and the `--allow-host` names, each with the port the request came in on
- * (no port = 80). Open (bound to a wildcard address, 0.0.0.0 or ::) turns the check off: any name reaches it.
+ * [::1] and the address it is bound to, each with the port the request came in on (no port = 80), and the
+ * `--allow-host` entries: `NAME` with any port (a reverse proxy in front), `NAME:PORT` with that port. Open
+ * (bound to a wildcard address, 0.0.0.0 or ::) turns the check off: any name reaches it.
  *
  * Cross-site check (auth off): a browser request made by a page that is not on one of those names is refused,
  * so a web site cannot read the events or reset the store through its visitor's browser: a request whose
@@ -18,6 +19,7 @@
  * on, auth.ts decides (credentials a browser attaches by itself are refused cross-site there).
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { FurrowError } from '../common/errors.js';
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '0:0:0:0:0:0:0:0', '']);
 
@@ -50,19 +52,30 @@ function splitHost(value: string): { name: string; port: number | null } | null 
 export class NetworkPolicy {
   /** Bound to a wildcard address: the Host check is off. */
   readonly open: boolean;
-  /** Normalized names requests may use (with the request's own port). */
-  readonly names: ReadonlySet<string>;
+  /** Normalized names requests may use with the port they came in on. */
+  private readonly names: Set<string>;
+  /** `--allow-host NAME`: with any port. */
+  private readonly anyPort: Set<string>;
+  /** `--allow-host NAME:PORT`: `name:port`. */
+  private readonly exact: Set<string>;
 
   constructor(opts: { host: string; allowHosts?: readonly string[] }) {
     this.open = isWildcardHost(opts.host);
-    const names = new Set(['localhost', '127.0.0.1', '::1']);
-    if (!this.open) names.add(normalizeName(opts.host));
-    for (const h of opts.allowHosts ?? []) names.add(normalizeName(h));
-    this.names = names;
+    this.names = new Set(['localhost', '127.0.0.1', '::1']);
+    if (!this.open) this.names.add(normalizeName(opts.host));
+    this.anyPort = new Set();
+    this.exact = new Set();
+    for (const h of opts.allowHosts ?? []) {
+      const parts = splitHost(h);
+      if (parts === null) throw new FurrowError('CONFIG_CLI_USAGE', `--allow-host ${h}: expected a host name or address, optionally with :PORT`);
+      if (parts.port === null) this.anyPort.add(parts.name);
+      else this.exact.add(`${parts.name}:${parts.port}`);
+    }
   }
 
+  /** A page on this name may use the API (any port: pages run on their own dev-server ports). */
   private nameAllowed(name: string): boolean {
-    return this.names.has(name) || name.endsWith('.localhost');
+    return this.names.has(name) || name.endsWith('.localhost') || this.anyPort.has(name) || [...this.exact].some((e) => e.startsWith(`${name}:`));
   }
 
   /** The Host check: is `hostHeader` one of our names with the port the request came in on? */
@@ -71,8 +84,10 @@ export class NetworkPolicy {
     // HTTP/1.0 without Host: no browser sends that, so no page can be behind it.
     if (hostHeader === undefined) return true;
     const h = splitHost(hostHeader);
-    if (!h || !this.nameAllowed(h.name)) return false;
-    return (h.port ?? 80) === localPort;
+    if (!h) return false;
+    const port = h.port ?? 80;
+    if (this.anyPort.has(h.name) || this.exact.has(`${h.name}:${port}`)) return true;
+    return (this.names.has(h.name) || h.name.endsWith('.localhost')) && port === localPort;
   }
 
   /** May a page of this origin use the API (CORS without credentials; not refused as cross-site)? */
@@ -113,7 +128,7 @@ export function createNetworkGuard(policy: NetworkPolicy, authOn: boolean): Requ
         .type('text/plain')
         .send(
           `Forbidden: Host "${String(req.headers.host).slice(0, 200)}" is not a name furrow mini answers to ` +
-            `(localhost, 127.0.0.1, [::1] or the bound address, with its port); add it with --allow-host NAME\n`,
+            `(localhost, 127.0.0.1, [::1] or the bound address, with its port); add it with --allow-host NAME[:PORT]\n`,
         );
       return;
     }

@@ -223,6 +223,7 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
     // Fail fast on a bad --config or a taken port, before starting anything.
     const userCollectorDoc = o.collectorConfigFile ? await readHoconFile(o.collectorConfigFile) : null;
     collectorConfig(o, userCollectorDoc, 'http://127.0.0.1:1', true);
+    const policy = new NetworkPolicy({ host: o.host, allowHosts: o.allowHosts ?? [] });
     if (o.port !== 0) await checkPortFree(o.host, o.port);
 
     // ---- embedded Kinesis and DynamoDB, and the streams
@@ -286,7 +287,6 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
     const running: Collector = collector;
     stoppers.push({ name: 'collector', stop: () => running.close() });
     const resolverFile = o.igluResolverFile ?? null;
-    const policy = new NetworkPolicy({ host: o.host, allowHosts: o.allowHosts ?? [] });
     const info: MiniInfo = {
       host: o.host, open: policy.open, exposed: !isLoopbackHost(o.host),
       collector: '', ui: '', api: '', kinesis: aws.kinesisEndpoint, dynamodb: aws.dynamoEndpoint,

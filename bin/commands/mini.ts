@@ -24,8 +24,9 @@ Options:
   --host ADDR           interface to listen on (default 127.0.0.1: this machine only). --host 0.0.0.0
                         opens mini to the network (phones, emulators, containers): anyone who can reach
                         it can then read and reset the events; combine with --auth or --auth-token
-  --allow-host NAME     another Host name the Micro API, UI and /metrics answer to (DNS-rebinding check),
-                        e.g. 10.0.2.2 from an Android emulator; repeatable
+  --allow-host NAME[:PORT]  another Host the Micro API, UI and /metrics answer to (DNS-rebinding
+                        check), e.g. 10.0.2.2 from an Android emulator, or a reverse proxy's name (any
+                        port unless :PORT is given); repeatable
   --iglu DIR            your schemas (vendor/name/jsonschema/M-R-A files, or a folder with schemas/);
                         searched before the built-in registry; repeatable
   --iglu FILE           a Snowplow resolver config (iglu.json / resolver.json, as Micro's --iglu): its

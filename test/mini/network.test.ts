@@ -138,7 +138,8 @@ t.test('the CLI listens on 127.0.0.1 unless --host opens it, and then warns', as
 });
 
 t.test('auth off: Host check, cross-site check, CORS without credentials, security headers', async (t) => {
-  const mini = await startMini(base({ allowHosts: ['10.0.2.2'] }));
+  await t.rejects(startMini(base({ allowHosts: ['not a host/'] })), /CONFIG_CLI_USAGE|--allow-host not a host\//, 'a malformed --allow-host stops start-up');
+  const mini = await startMini(base({ allowHosts: ['10.0.2.2', 'mini.proxy.example', 'pinned.example:8443'] }));
   t.teardown(() => mini.stop());
   const port = mini.port;
   await storeOne(mini);
@@ -156,9 +157,10 @@ t.test('auth off: Host check, cross-site check, CORS without credentials, securi
   t.equal((await send(port, '/metrics', { headers: rebound })).status, 403, 'nor read /metrics');
   t.equal((await send(port, '/micro/all', { headers: { Host: `127.0.0.1:${port + 1 === 65536 ? 1 : port + 1}` } })).status, 403, 'our name with another port is refused');
   t.equal((await send(port, '/micro/all', { headers: { Host: 'localhost' } })).status, 403, 'no port means 80');
-  for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `LocalHost:${port}`, `app.localhost:${port}`, `10.0.2.2:${port}`]) {
+  for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `LocalHost:${port}`, `app.localhost:${port}`, `10.0.2.2:${port}`, 'mini.proxy.example', 'pinned.example:8443']) {
     t.equal((await send(port, '/micro/all', { headers: { Host: host } })).status, 200, `Host ${host} is one of ours (or --allow-host)`);
   }
+  t.equal((await send(port, '/micro/all', { headers: { Host: 'pinned.example:8444' } })).status, 403, '--allow-host NAME:PORT pins the port');
   t.equal((await send(port, '/metrics', { headers: { Host: `localhost:${port}` } })).status, 200);
   const tracked = await send(port, `/i?e=pv&p=web&tv=net-2&eid=${crypto.randomUUID()}`, { headers: rebound });
   t.equal(tracked.status, 200, 'tracker routes take any Host (an emulator sends 10.0.2.2, a device a LAN name)');
