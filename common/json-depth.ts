@@ -30,11 +30,13 @@ export const JSON_DEPTH_ERROR = 'invalid json: maximum allowed JSON depth exceed
 
 /**
  * True when a node of the JSON text (scalars included) sits deeper than `maxDepth`. Reads the text once and
- * allocates nothing; brackets inside strings do not count. Fast path: a text with fewer brackets than the limit
- * cannot exceed it, which two indexOf scans decide without looking at the rest.
+ * allocates nothing; brackets inside strings do not count. Fast paths, cheapest first: a text no longer than the
+ * limit cannot exceed it (each level takes a character); nor can one with fewer brackets than the limit, which
+ * indexOf scans decide without the character loop.
  * The text need not be valid JSON: the check only bounds what a parser of it could build.
  */
 export function exceedsDepth(text: string, maxDepth: number): boolean {
+  if (text.length <= maxDepth) return false;
   let brackets = 0;
   for (let i = text.indexOf('{'); i !== -1 && brackets < maxDepth; i = text.indexOf('{', i + 1)) brackets++;
   for (let i = text.indexOf('['); i !== -1 && brackets < maxDepth; i = text.indexOf('[', i + 1)) brackets++;
@@ -63,25 +65,26 @@ export function exceedsDepth(text: string, maxDepth: number): boolean {
 /**
  * The same bound for a value already in memory (built by code, not parsed from text): an explicit stack, so the
  * check itself cannot overflow. Only containers are visited; a scalar child counts one level below its parent.
+ * Keeps no stack for a container without container children (a typical derived context).
  */
 export function valueExceedsDepth(value: unknown, maxDepth: number): boolean {
   if (value === null || typeof value !== 'object') return maxDepth < 1;
-  const nodes: object[] = [value];
-  const depths: number[] = [1];
-  while (nodes.length > 0) {
-    const v = nodes.pop()!;
-    const d = depths.pop()!;
+  let stack: Array<object | number> | null = null; // pairs: container, its depth
+  let v: object = value;
+  let d = 1;
+  for (;;) {
     if (d > maxDepth) return true;
-    const children = Array.isArray(v) ? v : Object.values(v);
+    // Object.values measured faster than for-in with hasOwn or Object.keys on a 12-key context (160 vs 250/360 ns).
+    const children: readonly unknown[] = Array.isArray(v) ? v : Object.values(v);
     for (let i = 0; i < children.length; i++) {
-      const c: unknown = children[i];
-      if (c !== null && typeof c === 'object') {
-        nodes.push(c);
-        depths.push(d + 1);
-      } else if (d + 1 > maxDepth) return true;
+      const c = children[i];
+      if (c !== null && typeof c === 'object') (stack ??= []).push(c, d + 1);
+      else if (d + 1 > maxDepth) return true;
     }
+    if (stack === null || stack.length === 0) return false;
+    d = stack.pop() as number;
+    v = stack.pop() as object;
   }
-  return false;
 }
 
 export type BoundedParse = { ok: true; value: unknown } | { ok: false; error: string };
