@@ -67,11 +67,22 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+let settled = false;
+// A command whose promise never settles while nothing is left to run (a lost callback, a waiter nobody wakes)
+// would otherwise end with exit code 0 and no word: say so and fail.
+process.on('beforeExit', () => {
+  if (settled) return;
+  settled = true;
+  process.stderr.write(`furrow ${process.argv[2] ?? ''}: stopped with its work unfinished (nothing left to run, the command never completed); exit code 1\n`);
+  process.exitCode = 1;
+});
 main(process.argv.slice(2)).then(
   (code) => {
+    settled = true;
     process.exitCode = code;
   },
   (e: unknown) => {
+    settled = true;
     process.stderr.write(`furrow: ${(e as Error).stack ?? String(e)}\n`);
     process.exitCode = 1;
   },

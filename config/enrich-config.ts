@@ -19,6 +19,7 @@
  * furrow's own options: `input.leases` (default true).
  */
 import { FurrowError } from '../common/errors.js';
+import { DEFAULT_MAX_JSON_DEPTH, MAX_ENRICHER_JSON_DEPTH } from '../common/json-depth.js';
 import { DEFAULT_ATOMIC_FIELD_LIMITS } from '../enricher/atomic-fields.js';
 import { parseDurationMs, readHoconFile } from './hocon.js';
 
@@ -106,7 +107,7 @@ export const DEFAULT_ENRICH_CONFIG: EnrichConfig = deepFreeze({
   output: { good: null, bad: null, pii: null, failed: null },
   assetsUpdatePeriodMs: 7 * 86_400_000,
   httpRequestTimeoutMs: 5000,
-  validation: { acceptInvalid: false, atomicFieldsLimits: { ...DEFAULT_ATOMIC_FIELD_LIMITS }, maxJsonDepth: 50, exitOnJsCompileError: true },
+  validation: { acceptInvalid: false, atomicFieldsLimits: { ...DEFAULT_ATOMIC_FIELD_LIMITS }, maxJsonDepth: DEFAULT_MAX_JSON_DEPTH, exitOnJsCompileError: true },
   decompression: { maxBytesSinglePayload: 10_000_000, maxBytesInBatch: 100_000_000 },
   metricsPort: null,
   iglu: { maxRetry: 2, maxWaitMs: 1000 },
@@ -167,11 +168,13 @@ class Section {
     if (v === null) throw new FurrowError('CONFIG_MISSING_KEY', `${this.key(k)} is required`);
     return v;
   }
-  num(k: string, def: number, min = 0): number {
+  num(k: string, def: number, min = 0, max = Infinity): number {
     if (!this.has(k)) { this.used.add(k); return def; }
     const v = this.get(k);
     const n = typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v;
-    if (typeof n !== 'number' || !Number.isFinite(n) || n < min) throw invalid(this.key(k), `must be a number ≥ ${min}`, v);
+    if (typeof n !== 'number' || !Number.isFinite(n) || n < min || n > max) {
+      throw invalid(this.key(k), max === Infinity ? `must be a number ≥ ${min}` : `must be a number from ${min} to ${max}`, v);
+    }
     return n;
   }
   bool(k: string, def: boolean): boolean {
@@ -386,11 +389,11 @@ export function parseEnrichConfig(root: Record<string, unknown>, origin = '<conf
   const validationS = top.section('validation');
   const limits: Record<string, number> = { ...DEFAULT_ATOMIC_FIELD_LIMITS };
   let acceptInvalid = false;
-  let maxJsonDepth = top.num('maxJsonDepth', 50, 1); // 5.x: top level
+  let maxJsonDepth = top.num('maxJsonDepth', DEFAULT_MAX_JSON_DEPTH, 1, MAX_ENRICHER_JSON_DEPTH); // 5.x: top level
   let exitOnJsCompileError = true;
   if (validationS !== null) {
     acceptInvalid = validationS.bool('acceptInvalid', false);
-    if (validationS.has('maxJsonDepth')) maxJsonDepth = validationS.num('maxJsonDepth', 50, 1);
+    if (validationS.has('maxJsonDepth')) maxJsonDepth = validationS.num('maxJsonDepth', DEFAULT_MAX_JSON_DEPTH, 1, MAX_ENRICHER_JSON_DEPTH);
     exitOnJsCompileError = validationS.bool('exitOnJsCompileError', true);
     const l = validationS.section('atomicFieldsLimits');
     if (l !== null) {

@@ -7,7 +7,7 @@
  */
 import type { AdapterFailureMessage, LoadedPayload, RawEvent } from './adapters/adapter.js';
 import type { TaggedEnrichmentFailure } from './enrichments/enrichment.js';
-import { ENRICHED_FIELDS, type EnrichedEvent } from './event.js';
+import { ENRICHED_FIELDS, EnrichedEvent } from './event.js';
 import { NUMERIC_FIELDS } from './atomic-fields.js';
 import { instantToString, jodaToString } from './converters.js';
 import type { CPFormatViolationMessage } from './loaders/thrift-loader.js';
@@ -116,4 +116,16 @@ export function schemaViolations(processor: Processor, now: number, messages: Sc
 
 export function enrichmentFailures(processor: Processor, now: number, messages: TaggedEnrichmentFailure[], event: EnrichedEvent, raw: RawEvent): string {
   return wrap('enrichment_failures', processor, { timestamp: instantToString(now), messages }, { enriched: partiallyEnrichedJson(event), raw: rawEventJson(raw) });
+}
+
+/**
+ * The bad row of an event whose enrichment threw (a bug, or input that defeated a bound): enrichment_failures
+ * with the raw event as it came in and the error message. The partially enriched event is not known (the
+ * exception unwound it); its fields are null but for v_etl.
+ */
+export function unexpectedFailure(processor: Processor, now: number, raw: RawEvent, error: unknown): string {
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const enriched = new EnrichedEvent();
+  enriched.v_etl = `${processor.artifact}-${processor.version}`;
+  return enrichmentFailures(processor, now, [{ enrichment: null, message: { error: `unexpected error while enriching the event: ${message}` } }], enriched, raw);
 }

@@ -42,7 +42,7 @@ export function createEnricher(
   const processor = new RecordProcessor({
     manager,
     adapters: opts.adapters ?? new AdapterRegistry(),
-    adapterDeps: { resolver },
+    adapterDeps: { resolver, maxJsonDepth: config.validation.maxJsonDepth },
     processor: processorInfo,
     framing: config.decompression,
     maxRecordSize: opts.maxRecordSize ?? null,

@@ -16,7 +16,8 @@ import type { RawEvent } from './adapters/adapter.js';
 import type { EnrichmentPipeline, EnrichmentInput, TaggedEnrichmentFailure } from './enrichments/enrichment.js';
 import { parseQuerystring } from './enrichments/querystring.js';
 import { ENRICHED_FIELDS, EnrichedEvent } from './event.js';
-import type { IgluResolver, SelfDescribingData, ValidationOutcome } from '../iglu-resolver/types.js';
+import type { ClientError, IgluResolver, SelfDescribingData, ValidationOutcome } from '../iglu-resolver/types.js';
+import { valueExceedsDepth } from '../common/json-depth.js';
 import {
   cleanHeaderUseragent, convertIp, convertTrackerTimestamp, ConversionError, decodeBase64Lenient, formatTimestamp,
   isRedshiftCompatible, makeTsvSafe, parseTimestamp,
@@ -116,6 +117,8 @@ export class EnrichmentManager {
   private readonly processor: Processor;
   private readonly vEtl: string;
   private readonly maxJsonDepth: number;
+  /** The validation error of a derived context nested deeper than maxJsonDepth (as the resolver words it). */
+  private readonly tooDeep: ClientError;
   /** Generated at start from the limits (see compileLengthChecker). */
   private readonly lengthChecker: (ev: EnrichedEvent) => AtomicParseError[];
   private readonly acceptInvalid: boolean;
@@ -129,6 +132,10 @@ export class EnrichmentManager {
     this.processor = opts.processor;
     this.vEtl = `${opts.processor.artifact}-${opts.processor.version}`;
     this.maxJsonDepth = opts.maxJsonDepth;
+    this.tooDeep = {
+      error: 'ValidationError',
+      dataReports: [{ message: `$: the JSON is nested deeper than the maximum allowed depth of ${opts.maxJsonDepth}`, path: '$', keyword: 'maxJsonDepth', targets: [String(opts.maxJsonDepth)] }],
+    };
     this.lengthChecker = compileLengthChecker(opts.atomicFieldsLimits);
     this.acceptInvalid = opts.acceptInvalid;
     this.emitFailed = opts.emitFailed ?? false;
@@ -206,6 +213,12 @@ export class EnrichmentManager {
     // ---- phase 3 ----
     const validDerived: SelfDescribingData[] = [];
     for (const d of derived) {
+      // Enrichments (API and SQL answers, scripts) build these in memory, past the text checks tracker JSON goes
+      // through: the same depth bound keeps everything this enricher writes printable and loadable.
+      if (valueExceedsDepth(d.data, this.maxJsonDepth)) {
+        phase3.push(sourced({ schemaKey: d.schema, error: this.tooDeep }, 'derived_contexts', null));
+        continue;
+      }
       const vp = this.validate(d.schema, d.data);
       const v = vp instanceof Promise ? await vp : vp;
       if (v.ok) validDerived.push(d);

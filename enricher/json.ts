@@ -13,6 +13,10 @@
  * so the shadow is built only when a cheap regex says it is needed.
  */
 import { parse as losslessParse, isLosslessNumber } from 'lossless-json';
+import { exceedsDepth, JSON_DEPTH_ERROR } from '../common/json-depth.js';
+
+/** The text depth check (common/json-depth.ts), re-exported for the enricher's callers. */
+export { exceedsDepth };
 
 export type JsonParseOutcome = { ok: true; value: unknown; shadow: unknown } | { ok: false; error: string };
 
@@ -26,7 +30,7 @@ const LOSSY_RE = /[:,[]\s*(?:-?\d{16,}|-?\d+\.\d*0|-?\d+\.\d{16,}|-?\d+(?:\.\d+)
 
 /** Parses JSON text as circe/jawn would accept it, with Snowplow's `maxJsonDepth` check. */
 export function parseJson(text: string, maxDepth: number): JsonParseOutcome {
-  if (exceedsDepth(text, maxDepth)) return { ok: false, error: 'invalid json: maximum allowed JSON depth exceeded' };
+  if (exceedsDepth(text, maxDepth)) return { ok: false, error: JSON_DEPTH_ERROR };
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -42,36 +46,6 @@ export function parseJson(text: string, maxDepth: number): JsonParseOutcome {
     }
   }
   return { ok: true, value, shadow };
-}
-
-/**
- * True when a node (scalars included) sits deeper than `maxDepth` (Snowplow counts the root as 1).
- * Fast path: fewer brackets than the limit cannot exceed it.
- */
-export function exceedsDepth(text: string, maxDepth: number): boolean {
-  let brackets = 0;
-  for (let i = text.indexOf('{'); i !== -1 && brackets < maxDepth; i = text.indexOf('{', i + 1)) brackets++;
-  for (let i = text.indexOf('['); i !== -1 && brackets < maxDepth; i = text.indexOf('[', i + 1)) brackets++;
-  if (brackets < maxDepth) return false;
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++;
-      else if (c === 0x22) inString = false;
-      continue;
-    }
-    if (c === 0x7b || c === 0x5b) {
-      depth++;
-      if (depth > maxDepth) return true;
-    } else if (c === 0x7d || c === 0x5d) depth--;
-    else if (c === 0x22 || c === 0x2d || (c >= 0x30 && c <= 0x39) || c === 0x74 || c === 0x66 || c === 0x6e) {
-      if (depth + 1 > maxDepth) return true;
-      if (c === 0x22) inString = true;
-    }
-  }
-  return false;
 }
 
 /** A jawn-like description of the first syntax error (only on the failure path). */

@@ -12,9 +12,9 @@
  */
 import type { AdapterDeps } from './adapters/adapter.js';
 import { AdapterRegistry } from './adapters/registry.js';
-import { adapterFailure, collectorPayloadFormatViolation, sizeViolation, type Processor } from './bad-rows.js';
+import { adapterFailure, collectorPayloadFormatViolation, sizeViolation, unexpectedFailure, type Processor } from './bad-rows.js';
 import { formatTimestamp } from './converters.js';
-import type { EnrichmentManager } from './enrichment-manager.js';
+import type { EnrichmentManager, EventResult } from './enrichment-manager.js';
 import { loadThrift } from './loaders/thrift-loader.js';
 import { unframeRecord, type FramingLimits } from './loaders/record-framing.js';
 import { toTsv } from './tsv.js';
@@ -106,7 +106,16 @@ export class RecordProcessor {
     }
     for (const raw of outcome.events) {
       out.events++;
-      const r = await this.o.manager.enrich(raw, now, etl);
+      let r: EventResult;
+      try {
+        r = await this.o.manager.enrich(raw, now, etl);
+      } catch (e) {
+        if (e instanceof FurrowError) throw e;
+        // A throw is a bug (or input that got past a bound), never a reason to stop: this event becomes a bad row
+        // and the record's other events go on.
+        this.pushBad(out, unexpectedFailure(this.o.processor, now, raw, e), now);
+        continue;
+      }
       if (r.kind === 'bad') {
         this.pushBad(out, r.row, now);
         if (r.failed !== undefined) {

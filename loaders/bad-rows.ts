@@ -5,6 +5,7 @@
  *   loader_iglu_error/2-0-1     – an entity's schema could not be resolved (payload = the event as JSON)
  *   loader_runtime_error/1-0-1  – the database rejected the event (payload = the event as JSON)
  */
+import { DOWNSTREAM_MAX_JSON_DEPTH, parseJsonWithin } from '../common/json-depth.js';
 import { ENRICHED_FIELDS } from '../enricher/event.js';
 import type { ClientError } from '../iglu-resolver/types.js';
 
@@ -53,7 +54,7 @@ const TSTAMP_RE = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?)$/;
 
 /**
  * The event as a JSON object (only on the bad-row path): numbers and booleans typed, timestamps ISO-8601,
- * JSON columns parsed when they parse; a value that does not convert stays a string so nothing is lost.
+ * JSON columns parsed when they parse (within DOWNSTREAM_MAX_JSON_DEPTH); a value that does not convert stays a string so nothing is lost.
  */
 function eventPayload(cols: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -70,11 +71,9 @@ function eventPayload(cols: readonly string[]): Record<string, unknown> {
     } else if (name.startsWith('br_features_') || name === 'br_cookies' || name === 'dvce_ismobile') {
       out[name] = v === '1' ? true : v === '0' ? false : v;
     } else if (JSON_FIELDS.has(name)) {
-      try {
-        out[name] = JSON.parse(v);
-      } catch {
-        out[name] = v;
-      }
+      // Parsed only within the downstream bound: the bad row is printed with JSON.stringify.
+      const parsed = parseJsonWithin(v, DOWNSTREAM_MAX_JSON_DEPTH);
+      out[name] = parsed.ok ? parsed.value : v;
     } else if (name.endsWith('_tstamp')) {
       const m = TSTAMP_RE.exec(v);
       out[name] = m ? `${m[1]}T${m[2]}Z` : v;

@@ -9,6 +9,7 @@
  *   then one column per flattened leaf property (nested objects joined with "_"),
  *   required non-nullable properties first (NOT NULL), then the rest, each group by name.
  */
+import { DOWNSTREAM_MAX_JSON_DEPTH } from '../common/json-depth.js';
 
 export interface SchemaKey {
   readonly vendor: string;
@@ -162,7 +163,8 @@ function flattenableObject(s: JsonSchema): Record<string, JsonSchema> | null {
 
 /**
  * Flattens a JSON Schema's properties into columns, ordered: NOT NULL columns first, then nullable,
- * each group by column name. Returns [] for a schema without properties.
+ * each group by column name. Returns [] for a schema without properties. Objects nested deeper than
+ * DOWNSTREAM_MAX_JSON_DEPTH properties are not flattened further (one JSON column).
  */
 export function flattenSchema(schema: JsonSchema): ShredColumn[] {
   const out: ShredColumn[] = [];
@@ -174,7 +176,9 @@ export function flattenSchema(schema: JsonSchema): ShredColumn[] {
       if (sub === null || typeof sub !== 'object') continue;
       const p = [...path, prop];
       const req = parentsRequired && required.has(prop) && !isNullable(sub);
-      if (flattenableObject(sub) !== null) {
+      // Past the downstream nesting bound an object stays one JSON column: the walk recurses per level, and a
+      // registry serving a schema nested thousands deep must not overflow the loader's stack.
+      if (flattenableObject(sub) !== null && p.length < DOWNSTREAM_MAX_JSON_DEPTH) {
         walk(sub, p, req);
         continue;
       }

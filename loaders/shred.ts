@@ -4,7 +4,9 @@
  *
  *   line ──split \t──> 131 columns ──check NOT NULL / uuid / tstamp──> ShreddedEvent
  *                                  └──JSON.parse the 3 SDJ columns───> entities[] (schema key + data)
+ *                                     (each first bounded to DOWNSTREAM_MAX_JSON_DEPTH levels: deeper = bad row)
  */
+import { DOWNSTREAM_MAX_JSON_DEPTH, exceedsDepth } from '../common/json-depth.js';
 import { ENRICHED_FIELDS } from '../enricher/event.js';
 import { parsingBadRow, type ParsingFailure } from './bad-rows.js';
 import { parseSchemaUri, type SchemaKey } from './schema-ddl.js';
@@ -52,14 +54,27 @@ function invalid(key: string, value: string, message: string): Invalid {
   return { type: 'InvalidValue', key, value, message };
 }
 
+/**
+ * JSON.parse of a JSON column, or the reason it is not loadable. Nesting is bounded before parsing: the rows
+ * built from the entities are printed with JSON.stringify, which a value nested a few thousand deep would
+ * overflow (a RangeError that used to end the loader on every restart).
+ */
+function parseColumn(raw: string, field: string): { ok: true; value: unknown } | { ok: false; error: Invalid } {
+  if (exceedsDepth(raw, DOWNSTREAM_MAX_JSON_DEPTH)) {
+    return { ok: false, error: invalid(field, raw, `JSON nested deeper than ${DOWNSTREAM_MAX_JSON_DEPTH} levels`) };
+  }
+  try {
+    return { ok: true, value: JSON.parse(raw) };
+  } catch (e) {
+    return { ok: false, error: invalid(field, raw, `invalid JSON: ${(e as Error).message}`) };
+  }
+}
+
 /** Pushes the entities of a contexts-style SDJ (`data` is an array of SDJs), or returns an error. */
 function addContexts(raw: string, field: string, out: Entity[]): Invalid | null {
-  let sdj: unknown;
-  try {
-    sdj = JSON.parse(raw);
-  } catch (e) {
-    return invalid(field, raw, `invalid JSON: ${(e as Error).message}`);
-  }
+  const parsed = parseColumn(raw, field);
+  if (!parsed.ok) return parsed.error;
+  const sdj = parsed.value;
   const data = (sdj as { data?: unknown } | null)?.data;
   if (!Array.isArray(data)) return invalid(field, raw, 'not a self-describing JSON with an array of contexts');
   for (const item of data) {
@@ -89,6 +104,20 @@ function addEntity(item: unknown, field: string, raw: string, out: Entity[]): In
   if (key === null) return invalid(field, raw, `invalid Iglu schema URI ${JSON.stringify(schema)}`);
   out.push({ key, data: (item as { data?: unknown }).data ?? null });
   return null;
+}
+
+/**
+ * shredLine that never throws: an exception (a bug, or a line that defeated a bound) makes this line a
+ * loader_parsing_error bad row instead of failing the batch, which would fail again on every restart and hold
+ * back every line after it.
+ */
+export function shredLineSafely(line: string, binary = false): ShredOutcome {
+  try {
+    return shredLine(line, binary);
+  } catch (e) {
+    const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    return { ok: false, badRow: parsingBadRow(utf8Of(line, binary), { type: 'RowDecodingError', errors: [invalid('line', '', `the line could not be read: ${message}`)] }) };
+  }
 }
 
 /** Text of a (possibly binary) string: binary strings hold UTF-8 bytes one per char. */
@@ -146,14 +175,10 @@ export function shredLine(line: string, binary = false): ShredOutcome {
   }
   const ue = utf8Of(col(I_UNSTRUCT), binary);
   if (ue !== '') {
-    let sdj: unknown;
-    try {
-      sdj = JSON.parse(ue);
-    } catch (e) {
-      errors.push(invalid('unstruct_event', ue, `invalid JSON: ${(e as Error).message}`));
-    }
-    if (sdj !== undefined) {
-      const e = addEntity((sdj as { data?: unknown } | null)?.data, 'unstruct_event', ue, entities);
+    const parsed = parseColumn(ue, 'unstruct_event');
+    if (!parsed.ok) errors.push(parsed.error);
+    else {
+      const e = addEntity((parsed.value as { data?: unknown } | null)?.data, 'unstruct_event', ue, entities);
       if (e !== null) errors.push(e);
     }
   }

@@ -8,6 +8,7 @@
  *   tracker_protocol_violations / adapter_failures    → "Error while extracting event(s) from collector payload and validating it/them."
  *   collector_payload_format_violation               → "Can't deserialize Thrift bytes."
  */
+import { DOWNSTREAM_MAX_JSON_DEPTH, parseJsonWithin } from '../common/json-depth.js';
 import {
   badRowCollectorPayloadToMicro,
   badRowRawToMicro,
@@ -81,10 +82,10 @@ function messagesOf(type: string, failure: unknown): string[] {
 
 /** Parses one bad-row line. Never throws: a line that is not a bad row is kept as type `unreadable`. */
 export function parseBadRow(line: string): ParsedBadRow {
-  let row: unknown;
-  try {
-    row = JSON.parse(line);
-  } catch {
+  // Bounded before parsing: the API and UI print the parsed row with JSON.stringify.
+  const parsed = parseJsonWithin(line, DOWNSTREAM_MAX_JSON_DEPTH);
+  const row: unknown = parsed.ok ? parsed.value : undefined;
+  if (!parsed.ok) {
     return {
       type: 'unreadable', schema: null, message: 'not a JSON bad row', messages: ['not a JSON bad row'],
       errors: [VALIDATE_STAGE, line], collectorPayload: null, rawEvent: null, eventId: null, enriched: null, row: line,

@@ -13,6 +13,7 @@
  * (`2021-08-29T12:01:05.787Z`), integer and double columns numbers, the feature flags booleans. The SDK names
  * `refr_dvce_tstamp` `refr_device_tstamp`; both JSON forms keep that name.
  */
+import { DOWNSTREAM_MAX_JSON_DEPTH, parseJsonWithin } from '../common/json-depth.js';
 import { ENRICHED_FIELDS, type EnrichedEvent, type EnrichedFieldName } from '../enricher/event.js';
 
 type Kind = 'string' | 'tstamp' | 'int' | 'double' | 'bool' | 'contexts' | 'unstruct';
@@ -71,27 +72,26 @@ export function tsvTimestampToMillis(v: string | null): number {
   return Date.parse(v.replace(' ', 'T') + 'Z');
 }
 
+/**
+ * A JSON column as an object, or null when empty, unreadable or nested deeper than the downstream bound (the
+ * API prints what it returns with JSON.stringify, which a deeply nested value would overflow).
+ */
+function parseColumn(v: string | null): { data?: unknown } | null {
+  if (v === null) return null;
+  const parsed = parseJsonWithin(v, DOWNSTREAM_MAX_JSON_DEPTH);
+  return parsed.ok && parsed.value !== null && typeof parsed.value === 'object' ? (parsed.value as { data?: unknown }) : null;
+}
+
 /** Inner SDJs of a `contexts` column (`{"schema":"…contexts/…","data":[…]}`); [] when empty or unreadable. */
 export function parseContexts(v: string | null): SelfDescribing[] {
-  if (v === null) return [];
-  try {
-    const parsed = JSON.parse(v) as { data?: unknown };
-    return Array.isArray(parsed.data) ? (parsed.data as SelfDescribing[]) : [];
-  } catch {
-    return [];
-  }
+  const parsed = parseColumn(v);
+  return parsed !== null && Array.isArray(parsed.data) ? (parsed.data as SelfDescribing[]) : [];
 }
 
 /** Inner SDJ of an `unstruct_event` column, or null. */
 export function parseUnstruct(v: string | null): SelfDescribing | null {
-  if (v === null) return null;
-  try {
-    const parsed = JSON.parse(v) as { data?: unknown };
-    const d = parsed.data as SelfDescribing | undefined;
-    return d && typeof d === 'object' && typeof d.schema === 'string' ? d : null;
-  } catch {
-    return null;
-  }
+  const d = parseColumn(v)?.data as SelfDescribing | null | undefined;
+  return d && typeof d === 'object' && typeof d.schema === 'string' ? d : null;
 }
 
 function typed(kind: Kind, v: string): unknown {

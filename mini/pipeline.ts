@@ -159,7 +159,7 @@ function collectorConfig(o: MiniOptions, userDoc: Record<string, unknown> | null
  * The collector's good sink, with every record it is given also shown to the tap. A Proxy rather than a
  * hand-written wrapper: every other member of the sink interface passes through unchanged.
  */
-function tappedSink(inner: CollectorSink, tap: RawTap): CollectorSink {
+function tappedSink(inner: CollectorSink, tap: RawTap, log: Logger): CollectorSink {
   return new Proxy(inner, {
     get(target, prop, receiver) {
       if (prop === 'store' || prop === 'enqueue') {
@@ -167,7 +167,15 @@ function tappedSink(inner: CollectorSink, tap: RawTap): CollectorSink {
         return (records: readonly Buffer[], ...rest: unknown[]) => {
           // Off the request path: decoding and parsing POST bodies happens after the response is on its way
           // (the enriched event comes back through two Kinesis streams, long after this runs).
-          setImmediate(() => tap.recordsWritten(records));
+          // An exception here would be uncaught (it runs in its own turn) and end the whole process: the tap is a
+          // convenience for the API, so a record it cannot read is logged and the pipeline goes on.
+          setImmediate(() => {
+            try {
+              tap.recordsWritten(records);
+            } catch (e) {
+              log.warn({ err: String(e) }, 'mini: raw-event tap could not read a collector record (the event is still enriched)');
+            }
+          });
           return fn.call(target, records, ...rest);
         };
       }
@@ -280,7 +288,7 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
       [await (collector?.metrics.registry.metrics() ?? ''), await registry.metrics(), await storeRegistry.metrics()].join('\n');
     collector = createCollector(config, {
       logger: log.child({ component: 'collector' }),
-      sinks: { good: tappedSink(sinks.good, tap), bad: sinks.bad },
+      sinks: { good: tappedSink(sinks.good, tap, log), bad: sinks.bad },
       defaultMetrics: true,
       metricsText,
     });
@@ -402,7 +410,7 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
       atomicFieldsLimits: c.validation.atomicFieldsLimits, acceptInvalid: c.validation.acceptInvalid,
     });
     const processor = new RecordProcessor({
-      manager, adapters: new AdapterRegistry(), adapterDeps: { resolver }, processor: PROCESSOR, framing: c.decompression, maxRecordSize: 1_000_000,
+      manager, adapters: new AdapterRegistry(), adapterDeps: { resolver, maxJsonDepth: c.validation.maxJsonDepth }, processor: PROCESSOR, framing: c.decompression, maxRecordSize: 1_000_000,
     });
     const writer = (streamName: string) =>
       new KinesisWriter({ client: aws.kinesis, streamName, timeLimitMs: WRITER_TIME_LIMIT_MS, logger: log.child({ stream: streamName }) });
@@ -430,7 +438,14 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
         idleTimeBetweenReadsMs: READ_IDLE_MS, minReadIntervalMs: READ_IDLE_MS, progressLogIntervalMs: 0, registry: null, logger: log.child({ component: `store-reader:${streamName}` }),
       });
       supervise(`store reader (${streamName})`, src.run(async (batch) => {
-        for (const rec of batch.records) onLine(rec.toString('utf8'));
+        for (const rec of batch.records) {
+          // Per line: a line the store cannot take is logged, never a reason to stop the reader (and mini).
+          try {
+            onLine(rec.toString('utf8'));
+          } catch (e) {
+            log.warn({ stream: streamName, err: String(e) }, 'mini: store could not take a line; skipped');
+          }
+        }
         await batch.commit();
       }, abort.signal));
     };

@@ -15,6 +15,7 @@
  */
 import { gunzipSync } from 'node:zlib';
 import { decodeCollectorPayload, type CollectorPayload } from '../common/collector-payload.js';
+import { DOWNSTREAM_MAX_JSON_DEPTH, parseJsonWithin } from '../common/json-depth.js';
 
 export interface MicroApi {
   vendor: string;
@@ -126,13 +127,11 @@ export function rawEventsOfPayload(p: CollectorPayload): MicroRawEvent[] {
   const make = (parameters: Record<string, string | null>): MicroRawEvent => ({ api, parameters, contentType, source, context });
   const qs = parseQuerystring(p.querystring);
   if (api.vendor === TP_VENDOR && api.version === 'tp2' && p.body) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(p.body);
-    } catch {
-      return [];
-    }
-    const data = (parsed as { data?: unknown }).data;
+    // Bounded before parsing: the values below are printed with JSON.stringify, which overflows the stack on an
+    // object nested a few thousand deep. A body that deep has no raw events here (the enricher makes it a bad row).
+    const parsed = parseJsonWithin(p.body, DOWNSTREAM_MAX_JSON_DEPTH);
+    if (!parsed.ok || parsed.value === null || typeof parsed.value !== 'object') return [];
+    const data = (parsed.value as { data?: unknown }).data;
     if (!Array.isArray(data)) return [];
     const out: MicroRawEvent[] = [];
     for (const item of data) {

@@ -124,8 +124,17 @@ async function run(argv: string[]): Promise<number> {
     args.replayFile !== null ? 'replaying dead letters' : 'forwarding',
   );
   try {
-    const summary = await fw.run(source);
-    log.info(summary, 'done');
+    let summary;
+    try {
+      summary = await fw.run(source);
+    } catch (e) {
+      // The one line an operator needs when it stops: why, and where the counts stood (nothing after the last
+      // acknowledged batch is lost: it is read again on restart).
+      log.error({ err: (e as Error).message, ...fw.summary() }, 'forwarder stopped on an error; unacknowledged input will be read again');
+      throw e;
+    }
+    const { totals } = summary;
+    log.info(summary, `input finished: ${summary.read} read, ${totals.delivered} delivered, ${totals.deadLettered} dead-lettered, ${totals.filtered} filtered`);
     process.stdout.write(JSON.stringify(summary) + '\n');
     if (args.replayFile !== null) {
       const again = Object.values(summary.destinations).reduce((n, d) => n + d.deadLettered, 0) + summary.unparseable + summary.replaySkipped;

@@ -49,6 +49,11 @@ export type AdapterOutcome = { ok: true; events: RawEvent[] } | { ok: false; mes
 
 export interface AdapterDeps {
   resolver: IgluResolver;
+  /**
+   * Nesting limit for the JSON bodies the Snowplow adapters parse (the enricher's `validation.maxJsonDepth`);
+   * default ADAPTER_MAX_JSON_DEPTH. Deeper bodies become tracker_protocol_violations / adapter_failures.
+   */
+  maxJsonDepth?: number;
 }
 
 export interface Adapter {

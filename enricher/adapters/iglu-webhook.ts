@@ -10,7 +10,7 @@
  * Events are `{tv:"com.snowplowanalytics.iglu-v1", e:"ue", p: qs.p ?? "app", ue_pr:…}` plus the
  * pass-through parameters nuid, aid, cv, eid, ttm, url. Failures are adapter_failures.
  */
-import type { Adapter, AdapterFailureMessage, AdapterOutcome, LoadedPayload, RawEvent } from './adapter.js';
+import type { Adapter, AdapterDeps, AdapterFailureMessage, AdapterOutcome, LoadedPayload, RawEvent } from './adapter.js';
 import { parseJson, stringifyJson } from '../json.js';
 import { parseFormBody } from '../loaders/querystring.js';
 import { childShadow, parseSchemaKey, toSdj, UNSTRUCT_EVENT_SCHEMA } from '../self-describing.js';
@@ -28,7 +28,8 @@ export const igluWebhookAdapter: Adapter = Object.freeze({
   vendor: 'com.snowplowanalytics.iglu',
   version: 'v1',
   failureKind: 'adapter_failures' as const,
-  toRawEvents(payload: LoadedPayload): AdapterOutcome {
+  toRawEvents(payload: LoadedPayload, deps?: AdapterDeps): AdapterOutcome {
+    const maxDepth = deps?.maxJsonDepth ?? ADAPTER_MAX_JSON_DEPTH;
     const qs = toParams(payload.querystring);
     const schemaParam = qs.get('schema');
     const body = payload.body === null || payload.body === '' ? null : payload.body;
@@ -37,7 +38,7 @@ export const igluWebhookAdapter: Adapter = Object.freeze({
     if (schemaParam === undefined || schemaParam === null) {
       if (body === null) return failure({ field: 'schema', value: null, expectation: 'empty `schema` field and no body: not a valid Iglu webhook' });
       if (ct === null || !JSON_TYPES.test(ct)) return failure({ field: 'contentType', value: ct, expectation: 'expected application/json for a self-describing body without a `schema` parameter' });
-      const parsed = parseJson(body, ADAPTER_MAX_JSON_DEPTH);
+      const parsed = parseJson(body, maxDepth);
       if (!parsed.ok) return failure({ field: 'body', value: body, error: parsed.error });
       const sdj = toSdj(parsed.value, parsed.shadow);
       if (!sdj.ok) return failure({ json: parsed.value, error: sdj.error });
@@ -61,7 +62,7 @@ export const igluWebhookAdapter: Adapter = Object.freeze({
       return { ok: true, events: [event(payload, qs, 'srv', schemaParam, JSON.stringify(data))] };
     }
     if (!JSON_TYPES.test(ct)) return failure({ field: 'contentType', value: ct, expectation: CT_EXPECTATION });
-    const parsed = parseJson(body, ADAPTER_MAX_JSON_DEPTH);
+    const parsed = parseJson(body, maxDepth);
     if (!parsed.ok) return failure({ field: 'body', value: body, error: parsed.error });
     const v = parsed.value;
     if (Array.isArray(v)) {

@@ -4,7 +4,7 @@
  * `uri_redirect` entity is put first in the event's contexts (`co` JSON, `cx` base64 re-encoded, or a new
  * contexts/1-0-1 `co`). Failures are tracker_protocol_violations.
  */
-import type { Adapter, AdapterOutcome, LoadedPayload } from './adapter.js';
+import type { Adapter, AdapterDeps, AdapterOutcome, LoadedPayload } from './adapter.js';
 import { decodeBase64Lenient, encodeBase64UrlChunked } from '../converters.js';
 import { parseJson, stringifyJson } from '../json.js';
 import { CONTEXTS_SCHEMA, UNSTRUCT_EVENT_SCHEMA } from '../self-describing.js';
@@ -17,7 +17,8 @@ export const redirectAdapter: Adapter = Object.freeze({
   vendor: 'r',
   version: 'tp2',
   failureKind: 'tracker_protocol_violations' as const,
-  toRawEvents(payload: LoadedPayload): AdapterOutcome {
+  toRawEvents(payload: LoadedPayload, deps?: AdapterDeps): AdapterOutcome {
+    const maxDepth = deps?.maxJsonDepth ?? ADAPTER_MAX_JSON_DEPTH;
     if (payload.querystring.length === 0) {
       return failure({ field: 'querystring', value: null, expectation: 'empty querystring: not a valid URI redirect' });
     }
@@ -40,12 +41,12 @@ export const redirectAdapter: Adapter = Object.freeze({
     const co = qs.get('co');
     const cx = qs.get('cx');
     if (co !== undefined && co !== null) {
-      const added = prependEntity(co, redirectEntity);
+      const added = prependEntity(co, redirectEntity, maxDepth);
       if (!added.ok) return failure({ field: 'co|cx', value: co, error: added.error });
       params.set('co', added.json);
     } else if (cx !== undefined && cx !== null) {
       const decoded = decodeBase64Lenient(cx);
-      const added = prependEntity(decoded, redirectEntity);
+      const added = prependEntity(decoded, redirectEntity, maxDepth);
       if (!added.ok) return failure({ field: 'co|cx', value: decoded, error: added.error });
       params.set('cx', encodeBase64UrlChunked(added.json));
     } else {
@@ -56,8 +57,8 @@ export const redirectAdapter: Adapter = Object.freeze({
 });
 
 /** Puts `entity` first in `data` of a contexts JSON, keeping everything else as written. */
-function prependEntity(text: string, entity: string): { ok: true; json: string } | { ok: false; error: string } {
-  const parsed = parseJson(text, ADAPTER_MAX_JSON_DEPTH);
+function prependEntity(text: string, entity: string, maxDepth: number): { ok: true; json: string } | { ok: false; error: string } {
+  const parsed = parseJson(text, maxDepth);
   if (!parsed.ok) return parsed;
   const v = parsed.value;
   if (v === null || typeof v !== 'object' || Array.isArray(v) || !Array.isArray((v as Record<string, unknown>)['data'])) {

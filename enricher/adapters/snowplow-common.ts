@@ -1,10 +1,11 @@
 /** Helpers shared by the Snowplow-protocol adapters (tp1, tp2, redirect, Iglu webhook). */
+import { DEFAULT_MAX_JSON_DEPTH } from '../../common/json-depth.js';
 import type { AdapterFailureMessage, AdapterOutcome, LoadedPayload, RawEvent } from './adapter.js';
 
 export const SNOWPLOW_VENDOR = 'com.snowplowanalytics.snowplow';
 
-/** JSON depth limit applied to bodies the adapters parse (Snowplow `validation.maxJsonDepth`). */
-export const ADAPTER_MAX_JSON_DEPTH = 50;
+/** JSON depth limit applied to bodies the adapters parse when AdapterDeps.maxJsonDepth is not given (Snowplow `validation.maxJsonDepth`). */
+export const ADAPTER_MAX_JSON_DEPTH = DEFAULT_MAX_JSON_DEPTH;
 
 /** Querystring → parameter map: the last occurrence of a name wins, first position kept. */
 export function toParams(pairs: LoadedPayload['querystring']): Map<string, string | null> {

@@ -33,7 +33,7 @@ export const tp2Adapter: Adapter = Object.freeze({
     }
     if (ct === null || !CONTENT_TYPES.has(ct)) return failure({ field: 'contentType', value: ct, expectation: CONTENT_TYPE_EXPECTATION });
 
-    const parsed = parseJson(body, ADAPTER_MAX_JSON_DEPTH);
+    const parsed = parseJson(body, deps.maxJsonDepth ?? ADAPTER_MAX_JSON_DEPTH);
     if (!parsed.ok) return failure({ field: 'body', value: body, error: parsed.error });
     const sdj = toSdj(parsed.value);
     if (!sdj.ok) return failure({ json: parsed.value, error: sdj.error });

@@ -72,10 +72,22 @@ function isContainer(v: unknown): v is Record<string, unknown> | unknown[] {
   return typeof v === 'object' && v !== null;
 }
 
-function* descendantsAndSelf(v: unknown): Generator<unknown> {
-  yield v;
-  if (Array.isArray(v)) for (const x of v) yield* descendantsAndSelf(x);
-  else if (isContainer(v)) for (const x of Object.values(v)) yield* descendantsAndSelf(x);
+/**
+ * `v` and every node below it, in document order (pre-order). An explicit stack rather than recursion: the
+ * documents come from trackers and API answers, and a recursive walk of one nested thousands deep would
+ * overflow the stack.
+ */
+function descendantsAndSelf(v: unknown): unknown[] {
+  const out: unknown[] = [];
+  const stack: unknown[] = [v];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    out.push(node);
+    if (!isContainer(node)) continue;
+    const children = Array.isArray(node) ? node : Object.values(node);
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
+  }
+  return out;
 }
 
 function apply(sel: Selector, node: unknown, out: JsonLocation[]): void {

@@ -12,6 +12,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { FurrowError } from '../../common/errors.js';
+import { DOWNSTREAM_MAX_JSON_DEPTH, parseJsonWithin } from '../../common/json-depth.js';
 
 export const DEAD_LETTER_SCHEMA = 'furrow:forward_dead_letter/1-0-0';
 
@@ -129,16 +130,22 @@ export class FileDeadLetterSink implements DeadLetterSink {
 
 /** Parses one dead-letter line; returns a reason string when it is not one. */
 export function parseDeadLetterLine(line: string): DeadLetterRecord | string {
-  let v: unknown;
-  try {
-    v = JSON.parse(line);
-  } catch (e) {
-    return `not JSON: ${(e as Error).message}`;
-  }
-  const r = v as Partial<DeadLetterRecord>;
+  // A record is flat; the depth bound only keeps a hand-made line from reaching JSON.stringify when it is kept.
+  const parsed = parseJsonWithin(line, DOWNSTREAM_MAX_JSON_DEPTH);
+  if (!parsed.ok) return `not JSON: ${parsed.error}`;
+  const r = parsed.value as Partial<DeadLetterRecord>;
   if (r === null || typeof r !== 'object' || r.schema !== DEAD_LETTER_SCHEMA) return `not a ${DEAD_LETTER_SCHEMA} record`;
   if (typeof r.event !== 'string') return 'record has no event';
-  return r as DeadLetterRecord;
+  const text = (v: unknown): string | null => (typeof v === 'string' ? v : v === null || v === undefined ? null : JSON.stringify(v));
+  return {
+    ...(r as DeadLetterRecord),
+    destination: typeof r.destination === 'string' ? r.destination : null,
+    target: typeof r.target === 'string' ? r.target : null,
+    status: typeof r.status === 'number' ? r.status : null,
+    response_body: text(r.response_body),
+    error: text(r.error),
+    attempts: typeof r.attempts === 'number' ? r.attempts : 0,
+  };
 }
 
 /**

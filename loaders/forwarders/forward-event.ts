@@ -12,6 +12,7 @@
  *   `contexts_com_acme_user_1[1].plan`               the second such entity
  *   `unstruct_event_com_acme_checkout_1.total`       the self-describing event's data
  */
+import { DOWNSTREAM_MAX_JSON_DEPTH, exceedsDepth } from '../../common/json-depth.js';
 import { ENRICHED_FIELDS, EnrichedEvent, type EnrichedFieldName } from '../../enricher/event.js';
 
 /** How the JSON view types each atomic column (../shared/spec/enriched_fields.json `tsv_type`; checked by a test). */
@@ -37,6 +38,8 @@ export const ATOMIC_KINDS: Readonly<Record<EnrichedFieldName, AtomicKind>> = Obj
 );
 
 const ATOMIC_SET: ReadonlySet<string> = new Set(ENRICHED_FIELDS);
+/** Column indexes of contexts, unstruct_event, derived_contexts. */
+const JSON_COLUMNS: readonly number[] = JSONS.map((f) => (ENRICHED_FIELDS as readonly string[]).indexOf(f));
 export function isAtomicField(name: string): name is EnrichedFieldName {
   return ATOMIC_SET.has(name);
 }
@@ -153,10 +156,18 @@ export class ForwardEvent {
     this.fields = fields;
   }
 
-  /** Parses an enriched TSV line (as enricher/event.ts parseEnrichedTsv); returns the reason when it is not an enriched event. */
+  /**
+   * Parses an enriched TSV line (as enricher/event.ts parseEnrichedTsv); returns the reason when it is not an enriched event.
+   * A JSON column nested deeper than DOWNSTREAM_MAX_JSON_DEPTH makes the line unparseable: its entities are
+   * printed (JSON.stringify) and frozen by recursive walks that such a value would overflow.
+   */
   static parse(line: string): ForwardEvent | string {
     const cols = line.split('\t');
     if (cols.length !== ENRICHED_FIELDS.length) return `expected ${ENRICHED_FIELDS.length} tab-separated columns, got ${cols.length}`;
+    for (let j = 0; j < JSON_COLUMNS.length; j++) {
+      const i = JSON_COLUMNS[j]!;
+      if (exceedsDepth(cols[i]!, DOWNSTREAM_MAX_JSON_DEPTH)) return `${ENRICHED_FIELDS[i]} is JSON nested deeper than ${DOWNSTREAM_MAX_JSON_DEPTH} levels`;
+    }
     const ev = new ForwardEvent(line, BUILD_FIELDS(EnrichedEvent, cols));
     ev.cols = cols;
     return ev;

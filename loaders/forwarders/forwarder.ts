@@ -40,6 +40,11 @@ export interface ForwardSummary {
   unparseable: number;
   replaySkipped: number;
   committedBatches: number;
+  /**
+   * Over all destinations: events delivered, dead-lettered (unparseable lines included, counted once) and
+   * filtered out. Each (event, destination) pair is in exactly one of them once the input is drained.
+   */
+  totals: { delivered: number; deadLettered: number; filtered: number };
   destinations: Record<string, { matched: number; filtered: number; delivered: number; deadLettered: number; retries: number; requests: number }>;
 }
 
@@ -145,11 +150,15 @@ export class Forwarder {
 
   summary(): ForwardSummary {
     const destinations: ForwardSummary['destinations'] = {};
+    const totals = { delivered: 0, deadLettered: this.unparseable, filtered: 0 };
     for (const d of this.destinations) {
       const s = d.queue.stats;
       destinations[d.cfg.name] = { matched: d.matched, filtered: d.filtered, delivered: s.delivered, deadLettered: s.deadLettered, retries: s.retries, requests: s.requests };
+      totals.delivered += s.delivered;
+      totals.deadLettered += s.deadLettered;
+      totals.filtered += d.filtered;
     }
-    return { read: this.read, unparseable: this.unparseable, replaySkipped: this.replaySkipped, committedBatches: this.committedBatches, destinations };
+    return { read: this.read, unparseable: this.unparseable, replaySkipped: this.replaySkipped, committedBatches: this.committedBatches, totals, destinations };
   }
 
   private async drainAll(): Promise<void> {
@@ -165,6 +174,17 @@ export class Forwarder {
       await new Promise<void>((r) => (sourceSignal.aborted ? r() : sourceSignal.addEventListener('abort', () => r(), { once: true })));
       return;
     }
+    try {
+      await this.processBatch(batch);
+    } catch (e) {
+      // Per-event failures are dead letters (below); what still throws is a bug in the batch path. Stop loudly,
+      // acknowledging nothing more: a batch whose ticket never settles would otherwise leave run() waiting on an
+      // empty event loop, and the process would end with exit 0, silently.
+      this.fail(e instanceof Error ? e : new Error(String(e)), 'internal error while processing an input batch');
+    }
+  }
+
+  private async processBatch(batch: RecordBatch): Promise<void> {
     const ticket = new BatchTicket(batch, (t) => this.onTicketDone(t));
     let list = this.inOrder.get(batch.origin);
     if (list === undefined) this.inOrder.set(batch.origin, (list = []));
@@ -183,7 +203,12 @@ export class Forwarder {
         this.replayLine(line, ticket, letters);
         continue;
       }
-      const ev = ForwardEvent.parse(line);
+      let ev: ForwardEvent | string;
+      try {
+        ev = ForwardEvent.parse(line);
+      } catch (e) {
+        ev = `the line could not be read: ${errorText(e)}`;
+      }
       if (typeof ev === 'string') {
         this.unparseable++;
         letters.push({ destination: null, target: null, reason: 'unparseable', status: null, responseBody: null, error: ev, attempts: 0, event: line });
@@ -196,7 +221,15 @@ export class Forwarder {
       const d = dests[i]!;
       const kept: ForwardEvent[] = [];
       for (let e = 0; e < events.length; e++) {
-        if (d.filter(events[e]!)) kept.push(events[e]!);
+        let keep: boolean;
+        try {
+          keep = d.filter(events[e]!);
+        } catch (err) {
+          d.matched++;
+          letters.push(this.letter(d, 'invalid', `the filter could not read the event: ${errorText(err)}`, events[e]!.line));
+          continue;
+        }
+        if (keep) kept.push(events[e]!);
         else d.filtered++;
       }
       if (kept.length > 0) this.route(d, kept, ticket, letters);
@@ -218,7 +251,7 @@ export class Forwarder {
         },
         (e: unknown) => {
           this.letterWriteDone();
-          this.fail(e as Error);
+          this.fail(e instanceof Error ? e : new Error(String(e)));
         },
       );
       if (this.letterWrites >= MAX_LETTER_WRITES) await new Promise<void>((r) => this.letterWaiters.push(r));
@@ -235,14 +268,25 @@ export class Forwarder {
     if (d.transform === null && d.target.direct !== undefined) {
       for (let i = 0; i < evs.length; i++) {
         d.matched++;
-        const item = d.target.direct(evs[i]!);
+        let item: PreparedItem | string;
+        try {
+          item = d.target.direct(evs[i]!);
+        } catch (e) {
+          item = `the event could not be prepared for this target: ${errorText(e)}`;
+        }
         if (typeof item === 'string') letters.push(this.letter(d, 'invalid', item, evs[i]!.line));
         else this.enqueue(d, item, evs[i]!.line, ticket, letters);
       }
       return;
     }
     const built: Array<Record<string, unknown> | string> = new Array(evs.length);
-    for (let i = 0; i < evs.length; i++) built[i] = d.target.build(evs[i]!);
+    for (let i = 0; i < evs.length; i++) {
+      try {
+        built[i] = d.target.build(evs[i]!);
+      } catch (e) {
+        built[i] = `the event could not be prepared for this target: ${errorText(e)}`;
+      }
+    }
     let results: readonly unknown[] = built;
     if (d.transform !== null) {
       const ok: Array<Record<string, unknown>> = [];
@@ -254,7 +298,14 @@ export class Forwarder {
           okEvs.push(evs[i]!);
         }
       }
-      const transformed = ok.length === 0 ? [] : ok.length === 1 ? [d.transform(ok[0]!, okEvs[0]!)] : d.transform.many(ok, okEvs);
+      let transformed: readonly unknown[];
+      try {
+        transformed = ok.length === 0 ? [] : ok.length === 1 ? [d.transform(ok[0]!, okEvs[0]!)] : d.transform.many(ok, okEvs);
+      } catch (e) {
+        // The runner reports a script's own errors as TransformFailure; a throw out of it fails the whole call.
+        const failure = new TransformFailure(`the transformation failed: ${errorText(e)}`);
+        transformed = ok.map(() => failure);
+      }
       const merged: unknown[] = new Array(evs.length);
       for (let i = 0, k = 0; i < evs.length; i++) merged[i] = typeof built[i] === 'string' ? built[i] : transformed[k++];
       results = merged;
@@ -277,7 +328,13 @@ export class Forwarder {
         letters.push(this.letter(d, 'transform_failed', r.reason, line));
         continue;
       }
-      const item = d.target.finalize(r, ev);
+      let item: PreparedItem | string;
+      try {
+        item = d.target.finalize(r, ev);
+      } catch (e) {
+        // e.g. a payload nested too deep to serialize (RangeError from JSON.stringify)
+        item = `the payload could not be serialized for this target: ${errorText(e)}`;
+      }
       if (typeof item === 'string') {
         letters.push(this.letter(d, 'invalid', item, line));
         continue;
@@ -331,10 +388,10 @@ export class Forwarder {
     return { destination: d.cfg.name, target: d.target.type, reason, status: null, responseBody: null, error, attempts: 0, event: line };
   }
 
-  private fail(e: Error): void {
+  private fail(e: Error, what = 'dead letter unwritable'): void {
     if (this.fatal) return;
     this.fatal = e;
-    this.log.error({ err: e.message }, 'forwarder stopping: dead letter unwritable; nothing more is acknowledged');
+    this.log.error({ err: e.message }, `forwarder stopping: ${what}; nothing more is acknowledged`);
     this.abort();
   }
 
@@ -360,4 +417,8 @@ export class Forwarder {
       if (this.outstanding === 0) for (const w of this.idleWaiters.splice(0)) w();
     });
   }
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 }

@@ -22,7 +22,7 @@ import { igluBadRow, runtimeBadRow } from '../bad-rows.js';
 import type { BadRowOutput } from '../bad-row-output.js';
 import type { BatchLoader, BatchOutcome, PreparedBatch } from '../loader.js';
 import { compareVersions, flattenSchema, parseSchemaUri, quoteIdent, quoteLiteral, tableName, type SchemaKey, type ShredColumn } from '../schema-ddl.js';
-import { columnsOf, shredLine, type ShreddedEvent } from '../shred.js';
+import { columnsOf, shredLineSafely, type ShreddedEvent } from '../shred.js';
 import { atomicBinaryBuffer, atomicRow, shredRow } from './copy-text.js';
 import {
   STATE_TABLE, addColumnSql, atomicEventsSql, commentSql, copyAtomicSql, copyShredSql, createSchemaSql, createShredTableSql,
@@ -67,6 +67,10 @@ interface PreparedEvent {
 function isDataError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && code.length === 5 && (code.startsWith('22') || code.startsWith('23') || code.startsWith('54'));
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 }
 
 function errorMessage(err: unknown): string {
@@ -232,7 +236,7 @@ export class PostgresLoader implements BatchLoader {
     const shredded: ShreddedEvent[] = [];
     const binary = this.options.binaryLines === true;
     for (let i = 0; i < lines.length; i++) {
-      const out = shredLine(lines[i]!, binary);
+      const out = shredLineSafely(lines[i]!, binary);
       if (out.ok) shredded.push(out.event);
       else bad.push(out.badRow);
       // Yield now and then so the previous batch's transaction (running meanwhile) gets its replies
@@ -315,15 +319,23 @@ export class PostgresLoader implements BatchLoader {
     for (const ev of events) {
       const shreds: Array<readonly [TableBinding, string]> = [];
       let failures: Array<{ schemaKey: string; error: ClientError }> | null = null;
+      let unrenderable: unknown;
       for (const ent of ev.entities) {
         const b = bound.get(ent.key.uri)!;
         if (!b.ok) {
           (failures ??= []).push({ schemaKey: ent.key.uri, error: b.error });
           continue;
         }
-        shreds.push([b.binding, shredRow(ent, ev.eventId, ev.collectorTstamp, b.binding.columns)]);
+        try {
+          shreds.push([b.binding, shredRow(ent, ev.eventId, ev.collectorTstamp, b.binding.columns)]);
+        } catch (e) {
+          // A row that cannot be rendered is this event's problem only (see shredLineSafely).
+          unrenderable = e;
+          break;
+        }
       }
-      if (failures !== null) bad.push(igluBadRow(columnsOf(ev), failures));
+      if (unrenderable !== undefined) bad.push(runtimeBadRow(columnsOf(ev), `the event could not be rendered for COPY: ${errorText(unrenderable)}`));
+      else if (failures !== null) bad.push(igluBadRow(columnsOf(ev), failures));
       else {
         out.push({
           event: { line: ev.line, binary: ev.binary, atomicSegments: ev.atomicSegments },

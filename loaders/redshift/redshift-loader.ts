@@ -23,11 +23,11 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { FurrowError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { ClientError, IgluResolver } from '../../iglu-resolver/types.js';
-import { igluBadRow, LOADER_ARTIFACT, LOADER_VERSION } from '../bad-rows.js';
+import { igluBadRow, LOADER_ARTIFACT, LOADER_VERSION, runtimeBadRow } from '../bad-rows.js';
 import type { BadRowOutput } from '../bad-row-output.js';
 import type { BatchLoader, BatchOutcome } from '../loader.js';
 import { flattenSchema, quoteLiteral, tableName, type SchemaKey, type ShredColumn } from '../schema-ddl.js';
-import { atomicTsvOf, columnsOf, shredLine, type Entity } from '../shred.js';
+import { atomicTsvOf, columnsOf, shredLineSafely, type Entity } from '../shred.js';
 import type { S3Location } from '../sources/s3-source.js';
 import { addColumnDdl, atomicEventsDdl, copyAtomicSql, copyShredSql, manifestDdl, shredTableDdl, stateDdl, type CopyAuth } from './sql.js';
 
@@ -198,7 +198,7 @@ export class RedshiftLoader implements BatchLoader {
     let maxT: string | null = null;
     const started = this.now();
     for (const line of lines) {
-      const out = shredLine(line);
+      const out = shredLineSafely(line);
       if (!out.ok) {
         bad.push(out.badRow);
         continue;
@@ -215,13 +215,23 @@ export class RedshiftLoader implements BatchLoader {
         bad.push(igluBadRow(columnsOf(ev), failures));
         continue;
       }
+      // Render every row of the event before keeping any: one that cannot be rendered makes the event a bad row.
+      const rendered: Array<[Binding, string]> = [];
+      try {
+        for (const [b, ent] of rows) {
+          const k = ent.key;
+          let row = `${k.vendor}\t${k.name}\t${k.format}\t${k.model}-${k.revision}-${k.addition}\t${ev.eventId}\t${ev.collectorTstamp}\tevents\tevents\tevents`;
+          for (const c of b.columns) row += '\t' + cell(valueAt(ent.data, c.path), c.kind);
+          rendered.push([b, row]);
+        }
+      } catch (e) {
+        bad.push(runtimeBadRow(columnsOf(ev), `the event could not be rendered for COPY: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`));
+        continue;
+      }
       atomic.push(atomicTsvOf(ev));
       if (minT === null || ev.collectorTstamp < minT) minT = ev.collectorTstamp;
       if (maxT === null || ev.collectorTstamp > maxT) maxT = ev.collectorTstamp;
-      for (const [b, ent] of rows) {
-        const k = ent.key;
-        let row = `${k.vendor}\t${k.name}\t${k.format}\t${k.model}-${k.revision}-${k.addition}\t${ev.eventId}\t${ev.collectorTstamp}\tevents\tevents\tevents`;
-        for (const c of b.columns) row += '\t' + cell(valueAt(ent.data, c.path), c.kind);
+      for (const [b, row] of rendered) {
         let list = perVersion.get(b);
         if (list === undefined) perVersion.set(b, (list = []));
         list.push(row);

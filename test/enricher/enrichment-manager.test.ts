@@ -198,6 +198,8 @@ t.test('config: a Snowplow enrich HOCON object parses into typed, frozen values'
   t.same(parseEnrichConfig({ input: { streamName: 'x', retrievalMode: { type: 'FanOut' } } }).warnings.map((w) => w.key), ['input.retrievalMode.type'], 'FanOut: furrow polls, with a warning');
   t.throws(() => parseEnrichConfig({ input: { streamName: 'x', retrievalMode: { type: 'Push' } } }), /CONFIG_INVALID_VALUE: input.retrievalMode.type/);
   t.throws(() => parseEnrichConfig({ validation: { maxJsonDepth: 'deep' } }), /CONFIG_INVALID_VALUE: validation.maxJsonDepth/);
+  t.throws(() => parseEnrichConfig({ validation: { maxJsonDepth: 998 } }), /CONFIG_INVALID_VALUE: validation.maxJsonDepth.*1 to 997/, 'deeper than the loaders and forwarders accept');
+  t.equal(parseEnrichConfig({ maxJsonDepth: 997 }).validation.maxJsonDepth, 997);
   t.equal(parseEnrichConfig({ output: { good: { streamName: 'g' }, bad: { streamName: 'b' }, failed: { streamName: 'f' } } }).output.failed?.streamName, 'f');
   t.match(parseEnrichConfig({ monitoring: { sentry: { dsn: 'x' } } }).warnings, [{ key: 'monitoring.sentry', message: /Sentry/ }]);
   t.throws(() => parseEnrichConfig({ assetsUpdatePeriod: 'soon' }), /CONFIG_INVALID_VALUE: assetsUpdatePeriod/);

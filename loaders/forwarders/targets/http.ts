@@ -14,6 +14,7 @@
 import type { HttpTargetConfig } from '../../../config/forward-config.js';
 import type { ForwardEvent } from '../forward-event.js';
 import { HttpClient, classifyHttp } from '../http-client.js';
+import { basicCredentials } from '../secret.js';
 import { jsonItem, type ForwardTarget, type PreparedItem, type SendOutcome } from '../target.js';
 
 export class HttpTarget implements ForwardTarget {
@@ -31,7 +32,7 @@ export class HttpTarget implements ForwardTarget {
     this.url = new URL(cfg.url);
     const h: Record<string, string> = { 'content-type': cfg.contentType };
     for (const [k, v] of Object.entries(cfg.headers)) h[k.toLowerCase()] = typeof v === 'string' ? v : v.reveal();
-    if (cfg.auth?.type === 'basic') h.authorization = `Basic ${Buffer.from(`${cfg.auth.username}:${cfg.auth.password.reveal()}`).toString('base64')}`;
+    if (cfg.auth?.type === 'basic') h.authorization = `Basic ${basicCredentials(cfg.auth.username, cfg.auth.password)}`;
     if (cfg.auth?.type === 'bearer') h.authorization = `Bearer ${cfg.auth.token.reveal()}`;
     this.headers = h;
     // Split once: the per-request work is a join.

@@ -20,6 +20,7 @@
 import type { MixpanelTargetConfig } from '../../../config/forward-config.js';
 import type { ForwardEvent } from '../forward-event.js';
 import { HttpClient, classifyHttp } from '../http-client.js';
+import { basicCredentials } from '../secret.js';
 import { jsonItem, type ForwardTarget, type PreparedItem, type SendOutcome } from '../target.js';
 import { compileEventNamer, compileFirstOf, defaultProperties, isPlainObject, numberOrNull } from './vendor-common.js';
 
@@ -43,8 +44,8 @@ export class MixpanelTarget implements ForwardTarget {
     this.url = new URL(`${cfg.baseUrl}/import`);
     this.url.searchParams.set('strict', '1');
     if (cfg.projectId !== null) this.url.searchParams.set('project_id', cfg.projectId);
-    const cred = cfg.serviceAccount ? `${cfg.serviceAccount.username}:${cfg.serviceAccount.secret.reveal()}` : `${cfg.projectToken!.reveal()}:`;
-    this.auth = `Basic ${Buffer.from(cred).toString('base64')}`;
+    const cred = cfg.serviceAccount ? basicCredentials(cfg.serviceAccount.username, cfg.serviceAccount.secret) : basicCredentials(cfg.projectToken!, '');
+    this.auth = `Basic ${cred}`;
     this.namer = compileEventNamer(cfg.eventNames);
     this.distinctId = compileFirstOf(cfg.distinctIdFields, 'target.distinct_id_fields');
   }
