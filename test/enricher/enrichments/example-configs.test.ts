@@ -57,7 +57,7 @@ t.test('every enrichment config in test/fixtures/enrichment-configs builds (enab
   const r = await p.run(input);
   t.equal(r.drop, false);
   // API request and SQL query ignore their errors (ignoreOnError); the weather API stand-in is unreachable.
-  t.same([...new Set(r.failures.map((f) => f.enrichment.identifier))], ['weather'], 'only the unreachable weather API fails; the script accepts the event');
+  t.same([...new Set(r.failures.map((f) => f.enrichment?.identifier))], ['weather'], 'only the unreachable weather API fails; the script accepts the event');
   const schemas = r.derivedContexts.map((c) => c.schema);
   t.ok(schemas.includes('iglu:com.acme/app_tag/jsonschema/1-0-0'), `the script's context is there: ${schemas.join(', ')}`);
   t.ok(schemas.includes('iglu:com.snowplowanalytics.snowplow/ua_parser_context/jsonschema/1-0-0'));
