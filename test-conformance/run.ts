@@ -682,7 +682,7 @@ let encodeModern: (p: any) => string = () => {
 function tapTests(): number {
   const files = readdirSync(import.meta.dirname).filter((f) => f.endsWith('.test.ts')).sort().map((f) => join('test-conformance', f));
   console.log(`\nconformance tap tests (${files.length} files):`);
-  const r = spawnSync(join(ROOT, 'node_modules', '.bin', 'tap'), ['--reporter', 'terse', ...files], { cwd: ROOT, stdio: 'inherit' });
+  const r = spawnSync(join(ROOT, 'node_modules', '.bin', 'tap'), files, { cwd: ROOT, stdio: 'inherit' });
   if (r.error) throw r.error;
   return r.status ?? 1;
 }
