@@ -3,12 +3,13 @@
  * where everything is, stop cleanly on Ctrl-C / SIGTERM.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { FurrowError } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import type { AuthConfig } from '../../mini/auth.js';
 import type { MiniOptions, RunningMini } from '../../mini/pipeline.js';
+import { parseCommandArgs, type FlagTable } from '../args.js';
 import type { Command } from '../command.js';
+import { checkPostgresUrl } from '../../config/postgres-url.js';
 
 const usage = `Usage: furrow mini [options]
 
@@ -52,40 +53,32 @@ function secret(v: string, flag: string): string {
   }
 }
 
+const FLAGS: FlagTable = {
+  config: { type: 'string', short: 'c' },
+  'collector-config': { type: 'string' },
+  port: { type: 'string', default: '9090' },
+  host: { type: 'string', default: '0.0.0.0' },
+  iglu: { type: 'string', multiple: true, default: [] },
+  offline: { type: 'boolean', default: false },
+  enrichments: { type: 'string' },
+  'max-events': { type: 'string', default: '100000' },
+  auth: { type: 'string' },
+  'auth-token': { type: 'string' },
+  postgres: { type: 'string' },
+  forward: { type: 'string' },
+};
+
 function parse(argv: string[]): { opts: Omit<MiniOptions, 'logger'>; logLevel: string } {
-  let v;
-  try {
-    v = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        config: { type: 'string', short: 'c' },
-        'collector-config': { type: 'string' },
-        port: { type: 'string', default: '9090' },
-        host: { type: 'string', default: '0.0.0.0' },
-        iglu: { type: 'string', multiple: true, default: [] },
-        offline: { type: 'boolean', default: false },
-        enrichments: { type: 'string' },
-        'max-events': { type: 'string', default: '100000' },
-        auth: { type: 'string' },
-        'auth-token': { type: 'string' },
-        postgres: { type: 'string' },
-        forward: { type: 'string' },
-        'log-level': { type: 'string', default: 'info' },
-      },
-    }).values;
-  } catch (e) {
-    throw new FurrowError('CONFIG_CLI_USAGE', `${(e as Error).message}\n\n${usage}`);
-  }
+  const args = parseCommandArgs(argv, FLAGS, usage);
+  const v = args.values as Record<string, string | undefined> & { offline?: boolean; iglu?: string[] };
   if (v.config !== undefined && v['collector-config'] !== undefined) throw new FurrowError('CONFIG_CLI_USAGE', '--config and --collector-config are the same option; give one');
   const collectorConfigFile = v.config ?? v['collector-config'] ?? null;
   const port = Number(v.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FurrowError('CONFIG_CLI_USAGE', `--port: expected 0..65535, got ${v.port}`);
   const maxEvents = Number(v['max-events']);
   if (!Number.isInteger(maxEvents) || maxEvents < 1) throw new FurrowError('CONFIG_CLI_USAGE', `--max-events: expected a positive integer, got ${v['max-events']}`);
-  const level = v['log-level']!;
-  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(level)) throw new FurrowError('CONFIG_CLI_USAGE', `--log-level: unknown level ${level}`);
+  const level = args.logLevel;
+  if (v.postgres !== undefined) checkPostgresUrl(v.postgres, '--postgres');
   const auth: AuthConfig = { basic: null, token: null };
   if (v.auth !== undefined) {
     const s = secret(v.auth, '--auth');
