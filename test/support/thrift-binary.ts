@@ -1,7 +1,7 @@
 /**
  * An independent cross-check for the CollectorPayload codec (common/collector-payload.ts): a generic reader for
- * Thrift's binary protocol (TBinaryProtocol, non-strict struct encoding as TSerializer writes it), written for the
- * tests from the Thrift protocol description, sharing no code with the codec under test.
+ * Thrift's binary protocol (TBinaryProtocol, a struct as TSerializer writes it), written for the tests from the
+ * Thrift protocol description, sharing no code with the codec under test.
  *
  *   field    := type:i8 id:i16be value      (a struct ends with type 0 = STOP)
  *   BOOL 2 / BYTE 3: 1 byte · I16 6: 2 bytes · I32 8: 4 bytes · I64 10: 8 bytes · DOUBLE 4: 8 bytes (all big-endian)
