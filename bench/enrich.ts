@@ -11,7 +11,7 @@
  * (wall clock) and as CPU µs per event (process.cpuUsage, user + system): on a shared machine the CPU figure is the
  * steadier one. Ratios: each row to the floor, and common enrichments to no enrichments (what enrichments cost).
  */
-import { createReadStream, createWriteStream, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -25,6 +25,7 @@ import { buildEnrichments, loadEnrichmentsDir } from '../enricher/enrichments/re
 import { runEnrich } from '../enricher/enrich-app.js';
 import { LineSink } from '../enricher/sinks/line-sink.js';
 import { LineSource } from '../enricher/sources/line-source.js';
+import { buildMmdb } from '../test/support/mmdb-writer.js';
 
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 60_000);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
@@ -126,12 +127,17 @@ async function main(): Promise<void> {
     let pipeline: EnrichmentPipeline | null = null;
     let skipped = '';
     if (existsSync(commonDir)) {
-      const localAssets: Record<string, string> = {};
-      const assets = join(import.meta.dirname, '..', '..', 'shared', 'conformance', 'enrich', 'assets');
-      for (const sub of ['common-registry', 'fs2-5.4.0']) {
-        const d = join(assets, sub);
-        if (existsSync(d)) for (const f of readdirSync(d)) localAssets[f] = join(d, f);
-      }
+      // The assets the configs name, from the repository: a small GeoIP2-shaped city database written at start
+      // (test/support/mmdb-writer.ts) and the tests' referer database (test/fixtures/assets/referer).
+      const city = join(dir, 'GeoLite2-City.mmdb');
+      writeFileSync(city, buildMmdb([
+        { network: '81.2.69.0/24', data: { city: { names: { en: 'London' } }, country: { iso_code: 'GB' }, location: { latitude: 51.5142, longitude: -0.0931, time_zone: 'Europe/London' }, postal: { code: 'EC1' }, subdivisions: [{ iso_code: 'ENG', names: { en: 'England' } }] } },
+        { network: '10.0.0.0/8', data: { country: { iso_code: 'ZZ' } } },
+      ], { databaseType: 'GeoLite2-City' }));
+      const localAssets: Record<string, string> = {
+        'GeoLite2-City.mmdb': city,
+        'referers.json': join(import.meta.dirname, '..', 'test', 'fixtures', 'assets', 'referer', 'referers.json'),
+      };
       try {
         pipeline = await buildEnrichments(await loadEnrichmentsDir(commonDir), {
           resolver, logger: silentLogger, assetsDir, fetch: globalThis.fetch, localAssets, assetsUpdatePeriodMs: 0,

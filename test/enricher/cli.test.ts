@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { createStream, readAll, startLocalAws } from './leases/local-aws.js';
-import { badSchema, column, qs, record, sdkDisagreements, sdkParse, SHARED, VECTORS } from './support.js';
+import { badSchema, column, qs, record, sdkDisagreements, sdkParse } from './support.js';
+import { BUILTIN_REGISTRY, ENRICHMENT_CONFIGS, TEST_REGISTRY } from '../support/fixtures.js';
 
 interface Run { code: number | null; stdout: string; stderr: string }
 
@@ -41,8 +42,8 @@ writeFileSync(resolverJson, JSON.stringify({
   data: {
     cacheSize: 500,
     repositories: [
-      { name: 'test registry', priority: 0, vendorPrefixes: [], connection: { embedded: { path: join(VECTORS, 'test-iglu-registry-common') } } },
-      { name: 'Iglu Central copy', priority: 1, vendorPrefixes: [], connection: { embedded: { path: join(SHARED, 'iglu-central') } } },
+      { name: 'test registry', priority: 0, vendorPrefixes: [], connection: { embedded: { path: TEST_REGISTRY } } },
+      { name: 'Iglu Central copy', priority: 1, vendorPrefixes: [], connection: { embedded: { path: BUILTIN_REGISTRY } } },
     ],
   },
 }));
@@ -89,7 +90,7 @@ t.test('--config HOCON + --enrichments DIR + --output DIR', async (t) => {
   `);
   const enrichments = join(dir, 'enrichments');
   mkdirSync(enrichments);
-  writeFileSync(join(enrichments, 'anon_ip.json'), readFileSync(join(SHARED, 'enrichment-configs', 'anon_ip.json')));
+  writeFileSync(join(enrichments, 'anon_ip.json'), readFileSync(join(ENRICHMENT_CONFIGS, 'anon_ip.json')));
   const out = join(dir, 'out');
   const input = join(dir, 'in.b64');
   writeFileSync(input, lines.join('\r\n') + '\r\n\r\n'); // Windows line ends and blank lines are fine
@@ -106,7 +107,7 @@ t.test('--config HOCON + --enrichments DIR + --output DIR', async (t) => {
 t.test('start-up failures name the problem', async (t) => {
   const enrichments = join(dir, 'enrichments-yauaa');
   mkdirSync(enrichments);
-  writeFileSync(join(enrichments, 'yauaa.json'), readFileSync(join(SHARED, 'enrichment-configs', 'yauaa_enrichment_config.json')));
+  writeFileSync(join(enrichments, 'yauaa.json'), readFileSync(join(ENRICHMENT_CONFIGS, 'yauaa_enrichment_config.json')));
   const y = await furrow(['--enrichments', enrichments, '--input', 'stdin', '--output', 'stdout', '--iglu-config', resolverJson, '--offline']);
   t.equal(y.code, 1);
   t.match(y.stderr, /ENRICH_ENRICHMENT_UNSUPPORTED: yauaa_enrichment_config/);

@@ -1,8 +1,7 @@
 /**
- * Test support for the enricher core: a real Iglu resolver over ../shared (Iglu Central + the conformance
- * test registries, offline), a processor factory, CollectorPayload builders and an analytics-SDK check.
+ * Test support for the enricher core: a real Iglu resolver (the built-in registry + the tests' own schemas in
+ * test/fixtures/iglu, offline), a processor factory, CollectorPayload builders and an analytics-SDK check.
  */
-import { join, resolve } from 'node:path';
 import sdk from 'snowplow-analytics-sdk';
 import { encodeCollectorPayload, type CollectorPayload } from '../../common/collector-payload.js';
 import { createResolver } from '../../iglu-resolver/index.js';
@@ -11,17 +10,17 @@ import { DEFAULT_ENRICH_CONFIG, parseEnrichConfig, type EnrichConfig } from '../
 import { createEnricher } from '../../enricher/enricher-factory.js';
 import type { EnrichmentPipeline } from '../../enricher/enrichments/enrichment.js';
 import { ENRICHED_FIELDS } from '../../enricher/event.js';
+import { TEST_REGISTRY } from '../support/fixtures.js';
 
-export const SHARED = resolve(process.cwd(), '..', 'shared');
-export const VECTORS = join(SHARED, 'conformance', 'enrich');
+export { BUILTIN_REGISTRY, TEST_REGISTRY } from '../support/fixtures.js';
 
 let cached: Promise<IgluResolver> | null = null;
 
-/** Iglu Central + both conformance test registries, no network. */
+/** The tests' own schemas, then the built-in registry (Iglu Central's schemas); no network. */
 export function testResolver(): Promise<IgluResolver> {
   cached ??= createResolver(
     { schema: 'iglu:com.snowplowanalytics.iglu/resolver-config/jsonschema/1-0-3', data: { cacheSize: 1000, repositories: [] } },
-    { offline: true, extraEmbeddedDirs: [join(VECTORS, 'test-iglu-registry-common'), join(VECTORS, 'test-iglu-registry-5.4.0'), join(SHARED, 'iglu-central')] },
+    { offline: true, extraEmbeddedDirs: [TEST_REGISTRY] },
   );
   return cached;
 }

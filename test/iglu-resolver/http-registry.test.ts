@@ -1,6 +1,7 @@
 /**
- * The resolver against real HTTP registries on 127.0.0.1: a static repo over ../shared/iglu-central and the
- * conformance test registry, an Iglu Server lookalike, and registries that answer 500, hang, or return invalid JSON.
+ * The resolver against real HTTP registries on 127.0.0.1: a static repo over the built-in registry's schemas (Iglu
+ * Central's) and the tests' own registry (test/fixtures/iglu), an Iglu Server lookalike, and registries that answer
+ * 500, hang, or return invalid JSON.
  */
 import t from 'tap';
 import { Writable } from 'node:stream';
@@ -8,13 +9,12 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../../common/logger.js';
-import { fileURLToPath } from 'node:url';
 import { createBuiltinResolver, createResolver, type ResolverOptions } from '../../iglu-resolver/index.js';
 import type { ClientError, LookupOutcome, ValidationOutcome } from '../../iglu-resolver/types.js';
+import { BUILTIN_REGISTRY, TEST_REGISTRY } from '../support/fixtures.js';
 import { startFailingRegistry, startHangingRegistry, startInvalidJsonRegistry, startStaticRegistry, type TestServer } from './support/registry-servers.js';
 
-const IGLU_CENTRAL = fileURLToPath(new URL('../../../shared/iglu-central', import.meta.url));
-const TEST_REGISTRY = fileURLToPath(new URL('../../../shared/conformance/enrich/test-iglu-registry-5.4.0', import.meta.url));
+const IGLU_CENTRAL = BUILTIN_REGISTRY;
 const ACME = 'iglu:com.acme/test/jsonschema/1-0-1';
 
 interface Repo {

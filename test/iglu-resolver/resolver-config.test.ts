@@ -7,21 +7,22 @@ import { fileURLToPath } from 'node:url';
 import { parseResolverConfig, readResolverConfigFile } from '../../iglu-resolver/resolver-config.js';
 import { FurrowError } from '../../common/errors.js';
 
-const STOCK = fileURLToPath(new URL('../../../shared/enrichment-configs/iglu_resolver.json', import.meta.url));
+/** A resolver file in the stock layout (resolver-config 1-0-1, HTTP registries), written for the tests. */
+const STOCK_LAYOUT = fileURLToPath(new URL('../fixtures/enrichment-configs/iglu_resolver.json', import.meta.url));
 
 const sdj = (version: string, data: unknown): unknown => ({ schema: `iglu:com.snowplowanalytics.iglu/resolver-config/jsonschema/${version}`, data });
 const repo = (name: string, connection: unknown, extra: Record<string, unknown> = {}): unknown => ({ name, priority: 0, vendorPrefixes: [], connection, ...extra });
 
-t.test("Snowplow's stock iglu_resolver.json is read unchanged", async (t) => {
-  const c = readResolverConfigFile(STOCK);
+t.test('a resolver file in the stock layout (1-0-1, HTTP registries, apikey) is read unchanged', async (t) => {
+  const c = readResolverConfigFile(STOCK_LAYOUT);
   t.equal(c.version, '1-0-1');
-  t.equal(c.cacheSize, 500);
+  t.equal(c.cacheSize, 250);
   t.equal(c.cacheTtl, null);
   t.same(
     c.repositories.map((r) => [r.name, r.priority, r.vendorPrefixes, r.connection]),
     [
       ['Iglu Central', 0, ['com.snowplowanalytics'], { kind: 'http', uri: 'http://iglucentral.com', apikey: null }],
-      ['Iglu Central - GCP Mirror', 1, ['com.snowplowanalytics'], { kind: 'http', uri: 'http://mirror01.iglucentral.com', apikey: null }],
+      ['Acme Registry', 1, ['com.acme'], { kind: 'http', uri: 'https://iglu.acme.test/api', apikey: '00000000-0000-4000-8000-00000000000a' }],
     ],
   );
   t.ok(Object.isFrozen(c) && Object.isFrozen(c.repositories) && Object.isFrozen(c.repositories[0]));

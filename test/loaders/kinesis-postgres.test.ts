@@ -33,29 +33,37 @@ async function count(): Promise<{ n: number; d: number }> {
   return r.rows[0];
 }
 
-/** Runs the loader until `until()` holds (bounded), then stops it. */
-async function runUntil(useLeases: boolean, until: () => Promise<boolean>) {
-  const loader = new PostgresLoader(pool, dirResolver([IGLU_CENTRAL]), new MemoryBadRowOutput(), silentLogger, { schema: 'atomic', retryForMs: 30_000 });
+/**
+ * Runs the loader until `total` events are accounted for, as rows in the table or as bad rows (bounded), then stops it.
+ * Counting bad rows too matters: when the loader rejects events (e.g. a schema it cannot resolve), the wait ends at
+ * once and the test fails on the bad rows instead of waiting out the deadline for rows that never come; so does a
+ * loader that stops (its error fails the test). Each shard
+ * is read in order, so when the last new event is in, every replayed record before it has been skipped or loaded:
+ * the counts below are final without waiting for anything else.
+ */
+async function runUntil(useLeases: boolean, total: number) {
+  const bad = new MemoryBadRowOutput();
+  const loader = new PostgresLoader(pool, dirResolver([IGLU_CENTRAL]), bad, silentLogger, { schema: 'atomic', retryForMs: 30_000 });
   await loader.start();
   const source = createKinesisSource({
     kinesis: aws.kinesis, dynamodb: useLeases ? aws.dynamodb : null, streamName: 'enriched', appName: 'furrow-load-test',
     maxRecordsPerRead: 100, idleTimeBetweenReadsMs: 50, minReadIntervalMs: 0, leaseDurationMs: 2000, registry: null, progressLogIntervalMs: 0,
   });
   const ac = new AbortController();
-  const running = runKinesisLoader(source, 'enriched', loader, ac.signal, silentLogger);
+  let stopped = false;
+  const running = runKinesisLoader(source, 'enriched', loader, ac.signal, silentLogger).finally(() => (stopped = true));
   const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline && !(await until())) await new Promise((r) => setTimeout(r, 100));
-  // Let in-flight reads settle before stopping, so a late batch cannot hide a duplicate.
-  await new Promise((r) => setTimeout(r, 500));
+  while (!stopped && Date.now() < deadline && (await count()).n + bad.rows.length < total) await new Promise((r) => setTimeout(r, 100));
   ac.abort();
-  return running;
+  return { totals: await running, badRows: bad.rows };
 }
 
 t.test('Kinesis → PostgreSQL with leases, then a full replay adds nothing twice', async (t) => {
   await createStream(aws.kinesis, 'enriched', 2);
   await putRecords(aws.kinesis, 'enriched', Array.from({ length: 600 }, (_, i) => generateLine(i, { seed: 88, light: true })));
-  const first = await runUntil(true, async () => (await count()).n >= 600);
-  t.equal(first.loaded, 600);
+  const first = await runUntil(true, 600);
+  t.equal(first.badRows.length, 0, first.badRows[0]?.slice(0, 400) ?? 'no bad rows');
+  t.equal(first.totals.loaded, 600);
   t.same(await count(), { n: 600, d: 600 });
   const state = await pool.query(`SELECT stream, position FROM atomic.furrow_load_state ORDER BY stream`);
   t.equal(state.rowCount, 2, 'one position per shard');
@@ -63,8 +71,9 @@ t.test('Kinesis → PostgreSQL with leases, then a full replay adds nothing twic
 
   // 100 more events, then a replay of everything from TRIM_HORIZON (in-memory checkpoints): only the new load.
   await putRecords(aws.kinesis, 'enriched', Array.from({ length: 100 }, (_, i) => generateLine(600 + i, { seed: 88, light: true })));
-  const replay = await runUntil(false, async () => (await count()).n >= 700);
-  t.equal(replay.loaded, 100, 'only the new events load');
-  t.equal(replay.skipped, 600, 'the replayed events are recognised');
+  const replay = await runUntil(false, (await count()).n + 100);
+  t.equal(replay.badRows.length, 0, replay.badRows[0]?.slice(0, 400) ?? 'no bad rows');
+  t.equal(replay.totals.loaded, 100, 'only the new events load');
+  t.equal(replay.totals.skipped, 600, 'the replayed events are recognised');
   t.same(await count(), { n: 700, d: 700 });
 });

@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { createDynamoDbLeaseTable } from '../../enricher/leases/dynamodb-lease-table.js';
 import { createStream, readAll, startLocalAws } from '../enricher/leases/local-aws.js';
-import { column, qs, record, SHARED, VECTORS } from '../enricher/support.js';
+import { column, qs, record } from '../enricher/support.js';
+import { BUILTIN_REGISTRY, TEST_REGISTRY } from '../support/fixtures.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -67,8 +68,8 @@ t.test('furrow enrich --workers 2: shards shared through leases, a killed worker
       data: {
         cacheSize: 500,
         repositories: [
-          { name: 'test registry', priority: 0, vendorPrefixes: [], connection: { embedded: { path: join(VECTORS, 'test-iglu-registry-common') } } },
-          { name: 'Iglu Central copy', priority: 1, vendorPrefixes: [], connection: { embedded: { path: join(SHARED, 'iglu-central') } } },
+          { name: 'test registry', priority: 0, vendorPrefixes: [], connection: { embedded: { path: TEST_REGISTRY } } },
+          { name: 'Iglu Central copy', priority: 1, vendorPrefixes: [], connection: { embedded: { path: BUILTIN_REGISTRY } } },
         ],
       },
     }),

@@ -1,7 +1,7 @@
 /**
  * Valid enriched TSV lines (131 columns, as the enricher writes them) for loader tests and benchmarks:
  * page views with a web_page context and a ua_parser_context derived context, and every third event a
- * link_click unstruct event. Schemas are real Iglu Central ones (../shared/iglu-central/schemas).
+ * link_click unstruct event. Schemas are real Iglu Central ones (as the built-in registry ships them in schemas/).
  * Deterministic: line i of a given seed is always the same; event ids are unique per (seed, i).
  */
 import { ENRICHED_FIELDS } from '../../enricher/event.js';

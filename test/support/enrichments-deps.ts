@@ -1,6 +1,7 @@
 /**
- * Test support for enrichments: a small static Iglu resolver over ../shared/iglu-central (draft-04 via Ajv),
- * EnrichmentDeps with a temp assets dir, and event/input builders.
+ * Test support for enrichments: a small static Iglu resolver over the built-in registry (schemas/, draft-04 via Ajv),
+ * EnrichmentDeps with a temp assets dir, event/input builders, and the tests' own enrichment configs and assets
+ * (test/fixtures/).
  */
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,13 +12,12 @@ import type { EnrichmentDeps, EnrichmentInput } from '../../enricher/enrichments
 import type { RawEvent } from '../../enricher/adapters/adapter.js';
 import { EnrichedEvent } from '../../enricher/event.js';
 import { silentLogger } from '../../common/logger.js';
+import { BUILTIN_SCHEMAS, ENRICHMENT_CONFIGS } from './fixtures.js';
 
-export const SHARED = join(process.cwd(), '..', 'shared');
-export const ASSETS = join(SHARED, 'conformance', 'enrich', 'assets');
-export const CONFIGS = join(SHARED, 'enrichment-configs');
+export { ASSETS, ENRICHMENT_CONFIGS as CONFIGS } from './fixtures.js';
 
 /** A resolver reading schemas from local static registries; validate() answers ResolutionError for unknown URIs. */
-export function staticResolver(dirs: string[] = [join(SHARED, 'iglu-central', 'schemas')]): IgluResolver {
+export function staticResolver(dirs: string[] = [BUILTIN_SCHEMAS]): IgluResolver {
   const ajv = new (Ajv04 as unknown as typeof Ajv04.default)({ strict: false, allErrors: true, validateFormats: false });
   const cache = new Map<string, ReturnType<typeof ajv.compile> | null>();
   const find = (uri: string): Record<string, unknown> | null => {
@@ -102,5 +102,5 @@ export function sdj(schema: string, data: unknown): SelfDescribingData {
 }
 
 export function readConfig(file: string): SelfDescribingData {
-  return JSON.parse(readFileSync(join(CONFIGS, file), 'utf8')) as SelfDescribingData;
+  return JSON.parse(readFileSync(join(ENRICHMENT_CONFIGS, file), 'utf8')) as SelfDescribingData;
 }

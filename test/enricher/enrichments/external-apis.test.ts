@@ -74,6 +74,7 @@ const weatherCfg = () => {
   const c = readConfig('weather_enrichment_config.json') as { schema: string; data: { enabled: boolean; parameters: Record<string, unknown> } };
   c.data.enabled = true;
   c.data.parameters['timeout'] = 1;
+  c.data.parameters['geoPrecision'] = 1; // whole degrees: the place key below
   return c;
 };
 
@@ -81,7 +82,7 @@ t.test('weather: nearest hourly observation at the rounded place, cached per pla
   const day = Date.UTC(2020, 4, 17) / 1000;
   const server = await startServer((req, res) => {
     const u = new URL(req.url, 'http://x');
-    if (u.searchParams.get('lat') === '52' && u.searchParams.get('appid') === '{{KEY}}') {
+    if (u.searchParams.get('lat') === '52' && u.searchParams.get('appid') === 'fixture-key') {
       json(res, 200, { list: [
         { dt: day + 3600, main: { temp: 280, temp_min: 279, temp_max: 281, pressure: 1000, humidity: 80 }, wind: { speed: 3, deg: 90 }, clouds: { all: 20 }, weather: [{ main: 'Clouds', description: 'few clouds', id: 801, icon: '02d' }] },
         { dt: day + 7200, main: { temp: 285, temp_min: 284, temp_max: 286, pressure: 1001, humidity: 70 }, wind: { speed: 4, deg: 100 }, clouds: { all: 90 }, rain: { '1h': 0.5 }, weather: [{ main: 'Rain', description: 'light rain', id: 500, icon: '10d' }] },

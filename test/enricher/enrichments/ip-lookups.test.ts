@@ -10,7 +10,7 @@ import { buildMmdb } from '../../support/mmdb-writer.js';
 import { buildEnrichments } from '../../../enricher/enrichments/registry.js';
 import { normaliseIp } from '../../../enricher/enrichments/ip-lookups.js';
 import { javaFloatString } from '../../../enricher/enrichments/tsv-safe.js';
-import { ASSETS, makeInput, sdj, testDeps } from '../../support/enrichments-deps.js';
+import { makeInput, sdj, testDeps } from '../../support/enrichments-deps.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'furrow-mmdb-'));
 const city = buildMmdb(
@@ -102,36 +102,6 @@ t.test('garbage and unknown addresses leave the fields empty, never fail', async
   }
   t.equal(normaliseIp('216.160.83.56:8080'), '216.160.83.56');
   t.equal(normaliseIp('[::1]'), '::1');
-  await p.close();
-});
-
-t.test("MaxMind's own test databases (conformance assets)", async (t) => {
-  const common = pathToFileURL(join(ASSETS, 'common-registry')).href;
-  const deps = testDeps({
-    localAssets: {
-      'GeoIP2-City.mmdb': join(ASSETS, 'common-registry', 'GeoIP2-City-Test.mmdb'),
-      'GeoIP2-ISP.mmdb': join(ASSETS, 'common-registry', 'GeoIP2-ISP-Test.mmdb'),
-      'GeoIP2-Domain.mmdb': join(ASSETS, 'common-registry', 'GeoIP2-Domain-Test.mmdb'),
-      'GeoIP2-Connection-Type.mmdb': join(ASSETS, 'common-registry', 'GeoIP2-Connection-Type-Test.mmdb'),
-    },
-  });
-  const p = await buildEnrichments(
-    [cfg({ geo: { uri: common, database: 'GeoIP2-City.mmdb' }, isp: { uri: common, database: 'GeoIP2-ISP.mmdb' }, domain: { uri: common, database: 'GeoIP2-Domain.mmdb' }, connectionType: { uri: common, database: 'GeoIP2-Connection-Type.mmdb' } })],
-    deps,
-  );
-  const a = makeInput({ user_ipaddress: '175.16.199.0' });
-  await p.run(a);
-  t.same([a.event.geo_country, a.event.geo_region, a.event.geo_city, a.event.geo_latitude, a.event.geo_longitude, a.event.geo_region_name, a.event.geo_timezone], ['CN', '22', 'Changchun', '43.88', '125.3228', 'Jilin Sheng', 'Asia/Harbin']);
-  const b = makeInput({ user_ipaddress: '1.128.0.0' });
-  const rb = await p.run(b);
-  t.same([b.event.ip_isp, b.event.ip_organization], ['Telstra Internet', 'Telstra Internet']);
-  t.same(rb.derivedContexts[0]?.data, { number: 1221, organization: 'Telstra Pty Ltd' });
-  const c = makeInput({ user_ipaddress: '1.2.0.0' });
-  await p.run(c);
-  t.equal(c.event.ip_domain, 'maxmind.com');
-  const d = makeInput({ user_ipaddress: '80.214.0.0' });
-  await p.run(d);
-  t.equal(d.event.ip_netspeed, 'Cellular');
   await p.close();
 });
 

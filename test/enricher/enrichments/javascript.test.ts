@@ -8,17 +8,18 @@ const js = (source: string, config?: Record<string, unknown>) =>
     parameters: { script: Buffer.from(source).toString('base64'), ...(config === undefined ? {} : { config }) },
   });
 
-t.test('the example config script: contexts from getters, throw → failure', async (t) => {
+t.test('the fixture config script (test/fixtures/enrichment-configs): contexts from getters, throw → failure', async (t) => {
   const cfg = readConfig('javascript_script_enrichment.json') as { schema: string; data: Record<string, unknown> };
   cfg.data['enabled'] = true;
   const p = await buildEnrichments([cfg], testDeps());
   const ok = await p.run(makeInput({ app_id: 'shop', platform: 'web' }));
-  t.same(ok.derivedContexts, [{ schema: 'iglu:com.acme/foo/jsonschema/1-0-0', data: { appIdUpper: 'SHOP' } }]);
+  t.same(ok.derivedContexts, [{ schema: 'iglu:com.acme/app_tag/jsonschema/1-0-0', data: { app: 'SHOP', chars: 4 } }]);
   t.same(ok.failures, []);
-  const bad = await p.run(makeInput({ app_id: 'other', platform: 'server' }));
+  t.same((await p.run(makeInput({ app_id: 'backend', platform: 'srv' }))).failures, [], 'the known server app passes');
+  const bad = await p.run(makeInput({ app_id: 'other', platform: 'srv' }));
   t.same(bad.failures, [{
     enrichment: { schemaKey: 'iglu:com.snowplowanalytics.snowplow/javascript_script_config/jsonschema/1-0-0', identifier: 'Javascript enrichment' },
-    message: { error: 'Error during execution of JavaScript function: [Server-side event has invalid app_id: other]' },
+    message: { error: 'Error during execution of JavaScript function: [unknown server app other]' },
   }]);
   t.same((await p.run(makeInput({ app_id: null }))).derivedContexts, []);
 });

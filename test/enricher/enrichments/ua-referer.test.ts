@@ -57,9 +57,9 @@ t.test('ua_parser: a huge agent is parsed on its first 10 000 characters (bounde
 });
 
 t.test('ua_parser: custom rules file from uri/database', async (t) => {
-  const p = await buildEnrichments([uaCfg({ uri: pathToFileURL(join(ASSETS, 'common-registry')).href, database: 'uap-test-rules.yml' })], testDeps());
+  const p = await buildEnrichments([uaCfg({ uri: pathToFileURL(join(ASSETS, 'uap')).href, database: 'uap-test-rules.yml' })], testDeps());
   const r = await p.run(makeInput({ useragent: UA_CHROME }));
-  t.match(r.derivedContexts[0]?.data, { useragentFamily: 'UAP Test Family', osFamily: 'UAP Test OS', deviceFamily: 'UAP Test Device', useragentVersion: 'UAP Test Family' });
+  t.match(r.derivedContexts[0]?.data, { useragentFamily: 'Fixture Agent', osFamily: 'Fixture OS', deviceFamily: 'Fixture Device', useragentVersion: 'Fixture Agent' });
   const dir = mkdtempSync(join(tmpdir(), 'furrow-uap-'));
   writeFileSync(join(dir, 'broken.yaml'), 'user_agent_parsers:\n  - regex: "(unclosed"\n');
   writeFileSync(join(dir, 'empty.yaml'), 'just text');
@@ -106,14 +106,24 @@ const refr = (url: string, pageHost = 'www.snowplowanalytics.com') => {
   });
 };
 
-t.test('referer_parser: search with term, social, internal, unknown (blackbox vector input)', async (t) => {
-  const p = await buildEnrichments([refCfg('referers-test.json', 'fs2-5.4.0', ['www.subdomain1.snowplowanalytics.com'])], testDeps());
-  const a = refr('http://www.google.com/search?q=%0Agateway%09oracle%09cards%09denise%09linn&hl=en&client=safari');
+t.test('referer_parser: search with term, social, email, paid, internal, unknown', async (t) => {
+  // test/fixtures/assets/referer/referers.json (Snowplow's test database runs in `npm run conformance`)
+  const p = await buildEnrichments([refCfg('referers.json', 'referer', ['www.subdomain1.snowplowanalytics.com'])], testDeps());
+  const a = refr('https://www.google.co.uk/search?q=%0Aheavy%09rain%09forecast&hl=en&client=safari');
   await p.run(a);
-  t.same([a.event.refr_medium, a.event.refr_source, a.event.refr_term], ['search', 'Google', 'gateway    oracle    cards    denise    linn']);
-  const b = refr('https://www.facebook.com/some/page');
+  t.same([a.event.refr_medium, a.event.refr_source, a.event.refr_term], ['search', 'Google', 'heavy    rain    forecast'], 'the term is TSV-safe');
+  const b = refr('https://m.facebook.com/some/page');
   await p.run(b);
   t.same([b.event.refr_medium, b.event.refr_source, b.event.refr_term], ['social', 'Facebook', null]);
+  const bing = refr('https://www.bing.com/search?form=x&q=snow+plough');
+  await p.run(bing);
+  t.same([bing.event.refr_medium, bing.event.refr_source, bing.event.refr_term], ['search', 'Bing', 'snow plough']);
+  const mail = refr('https://mail.google.com/mail/u/0/');
+  await p.run(mail);
+  t.same([mail.event.refr_medium, mail.event.refr_source], ['email', 'Gmail'], 'a more specific host wins over google.com');
+  const ad = refr('https://ad.doubleclick.net/ddm/clk/1');
+  await p.run(ad);
+  t.same([ad.event.refr_medium, ad.event.refr_source], ['paid', 'DoubleClick']);
   const c = refr('http://www.subdomain1.snowplowanalytics.com/x');
   await p.run(c);
   t.same([c.event.refr_medium, c.event.refr_source], ['internal', null]);
@@ -136,15 +146,24 @@ t.test('referer_parser: search with term, social, internal, unknown (blackbox ve
 
 t.test('referer_parser: inline referrers and subdomain stripping; bad databases fail at start', async (t) => {
   const cfg = readConfig('referer_parser.json') as { schema: string; data: { parameters: Record<string, unknown> } };
-  cfg.data.parameters['uri'] = pathToFileURL(join(ASSETS)).href;
-  cfg.data.parameters['database'] = 'referer-tests.json';
+  cfg.data.parameters['uri'] = pathToFileURL(join(ASSETS, 'referer')).href;
+  cfg.data.parameters['database'] = 'referers.json';
   const p = await buildEnrichments([cfg], testDeps());
-  const a = refr('https://deep.search.acme.com/find?x=1&q=hello+world');
+  const a = refr('https://deep.find.acme.test/results?x=1&query=hello+world');
   await p.run(a);
-  t.same([a.event.refr_medium, a.event.refr_source, a.event.refr_term], ['search', 'Search website 1', 'hello world']);
-  const b = refr('https://social.acme.com/');
+  t.same([a.event.refr_medium, a.event.refr_source, a.event.refr_term], ['search', 'Acme Search', 'hello world'], 'inline entry, subdomain stripped, its own parameter');
+  const b = refr('https://friends.acme.test/');
   await p.run(b);
-  t.same([b.event.refr_medium, b.event.refr_source], ['social', 'Social website']);
+  t.same([b.event.refr_medium, b.event.refr_source], ['social', 'Acme Social']);
+  const lite = refr('https://lite.acme.test/?q=x');
+  await p.run(lite);
+  t.same([lite.event.refr_medium, lite.event.refr_source, lite.event.refr_term], ['search', 'Acme Lite', null], 'a search entry without parameters has no term');
+  const db = refr('https://www.google.com/search?q=both');
+  await p.run(db);
+  t.same([db.event.refr_medium, db.event.refr_source, db.event.refr_term], ['search', 'Google', 'both'], 'the database still answers beside the inline entries');
+  const shop = refr('https://shop.acme.test/basket', 'www.acme.test');
+  await p.run(shop);
+  t.equal(shop.event.refr_medium, 'internal', 'internalDomains from the config');
   const dir = mkdtempSync(join(tmpdir(), 'furrow-ref-'));
   writeFileSync(join(dir, 'bad.json'), '{"search": {"X": {"nodomains": []}}}');
   writeFileSync(join(dir, 'notjson.json'), '<html>');

@@ -4,15 +4,11 @@
  * generateEvent(i): deterministic, varied events — page views (web_page + com.acme/user contexts, a derived
  * ua_parser_context), structured events, self-describing com.acme/checkout_started events, transaction items
  * and page pings; app_id shop/blog, user_id on even i, geo, and timestamps a few minutes before `now`.
- *
- * corpusLines(): the enricher's full-TSV conformance vectors (../shared/conformance/enrich/legacy_full_tsv), turned
- * into lines (regex / placeholder columns get a conforming value), for realistic input from real trackers.
+ * (`npm run conformance` adds Snowplow's full-TSV test events: test-conformance/support.ts corpusLines().)
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ENRICHED_FIELDS } from '../../../enricher/event.js';
 
-const IDX = Object.fromEntries(ENRICHED_FIELDS.map((n, i) => [n, i])) as Record<(typeof ENRICHED_FIELDS)[number], number>;
+export const IDX = Object.fromEntries(ENRICHED_FIELDS.map((n, i) => [n, i])) as Record<(typeof ENRICHED_FIELDS)[number], number>;
 
 export type EventKind = 'page_view' | 'struct' | 'checkout' | 'transaction_item' | 'page_ping';
 export const KINDS: readonly EventKind[] = ['page_view', 'struct', 'checkout', 'transaction_item', 'page_ping'];
@@ -26,7 +22,7 @@ export function eventId(i: number, seed = 1): string {
   return `${h(seed, 8)}-${h(i >>> 16, 4)}-4${h(i, 3)}-8${h(i >>> 12, 3)}-${h(i * 2654435761, 8)}${h(i, 4)}`;
 }
 
-function tstamp(ms: number): string {
+export function tstamp(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 }
 
@@ -165,27 +161,4 @@ export function generateLines(n: number, opts: GenOptions = {}): string[] {
 /** Column index of a field (for tests that pull values out of lines). */
 export function column(line: string, field: (typeof ENRICHED_FIELDS)[number]): string {
   return line.split('\t')[IDX[field]]!;
-}
-
-/** The legacy full-TSV conformance vectors as enriched lines, with recent timestamps (vendors refuse old ones). */
-export function corpusLines(now = Date.now()): Array<{ id: string; line: string }> {
-  const dir = join(process.cwd(), '..', 'shared', 'conformance', 'enrich', 'legacy_full_tsv');
-  const out: Array<{ id: string; line: string }> = [];
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.json')).sort()) {
-    const v = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { id?: string; expected: { tsv_fields: Record<string, unknown> } };
-    const cols = ENRICHED_FIELDS.map((name) => {
-      const x = v.expected.tsv_fields[name];
-      if (typeof x === 'string') return x;
-      if (name === 'event_id') return eventId(out.length, 99);
-      if (name === 'etl_tstamp') return tstamp(now);
-      return 'furrow-test';
-    });
-    // The vectors are from 2014; move collector/derived time to now so time-bounded vendors take them.
-    const c = (n: (typeof ENRICHED_FIELDS)[number]) => IDX[n];
-    cols[c('collector_tstamp')] = tstamp(now - 1000);
-    if (cols[c('derived_tstamp')] !== '') cols[c('derived_tstamp')] = tstamp(now - 1000);
-    if (cols[c('dvce_created_tstamp')] !== '') cols[c('dvce_created_tstamp')] = tstamp(now - 1100);
-    out.push({ id: v.id ?? f, line: cols.join('\t') });
-  }
-  return out;
 }

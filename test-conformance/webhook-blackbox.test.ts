@@ -1,14 +1,16 @@
 /**
- * Every webhook blackbox vector in ../shared/conformance/enrich/blackbox: the adapter's event must
+ * Every webhook blackbox vector in ../shared/conformance/enrich/blackbox (moved from npm test; the adapters' own tests
+ * are test/enricher/adapters/webhooks/adapters.test.ts): the adapter's event must
  * carry exactly the unstruct_event (and contexts) Snowplow produced, and the right tracker version.
  */
 import t from 'tap';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeCollectorPayload } from '../../../../common/collector-payload.js';
-import { adapterFor, payload, run, unstruct } from './helpers.js';
+import { decodeCollectorPayload } from '../common/collector-payload.js';
+import { adapterFor, payload, run, unstruct } from '../test/enricher/adapters/webhooks/helpers.js';
+import { VECTORS } from './support.js';
 
-const DIR = join(import.meta.dirname, '../../../../../shared/conformance/enrich/blackbox');
+const DIR = join(VECTORS, 'blackbox');
 const files = readdirSync(DIR).filter((f) => /AdapterSpec/.test(f) && !/^Tp2/.test(f));
 
 t.ok(files.length >= 13, `found ${files.length} webhook vectors`);

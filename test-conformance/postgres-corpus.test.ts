@@ -1,5 +1,5 @@
 /**
- * Real Snowplow enriched events: the full 131-column expectations of Stream Enrich's tests
+ * Real Snowplow enriched events (moved from npm test): the full 131-column expectations of Stream Enrich's tests
  * (../shared/conformance/enrich/legacy_full_tsv, 6 events + their 6 PII events) load into PostgreSQL and
  * SELECT returns the same values; their contexts and unstruct events land in the per-schema tables joined
  * by root_id. Implementation-specific columns (regex/placeholder) get concrete values first.
@@ -9,16 +9,17 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { silentLogger } from '../../common/logger.js';
-import { ENRICHED_FIELDS } from '../../enricher/event.js';
-import { ATOMIC_COLUMNS } from '../../loaders/atomic-columns.js';
-import { MemoryBadRowOutput } from '../../loaders/bad-row-output.js';
-import { PostgresLoader } from '../../loaders/postgres/postgres-loader.js';
-import { parseSchemaUri, tableName } from '../../loaders/schema-ddl.js';
-import { startPostgres } from '../support/postgres.js';
-import { dirResolver, IGLU_CENTRAL } from './fixtures/dir-resolver.js';
+import { silentLogger } from '../common/logger.js';
+import { ENRICHED_FIELDS } from '../enricher/event.js';
+import { ATOMIC_COLUMNS } from '../loaders/atomic-columns.js';
+import { MemoryBadRowOutput } from '../loaders/bad-row-output.js';
+import { PostgresLoader } from '../loaders/postgres/postgres-loader.js';
+import { parseSchemaUri, tableName } from '../loaders/schema-ddl.js';
+import { startPostgres } from '../test/support/postgres.js';
+import { dirResolver } from '../test/loaders/fixtures/dir-resolver.js';
+import { IGLU_CENTRAL, VECTORS } from './support.js';
 
-const DIR = join(import.meta.dirname, '../../../shared/conformance/enrich/legacy_full_tsv');
+const DIR = join(VECTORS, 'legacy_full_tsv');
 
 type Expected = Record<string, string | { regex: string } | { placeholder: string }>;
 
@@ -48,7 +49,7 @@ t.test('Stream Enrich test events load and read back column for column', async (
   const pool = new pg.Pool({ connectionString: server.url, max: 3 });
   t.teardown(() => pool.end());
   const bad = new MemoryBadRowOutput();
-  const loader = new PostgresLoader(pool, dirResolver([IGLU_CENTRAL]), bad, silentLogger, { schema: 'atomic', retryForMs: 30_000 });
+  const loader = new PostgresLoader(pool, dirResolver([join(IGLU_CENTRAL, 'schemas')]), bad, silentLogger, { schema: 'atomic', retryForMs: 30_000 });
   await loader.start();
 
   const events: Array<{ cols: string[]; id: string; file: string }> = [];
