@@ -7,6 +7,7 @@
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { KinesisWriterObserver } from '../common/kinesis/kinesis-writer.js';
+import type { BodyBudget } from './body-budget.js';
 import type { CollectorSink } from './sinks/sink.js';
 
 export type RouteLabel =
@@ -28,7 +29,7 @@ export class CollectorMetrics {
   readonly sinkFailures: Counter<'stream'>;
   private readonly kinesisPuts: Counter<'stream' | 'outcome'>;
 
-  constructor(sinks: { good: () => CollectorSink | null; bad: () => CollectorSink | null }, withDefaultMetrics = true) {
+  constructor(sinks: { good: () => CollectorSink | null; bad: () => CollectorSink | null }, withDefaultMetrics = true, budget: BodyBudget | null = null) {
     const r = this.registry;
     const self = this;
     if (withDefaultMetrics) collectDefaultMetrics({ register: r, prefix: 'furrow_collector_' });
@@ -74,6 +75,14 @@ export class CollectorMetrics {
         if (b) this.set({ stream: 'bad' }, b.pendingBytes());
       },
     });
+    if (budget !== null) {
+      new Gauge({
+        name: 'furrow_collector_body_bytes_in_flight', help: 'Request-body bytes held across open requests (received, inflated, decoder windows)', registers: [r],
+        collect() {
+          this.set(budget.inUse);
+        },
+      });
+    }
     new Gauge({
       name: 'furrow_collector_sink_healthy', help: '1 when the sink is healthy', labelNames: ['stream'], registers: [r],
       collect() {

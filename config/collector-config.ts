@@ -108,6 +108,11 @@ export interface CollectorConfig {
     readonly acknowledge: AckMode;
     /** Above this many bytes waiting in the sinks, tracking requests get 503 + Retry-After (nothing is taken in). */
     readonly maxPendingBytes: number;
+    /**
+     * Request-body bytes held across all open requests (received, inflated, decoder windows); a request that
+     * would pass it gets 503 + Retry-After (collector/body-budget.ts).
+     */
+    readonly maxBodyBytesInFlight: number;
     readonly retryAfterSec: number;
     /** Accept `Content-Encoding: gzip|deflate` request bodies. */
     readonly decompressBodies: boolean;
@@ -470,6 +475,7 @@ export function parseCollectorConfig(doc: Record<string, unknown>, opts: ParseOp
   const furrow = {
     acknowledge: ack as AckMode,
     maxPendingBytes: fu.int('maxPendingBytes', 256 * 1024 * 1024, 1),
+    maxBodyBytesInFlight: fu.int('maxBodyBytesInFlight', 64 * 1024 * 1024, 1),
     retryAfterSec: Math.max(1, Math.ceil(fu.durationMs('retryAfter', 5000) / 1000)),
     decompressBodies: fu.bool('decompressBodies', true),
     compatVersion: fu.str('compatVersion', '3.4.0'),
@@ -509,6 +515,9 @@ export function parseCollectorConfig(doc: Record<string, unknown>, opts: ParseOp
 
   if (networking.maxPayloadSize > networking.dropPayloadSize) {
     throw new FurrowError('CONFIG_INVALID_VALUE', 'collector.networking.maxPayloadSize must not exceed collector.networking.dropPayloadSize');
+  }
+  if (furrow.maxBodyBytesInFlight < networking.dropPayloadSize) {
+    throw new FurrowError('CONFIG_INVALID_VALUE', 'collector.furrow.maxBodyBytesInFlight must be at least collector.networking.dropPayloadSize (else a body of the allowed size could never be taken in)');
   }
 
   return deepFreeze<CollectorConfig>({
