@@ -114,6 +114,11 @@ export interface CollectorConfig {
      */
     readonly maxBodyBytesInFlight: number;
     readonly retryAfterSec: number;
+    /**
+     * A Kinesis PutRecords / DescribeStreamSummary call unanswered this long is aborted (a failed attempt) and
+     * the stream reported unhealthy at once.
+     */
+    readonly kinesisCallTimeoutMs: number;
     /** Accept `Content-Encoding: gzip|deflate` request bodies. */
     readonly decompressBodies: boolean;
     /** Version written in `collector` (ssc-<v>-<sink>) and bad rows; Snowplow's 3.4.0 by default. */
@@ -477,6 +482,7 @@ export function parseCollectorConfig(doc: Record<string, unknown>, opts: ParseOp
     maxPendingBytes: fu.int('maxPendingBytes', 256 * 1024 * 1024, 1),
     maxBodyBytesInFlight: fu.int('maxBodyBytesInFlight', 64 * 1024 * 1024, 1),
     retryAfterSec: Math.max(1, Math.ceil(fu.durationMs('retryAfter', 5000) / 1000)),
+    kinesisCallTimeoutMs: fu.durationMs('kinesisCallTimeout', 3000),
     decompressBodies: fu.bool('decompressBodies', true),
     compatVersion: fu.str('compatVersion', '3.4.0'),
   };
@@ -515,6 +521,9 @@ export function parseCollectorConfig(doc: Record<string, unknown>, opts: ParseOp
 
   if (networking.maxPayloadSize > networking.dropPayloadSize) {
     throw new FurrowError('CONFIG_INVALID_VALUE', 'collector.networking.maxPayloadSize must not exceed collector.networking.dropPayloadSize');
+  }
+  if (furrow.kinesisCallTimeoutMs <= 0) {
+    throw new FurrowError('CONFIG_INVALID_VALUE', 'collector.furrow.kinesisCallTimeout must be positive');
   }
   if (furrow.maxBodyBytesInFlight < networking.dropPayloadSize) {
     throw new FurrowError('CONFIG_INVALID_VALUE', 'collector.furrow.maxBodyBytesInFlight must be at least collector.networking.dropPayloadSize (else a body of the allowed size could never be taken in)');
