@@ -211,6 +211,8 @@ async function holdConnections(mode: 'idle' | 'drip' | 'silent', n: number, watc
       const s = connect(c.port, '127.0.0.1');
       sockets.push(s);
       s.on('error', () => undefined);
+      // Read whatever comes (a paused socket would never see the server's FIN, so never 'close').
+      s.on('data', () => undefined);
       s.on('close', () => {
         closed++;
         closedAt.push(performance.now() - t0);

@@ -26,6 +26,10 @@ export class CollectorMetrics {
   private badBytes = 0;
   private dnt = 0;
   private bounced = 0;
+  private evictedIdle = 0;
+  private evictedNoRequest = 0;
+  /** Open connections of the server (set by startCollectorServer; absent when embedded elsewhere). */
+  openConnections: (() => number) | null = null;
   readonly sinkFailures: Counter<'stream'>;
   private readonly kinesisPuts: Counter<'stream' | 'outcome'>;
 
@@ -62,6 +66,20 @@ export class CollectorMetrics {
         this.reset();
         this.inc({ reason: 'do_not_track' }, self.dnt);
         this.inc({ reason: 'bounce' }, self.bounced);
+      },
+    });
+    new Counter({
+      name: 'furrow_collector_connections_closed_for_room_total', help: 'Connections closed to keep room for new ones near maxConnections (idle keep-alive, or no request head yet)', labelNames: ['reason'], registers: [r],
+      collect() {
+        this.reset();
+        this.inc({ reason: 'idle' }, self.evictedIdle);
+        this.inc({ reason: 'no_request' }, self.evictedNoRequest);
+      },
+    });
+    new Gauge({
+      name: 'furrow_collector_open_connections', help: 'Open client connections', registers: [r],
+      collect() {
+        if (self.openConnections !== null) this.set(self.openConnections());
       },
     });
     this.sinkFailures = new Counter({ name: 'furrow_collector_sink_failures_total', help: 'Records a sink reported failed or invalid', labelNames: ['stream'], registers: [r] });
@@ -117,6 +135,11 @@ export class CollectorMetrics {
       this.badRecords += count;
       this.badBytes += bytes;
     }
+  }
+
+  connectionEvicted(reason: 'idle' | 'no_request'): void {
+    if (reason === 'idle') this.evictedIdle++;
+    else this.evictedNoRequest++;
   }
 
   notSunk(reason: 'do_not_track' | 'bounce'): void {

@@ -119,6 +119,8 @@ export interface CollectorConfig {
      * the stream reported unhealthy at once.
      */
     readonly kinesisCallTimeoutMs: number;
+    /** A connection's request line and headers must be complete within this (node's headersTimeout ⇒ 408). */
+    readonly headersTimeoutMs: number;
     /** Accept `Content-Encoding: gzip|deflate` request bodies. */
     readonly decompressBodies: boolean;
     /** Version written in `collector` (ssc-<v>-<sink>) and bad rows; Snowplow's 3.4.0 by default. */
@@ -483,6 +485,7 @@ export function parseCollectorConfig(doc: Record<string, unknown>, opts: ParseOp
     maxBodyBytesInFlight: fu.int('maxBodyBytesInFlight', 64 * 1024 * 1024, 1),
     retryAfterSec: Math.max(1, Math.ceil(fu.durationMs('retryAfter', 5000) / 1000)),
     kinesisCallTimeoutMs: fu.durationMs('kinesisCallTimeout', 3000),
+    headersTimeoutMs: fu.durationMs('headersTimeout', 10_000),
     decompressBodies: fu.bool('decompressBodies', true),
     compatVersion: fu.str('compatVersion', '3.4.0'),
   };
@@ -524,6 +527,9 @@ export function parseCollectorConfig(doc: Record<string, unknown>, opts: ParseOp
   }
   if (furrow.kinesisCallTimeoutMs <= 0) {
     throw new FurrowError('CONFIG_INVALID_VALUE', 'collector.furrow.kinesisCallTimeout must be positive');
+  }
+  if (furrow.headersTimeoutMs <= 0) {
+    throw new FurrowError('CONFIG_INVALID_VALUE', 'collector.furrow.headersTimeout must be positive');
   }
   if (furrow.maxBodyBytesInFlight < networking.dropPayloadSize) {
     throw new FurrowError('CONFIG_INVALID_VALUE', 'collector.furrow.maxBodyBytesInFlight must be at least collector.networking.dropPayloadSize (else a body of the allowed size could never be taken in)');
