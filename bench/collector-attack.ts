@@ -1,7 +1,7 @@
 /**
  * `npm run bench:collector-attack [-- scenario ...]`: hostile traffic against a collector in a child process on
  * loopback, printing peak RSS (VmHWM from /proc), time to answer and what the attacker / a normal client got.
- * Figures, not a pass/fail floor: the regression tests (test/collector/hostile-limits.test.ts,
+ * Figures, not a pass/fail floor: the regression tests (test/collector/hostile-memory.test.ts,
  * connections.test.ts, durable-sink.test.ts) assert the bounds; this prints the numbers for the docs.
  *
  *   br       200 concurrent POSTs of a 53-byte brotli body (quality 11, lgwin 24, 64 MiB of zeros)
@@ -12,8 +12,8 @@
  *   silent   1,024 connections that send nothing; then a normal client
  *   durable-hung / durable-500   durable mode on a Kinesis endpoint whose PutRecords hangs / answers 500
  *
- * FURROW_BIN (default dist/bin/furrow.js; `npm run build` first) picks the build, so an old build can be
- * measured beside a new one. Linux only (/proc).
+ * FURROW_BIN (default dist/bin/furrow.js; `npm run bench:collector-attack` builds first) picks the build, so
+ * an old build can be measured beside a new one; ATTACK_N changes the number of gzip bombs. Linux only (/proc).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
