@@ -4,6 +4,7 @@
  * loaded only when asked for, so `furrow collector` never loads the enricher's dependencies.
  */
 import { FurrowError } from '../common/errors.js';
+import { FURROW_VERSION } from '../common/version.js';
 import type { Command } from './command.js';
 
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
@@ -27,7 +28,7 @@ async function loadCommand(name: string): Promise<Command | null> {
 }
 
 async function mainHelp(): Promise<string> {
-  const lines = ['Usage: furrow <command> [options]', '', 'Commands:'];
+  const lines = [`furrow ${FURROW_VERSION}`, '', 'Usage: furrow <command> [options]', '       furrow --version', '', 'Commands:'];
   for (const name of Object.keys(COMMANDS)) {
     const c = await loadCommand(name);
     if (c) lines.push(`  ${name.padEnd(11)} ${c.summary}`);
@@ -38,6 +39,10 @@ async function mainHelp(): Promise<string> {
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-v' || name === 'version') {
+    process.stdout.write(`furrow ${FURROW_VERSION}\n`);
+    return 0;
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write((await mainHelp()) + '\n');
     return name === undefined ? 2 : 0;

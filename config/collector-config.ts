@@ -6,9 +6,9 @@
  *        ──`collector {}` block (or top level)──▶ Section walker (defaults, types, unknown keys ⇒ CONFIG_UNKNOWN_KEY)
  *        ──▶ deepFreeze(CollectorConfig)
  *
- * Keys Snowplow 3.4.0 parses but ignores are accepted and ignored here too (listed in IGNORED_*). Options
- * furrow cannot honour (StatsD, TLS keystores, SQS buffers, Pub/Sub, Kafka, NSQ) stop start-up with
- * CONFIG_UNSUPPORTED naming the key. furrow's own options live in an optional `collector.furrow {}` block.
+ * Keys Snowplow 3.4.0 parses but ignores are accepted and ignored here too. StatsD, TLS (ssl.enable) and the SQS
+ * overflow buffers are accepted with one warning each (`warnings`, logged at start) saying what furrow does
+ * instead. Another transport (Pub/Sub, Kafka, NSQ) stops start-up with CONFIG_UNSUPPORTED naming the key. furrow's own options live in an optional `collector.furrow {}` block.
  */
 import { FurrowError } from '../common/errors.js';
 import { parseDurationMs, readHoconFile } from './hocon.js';
@@ -102,6 +102,8 @@ export interface CollectorConfig {
     readonly dropPayloadSize: number;
   };
   readonly preTerminationPeriodMs: number;
+  /** Accepted keys naming something furrow does not do, with what it does instead (logged once each at start). */
+  readonly warnings: readonly { readonly key: string; readonly message: string }[];
   /** furrow's additions (the optional `collector.furrow {}` block). */
   readonly furrow: {
     /** `buffered` (Snowplow: 200 once the record is in memory) or `durable` (200 once the sink accepted it). */
@@ -226,6 +228,13 @@ class Section {
     if (!isObj(v)) return this.bad(k, 'expected an object', v);
     return new Section(this.key(k), v);
   }
+  /** Accepts the key; when it is set (not absent or "off"), one warning saying what furrow does instead. */
+  warnIfSet(k: string, instead: string, warnings: { key: string; message: string }[]): void {
+    const v = this.raw(k);
+    if (v === undefined || v === null || v === false || v === 'false' || v === '' || (Array.isArray(v) && v.length === 0)) return;
+    const key = this.key(k);
+    if (!warnings.some((w) => w.key === key)) warnings.push({ key, message: instead });
+  }
   /** Accepts the key only when it is absent or "off"; otherwise furrow cannot honour it. */
   unsupportedIfSet(k: string, why: string): void {
     const v = this.raw(k);
@@ -286,7 +295,9 @@ function readBackoff(s: Section): BackoffConfig {
 const DEFAULT_BUFFER: BufferConfig = { byteLimit: 3_145_728, recordLimit: 500, timeLimitMs: 5000 };
 
 /** One `streams.good` / `streams.bad` block (3.x style); `shared` carries 2.x `streams.sink`/`streams.buffer`. */
-function readStream(type: SinkType, s: Section, defaultName: string, legacy: { sink: Section | null; buffer: Section | null; name: string | null }): StreamConfig {
+const SQS_INSTEAD = 'the SQS overflow buffer is not supported: furrow retries Kinesis with backoff and answers 503 (Retry-After) when its buffers are full (collector.furrow.maxPendingBytes); nothing goes to SQS';
+
+function readStream(type: SinkType, s: Section, defaultName: string, legacy: { sink: Section | null; buffer: Section | null; name: string | null }, warnings: { key: string; message: string }[]): StreamConfig {
   for (const [k, what] of Object.entries(OTHER_SINK_KEYS)) {
     if (s.has(k)) throw new FurrowError('CONFIG_UNSUPPORTED', `${s.key(k)}: the ${what} sink is not supported by furrow (stdout and kinesis are)`);
   }
@@ -299,6 +310,8 @@ function readStream(type: SinkType, s: Section, defaultName: string, legacy: { s
       // A stdout block may still carry a buffer (ignored, as Snowplow's printing sink does).
       s.ignore('buffer');
     }
+    // A 2.x stdout sink block may carry the Kinesis keys of the template it came from: nothing to do with them.
+    if (legacy.sink !== null) legacy.sink.ignore(...KINESIS_ONLY_KEYS);
     return { type, name, maxBytes };
   }
   const region = src.optStr('region');
@@ -310,8 +323,8 @@ function readStream(type: SinkType, s: Section, defaultName: string, legacy: { s
   const backoff = readBackoff(src.section('backoffPolicy'));
   const maxBytes = src.int('maxBytes', DEFAULT_KINESIS_MAX_BYTES, 1, KINESIS_MAX_RECORD_BYTES);
   const startupCheckIntervalMs = src.durationMs('startupCheckInterval', 1000);
-  src.unsupportedIfSet('sqsGoodBuffer', 'the SQS overflow buffer is not supported by furrow');
-  src.unsupportedIfSet('sqsBadBuffer', 'the SQS overflow buffer is not supported by furrow');
+  src.warnIfSet('sqsGoodBuffer', SQS_INSTEAD, warnings);
+  src.warnIfSet('sqsBadBuffer', SQS_INSTEAD, warnings);
   src.ignore('sqsMaxBytes', 'aws', 'enabled');
   const buffer = readBuffer(legacy.buffer ?? s.section('buffer'), DEFAULT_BUFFER);
   return { type, name, region, customEndpoint, threadPoolSize, backoff, maxBytes, startupCheckIntervalMs, buffer };
@@ -331,6 +344,11 @@ function chooseSink(streams: Section, furrowSink: string | null, override: SinkT
     if (e === 'kinesis' || e === 'stdout') return { sink: e, reason: 'collector.streams.sink.enabled' };
     throw new FurrowError('CONFIG_UNSUPPORTED', `collector.streams.sink.enabled: the ${e} sink is not supported by furrow (stdout and kinesis are)`);
   }
+  if (isObj(legacySink)) {
+    // 2.9+ Kinesis artifacts know their sink: `sink { region = … }` without `enabled`.
+    const k = KINESIS_ONLY_KEYS.find((key) => legacySink[key] !== undefined);
+    if (k) return { sink: 'kinesis', reason: `collector.streams.sink.${k} is set (a Kinesis collector config)` };
+  }
   for (const which of ['good', 'bad']) {
     const block = streams.obj[which];
     if (isObj(block)) {
@@ -348,6 +366,7 @@ export interface ParseOptions {
 
 /** Validates a parsed HOCON document (whole file) into a frozen CollectorConfig. */
 export function parseCollectorConfig(doc: Record<string, unknown>, opts: ParseOptions = {}): CollectorConfig {
+  const warnings: { key: string; message: string }[] = [];
   const top = new Section('', doc);
   let c: Section;
   if (doc.collector !== undefined) {
@@ -445,14 +464,14 @@ export function parseCollectorConfig(doc: Record<string, unknown>, opts: ParseOp
   const mon = c.section('monitoring');
   const monMetrics = mon.section('metrics');
   const statsd = monMetrics.section('statsd');
-  statsd.unsupportedIfSet('enabled', 'StatsD is not supported; furrow serves Prometheus metrics at GET /metrics');
+  statsd.warnIfSet('enabled', 'StatsD is not supported: nothing is sent to StatsD; furrow serves Prometheus metrics at GET /metrics', warnings);
   statsd.ignore('hostname', 'port', 'period', 'prefix', 'tags');
   statsd.done();
   monMetrics.done();
   mon.done();
 
   const ssl = c.section('ssl');
-  ssl.unsupportedIfSet('enable', 'TLS is not supported by furrow; terminate TLS at a load balancer or proxy');
+  ssl.warnIfSet('enable', 'TLS is not supported: furrow serves plain HTTP on collector.port only (nothing on ssl.port); terminate TLS at a load balancer or proxy in front', warnings);
   ssl.ignore('redirect', 'port');
   ssl.done();
 
@@ -505,16 +524,16 @@ export function parseCollectorConfig(doc: Record<string, unknown>, opts: ParseOp
     const bufSec = st.section('buffer');
     const goodName = st.str('good', 'good');
     const badName = st.str('bad', 'bad');
-    good = readStream(chosen.sink, new Section(st.key('good'), {}), 'good', { sink: sinkSec, buffer: bufSec, name: goodName });
-    bad = readStream(chosen.sink, new Section(st.key('bad'), {}), 'bad', { sink: sinkSec, buffer: new Section(bufSec.path, bufSec.obj), name: badName });
+    good = readStream(chosen.sink, new Section(st.key('good'), {}), 'good', { sink: sinkSec, buffer: bufSec, name: goodName }, warnings);
+    bad = readStream(chosen.sink, new Section(st.key('bad'), {}), 'bad', { sink: sinkSec, buffer: new Section(bufSec.path, bufSec.obj), name: badName }, warnings);
     sinkSec.done();
     if (chosen.sink === 'kinesis') bufSec.done();
     else bufSec.ignore(...Object.keys(bufSec.obj));
   } else {
     const g = st.section('good');
     const b = st.section('bad');
-    good = readStream(chosen.sink, g, 'good', { sink: null, buffer: null, name: null });
-    bad = readStream(chosen.sink, b, 'bad', { sink: null, buffer: null, name: null });
+    good = readStream(chosen.sink, g, 'good', { sink: null, buffer: null, name: null }, warnings);
+    bad = readStream(chosen.sink, b, 'bad', { sink: null, buffer: null, name: null }, warnings);
     g.done();
     b.done();
   }
@@ -551,6 +570,7 @@ export function parseCollectorConfig(doc: Record<string, unknown>, opts: ParseOp
     hsts,
     networking,
     preTerminationPeriodMs,
+    warnings,
     furrow,
   });
 }

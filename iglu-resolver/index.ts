@@ -37,8 +37,10 @@ export interface ResolverOptions {
   httpTimeoutMs?: number;
   /** HTTP registries: extra attempts after a network error or 5xx within one lookup (default 2). */
   httpRetries?: number;
-  /** HTTP registries: first retry wait in ms, doubled each retry, capped at 1000 (default 100). */
+  /** HTTP registries: first retry wait in ms, doubled each retry, capped at httpRetryMaxWaitMs (default 100). */
   httpRetryBaseMs?: number;
+  /** HTTP registries: longest wait between retries in ms (default 1000; enrich's `iglu.maxWait`). */
+  httpRetryMaxWaitMs?: number;
   /** Data nested deeper than this fails validation with keyword `maxJsonDepth` (default: no check). */
   maxJsonDepth?: number;
   /** Logs registry failures and outage fallbacks (warn). Default: silent. */
@@ -72,6 +74,9 @@ function httpRegistry(r: { name: string; priority: number; vendorPrefixes: reado
     timeoutMs: options.httpTimeoutMs,
     retries: options.httpRetries,
     retryBaseMs: options.httpRetryBaseMs,
+    retryMaxWaitMs: options.httpRetryMaxWaitMs,
+    logger: options.logger,
+    clock: options.clock,
   });
 }
 

@@ -138,7 +138,11 @@ export class Resolver implements IgluResolver {
     }
     const result = res.ok ? 'ok' : res.error.error === 'NotFound' ? 'not_found' : res.error.error === 'RepoFailure' ? 'repo_failure' : 'client_failure';
     this.requests?.inc({ repository: r.name, result });
-    if (!res.ok && res.error.error !== 'NotFound') this.logger?.warn({ repository: r.name, schema: what, error: res.error }, 'Iglu registry lookup failed');
+    // HTTP registries log their outages once (with backoff); per lookup that would be a line per event.
+    if (!res.ok && res.error.error !== 'NotFound') {
+      if (r.logsOutages === true) this.logger?.debug({ repository: r.name, schema: what, error: res.error }, 'Iglu registry lookup failed');
+      else this.logger?.warn({ repository: r.name, schema: what, error: res.error }, 'Iglu registry lookup failed');
+    }
     return res;
   }
 
@@ -381,7 +385,10 @@ function counter<L extends string>(registry: PromRegistry, name: string, help: s
 }
 
 function attemptsOf(r: unknown): number {
-  const a = (r as { attempts?: number }).attempts;
+  const o = r as { attempts?: number; ok?: boolean; error?: RegistryError };
+  const a = o.attempts;
+  // 0 only for a registry that was not asked (in its outage backoff); other answers count one attempt at least.
+  if (a === 0 && o.ok === false && o.error !== undefined && o.error.error !== 'NotFound') return 0;
   return typeof a === 'number' && a > 0 ? a : 1;
 }
 

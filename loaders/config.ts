@@ -17,6 +17,8 @@
  */
 import { FurrowError } from '../common/errors.js';
 import { parseDurationMs, readHoconFile } from '../config/hocon.js';
+import { checkPostgresUrl } from '../config/postgres-url.js';
+import { checkLogLevel, parseCommandArgs, type FlagTable } from '../bin/args.js';
 
 export type LoaderTarget = 'postgres' | 'redshift' | 's3';
 
@@ -105,31 +107,27 @@ const KINESIS_KEYS = new Set(['streamName', 'appName', 'initialPosition', 'regio
 const kebab = (k: string): string => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const camel = (k: string): string => k.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
-/** Parses `--key value`, `--key=value` and bare boolean flags into camelCase keys. */
-export function parseFlags(argv: readonly string[], target: LoaderTarget): { values: Record<string, unknown>; configFile: string | null } {
+/** The flags of `furrow load <target>`: every file key of the target, in kebab-case (`batchSize` ⇄ `--batch-size`). */
+function flagTable(target: LoaderTarget): FlagTable {
+  const table: Record<string, { type: 'string' | 'boolean' }> = { config: { type: 'string' } };
+  for (const [name, def] of Object.entries(KEYS)) {
+    if (def.kind === 'object' || !def.targets.includes(target) || name === 'logLevel') continue;
+    table[kebab(name)] = { type: def.kind === 'bool' ? 'boolean' : 'string' };
+  }
+  return table;
+}
+
+/** Parses the command line (bin/args.ts: `--key value`, `--key=value`, boolean flags) into camelCase keys. */
+export function parseFlags(argv: readonly string[], target: LoaderTarget, usage = `see furrow load ${target} --help`): { values: Record<string, unknown>; configFile: string | null } {
+  const args = parseCommandArgs(argv, flagTable(target), usage);
   const values: Record<string, unknown> = {};
   let configFile: string | null = null;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith('--')) throw new FurrowError('CONFIG_CLI_USAGE', `unexpected argument '${arg}'`);
-    const eq = arg.indexOf('=');
-    const name = camel(arg.slice(2, eq === -1 ? undefined : eq));
-    if (name === 'config') {
-      configFile = eq === -1 ? argv[++i] ?? null : arg.slice(eq + 1);
-      if (configFile === null) throw new FurrowError('CONFIG_CLI_USAGE', '--config needs a file');
-      continue;
-    }
-    const def = KEYS[name];
-    if (def === undefined || def.kind === 'object' || !def.targets.includes(target)) {
-      throw new FurrowError('CONFIG_CLI_USAGE', `unknown option --${kebab(name)} for furrow load ${target}`);
-    }
-    if (def.kind === 'bool' && eq === -1) {
-      values[name] = true;
-      continue;
-    }
-    const v = eq === -1 ? argv[++i] : arg.slice(eq + 1);
-    if (v === undefined) throw new FurrowError('CONFIG_CLI_USAGE', `--${kebab(name)} needs a value`);
-    values[name] = v;
+  for (const [flag, v] of Object.entries(args.values)) {
+    if (v === undefined || flag === 'help') continue;
+    if (flag === 'config') configFile = v as string;
+    else if (flag === 'log-level') {
+      if (argv.some((a) => a === '--log-level' || a.startsWith('--log-level='))) values['logLevel'] = v;
+    } else values[camel(flag)] = v;
   }
   return { values, configFile };
 }
@@ -220,6 +218,8 @@ export async function loadConfig(target: LoaderTarget, argv: readonly string[]):
   });
   if (cfg.metricsPort !== null && cfg.metricsPort > 65535) throw new FurrowError('CONFIG_INVALID_VALUE', `metricsPort: ${cfg.metricsPort} is not a TCP port`);
   if (target === 'postgres' && cfg.url === null) throw new FurrowError('CONFIG_MISSING_KEY', 'url (--url postgres://…) is required');
+  if (target === 'postgres') checkPostgresUrl(cfg.url!, 'url');
+  checkLogLevel(cfg.logLevel, 'logLevel');
   if (target === 'redshift') {
     if (cfg.stage === null) throw new FurrowError('CONFIG_MISSING_KEY', 'stage (--stage s3://bucket/prefix) is required');
     if (cfg.url === null && !cfg.dryRun) throw new FurrowError('CONFIG_MISSING_KEY', 'url (--url postgres://…redshift…) is required unless --dry-run');

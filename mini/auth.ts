@@ -1,6 +1,7 @@
 /**
- * `--auth` for the Micro API and UI (mini may run on a shared host). The collector's tracker endpoints are
- * never behind it: trackers cannot send credentials.
+ * `--auth` for the Micro API, the UI and /metrics (mini may run on a shared host). The collector's tracker
+ * endpoints and /health are never behind it: trackers cannot send credentials. The Host and cross-site checks
+ * run before it (network-policy.ts).
  *
  * Accepted credentials, any one of:
  *   Authorization: Basic base64(user:password)      (`--auth user:password`; browsers prompt for it)

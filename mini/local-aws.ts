@@ -36,6 +36,12 @@ export async function startLocalAws(): Promise<LocalAws> {
   const dynalite = require('dynalite') as ServerFactory;
   const k = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 50 });
   const d = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  // No idle timeout on their keep-alive connections. With Node's default (5 s) the server closes a socket the
+  // SDK's agent may be reusing at that moment, and the request fails with `read ECONNRESET`; the Kinesis client
+  // makes one attempt (callers own retries), so a store reader's first ListShards after a slow phase 2 failed
+  // and took mini down (seen under load in test/mini/network.test.ts). The only clients are this process's own.
+  k.keepAliveTimeout = 0;
+  d.keepAliveTimeout = 0;
   const closeServer = (s: Server) => new Promise<void>((r) => (s.listening ? s.close(() => r()) : r()));
   let kinesisEndpoint: string;
   let dynamoEndpoint: string;

@@ -5,25 +5,29 @@
  *   GET|POST /micro/all                     {"total","good","bad"}
  *   GET|POST /micro/good                    [GoodEvent]   POST body {event_type?, schema?, contexts?[], limit?}
  *   GET|POST /micro/bad                     [BadEvent]    POST body {vendor?, version?, limit?}
- *   GET|POST /micro/reset                   "Reset completed"
- *   GET      /micro/iglu/{v}/{n}/jsonschema/{M-R-A}   the schema (200) or the resolution error (404)
+ *   GET|POST /micro/reset                   {"total":0,"good":0,"bad":0}; "Reset completed" (text) when the client prefers text
+ *   GET      /micro/iglu/{v}/{n}/jsonschema/{M-R-A}   the schema (200) or Micro's {"value":{repo:{errors,attempts,lastAttempt}}} (404)
  *   POST     /micro/events                  {filters[{column, value|values[]}], validEvents?, timeRange?, sorting?, page, pageSize}
  *                                           → {events[], totalPages, totalItems}
- *   GET      /micro/events?event_id=…&valid=…&page=…&pageSize=…     same answer, from the query string
+ *   GET      /micro/events                  Micro 3.0's answer: [good event as flat JSON], newest first
+ *   GET      /micro/events?event_id=…&valid=…&page=…&pageSize=…     the paged answer of POST, from the query string
  *   GET      /micro/events/{event_id}       {event_id, records:[{valid, event(GoodEvent|BadEvent), row}]} or 404
  *   GET|POST /micro/wait                    count?, good?, bad?, event_id? (repeatable / comma list), timeout? ms
  *                                           → 200 {ok:true,…} when met, 408 {ok:false, missing,…} on timeout
  *   GET      /micro/columns, /micro/schemas, /micro/bad-groups, /micro/timeline, /micro/status  (UI support)
  *   GET      /micro/stream                  Server-Sent Events: `summary` on every change (≤ 5/s), `events` stored since
  *   GET      /micro/ui/…                    the web UI (static files)
- * CORS on every /micro route (Micro 1.2.0 #50). `--auth` guards all of it (see auth.ts).
+ * Every /micro route: the Host and cross-site checks (network-policy.ts), CORS for pages on localhost without
+ * credentials (Micro 1.2.0 #50 asked for CORS; credentials would let any page act as its visitor), `nosniff`,
+ * a Content-Security-Policy with `frame-ancestors 'none'`. `--auth` guards all of it (see auth.ts).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { ENRICHED_FIELDS } from '../enricher/event.js';
-import type { IgluResolver } from '../iglu-resolver/types.js';
+import type { ClientError, IgluResolver } from '../iglu-resolver/types.js';
 import { createAuthMiddleware, type AuthConfig } from './auth.js';
+import { createNetworkGuard, NetworkPolicy } from './network-policy.js';
 import type { MiniStore, StoredRecord, WaitCondition } from './store.js';
 
 export interface MicroApiOptions {
@@ -35,11 +39,34 @@ export interface MicroApiOptions {
   status?: () => Record<string, unknown>;
   /** Longest wait a client may ask for (ms). */
   maxWaitMs?: number;
+  /** Which Host names and page origins may use the API; default: loopback names only. */
+  network?: NetworkPolicy;
 }
 
 const NOT_FOUND_TEXT = 'Path for micro has to be one of: /events /all /good /bad /reset /iglu /wait /ui';
 const IGLU_FORMAT_TEXT = 'Schema lookup should be in format iglu/{vendor}/{schemaName}/jsonschema/{model}-{revision}-{addition}';
 const SCHEMAVER = /^[1-9]\d*-\d+-\d+$|^0-\d+-\d+$/;
+
+/**
+ * Headers on every /micro answer. The UI loads only its own files (no inline script or style, nothing from
+ * elsewhere) and may not be framed (clickjacking the Reset button); API answers are data, never a document.
+ */
+const UI_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; " +
+  "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const API_CSP = "default-src 'none'; frame-ancestors 'none'";
+
+/**
+ * Micro's 404 body for a schema it cannot resolve: circe's derived encoding of the Iglu client's
+ * ResolutionError, `{"value": {repository: {errors, attempts, lastAttempt}}}`, repositories in sorted order.
+ */
+export function microResolutionError(err: ClientError): unknown {
+  if (err.error !== 'ResolutionError') return err;
+  const value: Record<string, unknown> = {};
+  const sorted = [...err.lookupHistory].sort((a, b) => (a.repository < b.repository ? -1 : a.repository > b.repository ? 1 : 0));
+  for (const h of sorted) value[h.repository] = { errors: h.errors, attempts: h.attempts, lastAttempt: h.lastAttempt };
+  return { value };
+}
 
 /** Where the UI's static files are: beside this module (tsx), or in the source tree when running from dist/. */
 export function resolveUiDir(): string {
@@ -174,15 +201,25 @@ export function createMicroRouter(opts: MicroApiOptions): Router {
   const router = express.Router();
   const uiDir = resolveUiDir();
 
-  // CORS first, so even a 401 carries it and a preflight never needs credentials.
   const authOn = opts.auth !== undefined && (opts.auth.basic !== null || opts.auth.token !== null);
+  const policy = opts.network ?? new NetworkPolicy({ host: '127.0.0.1' });
+  router.use('/micro', (req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('Content-Security-Policy', /^\/micro\/ui(?:[/?]|$)/.test(req.originalUrl) ? UI_CSP : API_CSP);
+    next();
+  });
+  router.use('/micro', createNetworkGuard(policy, authOn));
+  // CORS before auth, so even a 401 carries it and a preflight never needs credentials. Never
+  // Access-Control-Allow-Credentials: the API must not act with a browser's cookies or cached logins for a page.
+  // Auth off: pages on an allowed name only (the cross-site check refused the rest). Auth on: any page that
+  // holds the token (the browser's own credentials are refused cross-site by auth.ts).
   router.use('/micro', (req, res, next) => {
     const origin = req.headers.origin;
-    res.setHeader('Access-Control-Allow-Origin', origin && !authOn ? origin : '*');
-    if (origin && !authOn) {
-      res.setHeader('Access-Control-Allow-Credentials', 'true');
-      res.setHeader('Vary', 'Origin');
-    }
+    res.setHeader('Vary', 'Origin');
+    if (authOn) res.setHeader('Access-Control-Allow-Origin', '*');
+    else if (origin !== undefined && policy.originAllowed(origin, req.headers.host)) res.setHeader('Access-Control-Allow-Origin', origin);
     res.setHeader('Access-Control-Allow-Methods', 'POST, GET, OPTIONS');
     res.setHeader('Access-Control-Allow-Headers', 'Content-Type, Authorization');
     if (req.method === 'OPTIONS') {
@@ -213,9 +250,13 @@ export function createMicroRouter(opts: MicroApiOptions): Router {
   router.get('/micro/all', summary);
   router.post('/micro/all', summary);
 
-  const reset = (_req: Request, res: Response) => {
+  // Micro 1.x–3.0 answered the summary JSON, Micro 4.x the JSON string "Reset completed"; clients call
+  // `.json()` on it either way (the tracker repos' helpers do). The summary parses for both; text only for a
+  // client that prefers it (`Accept: text/plain`), as spec §1.2 words it. See docs/mini.md.
+  const reset = (req: Request, res: Response) => {
     store.reset();
-    res.type('text/plain').send('Reset completed');
+    if (req.accepts(['application/json', 'text/plain']) === 'text/plain') res.type('text/plain').send('Reset completed');
+    else res.json(store.summary());
   };
   router.get('/micro/reset', reset);
   router.post('/micro/reset', reset);
@@ -265,7 +306,7 @@ export function createMicroRouter(opts: MicroApiOptions): Router {
       }
       const out = await resolver.lookupSchema(`iglu:${vendor}/${name}/jsonschema/${version}`);
       if (out.ok) res.json(out.schema);
-      else res.status(404).json(out.error);
+      else res.status(404).json(microResolutionError(out.error));
     }),
   );
   router.get('/micro/iglu', (_req, res) => {
@@ -312,8 +353,14 @@ export function createMicroRouter(opts: MicroApiOptions): Router {
   );
   router.get(
     '/micro/events',
-    wrap((req, res) => {
+    wrap(async (req, res) => {
       const q = req.query as Record<string, string | undefined>;
+      // Micro 3.0's GET /micro/events (the only Micro that had one; 4.x has POST only): good events as the
+      // Analytics SDK's flat JSON, newest first. With parameters: furrow's paged answer.
+      if (Object.keys(q).length === 0) {
+        await sendJsonArray(res, store.filterGood(), (r) => store.row(r));
+        return;
+      }
       const filters: Array<{ column: string; value: string }> = [];
       for (const [k, v] of Object.entries(q)) {
         if (typeof v !== 'string') continue;

@@ -2,7 +2,7 @@
  * furrow mini: the whole pipeline in one process, wired from the real parts.
  *
  *   tracker ──HTTP :9090──▶ collector ──Thrift──▶ [raw]  (kinesalite)  ──┐      also: RawTap (raw events by eid)
- *            /micro/* ──▶ Micro API + UI                 [raw-bad]──────┼─────────────────────────────┐
+ *   /micro/*, /metrics ──▶ checks ──▶ Micro API + UI     [raw-bad]──────┼─────────────────────────────┐
  *                                                                        ▼                             │
  *                  enricher: Kinesis source + lease coordinator (dynalite lease table `furrow-mini-enrich`)
  *                            → RecordProcessor (adapters, Iglu validation, enrichments)
@@ -34,10 +34,11 @@ import { parseCollectorConfig } from '../config/collector-config.js';
 import { readHoconFile } from '../config/hocon.js';
 import type { EnrichmentPipeline } from '../enricher/enrichments/enrichment.js';
 import type { IgluResolver } from '../iglu-resolver/types.js';
-import type { AuthConfig } from './auth.js';
+import { createAuthMiddleware, type AuthConfig } from './auth.js';
 import { startLocalAws, type LocalAws } from './local-aws.js';
 import { FURROW_VERSION } from '../common/version.js';
 import { createMicroRouter } from './micro-api.js';
+import { createNetworkGuard, isLoopbackHost, NetworkPolicy } from './network-policy.js';
 import { RawTap } from './raw-tap.js';
 import { MiniStore } from './store.js';
 import { DEFAULT_ENRICHMENTS } from './default-enrichments.js';
@@ -46,8 +47,10 @@ import { DEFAULT_ENRICHMENTS } from './default-enrichments.js';
 export interface MiniOptions {
   /** Port of the collector, API and UI (9090 like Snowplow Micro; 0 = any free port). */
   port: number;
-  /** Interface to listen on. */
+  /** Interface to listen on (the CLI's default is 127.0.0.1; a wildcard such as 0.0.0.0 opens mini to the network). */
   host: string;
+  /** Extra Host names the Micro API, UI and /metrics answer to (`--allow-host`), e.g. 10.0.2.2 for an Android emulator. */
+  allowHosts?: string[];
   /** `--iglu DIR`: the user's schemas, searched before the built-in registry. */
   igluDirs: string[];
   /** `--config FILE`: a Snowplow collector HOCON (Micro's `--config`); mini overrides interface, port and streams. */
@@ -79,6 +82,12 @@ export interface RunningMini {
 }
 
 export interface MiniInfo {
+  /** The address listened on. */
+  host: string;
+  /** Bound to a wildcard address: reachable from the network and no Host check. */
+  open: boolean;
+  /** Reachable from other machines (open, or bound to a non-loopback address). */
+  exposed: boolean;
   collector: string;
   ui: string;
   api: string;
@@ -116,9 +125,12 @@ const STOP_ORDER = ['http server', 'collector', 'Postgres loader', 'forwarders',
 /**
  * The collector's config for mini: the user's collector HOCON (`--config`, as Micro's) or an empty one, with
  * mini's parts forced: interface and port from the command line, Kinesis sinks to kinesalite flushed after
- * ≤ 20 ms. Unless the file sets them: cookies that work over plain http (Secure off, SameSite=Lax; a Secure or
- * SameSite=None cookie would be dropped by browsers) and no pre-termination wait. Every other key is the
- * collector's own, validated by its parser (unknown keys stop start-up naming the key).
+ * ≤ 20 ms. Unless the file sets them: the network cookie and no pre-termination wait. The cookie follows the
+ * collector's rules (SameSite=None; Secure) on a loopback address, where browsers accept Secure cookies over
+ * plain http and a page on another site (127.0.0.1 vs localhost) then gets its `sp` cookie; on any other address
+ * over plain http a Secure cookie would be dropped, so there it is SameSite=Lax without Secure (pages on the
+ * same host). Every other key is the collector's own, validated by its parser (unknown keys stop start-up
+ * naming the key).
  */
 function collectorConfig(o: MiniOptions, userDoc: Record<string, unknown> | null, kinesisEndpoint: string, warn = false) {
   const stream = (name: string) => ({
@@ -136,7 +148,9 @@ function collectorConfig(o: MiniOptions, userDoc: Record<string, unknown> | null
   c.interface = o.host;
   c.port = o.port;
   c.streams = { good: stream(STREAMS.raw), bad: stream(STREAMS.rawBad) };
-  c.cookie ??= { enabled: true, secure: false, sameSite: 'Lax', httpOnly: true };
+  c.cookie ??= isLoopbackHost(o.host)
+    ? { enabled: true, secure: true, sameSite: 'None', httpOnly: true }
+    : { enabled: true, secure: false, sameSite: 'Lax', httpOnly: true };
   c.preTerminationPeriod ??= 0;
   return parseCollectorConfig(hasBlock ? doc : { collector: c });
 }
@@ -209,6 +223,7 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
     // Fail fast on a bad --config or a taken port, before starting anything.
     const userCollectorDoc = o.collectorConfigFile ? await readHoconFile(o.collectorConfigFile) : null;
     collectorConfig(o, userCollectorDoc, 'http://127.0.0.1:1', true);
+    const policy = new NetworkPolicy({ host: o.host, allowHosts: o.allowHosts ?? [] });
     if (o.port !== 0) await checkPortFree(o.host, o.port);
 
     // ---- embedded Kinesis and DynamoDB, and the streams
@@ -273,23 +288,34 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
     stoppers.push({ name: 'collector', stop: () => running.close() });
     const resolverFile = o.igluResolverFile ?? null;
     const info: MiniInfo = {
+      host: o.host, open: policy.open, exposed: !isLoopbackHost(o.host),
       collector: '', ui: '', api: '', kinesis: aws.kinesisEndpoint, dynamodb: aws.dynamoEndpoint,
       streams: { ...STREAMS }, enrichments: [],
       iglu: [...o.igluDirs, 'built-in registry (schemas/)', ...(resolverFile !== null ? [`resolver config ${resolverFile}`] : o.offline ? [] : ['Iglu Central (http)'])],
       postgres: null, forward: null, acceptingMs: 0, startupMs: 0,
     };
     let loaderBadRows: (() => number) | null = null;
+    // mini's own surfaces: the Micro API and UI, and /metrics (the collector's route, here behind the same Host
+    // check and --auth: it names streams, paths and counts).
     const micro = express();
     micro.disable('x-powered-by');
+    const authOn = o.auth.basic !== null || o.auth.token !== null;
+    const metricsAuth = createAuthMiddleware(o.auth);
+    micro.all(
+      '/metrics',
+      createNetworkGuard(policy, authOn),
+      ...(metricsAuth ? [metricsAuth] : []),
+      (req: IncomingMessage, res: ServerResponse) => running.listener(req, res),
+    );
     micro.use(
       createMicroRouter({
-        store, resolver: lateResolver, auth: o.auth,
+        store, resolver: lateResolver, auth: o.auth, network: policy,
         status: () => ({ ...info, uptimeSec: Math.round(process.uptime()), ...(loaderBadRows !== null ? { postgresBadRows: loaderBadRows() } : {}) }),
       }),
     );
     const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
       const url = req.url ?? '/';
-      if (url === '/micro' || url.startsWith('/micro/') || url.startsWith('/micro?')) micro(req, res);
+      if (url === '/micro' || url.startsWith('/micro/') || url.startsWith('/micro?') || url === '/metrics' || url.startsWith('/metrics?')) micro(req, res);
       else if (url === '/' && req.method === 'GET') {
         res.writeHead(302, { Location: '/micro/ui/' });
         res.end();

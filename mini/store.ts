@@ -187,7 +187,7 @@ export class MiniStore {
   }
 
   private addBadParsed(bad: ParsedBadRow): BadRecord {
-    const collectorPayload = bad.collectorPayload ?? this.tap?.payloadOf(bad.eventId) ?? null;
+    const collectorPayload = bad.collectorPayload ?? this.tappedPayload(bad);
     const ts = bad.rawEvent?.context.timestamp ?? collectorPayload?.context.timestamp ?? null;
     const rec: BadRecord = {
       valid: false,
@@ -203,6 +203,18 @@ export class MiniStore {
     this.indexAdd(rec, 1);
     this.afterAdd();
     return rec;
+  }
+
+  /**
+   * The collector payload of a bad row that carries only a raw event: by the raw `eid` and timestamp, or, for
+   * events without an eid (webhooks: the adapter made them), by collector timestamp and API.
+   */
+  private tappedPayload(bad: ParsedBadRow): MicroCollectorPayload | null {
+    const raw = bad.rawEvent;
+    if (this.tap === null || raw === null) return null;
+    const eid = raw.parameters.eid;
+    const ts = raw.context.timestamp === null ? NaN : Date.parse(raw.context.timestamp);
+    return this.tap.payloadFor(typeof eid === 'string' && eid !== '' ? eid : null, ts, raw.api);
   }
 
   /** Clears everything (Micro's /micro/reset). Waiters keep waiting for events that arrive afterwards. */

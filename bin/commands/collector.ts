@@ -5,6 +5,7 @@ import cluster from 'node:cluster';
 import { FurrowError } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import { loadCollectorConfig, type SinkType } from '../../config/collector-config.js';
+import { parseCommandArgs, str, usageError, type FlagTable } from '../args.js';
 import type { Command } from '../command.js';
 
 const USAGE = `Usage: furrow collector --config FILE [options]
@@ -29,45 +30,22 @@ interface Flags {
   logLevel: string;
 }
 
+const FLAGS: FlagTable = {
+  config: { type: 'string', short: 'c' },
+  workers: { type: 'string' },
+  sink: { type: 'string' },
+};
+
 function parseFlags(argv: string[]): Flags {
-  let config: string | undefined;
-  let workers = 1;
-  let sink: SinkType | undefined;
-  let logLevel = 'info';
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const [name, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new FurrowError('CONFIG_CLI_USAGE', `${name} needs a value\n\n${USAGE}`);
-      return v;
-    };
-    switch (name) {
-      case '--config':
-      case '-c':
-        config = value();
-        break;
-      case '--workers': {
-        const v = value();
-        workers = Number(v);
-        if (!/^\d+$/.test(v) || workers < 1 || workers > 256) throw new FurrowError('CONFIG_CLI_USAGE', `--workers: expected an integer in [1, 256], got ${v}`);
-        break;
-      }
-      case '--sink': {
-        const v = value();
-        if (v !== 'stdout' && v !== 'kinesis') throw new FurrowError('CONFIG_CLI_USAGE', `--sink: expected stdout or kinesis, got ${v}`);
-        sink = v;
-        break;
-      }
-      case '--log-level':
-        logLevel = value();
-        break;
-      default:
-        throw new FurrowError('CONFIG_CLI_USAGE', `unknown option ${a}\n\n${USAGE}`);
-    }
-  }
-  if (config === undefined) throw new FurrowError('CONFIG_CLI_USAGE', `--config FILE is required\n\n${USAGE}`);
-  return { config, workers, sink, logLevel };
+  const args = parseCommandArgs(argv, FLAGS, USAGE);
+  const config = str(args, 'config');
+  if (config === undefined) throw usageError('--config FILE is required', USAGE);
+  const w = str(args, 'workers') ?? '1';
+  const workers = Number(w);
+  if (!/^\d+$/.test(w) || workers < 1 || workers > 256) throw new FurrowError('CONFIG_CLI_USAGE', `--workers: expected an integer in [1, 256], got ${w}`);
+  const sink = str(args, 'sink');
+  if (sink !== undefined && sink !== 'stdout' && sink !== 'kinesis') throw new FurrowError('CONFIG_CLI_USAGE', `--sink: expected stdout or kinesis, got ${sink}`);
+  return { config, workers, sink, logLevel: args.logLevel };
 }
 
 export const command: Command = {
@@ -78,6 +56,7 @@ export const command: Command = {
     const log = createLogger('collector', f.logLevel);
     // Parse in the primary too, so a bad config fails once, before any fork.
     const config = await loadCollectorConfig(f.config, process.env, f.sink ? { sink: f.sink } : {});
+    if (!cluster.isWorker) for (const w of config.warnings) log.warn({ key: w.key }, `${w.key}: ${w.message}`);
     const { createCollector } = await import('../../collector/collector.js');
     const { startCollectorServer } = await import('../../collector/server.js');
     const clusterMod = await import('../../collector/cluster.js');

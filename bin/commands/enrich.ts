@@ -23,6 +23,7 @@ import { createKinesisSink } from '../../enricher/sinks/kinesis-sinks.js';
 import { LineSink } from '../../enricher/sinks/line-sink.js';
 import { LineSource } from '../../enricher/sources/line-source.js';
 import { parseWorkerIndex, parseWorkers, superviseCommand } from '../../enricher/supervisor.js';
+import { parseCommandArgs, str, type FlagTable } from '../args.js';
 import type { Command } from '../command.js';
 
 /** A supervised worker: unique worker id and metrics port per index. */
@@ -77,38 +78,41 @@ interface Flags {
   workerIndex: number | null;
 }
 
+const FLAGS: FlagTable = {
+  config: { type: 'string' },
+  'iglu-config': { type: 'string' },
+  resolver: { type: 'string' },
+  enrichments: { type: 'string' },
+  input: { type: 'string' },
+  output: { type: 'string' },
+  bad: { type: 'string' },
+  pii: { type: 'string' },
+  failed: { type: 'string' },
+  'assets-dir': { type: 'string' },
+  offline: { type: 'boolean' },
+  workers: { type: 'string' },
+  'worker-index': { type: 'string' },
+};
+
 function parseFlags(argv: string[]): Flags {
-  const f: Flags = {
-    config: null, igluConfig: null, enrichments: null, input: null, output: null, bad: 'stderr', pii: null, failed: null,
-    assetsDir: join(tmpdir(), 'furrow-assets'), offline: false, logLevel: 'info', workers: null, workerIndex: null,
+  const a = parseCommandArgs(argv, FLAGS, USAGE);
+  const workers = str(a, 'workers');
+  const workerIndex = str(a, 'worker-index');
+  return {
+    config: str(a, 'config') ?? null,
+    igluConfig: str(a, 'iglu-config') ?? str(a, 'resolver') ?? null,
+    enrichments: str(a, 'enrichments') ?? null,
+    input: str(a, 'input') ?? null,
+    output: str(a, 'output') ?? null,
+    bad: str(a, 'bad') ?? 'stderr',
+    pii: str(a, 'pii') ?? null,
+    failed: str(a, 'failed') ?? null,
+    assetsDir: str(a, 'assets-dir') ?? join(tmpdir(), 'furrow-assets'),
+    offline: a.values['offline'] === true,
+    logLevel: a.logLevel,
+    workers: workers === undefined ? null : parseWorkers(workers),
+    workerIndex: workerIndex === undefined ? null : parseWorkerIndex(workerIndex),
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const [name, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new FurrowError('CONFIG_CLI_USAGE', `${name} needs a value\n\n${USAGE}`);
-      return v;
-    };
-    switch (name) {
-      case '--config': f.config = value(); break;
-      case '--iglu-config':
-      case '--resolver': f.igluConfig = value(); break;
-      case '--enrichments': f.enrichments = value(); break;
-      case '--input': f.input = value(); break;
-      case '--output': f.output = value(); break;
-      case '--bad': f.bad = value(); break;
-      case '--pii': f.pii = value(); break;
-      case '--failed': f.failed = value(); break;
-      case '--assets-dir': f.assetsDir = value(); break;
-      case '--offline': f.offline = true; break;
-      case '--log-level': f.logLevel = value(); break;
-      case '--workers': f.workers = parseWorkers(value()); break;
-      case '--worker-index': f.workerIndex = parseWorkerIndex(value()); break;
-      default: throw new FurrowError('CONFIG_CLI_USAGE', `unknown option ${a}\n\n${USAGE}`);
-    }
-  }
-  return f;
 }
 
 function fileSink(path: string): LineSink {
@@ -148,8 +152,8 @@ function buildSinks(f: Flags, config: EnrichConfig, log: Logger): Sinks {
     bad: createKinesisSink(client(bad), bad, log, false),
     pii: pii === null ? null : createKinesisSink(client(pii), pii, log, true),
     failed: failed === null ? null : createKinesisSink(client(failed), failed, log, true),
-    // Snowplow 6.x default maxRecordSize for the Kinesis sinks.
-    maxRecordSize: 1_000_000,
+    // output.good.maxRecordSize (Snowplow 6.x; default 1 000 000).
+    maxRecordSize: good.maxRecordSize,
   };
 }
 
@@ -178,6 +182,7 @@ function buildSource(f: Flags, config: EnrichConfig, log: Logger, registry: Regi
     maxRecordsPerRead: input.maxRecords,
     ...(input.idleTimeBetweenReadsMs !== null ? { idleTimeBetweenReadsMs: input.idleTimeBetweenReadsMs } : {}),
     ...(input.workerIdentifier !== null ? { workerId: input.workerIdentifier } : {}),
+    checkpointBackoff: input.checkpointBackoff,
     logger: log,
     registry,
   });
@@ -215,18 +220,25 @@ export const command: Command = {
       return superviseCommand('enrich', argv, f.workers, log);
     }
     if (config.ignored.length > 0) log.info({ keys: config.ignored }, 'configuration keys accepted but without effect in furrow');
+    for (const w of config.warnings) log.warn({ key: w.key }, `${w.key}: ${w.message}`);
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    // Registry failures are logged (once per outage, see iglu-resolver/registries/http-registry.ts).
+    const resolverOptions = {
+      offline: f.offline, logger: log, metricsRegistry: registry,
+      httpRetries: config.iglu.maxRetry, httpRetryMaxWaitMs: config.iglu.maxWaitMs, httpTimeoutMs: config.httpRequestTimeoutMs,
+    };
     const resolver: IgluResolver = f.igluConfig === null
-      ? await createBuiltinResolver({ offline: f.offline })
-      : await createResolverFromFile(f.igluConfig, { offline: f.offline });
+      ? await createBuiltinResolver(resolverOptions)
+      : await createResolverFromFile(f.igluConfig, resolverOptions);
     let pipeline: EnrichmentPipeline | null = null;
     if (f.enrichments !== null) {
       mkdirSync(f.assetsDir, { recursive: true });
       pipeline = await buildEnrichments(await loadEnrichmentsDir(f.enrichments), {
         resolver, logger: log, assetsDir: f.assetsDir, fetch: globalThis.fetch, assetsUpdatePeriodMs: config.assetsUpdatePeriodMs,
+        exitOnJsCompileError: config.validation.exitOnJsCompileError,
       });
     }
-    const registry = new Registry();
-    collectDefaultMetrics({ register: registry });
     const sinks = buildSinks(f, config, log);
     const source = buildSource(f, config, log, registry);
     // Streaming from Kinesis, an Iglu outage stops the enricher before the checkpoint (Snowplow 6.5+): the events

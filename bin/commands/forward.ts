@@ -9,6 +9,7 @@ import { buildForwarder, createInput } from '../../loaders/forwarders/build.js';
 import { LineSource } from '../../loaders/forwarders/line-source.js';
 import { registerForwardMetrics } from '../../loaders/forwarders/metrics.js';
 import { serveMetrics } from '../../loaders/metrics.js';
+import { list, parseCommandArgs, str, usageError, type FlagTable } from '../args.js';
 import type { Command } from '../command.js';
 
 const USAGE = `Usage:
@@ -42,30 +43,26 @@ interface Args {
   logLevel: string;
 }
 
+const FLAGS: FlagTable = {
+  config: { type: 'string' },
+  destination: { type: 'string', multiple: true },
+  'dead-letter': { type: 'string' },
+};
+
 function parseArgs(argv: string[]): Args {
-  const out: Args = { replayFile: null, config: '', destinations: [], deadLetter: null, logLevel: 'info' };
-  let i = 0;
-  if (argv[0] === 'replay') {
-    out.replayFile = argv[1] ?? '';
-    if (out.replayFile === '' || out.replayFile.startsWith('--')) throw new FurrowError('CONFIG_CLI_USAGE', 'replay needs a dead-letter file');
-    i = 2;
-  }
-  for (; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new FurrowError('CONFIG_CLI_USAGE', `${a} needs a value`);
-      return v;
-    };
-    if (a === '--config') out.config = value();
-    else if (a === '--destination' && out.replayFile !== null) out.destinations.push(value());
-    else if (a === '--dead-letter' && out.replayFile !== null) out.deadLetter = value();
-    else if (a === '--log-level') out.logLevel = value();
-    else throw new FurrowError('CONFIG_CLI_USAGE', `unknown argument ${a}`);
-  }
-  if (out.config === '') throw new FurrowError('CONFIG_CLI_USAGE', '--config FILE is required');
-  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(out.logLevel)) throw new FurrowError('CONFIG_CLI_USAGE', `--log-level ${out.logLevel} is not a level`);
-  return out;
+  const a = parseCommandArgs(argv, FLAGS, USAGE, { positionals: true });
+  const [sub, file, ...extra] = a.positionals;
+  if (sub !== undefined && sub !== 'replay') throw usageError(`unexpected argument '${sub}'`, USAGE);
+  if (sub === 'replay' && file === undefined) throw usageError('replay needs a dead-letter file', USAGE);
+  if (extra.length > 0) throw usageError(`unexpected argument '${extra[0]}'`, USAGE);
+  const replayFile = sub === 'replay' ? file! : null;
+  const destinations = list(a, 'destination');
+  const deadLetter = str(a, 'dead-letter') ?? null;
+  if (replayFile === null && destinations.length > 0) throw usageError('--destination is an option of replay', USAGE);
+  if (replayFile === null && deadLetter !== null) throw usageError('--dead-letter is an option of replay', USAGE);
+  const config = str(a, 'config');
+  if (config === undefined) throw usageError('--config FILE is required', USAGE);
+  return { replayFile, config, destinations, deadLetter, logLevel: a.logLevel };
 }
 
 async function run(argv: string[]): Promise<number> {

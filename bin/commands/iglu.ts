@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { FurrowError } from '../../common/errors.js';
+import { list, parseCommandArgs, str, usageError, type FlagTable } from '../args.js';
 import type { Command } from '../command.js';
 
 const USAGE = `Usage:
@@ -28,14 +29,13 @@ Options:
 `;
 
 function usage(message: string): never {
-  throw new FurrowError('CONFIG_CLI_USAGE', `${message}\n\n${USAGE}`);
+  throw usageError(message, USAGE);
 }
 
-async function lint(args: string[]): Promise<number> {
-  const json = args.includes('--json');
-  const rest = args.filter((a) => a !== '--json');
-  const unknown = rest.find((a) => a.startsWith('--'));
-  if (unknown) usage(`unknown option ${unknown}`);
+async function lint(argv: string[]): Promise<number> {
+  const a = parseCommandArgs(argv, { json: { type: 'boolean' } }, USAGE, { positionals: true });
+  const json = a.values['json'] === true;
+  const rest = a.positionals;
   if (rest.length !== 1) usage('lint takes exactly one DIR');
   const { lintRegistry } = await import('../../iglu-resolver/lint.js');
   let report;
@@ -54,33 +54,30 @@ async function lint(args: string[]): Promise<number> {
   return report.problems.length === 0 ? 0 : 1;
 }
 
-async function resolve(args: string[]): Promise<number> {
-  let resolverFile: string | null = null;
-  let offline = false;
-  let data: string | null = null;
-  const extra: string[] = [];
-  const positional: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const value = (): string => {
-      const v = args[++i];
-      if (v === undefined) usage(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--resolver') resolverFile = value();
-    else if (a === '--iglu') extra.push(value());
-    else if (a === '--offline') offline = true;
-    else if (a === '--data') data = value();
-    else if (a === '--data-file') {
-      const f = value();
-      try {
-        data = readFileSync(f, 'utf8');
-      } catch (e) {
-        throw new FurrowError('CONFIG_FILE_UNREADABLE', `cannot read ${f}: ${(e as Error).message}`);
-      }
-    } else if (a.startsWith('--')) usage(`unknown option ${a}`);
-    else positional.push(a);
+const RESOLVE_FLAGS: FlagTable = {
+  resolver: { type: 'string' },
+  iglu: { type: 'string', multiple: true },
+  offline: { type: 'boolean' },
+  data: { type: 'string' },
+  'data-file': { type: 'string' },
+};
+
+async function resolve(argv: string[]): Promise<number> {
+  const a = parseCommandArgs(argv, RESOLVE_FLAGS, USAGE, { positionals: true });
+  const resolverFile = str(a, 'resolver') ?? null;
+  const offline = a.values['offline'] === true;
+  const extra = list(a, 'iglu');
+  let data = str(a, 'data') ?? null;
+  const dataFile = str(a, 'data-file');
+  if (data !== null && dataFile !== undefined) usage('give --data or --data-file, not both');
+  if (dataFile !== undefined) {
+    try {
+      data = readFileSync(dataFile, 'utf8');
+    } catch (e) {
+      throw new FurrowError('CONFIG_FILE_UNREADABLE', `cannot read ${dataFile}: ${(e as Error).message}`);
+    }
   }
+  const positional = a.positionals;
   if (positional.length !== 1) usage('resolve takes exactly one URI');
   const uri = positional[0]!;
   let instance: unknown;

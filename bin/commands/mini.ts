@@ -3,25 +3,31 @@
  * where everything is, stop cleanly on Ctrl-C / SIGTERM.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { FurrowError } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import type { AuthConfig } from '../../mini/auth.js';
 import type { MiniOptions, RunningMini } from '../../mini/pipeline.js';
+import { parseCommandArgs, type FlagTable } from '../args.js';
 import type { Command } from '../command.js';
+import { checkPostgresUrl } from '../../config/postgres-url.js';
 
 const usage = `Usage: furrow mini [options]
 
 Runs the whole pipeline on this machine, with nothing else installed: the collector, an embedded Kinesis
 (kinesalite) and DynamoDB (dynalite), the enricher (Kinesis source with leases), the Iglu resolver and the
 enrichments, and an in-memory store of good and bad events behind Snowplow Micro's REST API and a web UI.
-Point any Snowplow tracker at http://localhost:9090.
+Point any Snowplow tracker at http://localhost:9090. It listens on 127.0.0.1 only unless --host opens it.
 
 Options:
   -c, --config FILE     a Snowplow collector HOCON (Micro's --config; alias --collector-config): cookies,
                         paths, CORS, redirects… Its interface, port and streams are mini's
   --port N              collector, Micro API and UI port (default 9090; 0 = any free port)
-  --host ADDR           interface to listen on (default 0.0.0.0, as Snowplow Micro)
+  --host ADDR           interface to listen on (default 127.0.0.1: this machine only). --host 0.0.0.0
+                        opens mini to the network (phones, emulators, containers): anyone who can reach
+                        it can then read and reset the events; combine with --auth or --auth-token
+  --allow-host NAME[:PORT]  another Host the Micro API, UI and /metrics answer to (DNS-rebinding
+                        check), e.g. 10.0.2.2 from an Android emulator, or a reverse proxy's name (any
+                        port unless :PORT is given); repeatable
   --iglu DIR            your schemas (vendor/name/jsonschema/M-R-A files, or a folder with schemas/);
                         searched before the built-in registry; repeatable
   --iglu FILE           a Snowplow resolver config (iglu.json / resolver.json, as Micro's --iglu): its
@@ -30,8 +36,8 @@ Options:
   --enrichments DIR     enrichment configs (*.json, Snowplow's format); default: campaign_attribution,
                         event_fingerprint_config, ua_parser_config (nothing to download)
   --max-events N        keep at most N events in memory, dropping the oldest (default 100000)
-  --auth USER:PASSWORD  require HTTP basic auth on /micro/* (API and UI); trackers are never asked
-  --auth-token TOKEN    require "Authorization: Bearer TOKEN" (or ?token=TOKEN once, for the UI) on /micro/*
+  --auth USER:PASSWORD  require HTTP basic auth on /micro/* (API and UI) and /metrics; trackers are never asked
+  --auth-token TOKEN    require "Authorization: Bearer TOKEN" (or ?token=TOKEN once, for the UI) there
                         (for either: @FILE reads the secret from a file, keeping it out of ps)
   --postgres URL        also load enriched events into PostgreSQL (furrow load postgres)
   --forward FILE        also run forwarders with this config (furrow forward)
@@ -52,40 +58,33 @@ function secret(v: string, flag: string): string {
   }
 }
 
+const FLAGS: FlagTable = {
+  config: { type: 'string', short: 'c' },
+  'collector-config': { type: 'string' },
+  port: { type: 'string', default: '9090' },
+  host: { type: 'string', default: '127.0.0.1' },
+  'allow-host': { type: 'string', multiple: true, default: [] },
+  iglu: { type: 'string', multiple: true, default: [] },
+  offline: { type: 'boolean', default: false },
+  enrichments: { type: 'string' },
+  'max-events': { type: 'string', default: '100000' },
+  auth: { type: 'string' },
+  'auth-token': { type: 'string' },
+  postgres: { type: 'string' },
+  forward: { type: 'string' },
+};
+
 function parse(argv: string[]): { opts: Omit<MiniOptions, 'logger'>; logLevel: string } {
-  let v;
-  try {
-    v = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        config: { type: 'string', short: 'c' },
-        'collector-config': { type: 'string' },
-        port: { type: 'string', default: '9090' },
-        host: { type: 'string', default: '0.0.0.0' },
-        iglu: { type: 'string', multiple: true, default: [] },
-        offline: { type: 'boolean', default: false },
-        enrichments: { type: 'string' },
-        'max-events': { type: 'string', default: '100000' },
-        auth: { type: 'string' },
-        'auth-token': { type: 'string' },
-        postgres: { type: 'string' },
-        forward: { type: 'string' },
-        'log-level': { type: 'string', default: 'info' },
-      },
-    }).values;
-  } catch (e) {
-    throw new FurrowError('CONFIG_CLI_USAGE', `${(e as Error).message}\n\n${usage}`);
-  }
+  const args = parseCommandArgs(argv, FLAGS, usage);
+  const v = args.values as Record<string, string | undefined> & { offline?: boolean; iglu?: string[]; 'allow-host'?: string[] };
   if (v.config !== undefined && v['collector-config'] !== undefined) throw new FurrowError('CONFIG_CLI_USAGE', '--config and --collector-config are the same option; give one');
   const collectorConfigFile = v.config ?? v['collector-config'] ?? null;
   const port = Number(v.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FurrowError('CONFIG_CLI_USAGE', `--port: expected 0..65535, got ${v.port}`);
   const maxEvents = Number(v['max-events']);
   if (!Number.isInteger(maxEvents) || maxEvents < 1) throw new FurrowError('CONFIG_CLI_USAGE', `--max-events: expected a positive integer, got ${v['max-events']}`);
-  const level = v['log-level']!;
-  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(level)) throw new FurrowError('CONFIG_CLI_USAGE', `--log-level: unknown level ${level}`);
+  const level = args.logLevel;
+  if (v.postgres !== undefined) checkPostgresUrl(v.postgres, '--postgres');
   const auth: AuthConfig = { basic: null, token: null };
   if (v.auth !== undefined) {
     const s = secret(v.auth, '--auth');
@@ -117,7 +116,7 @@ function parse(argv: string[]): { opts: Omit<MiniOptions, 'logger'>; logLevel: s
   return {
     logLevel: level,
     opts: {
-      port, host: v.host!, collectorConfigFile, igluDirs, igluResolverFile, offline: v.offline === true, enrichmentsDir: v.enrichments ?? null,
+      port, host: v.host!, allowHosts: v['allow-host'] as string[], collectorConfigFile, igluDirs, igluResolverFile, offline: v.offline === true, enrichmentsDir: v.enrichments ?? null,
       postgresUrl: v.postgres ?? null, forwardConfig: v.forward ?? null, auth, maxEvents,
     },
   };
@@ -139,7 +138,21 @@ function banner(m: RunningMini, authOn: boolean): string {
   ];
   if (i.postgres) lines.push(`  PostgreSQL     ${i.postgres}`);
   if (i.forward) lines.push(`  forwarders     ${i.forward}`);
-  lines.push(`  auth           ${authOn ? 'on for /micro/*' : 'off (use --auth or --auth-token on a shared host)'}`, '', 'Ctrl-C stops it.', '');
+  lines.push(`  listening on   ${i.host}${i.open ? ' (all interfaces)' : ''}`);
+  lines.push(`  auth           ${authOn ? 'on for /micro/* and /metrics' : 'off (use --auth or --auth-token on a shared host)'}`);
+  if (i.exposed) {
+    lines.push(
+      '',
+      `  WARNING: furrow mini is reachable from other machines (--host ${i.host}).`,
+      authOn
+        ? '  Anyone who can reach it can send events; the Micro API, UI and /metrics need the credentials.'
+        : '  Anyone who can reach it can send events, read every stored event, reset the store and read /metrics.',
+      i.open
+        ? '  The Host check is off (any name reaches it). Drop --host to listen on 127.0.0.1 only.'
+        : '  Drop --host to listen on 127.0.0.1 only.',
+    );
+  }
+  lines.push('', 'Ctrl-C stops it.', '');
   return lines.join('\n');
 }
 
@@ -152,7 +165,9 @@ export const command: Command = {
     // Loaded only now: `furrow --help` and flag errors stay fast.
     const { startMini } = await import('../../mini/pipeline.js');
     const mini = await startMini({ ...opts, logger });
-    process.stdout.write(banner(mini, opts.auth.basic !== null || opts.auth.token !== null));
+    const authOn = opts.auth.basic !== null || opts.auth.token !== null;
+    process.stdout.write(banner(mini, authOn));
+    if (mini.info.exposed) logger.warn({ host: mini.info.host, open: mini.info.open, auth: authOn }, 'mini: reachable from other machines');
     logger.info({ startupMs: mini.info.startupMs, url: mini.url }, 'mini: started');
 
     return await new Promise<number>((resolve) => {

@@ -27,7 +27,7 @@ function build(s: StreamConfig, which: 'good' | 'bad', d: SinkDeps, callTimeoutM
     return new StdoutSink({ out, maxBytes: s.maxBytes });
   }
   const client = d.kinesisClient ?? createKinesisClient({ region: s.region, ...(s.customEndpoint !== null ? { endpoint: s.customEndpoint } : {}), maxSockets: Math.max(s.threadPoolSize, 16) });
-  return new KinesisSink({ config: s, client, logger: d.logger.child({ stream: which }), observer: d.metrics.kinesisObserver(which), callTimeoutMs });
+  return new KinesisSink({ config: s, client, logger: d.logger.child({ sink: which }), observer: d.metrics.kinesisObserver(which), callTimeoutMs });
 }
 
 export function createSinks(config: CollectorConfig, d: SinkDeps): { good: CollectorSink; bad: CollectorSink } {

@@ -79,6 +79,11 @@ export interface EnrichmentDeps {
   openWeatherMapBaseUrl?: string;
   /** Per-event time limit for each javascript_script_config call (default 1000 ms). */
   javascriptTimeoutMs?: number;
+  /**
+   * `validation.exitOnJsCompileError` (default true): a script that does not compile stops start-up; false = it is
+   * logged and every event fails the enrichment ("Error compiling JavaScript function: [...]"), as Snowplow does.
+   */
+  exitOnJsCompileError?: boolean;
   /** Connect / statement timeout of the sql_query enrichment (default 5000 ms). */
   sqlTimeoutMs?: number;
   /** Endpoint for s3:// asset URIs (e.g. a local S3 stand-in); default = AWS. */

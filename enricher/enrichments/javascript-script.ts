@@ -194,13 +194,18 @@ export const javascriptScriptFactory: EnrichmentFactory = {
     const timeoutMs = deps.javascriptTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     // Start-up (top-level code + prelude) gets a generous bound of its own: it is not on the event path.
     const startTimeout = Math.max(timeoutMs * 10, 1000);
+    let compileError: string | null = null;
     try {
       new Script(source, { filename: 'javascript_script_config' }).runInContext(context, { timeout: startTimeout });
+      if (typeof (context as Record<string, unknown>)['process'] !== 'function') compileError = 'must define function process(event, params, headers)';
     } catch (err) {
-      return r.fail('parameters.script', `does not run: ${(err as Error).message}`);
+      compileError = `does not run: ${(err as Error).message}`;
     }
-    if (typeof (context as Record<string, unknown>)['process'] !== 'function') {
-      r.fail('parameters.script', 'must define function process(event, params, headers)');
+    if (compileError !== null) {
+      if (deps.exitOnJsCompileError !== false) r.fail('parameters.script', compileError);
+      deps.logger.error({ enrichment: 'javascript_script_config', error: compileError }, 'the JavaScript enrichment does not compile; every event will fail it (validation.exitOnJsCompileError = false)');
+      const failure: EnrichmentOutput = Object.freeze({ failures: [{ error: `Error compiling JavaScript function: [${compileError}]` }] });
+      return { identifier: 'Javascript enrichment', schemaKey: config.schema, enrich: () => failure };
     }
     new Script(PRELUDE, { filename: 'furrow-js-enrichment-prelude' }).runInContext(context, { timeout: startTimeout });
     return new JavascriptEnrichment(config.schema, context, timeoutMs);

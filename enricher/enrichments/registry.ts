@@ -117,6 +117,11 @@ function criterionAccepts(criterion: string, schema: string): boolean {
   return (m === '*' || Number(m) === key.model) && (r === '*' || Number(r) === key.revision) && (a === '*' || Number(a) === key.addition);
 }
 
+function withPath(path: string | null | undefined, message: string): string {
+  if (!path || message.startsWith(path)) return message;
+  return `${path}: ${message}`;
+}
+
 async function validateWithResolver(config: SelfDescribingData, name: string, deps: EnrichmentDeps): Promise<void> {
   let outcome;
   try {
@@ -132,7 +137,8 @@ async function validateWithResolver(config: SelfDescribingData, name: string, de
     return;
   }
   const problems =
-    'dataReports' in e ? e.dataReports.map((r) => `${r.path}: ${r.message}`) : e.schemaIssues.map((i) => `${i.path}: ${i.message}`);
+    // Messages usually start with their path already ("$.parameters.x: string found…"): name the path once.
+    'dataReports' in e ? e.dataReports.map((r) => withPath(r.path, r.message)) : e.schemaIssues.map((i) => withPath(i.path, i.message));
   throw new FurrowError('ENRICH_ENRICHMENT_CONFIG_INVALID', `${name} (${config.schema}) does not match its schema: ${problems.join('; ')}`);
 }
 

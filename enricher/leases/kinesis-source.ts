@@ -97,6 +97,11 @@ export interface KinesisSourceOptions {
   maxInFlightBatches?: number;
   /** Progress log period. Default 30 000; 0 = off. */
   progressLogIntervalMs?: number;
+  /**
+   * Retries of a checkpoint write that failed (DynamoDB error or throttling) before the commit resolves: waits grow
+   * from minBackoffMs, doubling, up to maxBackoffMs (Snowplow enrich's `checkpointBackoff`). Default 100 ms, 10 s, 10.
+   */
+  checkpointBackoff?: { minBackoffMs: number; maxBackoffMs: number; maxRetries: number };
   logger?: Logger;
   /** Registry for the metrics (metrics.ts); default prom-client's global one; null = no metrics. */
   registry?: Registry | null;
@@ -196,6 +201,7 @@ export function createKinesisSource(opts: KinesisSourceOptions): KinesisSource {
   const minReadIntervalMs = positive('minReadIntervalMs', opts.minReadIntervalMs, 200, 0);
   const maxInFlight = positive('maxInFlightBatches', opts.maxInFlightBatches, 1);
   const progressMs = positive('progressLogIntervalMs', opts.progressLogIntervalMs, 30_000, 0);
+  const checkpointBackoff = opts.checkpointBackoff ?? { minBackoffMs: 100, maxBackoffMs: 10_000, maxRetries: 10 };
   const workerId = opts.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const kinesis = opts.kinesis;
   const streamName = opts.streamName;
@@ -304,11 +310,17 @@ export function createKinesisSource(opts: KinesisSourceOptions): KinesisSource {
       let commitsSettled: (() => void) | null = null;
 
       const persist = async (seq: string): Promise<void> => {
-        const outcome = await coordinator.checkpoint(shardId, token, seq, 0);
+        let outcome = await coordinator.checkpoint(shardId, token, seq, 0);
+        // A failed write (not a lost lease) is retried with backoff before the commit resolves.
+        for (let retry = 0, wait = checkpointBackoff.minBackoffMs; outcome === 'error' && retry < checkpointBackoff.maxRetries && live(); retry++) {
+          await sleep(wait, stop.signal);
+          wait = Math.min(checkpointBackoff.maxBackoffMs, wait * 2);
+          outcome = await coordinator.checkpoint(shardId, token, seq, 0);
+        }
         if (outcome === 'ok') {
           if (committed === seq) persisted = true;
           consumer.checkpoint = seq;
-        }
+        } else if (outcome === 'error') shardLog.error({ checkpoint: seq, retries: checkpointBackoff.maxRetries }, 'checkpoint write still failing after the retries of checkpointBackoff; the next commit will try again');
       };
 
       let iterator: string | undefined;

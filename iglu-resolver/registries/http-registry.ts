@@ -8,9 +8,18 @@
  *   network / timeout → ClientFailure <message>                            (retried)
  *
  * Retries within one lookup: up to `retries` more attempts, waiting retryBaseMs·2^(n-1) (capped at retryMaxWaitMs).
+ *
+ * Outage backoff (per registry, across lookups): once a lookup ends in a network error or 5xx, the registry is
+ * "down": lookups skip it at once (ClientFailure naming the last error) until its backoff passes (1 s, doubling,
+ * at most 60 s), then one lookup probes it with a single attempt. So an unreachable or hanging registry costs one
+ * failed lookup, not seconds per event. Logged at warn when it goes down and at each failed probe (spaced by the
+ * backoff), at info when it answers again.
+ *
+ *   up ──network error / 5xx──▶ down(until t+backoff) ──t passed: one probe──▶ ok ⇒ up │ fails ⇒ down(backoff·2)
  */
 import { isUnsafeSegment, type Registry, type RegistryError, type RegistryResult } from './registry.js';
 import { parseSchemaUri, isSchemaKey, schemaKeyToUri, type SchemaKey } from '../schema-key.js';
+import type { Logger } from '../../common/logger.js';
 
 export interface HttpRegistryOptions {
   name: string;
@@ -27,6 +36,15 @@ export interface HttpRegistryOptions {
   retryMaxWaitMs?: number;
   /** Largest response body accepted (default 16 MiB); larger is a RepoFailure, not retried. */
   maxBodyBytes?: number;
+  /** Outage and recovery of the registry are logged here. */
+  logger?: Logger;
+  /** Clock for the outage backoff (tests). Default Date.now. */
+  clock?: () => number;
+}
+
+/** Time a registry stays skipped after its n-th consecutive failed lookup (ms). */
+export function outageBackoffMs(n: number): number {
+  return Math.min(60_000, 1000 * 2 ** Math.max(0, n - 1));
 }
 
 /** Largest response body accepted (an Iglu schema is a few KB; Iglu Central's largest is ~60 KB). */
@@ -47,6 +65,13 @@ export class HttpRegistry implements Registry {
   private readonly retryBaseMs: number;
   private readonly retryMaxWaitMs: number;
   private readonly maxBodyBytes: number;
+  private readonly logger: Logger | null;
+  private readonly clock: () => number;
+  /** Consecutive lookups that ended in a network error or 5xx (0 = up). */
+  private failures = 0;
+  private downUntil = 0;
+  private probing = false;
+  private lastError: RegistryError | null = null;
 
   constructor(o: HttpRegistryOptions) {
     this.name = o.name;
@@ -60,6 +85,17 @@ export class HttpRegistry implements Registry {
     this.retryBaseMs = o.retryBaseMs ?? 100;
     this.retryMaxWaitMs = o.retryMaxWaitMs ?? 1000;
     this.maxBodyBytes = o.maxBodyBytes ?? MAX_BODY_BYTES;
+    this.logger = o.logger ?? null;
+    this.clock = o.clock ?? Date.now;
+  }
+
+  /** Whether lookups skip this registry now (it failed and its backoff has not passed, or a probe is running). */
+  get logsOutages(): boolean {
+    return this.logger !== null;
+  }
+
+  get unavailable(): boolean {
+    return this.failures > 0 && (this.probing || this.clock() < this.downUntil);
   }
 
   lookup(key: SchemaKey): Promise<HttpRegistryResult<unknown>> {
@@ -78,16 +114,51 @@ export class HttpRegistry implements Registry {
   }
 
   private async getJson(url: string): Promise<HttpRegistryResult<unknown>> {
+    if (this.failures > 0) {
+      if (this.unavailable) {
+        const last = this.lastError as Exclude<RegistryError, { error: 'NotFound' }>;
+        const until = new Date(this.downUntil).toISOString();
+        return { ok: false, error: { error: last.error, message: `not asked: ${this.name} is unavailable until ${until} (last error: ${last.message})` }, attempts: 0 };
+      }
+      this.probing = true;
+    }
+    const probe = this.probing;
     let attempts = 0;
     let last: RegistryError = { error: 'NotFound' };
-    for (;;) {
-      attempts++;
-      const r = await this.once(url);
-      if (r.ok) return { ...r, attempts };
-      last = r.error;
-      if (!r.retriable || attempts > this.retries) return { ok: false, error: last, attempts };
-      await sleep(Math.min(this.retryMaxWaitMs, this.retryBaseMs * 2 ** (attempts - 1)));
+    let retriable = false;
+    try {
+      for (;;) {
+        attempts++;
+        const r = await this.once(url);
+        if (r.ok) return { ...r, attempts };
+        last = r.error;
+        retriable = r.retriable === true;
+        // A probe of a registry that is down gets one attempt: it must not cost seconds again.
+        if (!retriable || probe || attempts > this.retries) return { ok: false, error: last, attempts };
+        await sleep(Math.min(this.retryMaxWaitMs, this.retryBaseMs * 2 ** (attempts - 1)));
+      }
+    } finally {
+      this.probing = false;
+      this.afterLookup(retriable ? last : null, url);
     }
+  }
+
+  /** Outage bookkeeping after a lookup: `failed` is its network / 5xx error, or null when the registry answered. */
+  private afterLookup(failed: RegistryError | null, url: string): void {
+    if (failed === null) {
+      if (this.failures > 0) this.logger?.info({ repository: this.name, uri: this.baseUri, failedLookups: this.failures }, 'Iglu registry answers again');
+      this.failures = 0;
+      this.lastError = null;
+      return;
+    }
+    this.failures++;
+    this.lastError = failed;
+    const backoffMs = outageBackoffMs(this.failures);
+    this.downUntil = this.clock() + backoffMs;
+    this.logger?.warn(
+      { repository: this.name, uri: this.baseUri, url, error: failed, failedLookups: this.failures, retryInMs: backoffMs },
+      this.failures === 1 ? 'Iglu registry unavailable; lookups skip it until it answers again' : 'Iglu registry still unavailable',
+    );
   }
 
   private async once(url: string): Promise<({ ok: true; value: unknown } | { ok: false; error: RegistryError }) & { retriable?: boolean }> {

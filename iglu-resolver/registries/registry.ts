@@ -23,6 +23,8 @@ export interface Registry {
   /** Instance priority from the resolver config (lower first). */
   readonly priority: number;
   readonly vendorPrefixes: readonly string[];
+  /** True when the registry logs its own outages (once per outage), so the resolver does not log each failure. */
+  readonly logsOutages?: boolean;
   /** The schema named by `key`, parsed JSON. */
   lookup(key: SchemaKey): Promise<RegistryResult<unknown>>;
   /** Iglu URIs of vendor/name/jsonschema/MODEL-*-* this registry holds, in the registry's order. */

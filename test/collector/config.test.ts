@@ -119,10 +119,10 @@ t.test('unknown and invalid keys stop start-up naming the key', async (t) => {
   await rejects(t, 'collector { networking { maxPayloadSize = 3000000 } }', 'CONFIG_INVALID_VALUE', 'maxPayloadSize');
 });
 
-t.test('unsupported options fail loudly', async (t) => {
-  await rejects(t, 'collector { monitoring.metrics.statsd.enabled = true }', 'CONFIG_UNSUPPORTED', 'collector.monitoring.metrics.statsd.enabled');
-  await rejects(t, 'collector { ssl { enable = true } }', 'CONFIG_UNSUPPORTED', 'collector.ssl.enable');
-  await rejects(t, 'collector { streams { good { name = g, region = r, sqsGoodBuffer = q }, bad { name = b, region = r } } }', 'CONFIG_UNSUPPORTED', 'sqsGoodBuffer');
+t.test('StatsD, TLS and SQS buffers are accepted with a warning; another transport fails loudly', async (t) => {
+  t.match((await parse('collector { monitoring.metrics.statsd.enabled = true }')).warnings, [{ key: 'collector.monitoring.metrics.statsd.enabled' }]);
+  t.match((await parse('collector { ssl { enable = true } }')).warnings, [{ key: 'collector.ssl.enable' }]);
+  t.match((await parse('collector { streams { good { name = g, region = r, sqsGoodBuffer = q }, bad { name = b, region = r } } }')).warnings, [{ key: 'collector.streams.good.sqsGoodBuffer' }]);
   await rejects(t, 'collector { streams { good { name = g, googleProjectId = p }, bad { name = b } } }', 'CONFIG_UNSUPPORTED', 'Pub/Sub');
   await rejects(t, 'collector { streams { good { name = g, brokers = "k:9092" }, bad { name = b } } }', 'CONFIG_UNSUPPORTED', 'Kafka');
   await rejects(t, 'collector { streams { good = g, bad = b, sink { enabled = google-pub-sub } } }', 'CONFIG_UNSUPPORTED', 'google-pub-sub');

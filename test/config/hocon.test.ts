@@ -43,3 +43,36 @@ t.test('durations', async (t) => {
     t.throws(() => parseDurationMs(bad, 'collector.cookie.expiration'), /CONFIG_INVALID_VALUE: collector\.cookie\.expiration/);
   }
 });
+
+t.test('a stray closer or comma after the root is rejected with its line and column', async (t) => {
+  const cases: Array<[string, RegExp]> = [
+    ['{\n  "a": 1\n}\n]\n', /line 4, column 1: unexpected '\]' after the root object closed on line 3/],
+    ['{\n  "a": 1\n}\n}\n', /line 4, column 1: unexpected '\}' after the root object closed on line 3/],
+    ['{\n  "a": 1\n},\n', /line 3, column 2: unexpected ',' after the root object closed on line 3/],
+    ['collector {\n  port = 8080\n}\n}\n', /line 4, column 1: unexpected '\}': there is no open '\{' to close/],
+    ['a = [1]]\n', /line 1, column 8: unexpected '\]'/],
+    ['a { b = 1 } ]\nc = 2\n', /line 1, column 13: unexpected '\]'/],
+    ['a = [1, 2}\n', /line 1, column 10: '\}' cannot close the '\[' opened on line 1, column 5/],
+  ];
+  for (const [text, message] of cases) {
+    await t.rejects(parseHocon(text, 'app.hocon', {}), { code: 'CONFIG_PARSE', message }, JSON.stringify(text));
+  }
+  // Closers inside strings, comments and substitutions are text, not structure; a trailing comma inside is HOCON.
+  t.same(await parseHocon('a = "}]"\nb = """ ]\n } """ # ]\n// }\nc = ${?NOT_SET_X}\nd = [1, 2,]\n', 'x', {}), { a: '}]', b: ' ]\n } ', d: [1, 2] });
+});
+
+t.test('parse errors name the line and column, not the parser internals', async (t) => {
+  for (const text of ['collector {\n  port = {{collectorPort}}\n}', 'a { b = 1', 'a = 1,,']) {
+    const e = await parseHocon(text, 'app.hocon', {}).then(() => null, (err: Error) => err);
+    t.ok(e, 'rejected');
+    t.match(e!.message, /^CONFIG_PARSE: app\.hocon: line \d+, column \d+: /);
+    t.notMatch(e!.message, /Source:|Node\.|@[0-9a-f]{5}|Token:/, e!.message);
+  }
+  await t.rejects(parseHocon('a = ${NOT_SET_Y}', 'app.hocon', {}), { message: /line 1, column 5: \$\{NOT_SET_Y\} is not set/ });
+});
+
+t.test('`key += ${?VAR}` adds nothing when VAR is unset, as Snowplow 2.x sample configs rely on', async (t) => {
+  const text = 'cookie {\n  domains = ["a.com"]\n  domains += ${?DOMAIN_1}\n  domains += ${?DOMAIN_2}\n}\nx { l += ${?DOMAIN_1} }\n';
+  t.same(await parseHocon(text, 'x', {}), { cookie: { domains: ['a.com'] }, x: {} });
+  t.same(await parseHocon(text, 'x', { DOMAIN_2: 'b.com' }), { cookie: { domains: ['a.com', 'b.com'] }, x: {} });
+});

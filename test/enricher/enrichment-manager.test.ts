@@ -195,10 +195,11 @@ t.test('config: a Snowplow enrich HOCON object parses into typed, frozen values'
   t.ok(Object.isFrozen(c) && Object.isFrozen(c.validation.atomicFieldsLimits));
   t.throws(() => parseEnrichConfig({ validation: { atomicFieldsLimits: { not_a_field: 3 } } }), /CONFIG_UNKNOWN_KEY: validation.atomicFieldsLimits.not_a_field/);
   t.throws(() => parseEnrichConfig({ input: { appName: 'x' } }), /CONFIG_MISSING_KEY: input.streamName is required/);
-  t.throws(() => parseEnrichConfig({ input: { streamName: 'x', retrievalMode: { type: 'FanOut' } } }), /CONFIG_UNSUPPORTED: input.retrievalMode.type/);
+  t.same(parseEnrichConfig({ input: { streamName: 'x', retrievalMode: { type: 'FanOut' } } }).warnings.map((w) => w.key), ['input.retrievalMode.type'], 'FanOut: furrow polls, with a warning');
+  t.throws(() => parseEnrichConfig({ input: { streamName: 'x', retrievalMode: { type: 'Push' } } }), /CONFIG_INVALID_VALUE: input.retrievalMode.type/);
   t.throws(() => parseEnrichConfig({ validation: { maxJsonDepth: 'deep' } }), /CONFIG_INVALID_VALUE: validation.maxJsonDepth/);
   t.equal(parseEnrichConfig({ output: { good: { streamName: 'g' }, bad: { streamName: 'b' }, failed: { streamName: 'f' } } }).output.failed?.streamName, 'f');
-  t.throws(() => parseEnrichConfig({ monitoring: { sentry: { dsn: 'x' } } }), /CONFIG_UNSUPPORTED: monitoring.sentry/);
+  t.match(parseEnrichConfig({ monitoring: { sentry: { dsn: 'x' } } }).warnings, [{ key: 'monitoring.sentry', message: /Sentry/ }]);
   t.throws(() => parseEnrichConfig({ assetsUpdatePeriod: 'soon' }), /CONFIG_INVALID_VALUE: assetsUpdatePeriod/);
 
   const v5 = parseEnrichConfig({
@@ -221,6 +222,6 @@ t.test('config: a Snowplow enrich HOCON object parses into typed, frozen values'
   t.equal(v5.input?.initialPosition, 'LATEST');
   t.equal(v5.validation.acceptInvalid, true, 'featureFlags.acceptInvalid');
   t.throws(() => parseEnrichConfig({ input: { type: 'PubSub', streamName: 'x' } }), /CONFIG_UNSUPPORTED: input.type/);
-  t.throws(() => parseEnrichConfig({ remoteAdapters: { configs: [{ vendor: 'a', version: 'b', url: 'http://x' }] } }), /CONFIG_UNSUPPORTED: remoteAdapters.configs/);
-  t.throws(() => parseEnrichConfig({ monitoring: { metrics: { cloudwatch: true } } }), /CONFIG_UNSUPPORTED: monitoring.metrics.cloudwatch/);
+  t.match(parseEnrichConfig({ remoteAdapters: { configs: [{ vendor: 'a', version: 'b', url: 'http://x' }] } }).warnings, [{ key: 'remoteAdapters.configs' }]);
+  t.match(parseEnrichConfig({ monitoring: { metrics: { cloudwatch: true } } }).warnings, [{ key: 'monitoring.metrics.cloudwatch', message: /Prometheus/ }]);
 });

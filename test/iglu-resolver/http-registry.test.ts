@@ -3,6 +3,11 @@
  * conformance test registry, an Iglu Server lookalike, and registries that answer 500, hang, or return invalid JSON.
  */
 import t from 'tap';
+import { Writable } from 'node:stream';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger, type Logger } from '../../common/logger.js';
 import { fileURLToPath } from 'node:url';
 import { createBuiltinResolver, createResolver, type ResolverOptions } from '../../iglu-resolver/index.js';
 import type { ClientError, LookupOutcome, ValidationOutcome } from '../../iglu-resolver/types.js';
@@ -147,7 +152,7 @@ t.test('transient failures are retried only after the backoff (negative cache)',
   const again = errorOf(await r.lookupSchema(ACME));
   t.equal(failing.total(), 1, 'within the backoff (500 + 4^1 ms) the cached error is returned');
   t.same(again, first);
-  now += 600;
+  now += 1_100; // past both the lookup's backoff (500 + 4^1 ms) and the registry's outage backoff (1 s)
   const third = errorOf(await r.lookupSchema(ACME));
   t.equal(failing.total(), 2, 'after the backoff the repo is asked again');
   const broken = third.error === 'ResolutionError' ? third.lookupHistory.find((h) => h.repository === 'Broken') : undefined;
@@ -300,4 +305,82 @@ t.test('schema lists from a server are checked (non-empty, M-0-0 first, same sch
   t.match(checkSchemaList([u('1-0-0'), u('2-0-0')], 'com.acme', 'x', 1), /another vendor, name or model/);
   t.match(checkSchemaList([u('1-0-0'), 'nope'], 'com.acme', 'x', 1), /invalid Iglu URI/);
   t.match(checkSchemaList([u('1-0-0'), 5], 'com.acme', 'x', 1), /not a string/);
+});
+
+/** A pino logger writing into an array (the resolver's logger option). */
+function capturingLogger(): { logger: Logger; lines: () => Array<Record<string, unknown>> } {
+  const out: string[] = [];
+  const dest = new Writable({
+    write(chunk, _enc, cb) {
+      out.push(String(chunk));
+      cb();
+    },
+  });
+  const logger = createLogger('iglu-test', 'debug', dest);
+  return { logger, lines: () => out.join('').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
+
+const DISTINCT = (n: number) => Array.from({ length: n }, (_, i) => `iglu:com.acme/event_${i}/jsonschema/1-0-0`);
+
+t.test('an unreachable registry (hangs) costs one failed lookup, then is skipped until its backoff passes; logged once', async (t) => {
+  const hang = await server(t, startHangingRegistry());
+  let now = 1_000_000;
+  const { logger, lines } = capturingLogger();
+  const r = await createResolver(resolverConfig([{ name: 'Hang', uri: hang.url }]), { ...fast(() => now), httpTimeoutMs: 200, httpRetries: 2, logger });
+  const outcomes = [];
+  for (const uri of DISTINCT(5)) outcomes.push(errorOf(await r.lookupSchema(uri)));
+  t.equal(hang.total(), 3, 'only the first lookup reached the registry (1 attempt + 2 retries); the next 4 did not wait for it');
+  const later = outcomes[4]!;
+  const h = later.error === 'ResolutionError' ? later.lookupHistory.find((x) => x.repository === 'Hang') : undefined;
+  t.equal(h?.attempts, 0, 'not asked');
+  t.match(h?.errors[0], { error: 'ClientFailure', message: /not asked: Hang is unavailable until .*\(last error: Request timed out/ });
+  const warns = lines().filter((l) => l['level'] === 40);
+  t.equal(warns.length, 1, 'one warning for the outage, not one per lookup');
+  t.match(warns[0], { repository: 'Hang', msg: /unavailable/, retryInMs: 1000 });
+
+  now += 1_001;
+  errorOf(await r.lookupSchema('iglu:com.acme/after_backoff/jsonschema/1-0-0'));
+  t.equal(hang.total(), 4, 'after the backoff one probe, with a single attempt');
+  errorOf(await r.lookupSchema('iglu:com.acme/after_probe/jsonschema/1-0-0'));
+  t.equal(hang.total(), 4, 'the failed probe doubled the backoff');
+  t.match(lines().filter((l) => l['level'] === 40).at(-1), { msg: /still unavailable/, retryInMs: 2000, failedLookups: 2 });
+});
+
+t.test('a registry that refuses connections is skipped after the first failure', async (t) => {
+  const closed = await startHangingRegistry();
+  const port = new URL(closed.url).port;
+  await closed.close(); // the port now refuses connections
+  const { logger, lines } = capturingLogger();
+  const r = await createResolver(resolverConfig([{ name: 'Down', uri: `http://127.0.0.1:${port}` }]), { ...fast(() => 1_000_000), httpRetries: 2, logger });
+  const first = errorOf(await r.lookupSchema(DISTINCT(1)[0]!));
+  const h1 = first.error === 'ResolutionError' ? first.lookupHistory.find((x) => x.repository === 'Down') : undefined;
+  t.equal(h1?.attempts, 3, 'the first lookup tried (with retries)');
+  for (const uri of DISTINCT(4).slice(1)) {
+    const e = errorOf(await r.lookupSchema(uri));
+    const h = e.error === 'ResolutionError' ? e.lookupHistory.find((x) => x.repository === 'Down') : undefined;
+    t.equal(h?.attempts, 0, `${uri}: not asked`);
+  }
+  t.equal(lines().filter((l) => l['level'] === 40).length, 1, 'one warning');
+});
+
+t.test('a registry back from an outage is used again after its backoff, and that is logged', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'furrow-iglu-'));
+  mkdirSync(join(root, 'schemas/com.acme/back/jsonschema'), { recursive: true });
+  const schema = { $schema: 'http://iglucentral.com/schemas/com.snowplowanalytics.self-desc/schema/jsonschema/1-0-0#', self: { vendor: 'com.acme', name: 'back', format: 'jsonschema', version: '1-0-0' }, type: 'object' };
+  writeFileSync(join(root, 'schemas/com.acme/back/jsonschema/1-0-0'), JSON.stringify(schema));
+  const outage = { on: true };
+  const reg = await server(t, startStaticRegistry({ root, outage }));
+  let now = 1_000_000;
+  const { logger, lines } = capturingLogger();
+  const r = await createResolver(resolverConfig([{ name: 'Flaky', uri: reg.url }]), { ...fast(() => now), httpRetries: 1, logger });
+  const uri = 'iglu:com.acme/back/jsonschema/1-0-0';
+  errorOf(await r.lookupSchema(uri));
+  t.equal(reg.total(), 2, 'the outage: 1 attempt + 1 retry');
+  outage.on = false;
+  errorOf(await r.lookupSchema('iglu:com.acme/other/jsonschema/1-0-0'));
+  t.equal(reg.total(), 2, 'within the backoff it is not asked');
+  now += 1_001;
+  t.ok((await r.lookupSchema(uri)).ok, 'resolved once the registry answers');
+  t.equal(reg.total(), 3, 'one probe');
+  t.match(lines().filter((l) => l['level'] === 30).at(-1), { repository: 'Flaky', msg: /answers again/ });
 });

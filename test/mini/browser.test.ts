@@ -1,12 +1,14 @@
 /**
  * furrow mini in a real browser: Debian's chromium (playwright-core, headless) loads a page served by this test
- * on 127.0.0.1 that runs @snowplow/browser-tracker (its UMD bundle) against the mini collector on another port:
- * a cross-origin POST with credentials (CORS), the `sp` network-user-id cookie, POST batching. Then it opens
- * /micro/ui/, checks the events show up (table, counts, bad-row groups, schemas, detail pane) and writes a
- * screenshot to test-output/mini-ui.png.
+ * as http://localhost:PORT that runs @snowplow/browser-tracker (its UMD bundle) against the mini collector at
+ * http://127.0.0.1:PORT — another site, as a page and a collector on different names are: a cross-site POST
+ * with credentials (CORS), the `sp` network-user-id cookie (SameSite=None; Secure, which Chromium accepts from
+ * a loopback collector over http), POST batching. The page cannot frame mini's UI (frame-ancestors 'none').
+ * Then it opens /micro/ui/, checks the events show up (table, counts, bad-row groups, schemas, detail pane)
+ * under the UI's Content-Security-Policy with no violation, and writes a screenshot to test-output/mini-ui.png.
  */
 import t from 'tap';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -77,8 +79,15 @@ t.test('browser tracker in chromium → mini → /micro/ui', async (t) => {
   });
   await new Promise<void>((r) => site.listen(0, '127.0.0.1', () => r()));
   t.teardown(() => new Promise<void>((r) => site.close(() => r())));
-  const siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}/`;
+  // Another site than the collector's 127.0.0.1: a SameSite=Lax cookie would not come back on its POSTs.
+  const siteUrl = `http://localhost:${(site.address() as AddressInfo).port}/`;
 
+  // Debian's chromium profile blocks third-party cookies by default (CDP's blocked reason "UserPreferences"),
+  // which no cookie attribute can get past; Chrome's default (and most users') allows them. Start from that
+  // setting, so what is tested is the cookie's own attributes: SameSite=Lax is refused cross-site ("SameSiteLax"),
+  // SameSite=None; Secure from a loopback collector is kept.
+  mkdirSync(join(userDataDir, 'Default'), { recursive: true });
+  writeFileSync(join(userDataDir, 'Default', 'Preferences'), JSON.stringify({ profile: { cookie_controls_mode: 0, block_third_party_cookies: false } }));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
@@ -117,7 +126,16 @@ t.test('browser tracker in chromium → mini → /micro/ui', async (t) => {
   t.equal(sent[0]!.events, 3, 'the first POST carried a batch of 3 events');
   t.equal(sent[0]!.origin, siteUrl.slice(0, -1), 'cross-origin request (CORS)');
   t.ok(responses.every((s) => s === 200), `collector answered 200 to the browser (${responses.join(',')})`);
-  t.match(sent[sent.length - 1]!.cookie ?? '', /(^|; )sp=[0-9a-f-]{36}/, 'the browser sent back the sp cookie the collector set');
+  t.match(sent[sent.length - 1]!.cookie ?? '', /(^|; )sp=[0-9a-f-]{36}/, 'the browser sent back the sp cookie the collector set (cross-site)');
+
+  // The page may not frame mini's UI (clickjacking the Reset button).
+  const refusedFrame = browserPage.waitForEvent('console', { predicate: (m) => /frame-ancestors/.test(m.text()), timeout: 15_000 });
+  await browserPage.evaluate((src) => {
+    const f = document.createElement('iframe');
+    f.src = src;
+    document.body.append(f);
+  }, `${collector}/micro/ui/`);
+  t.match((await refusedFrame).text(), /frame-ancestors 'none'.*blocked/, 'Chromium refused to frame the UI');
 
   const good = (await (await fetch(`${collector}/micro/good`)).json()) as Array<{ event: Record<string, unknown>; contexts: string[]; eventType: string }>;
   const nuids = new Set(good.map((g) => g.event.network_userid));
@@ -133,11 +151,18 @@ t.test('browser tracker in chromium → mini → /micro/ui', async (t) => {
   const ui = await context.newPage();
   const uiErrors: string[] = [];
   ui.on('pageerror', (e) => uiErrors.push(e.message));
+  const cspViolations: string[] = [];
+  ui.on('console', (m) => {
+    if (/Content Security Policy|Refused to (load|execute|apply|connect)/i.test(m.text())) cspViolations.push(m.text());
+  });
   const external: string[] = [];
   ui.on('request', (r) => {
     if (!r.url().startsWith(collector) && !r.url().startsWith('data:')) external.push(r.url());
   });
-  await ui.goto(`${collector}/micro/ui/`);
+  const uiResponse = await ui.goto(`${collector}/micro/ui/`);
+  const uiHeaders = uiResponse?.headers() ?? {};
+  t.match(uiHeaders['content-security-policy'] ?? '', /script-src 'self'.*frame-ancestors 'none'/, 'the UI is served with its CSP');
+  t.equal(uiHeaders['x-content-type-options'], 'nosniff');
   await ui.waitForSelector(`#events tbody tr[data-event-id="${eids[0]!.eid}"]`, { timeout: 15_000 });
   for (const e of eids) t.equal(await ui.locator(`#events tbody tr[data-event-id="${e.eid}"]`).count(), 1, `event ${e.e} ${e.eid} in the table`);
   t.equal(await ui.textContent('#count-total'), '5');
@@ -174,6 +199,7 @@ t.test('browser tracker in chromium → mini → /micro/ui', async (t) => {
   t.pass('a new event appeared live');
 
   t.same(uiErrors, [], 'no script errors in the UI');
+  t.same(cspViolations, [], 'the UI works under its CSP: nothing refused');
   t.same(external, [], 'the UI requested nothing outside mini');
   mkdirSync(join(ROOT, 'test-output'), { recursive: true });
   await ui.screenshot({ path: join(ROOT, 'test-output', 'mini-ui.png'), fullPage: true });

@@ -186,7 +186,7 @@ t.test('node tracker → mini → Micro API', async (t) => {
   t.match(metrics, /furrow_enrich_good_total 6/);
 
   // Reset, then the next event counts from zero.
-  t.equal(await (await fetch(`${base}/micro/reset`)).text(), 'Reset completed');
+  t.same(await json(fetch(`${base}/micro/reset`)), { total: 0, good: 0, bad: 0 });
   const after = eid(get.track(buildPageView({ pageUrl: 'http://shop.example/again' })));
   await get.flush();
   const w2 = await json<{ ok: boolean; total: number }>(fetch(`${base}/micro/wait?event_id=${after}&timeout=20000`));

@@ -77,7 +77,11 @@ t.test('Micro endpoints: all, good, bad, reset, with Micro shapes', async (t) =>
   t.equal((await post(`${base}/micro/good`, '{oops')).status, 400);
 
   const reset = await fetch(`${base}/micro/reset`);
-  t.equal(await reset.text(), 'Reset completed');
+  t.same(await reset.json(), { total: 0, good: 0, bad: 0 }, 'reset answers JSON (the summary) to a client that takes anything');
+  t.same(await (await fetch(`${base}/micro/all`)).json(), { total: 0, good: 0, bad: 0 });
+  store.addGood(pageView());
+  const asText = await fetch(`${base}/micro/reset`, { method: 'POST', headers: { Accept: 'text/plain' } });
+  t.equal(await asText.text(), 'Reset completed', 'and text to one that prefers it');
   t.same(await (await fetch(`${base}/micro/all`)).json(), { total: 0, good: 0, bad: 0 });
 });
 
@@ -88,17 +92,25 @@ t.test('iglu lookup, unknown paths, CORS', async (t) => {
   t.same(await ok.json(), { self: { vendor: 'com.acme' }, type: 'object' });
   const missing = await fetch(`${base}/micro/iglu/com.acme/nope/jsonschema/1-0-0`);
   t.equal(missing.status, 404);
-  t.equal(((await missing.json()) as { error: string }).error, 'ResolutionError');
+  t.same(
+    await missing.json(),
+    { value: { 'furrow built-in': { errors: [{ error: 'NotFound' }], attempts: 1, lastAttempt: '2026-11-26T10:00:00.000Z' } } },
+    "Micro's ResolutionError body: {value: {repository: {errors, attempts, lastAttempt}}}",
+  );
   const badVer = await fetch(`${base}/micro/iglu/com.acme/signup/jsonschema/one`);
   t.equal(badVer.status, 404);
   t.match(await badVer.text(), /Schema lookup should be in format/);
   const unknown = await fetch(`${base}/micro/whatever`);
   t.equal(unknown.status, 404);
   t.match(await unknown.text(), /Path for micro has to be one of/);
-  const pre = await fetch(`${base}/micro/good`, { method: 'OPTIONS', headers: { Origin: 'http://app.example', 'Access-Control-Request-Method': 'POST' } });
+  const pre = await fetch(`${base}/micro/good`, { method: 'OPTIONS', headers: { Origin: 'http://localhost:3000', 'Access-Control-Request-Method': 'POST' } });
   t.equal(pre.status, 200);
-  t.equal(pre.headers.get('access-control-allow-origin'), 'http://app.example');
+  t.equal(pre.headers.get('access-control-allow-origin'), 'http://localhost:3000', 'a page on localhost may call the API');
+  t.equal(pre.headers.get('access-control-allow-credentials'), null, 'never with credentials');
   t.match(pre.headers.get('access-control-allow-methods') ?? '', /POST/);
+  const other = await fetch(`${base}/micro/good`, { method: 'OPTIONS', headers: { Origin: 'http://app.example', 'Access-Control-Request-Method': 'POST' } });
+  t.equal(other.status, 403, 'a page of another site may not');
+  t.equal(other.headers.get('access-control-allow-origin'), null);
 });
 
 t.test('/micro/events: filter, sort, page, look up by event_id', async (t) => {

@@ -3,7 +3,7 @@ import { encodeCollectorPayload } from '../../common/collector-payload.js';
 import { parseEnrichedTsv, type EnrichedEvent } from '../../enricher/event.js';
 import { entityColumn, toLossyJson, toSdkEvent, tsvTimestampToInstant } from '../../mini/event-json.js';
 import { RawTap } from '../../mini/raw-tap.js';
-import { MiniStore } from '../../mini/store.js';
+import { MiniStore, type GoodRecord } from '../../mini/store.js';
 import { pageView, schemaViolation, selfDescribing, trackerProtocolViolation, uuid } from './fixtures.js';
 // The JS Analytics SDK (dev dependency, Apache-2.0) is the reference for the lossy JSON transform.
 import sdk from 'snowplow-analytics-sdk';
@@ -207,6 +207,67 @@ t.test('the collector tap gives good events their raw event and bad events their
   t.match(bj.collectorPayload.body, postIds[0]!);
   const unknown = s.addGood(pageView());
   t.equal((s.goodEventJson(unknown as never) as { rawEvent: unknown }).rawEvent, null, 'no tapped payload → rawEvent null, not invented');
+});
+
+t.test('the tap keeps one entry per raw event: retries, same-millisecond copies, webhooks, a flood of one eid', async (t) => {
+  const tap = new RawTap(1000);
+  const s = new MiniStore({ tap });
+  t.teardown(() => s.close());
+  const eid = uuid();
+  const t1 = Date.UTC(2026, 10, 26, 10, 0, 0);
+  const t2 = t1 + 1500;
+  const tp1 = (ts: number, attempt: string) => encodeCollectorPayload({ timestamp: ts, path: '/i', querystring: `e=pv&eid=${eid}&tv=${attempt}`, collector: 'c', encoding: 'UTF-8', headers: [`X-Attempt: ${attempt}`] });
+  tap.recordsWritten([tp1(t1, 'first'), tp1(t2, 'retry')]);
+  // The enricher may emit the copies in any order: each takes the entry with its own collector timestamp.
+  const retry = s.addGood(pageView({ event_id: eid, collector_tstamp: '2026-11-26 10:00:01.500' })) as GoodRecord;
+  const first = s.addGood(pageView({ event_id: eid, collector_tstamp: '2026-11-26 10:00:00.000' })) as GoodRecord;
+  t.equal(first.rawEvent?.parameters.tv, 'first');
+  t.equal(retry.rawEvent?.parameters.tv, 'retry');
+  t.same(retry.rawEvent?.context.headers, ['X-Attempt: retry']);
+
+  // Two copies collected in the same millisecond: each gets one, oldest first.
+  tap.recordsWritten([tp1(t1, 'a'), tp1(t1, 'b')]);
+  const a = s.addGood(pageView({ event_id: eid, collector_tstamp: '2026-11-26 10:00:00.000' })) as GoodRecord;
+  const b = s.addGood(pageView({ event_id: eid, collector_tstamp: '2026-11-26 10:00:00.000' })) as GoodRecord;
+  t.same([a.rawEvent?.parameters.tv, b.rawEvent?.parameters.tv], ['a', 'b']);
+  t.equal((s.addGood(pageView({ event_id: eid })) as GoodRecord).rawEvent, null, 'a third copy with no third request: null, not a reused one');
+
+  // A bad copy of a retried event takes its own payload too.
+  tap.recordsWritten([tp1(t1, 'bad-1'), tp1(t2, 'bad-2')]);
+  const badRow = JSON.parse(schemaViolation(eid)) as { data: { payload: { raw: { timestamp: string; parameters: Array<{ name: string; value: string }> } } } };
+  badRow.data.payload.raw.timestamp = new Date(t2).toISOString();
+  const bad = s.addBad(JSON.stringify(badRow));
+  t.ok(bad.collectorPayload?.querystring.includes('tv=bad-2'), 'the payload collected at its raw timestamp');
+
+  // Webhooks (no eid): by timestamp; one payload may give several events, which all show it.
+  const hook = encodeCollectorPayload({ timestamp: t2, path: '/com.snowplowanalytics.iglu/v1', querystring: 'schema=x&n=1', collector: 'c', encoding: 'UTF-8' });
+  const other = encodeCollectorPayload({ timestamp: t2, path: '/com.acme/v1', querystring: 'n=2', collector: 'c', encoding: 'UTF-8' });
+  tap.recordsWritten([hook, other]);
+  const w1 = s.addGood(pageView({ collector_tstamp: '2026-11-26 10:00:01.500' })) as GoodRecord;
+  const w2 = s.addGood(pageView({ collector_tstamp: '2026-11-26 10:00:01.500' })) as GoodRecord;
+  const w3 = s.addGood(pageView({ collector_tstamp: '2026-11-26 10:00:01.500' })) as GoodRecord;
+  t.same([w1.rawEvent?.parameters.n, w2.rawEvent?.parameters.n, w3.rawEvent?.parameters.n], ['1', '2', '2'], 'unused entries first, then the last used');
+  const hookBad = JSON.parse(schemaViolation(uuid())) as { data: { payload: { raw: Record<string, unknown> } } };
+  Object.assign(hookBad.data.payload.raw, { vendor: 'com.snowplowanalytics.iglu', version: 'v1', parameters: [{ name: 'schema', value: 'x' }], timestamp: new Date(t2).toISOString() });
+  const hb = s.addBad(JSON.stringify(hookBad));
+  t.same(hb.collectorPayload?.api, { vendor: 'com.snowplowanalytics.iglu', version: 'v1' }, "a webhook's bad event: its payload, by timestamp and API");
+
+  // One eid sent 10 000 times: bounded (64 kept per eid), the newest kept.
+  const flood = uuid();
+  const recs: Buffer[] = [];
+  for (let i = 0; i < 10_000; i++) recs.push(encodeCollectorPayload({ timestamp: t1 + i, path: '/i', querystring: `e=pv&eid=${flood}&n=${i}`, collector: 'c', encoding: 'UTF-8' }));
+  tap.recordsWritten(recs);
+  let kept = 0;
+  const ns: string[] = [];
+  for (let i = 0; i < 100; i++) {
+    const r = s.addGood(pageView({ event_id: flood, collector_tstamp: '2026-11-26 10:00:00.000' })) as GoodRecord;
+    if (r.rawEvent) {
+      kept++;
+      ns.push(r.rawEvent.parameters.n!);
+    }
+  }
+  t.equal(kept, 64, 'at most 64 entries per event id');
+  t.equal(ns[0], String(10_000 - 64), 'the newest 64');
 });
 
 t.test('since() returns what was stored after a seq, oldest first, bounded', async (t) => {

@@ -5,7 +5,7 @@ import t from 'tap';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../../common/logger.js';
 import type { RecordBatch } from '../../../common/stream.js';
-import { createKinesisSource, type KinesisSourceOptions } from '../../../enricher/leases/kinesis-source.js';
+import { createKinesisSource, type KinesisRecordBatch, type KinesisSourceOptions } from '../../../enricher/leases/kinesis-source.js';
 import { SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { createStream, putRecords, startLocalAws, waitActive } from './local-aws.js';
 
@@ -339,4 +339,59 @@ t.test('split with commits made after onBatch returns: SHARD_END only after the 
   t.ok(lastParentCommit > 0 && firstChildBatch > lastParentCommit, `children read (${firstChildBatch}) after the parent's last commit (${lastParentCommit})`);
   const parent = await src.table.get('shardId-000000000000');
   t.equal(parent?.checkpoint, 'SHARD_END');
+});
+
+t.test('checkpointBackoff: a checkpoint write that fails is retried with backoff before commit() resolves', async (t) => {
+  const stream = fresh();
+  const app = `app-${stream}`;
+  await createStream(aws.kinesis, stream, 1);
+  await putRecords(aws.kinesis, stream, payloads(5));
+  // The real dynalite, except that the first 3 checkpoint writes fail as DynamoDB throttling does.
+  let failuresLeft = 3;
+  let checkpointWrites = 0;
+  const flaky = new Proxy(aws.dynamodb, {
+    get(target, prop, receiver) {
+      if (prop !== 'send') return Reflect.get(target, prop, receiver);
+      return async (cmd: { input?: { UpdateExpression?: string } }) => {
+        if (cmd.input?.UpdateExpression?.includes('checkpoint = :cp')) {
+          checkpointWrites++;
+          if (failuresLeft > 0) {
+            failuresLeft--;
+            throw Object.assign(new Error('Rate of requests exceeds the allowed throughput'), { name: 'ProvisionedThroughputExceededException' });
+          }
+        }
+        return (target.send as (c: unknown) => Promise<unknown>)(cmd);
+      };
+    },
+  });
+  const src = source(stream, app, { dynamodb: flaky, checkpointBackoff: { minBackoffMs: 5, maxBackoffMs: 20, maxRetries: 5 } });
+  let last: string | null = null;
+  let seen = 0;
+  await runUntil(
+    src,
+    async (b) => {
+      await b.commit();
+      last = (b as KinesisRecordBatch).lastSequenceNumber;
+      seen += b.records.length;
+    },
+    () => seen === 5,
+  );
+  t.equal(seen, 5);
+  const [lease] = await src.table.list();
+  t.equal(lease!.checkpoint, last, 'the committed position is in the lease table once commit() resolved');
+  t.equal(checkpointWrites, 4, '3 failed writes, then the one that succeeded');
+
+  // With no retries, the same failure leaves the position unwritten until a later commit.
+  const stream2 = fresh();
+  await createStream(aws.kinesis, stream2, 1);
+  await putRecords(aws.kinesis, stream2, payloads(5));
+  failuresLeft = 1_000;
+  const noRetry = source(stream2, `app-${stream2}`, { dynamodb: flaky, checkpointBackoff: { minBackoffMs: 5, maxBackoffMs: 20, maxRetries: 0 } });
+  let seen2 = 0;
+  await runUntil(noRetry, async (b) => {
+    await b.commit();
+    seen2 += b.records.length;
+  }, () => seen2 === 5);
+  const [lease2] = await noRetry.table.list();
+  t.equal(lease2!.checkpoint, 'TRIM_HORIZON', 'maxRetries 0: not written');
 });
