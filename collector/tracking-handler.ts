@@ -99,6 +99,8 @@ export class TrackingHandler {
   private readonly onGoodStored: (r: WriteResult) => void;
   private readonly onBadStored: (r: WriteResult) => void;
   private lastPeer: string | undefined = undefined;
+  private lastLossLog = 0;
+  private lostSinceLog = 0;
   private lastPeerRendered = 'unknown';
   // One-entry caches for values a tracker repeats on every request (the same page's Origin, the same
   // Content-Type): parseOrigin (split + regex + objects) and parseContentType (split + 2-3 regexes) measured
@@ -340,6 +342,7 @@ export class TrackingHandler {
         reading = false;
         this.inFlight--;
         budget.give(size);
+        chunks.length = 0;
       }
     };
     req.on('data', (chunk: Buffer) => {
@@ -634,7 +637,14 @@ export class TrackingHandler {
     const lost = r.failed.length + (r.invalid?.length ?? 0);
     if (lost > 0) {
       this.metrics.sinkFailures.inc({ stream }, lost);
-      this.log.error({ stream, failed: r.failed.length, invalid: r.invalid?.length ?? 0 }, 'sink could not write records');
+      // At most one line a second: in durable mode during an outage every request fails (the counter has them all).
+      this.lostSinceLog += lost;
+      const now = Date.now();
+      if (now - this.lastLossLog >= 1000) {
+        this.log.error({ stream, failed: r.failed.length, invalid: r.invalid?.length ?? 0, recordsSinceLastLine: this.lostSinceLog }, 'sink could not write records');
+        this.lastLossLog = now;
+        this.lostSinceLog = 0;
+      }
     }
   }
 

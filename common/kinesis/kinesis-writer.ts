@@ -31,8 +31,8 @@
  *
  *   flushed on demand instead of after timeLimitMs: at the end of the event-loop turn when no call is in flight
  *     (or AWAITED_BATCH records wait), else when a call finishes: waiting writes ride together (group commit)
- *   given up (reported failed) after `backoff.maxRetries` attempts, or after any failed attempt that left the
- *     stream unhealthy: never retried forever
+ *   given up (reported failed) after `backoff.maxRetries` attempts, or after any failed attempt once whole
+ *     calls keep failing (below): never retried forever
  *   while whole calls keep failing (a timeout, or maxRetries error answers; not throttled records, not the
  *     unchecked state at start): failed at once, except one probe write at a time (at most one per
  *     minBackoffMs) whose success makes the stream healthy again
