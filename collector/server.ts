@@ -8,7 +8,7 @@
  *   SIGTERM ──▶ keep serving preTerminationPeriod ──▶ stop accepting, close idle keep-alive sockets
  *           ──▶ wait for in-flight requests (≤ responseHeaderTimeout, then cut) ──▶ flush sinks ──▶ done
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { FurrowError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
@@ -31,12 +31,15 @@ export interface ServeOptions {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export async function startCollectorServer(collector: Collector, o: ServeOptions = {}): Promise<RunningCollector> {
-  const c = collector.config;
-  const log = o.logger ?? silentLogger;
-  const net = c.networking;
+/**
+ * The collector's node:http server, not yet listening: its limits (head size, timeouts, maxConnections), the
+ * connection guard and blaze's answer to malformed requests. `listener` defaults to the collector's own;
+ * furrow mini passes one that routes its API first and hands everything else to the collector.
+ */
+export function createCollectorHttpServer(collector: Collector, listener: RequestListener = collector.listener): Server {
+  const net = collector.config.networking;
   const guard = new ConnectionGuard({ maxConnections: net.maxConnections, onEvict: (reason) => collector.metrics.connectionEvicted(reason) });
-  const headersTimeout = Math.min(c.furrow.headersTimeoutMs, net.responseHeaderTimeoutMs);
+  const headersTimeout = Math.min(collector.config.furrow.headersTimeoutMs, net.responseHeaderTimeoutMs);
   const server = createServer(
     {
       // Node counts the request line and the headers together.
@@ -47,7 +50,7 @@ export async function startCollectorServer(collector: Collector, o: ServeOptions
       // Node enforces both timeouts by a sweep at this interval (a deadline is late by up to one interval).
       connectionsCheckingInterval: Math.max(250, Math.min(1000, Math.floor(headersTimeout / 2))),
     },
-    guard.wrap(collector.listener),
+    guard.wrap(listener),
   );
   server.maxConnections = net.maxConnections;
   guard.attach(server);
@@ -60,6 +63,14 @@ export async function startCollectorServer(collector: Collector, o: ServeOptions
     } else socket.destroy();
     collector.metrics.request(err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'timeout' : 'bad_request', err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400);
   });
+  return server;
+}
+
+export async function startCollectorServer(collector: Collector, o: ServeOptions = {}): Promise<RunningCollector> {
+  const c = collector.config;
+  const log = o.logger ?? silentLogger;
+  const net = c.networking;
+  const server = createCollectorHttpServer(collector);
   const host = o.host ?? c.interface;
   const wanted = o.port ?? c.port;
   await new Promise<void>((resolve, reject) => {
