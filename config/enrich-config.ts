@@ -8,7 +8,8 @@
  * Unknown keys stop start-up (CONFIG_UNKNOWN_KEY). Keys Snowplow uses for things furrow does not do but that do
  * not change the data (telemetry, parallelism fractions, Iglu retry tuning, license) are accepted and listed in
  * `ignored`. Options furrow cannot honour (StatsD, Sentry, identity, metadata) stop
- * start-up with CONFIG_UNSUPPORTED naming the key. furrow's own options: `input.leases` (default true).
+ * start-up with CONFIG_UNSUPPORTED naming the key. furrow's own options: `input.leases` (default true),
+ * `javascript.timeout` and `javascript.maxMemoryMb` (the JavaScript enrichment's limits, docs/security.md).
  */
 import { FurrowError } from '../common/errors.js';
 import { DEFAULT_ATOMIC_FIELD_LIMITS } from '../enricher/atomic-fields.js';
@@ -66,6 +67,11 @@ export interface EnrichConfig {
   readonly decompression: { readonly maxBytesSinglePayload: number; readonly maxBytesInBatch: number };
   /** `monitoring.healthProbe.port`: furrow serves /health and /metrics (Prometheus) there; null = off. */
   readonly metricsPort: number | null;
+  /**
+   * The JavaScript enrichment's script sandbox (docs/security.md): furrow's `javascript.timeout` (per event) and
+   * `javascript.maxMemoryMb` (the script process), and Snowplow's `validation.exitOnJsCompileError`.
+   */
+  readonly javascript: { readonly timeoutMs: number; readonly maxMemoryMb: number; readonly exitOnCompileError: boolean };
   /** Accepted keys that have no effect in furrow (logged at start). */
   readonly ignored: readonly string[];
 }
@@ -78,6 +84,7 @@ export const DEFAULT_ENRICH_CONFIG: EnrichConfig = deepFreeze({
   validation: { acceptInvalid: false, atomicFieldsLimits: { ...DEFAULT_ATOMIC_FIELD_LIMITS }, maxJsonDepth: 50 },
   decompression: { maxBytesSinglePayload: 10_000_000, maxBytesInBatch: 100_000_000 },
   metricsPort: null,
+  javascript: { timeoutMs: 1000, maxMemoryMb: 256, exitOnCompileError: true },
   ignored: [],
 });
 
@@ -282,6 +289,7 @@ export function parseEnrichConfig(root: Record<string, unknown>, origin = '<conf
   const limits: Record<string, number> = { ...DEFAULT_ATOMIC_FIELD_LIMITS };
   let acceptInvalid = false;
   let maxJsonDepth = 50;
+  let exitOnJsCompileError = true;
   if (validationS !== null) {
     acceptInvalid = validationS.bool('acceptInvalid', false);
     maxJsonDepth = validationS.num('maxJsonDepth', 50, 1);
@@ -293,7 +301,7 @@ export function parseEnrichConfig(root: Record<string, unknown>, origin = '<conf
       }
       l.done();
     }
-    validationS.ignore('exitOnJsCompileError');
+    exitOnJsCompileError = validationS.bool('exitOnJsCompileError', true);
     validationS.done();
   }
   const flags = top.section('featureFlags');
@@ -348,6 +356,15 @@ export function parseEnrichConfig(root: Record<string, unknown>, origin = '<conf
     http.done();
   }
   const assetsUpdatePeriodMs = top.duration('assetsUpdatePeriod', 7 * 86_400_000);
+  const jsS = top.section('javascript');
+  const javascript = {
+    timeoutMs: jsS?.duration('timeout', 1000) ?? 1000,
+    // The script process (a node of its own) needs ~50 MB before the script allocates anything.
+    maxMemoryMb: Math.floor(jsS?.num('maxMemoryMb', 256, 64) ?? 256),
+    exitOnCompileError: exitOnJsCompileError,
+  };
+  if (javascript.timeoutMs < 1) throw invalid('javascript.timeout', 'must be at least 1 millisecond', jsS?.obj['timeout']);
+  jsS?.done();
   top.ignore('license', 'cpuParallelismFraction', 'sinkParallelismFraction', 'telemetry', 'iglu', 'jsAllowedJavaClasses', 'concurrency', 'blobStorage', 'experimental', 'gcpUserAgent');
   top.done();
   return deepFreeze({
@@ -358,6 +375,7 @@ export function parseEnrichConfig(root: Record<string, unknown>, origin = '<conf
     validation: { acceptInvalid, atomicFieldsLimits: limits, maxJsonDepth },
     decompression,
     metricsPort,
+    javascript,
     ignored,
   });
 }

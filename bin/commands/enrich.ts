@@ -223,6 +223,9 @@ export const command: Command = {
       mkdirSync(f.assetsDir, { recursive: true });
       pipeline = await buildEnrichments(await loadEnrichmentsDir(f.enrichments), {
         resolver, logger: log, assetsDir: f.assetsDir, fetch: globalThis.fetch, assetsUpdatePeriodMs: config.assetsUpdatePeriodMs,
+        javascriptTimeoutMs: config.javascript.timeoutMs,
+        javascriptMaxMemoryMb: config.javascript.maxMemoryMb,
+        javascriptExitOnCompileError: config.javascript.exitOnCompileError,
       });
     }
     const registry = new Registry();

@@ -11,6 +11,7 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseEnrichConfig } from '../../../config/enrich-config.js';
 import { buildEnrichments } from '../../../enricher/enrichments/registry.js';
 import { makeInput, rawEvent, sdj, testDeps } from '../../support/enrichments-deps.js';
 import { qs, record } from '../support.js';
@@ -97,7 +98,8 @@ t.test('escape attempts reach nothing of the host: no process, no require, no id
 t.test('a script that hangs the host outside its limit: thrown getters, toString, output slot (child process)', async (t) => {
   const TIMED_OUT = /^Error during execution of JavaScript function: \[script timed out after 300 ms\]$/;
   const hangs: Record<string, [string, RegExp | 'ok']> = {
-    'thrown code getter': ['function process(e) { throw { get code() { while (true) {} } }; }', TIMED_OUT],
+    // Nothing reads `code` any more: the thrown object is printed, in the context, like any other.
+    'thrown code getter': ['function process(e) { throw { get code() { while (true) {} } }; }', /^Error during execution of JavaScript function: \[\[object Object\]\]$/],
     'thrown message getter': ['function process(e) { throw { get message() { while (true) {} } }; }', TIMED_OUT],
     'thrown message.toString': ['function process(e) { throw { message: { toString: function () { while (true) {} } } }; }', TIMED_OUT],
     'thrown Proxy': ['function process(e) { throw new Proxy({}, { get: function () { while (true) {} }, getPrototypeOf: function () { while (true) {} }, has: function () { while (true) {} } }); }', TIMED_OUT],
@@ -160,7 +162,9 @@ t.test('SIGTERM stops an enricher whose script is stuck, within the time limit o
   const lines: string[] = [];
   for (let i = 0; i < 256; i++) lines.push(record({ querystring: qs({ e: 'pv', p: 'web', tv: 'js-3', aid: i < 4 ? 'stuck' : `ok-${i}` }) }).toString('base64'));
   const out = join(dir, 'out');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/furrow.ts', 'enrich', '--offline', '--enrichments', enrichments, '--input', 'stdin', '--output', out], { stdio: ['pipe', 'ignore', 'pipe'] });
+  // furrow's javascript.timeout in the enrich config reaches the enrichment.
+  writeFileSync(join(dir, 'enrich.hocon'), 'javascript { timeout = "1500 millis" }\n');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/furrow.ts', 'enrich', '--offline', '--config', join(dir, 'enrich.hocon'), '--enrichments', enrichments, '--input', 'stdin', '--output', out], { stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
   let ready: () => void = () => {};
   const isReady = new Promise<void>((r) => (ready = r));
@@ -173,7 +177,7 @@ t.test('SIGTERM stops an enricher whose script is stuck, within the time limit o
   child.stdin.write(`${lines.join('\n')}\n`);
   const hardKill = setTimeout(() => child.kill('SIGKILL'), 90_000);
   await Promise.race([isReady, exited]);
-  // Let it get into the stuck events (four of them, 1 s limit each) before the signal.
+  // Let it get into the stuck events (four of them, 1.5 s limit each) before the signal.
   await new Promise((r) => setTimeout(r, 1500));
   const sentAt = Date.now();
   child.kill('SIGTERM');
@@ -188,5 +192,23 @@ t.test('SIGTERM stops an enricher whose script is stuck, within the time limit o
   const bad = existsSync(join(out, 'bad.jsonl')) ? readFileSync(join(out, 'bad.jsonl'), 'utf8').split('\n').filter(Boolean) : [];
   t.equal(good.length, 252, 'the batch in progress was finished: the events after the stuck ones are enriched');
   t.equal(bad.length, 4, 'each stuck event is a bad row');
-  for (const b of bad) t.match(b, /timed out after 1000 ms/);
+  for (const b of bad) t.match(b, /timed out after 1500 ms/);
+});
+
+t.test('config: javascript.timeout, javascript.maxMemoryMb and validation.exitOnJsCompileError', async (t) => {
+  t.same(parseEnrichConfig({}).javascript, { timeoutMs: 1000, maxMemoryMb: 256, exitOnCompileError: true }, 'defaults');
+  t.same(parseEnrichConfig({ javascript: { timeout: '250 millis', maxMemoryMb: 512 }, validation: { exitOnJsCompileError: false } }).javascript, { timeoutMs: 250, maxMemoryMb: 512, exitOnCompileError: false });
+  t.throws(() => parseEnrichConfig({ javascript: { maxMemoryMb: 16 } }), /CONFIG_INVALID_VALUE: javascript.maxMemoryMb/);
+  t.throws(() => parseEnrichConfig({ javascript: { timeout: '0 millis' } }), /CONFIG_INVALID_VALUE: javascript.timeout/);
+  t.throws(() => parseEnrichConfig({ javascript: { memory: 1 } }), /CONFIG_UNKNOWN_KEY: unknown configuration key javascript.memory/);
+});
+
+t.test('a script that does not start: start-up fails, or with exitOnJsCompileError false every event fails', async (t) => {
+  await t.rejects(buildEnrichments([js('function process( {')], testDeps()), { code: 'ENRICH_ENRICHMENT_CONFIG_INVALID', message: /does not run/ });
+  const p = await buildEnrichments([js('function process( {')], testDeps({ javascriptExitOnCompileError: false }));
+  t.teardown(() => p.close());
+  for (let i = 0; i < 2; i++) {
+    const r = await p.run(makeInput({ app_id: 'a' }));
+    t.match(r.failures, [{ enrichment: { identifier: 'Javascript enrichment' }, message: { error: /^Error during execution of JavaScript function: \[the script did not start: does not run: / } }]);
+  }
 });

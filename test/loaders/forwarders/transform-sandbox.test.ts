@@ -62,7 +62,7 @@ t.test('payload.constructor, event.constructor and the other routes reach nothin
   const seen: string[] = [];
   for (const ev of events) {
     // The HTTP target's default payload is the event's JSON view; a vendor target's is an object of its own.
-    for (const payload of [ev.frozenJson(), { properties: { nested: { a: 1 } } }]) {
+    for (const payload of [ev.toJson(), { properties: { nested: { a: 1 } } }]) {
       const [r] = await tr.many([payload], [ev]);
       t.notOk(r instanceof TransformFailure || r === SKIP, 'the probe itself runs');
       seen.push(...(r as { out: string[] }).out);
