@@ -10,8 +10,9 @@
  *            → context: null-prototype global, no code generation from strings, no WebAssembly, own microtasks
  *            → script top level (vm timeout startTimeoutMs) → setup (trusted, returns the call function)
  *          ← 'R' ready | 'E' {stage, message}
- *   stdin  'C' [n][len text]…   → for each text: call(text) in the context, then its microtasks
- *          ← 'O' text (the call function's string) | 'F' reason, one frame per text, in order
+ *   stdin  'C' "n\nlen,…\ntexts"  → for each text: call(text) in the context, then its microtasks
+ *          ← 'O' text (the call function's string) | 'F' reason, one frame per text, in order, each written
+ *            as soon as its text is done
  *   EOF on stdin → exit. No time limit in here: the host kills this process when a call overruns.
  */
 export function sandboxChildMain(): void {
@@ -98,13 +99,27 @@ export function sandboxChildMain(): void {
     send('R', '');
   };
 
+  /**
+   * Each answer is written as soon as it is known: when the host stops this process in the middle of a message, the
+   * answers it has are exactly those of the texts that finished.
+   */
   const runCalls = (body: Buffer): void => {
-    const n = body.readUInt32LE(0);
-    let off = 4;
+    const all = body.toString('utf8');
+    const nl1 = all.indexOf('\n');
+    const nl2 = all.indexOf('\n', nl1 + 1);
+    const n = Number(all.slice(0, nl1));
+    const lengths = n === 0 ? [] : all.slice(nl1 + 1, nl2).split(',').map(Number);
+    let total = 0;
+    for (const l of lengths) total += l;
+    if (lengths.length !== n || nl2 + 1 + total !== all.length) {
+      // Not well-formed text (a lone surrogate does not survive UTF-8): fail every text rather than misplace one.
+      for (let i = 0; i < n; i++) send('F', 'the call could not be read');
+      return;
+    }
+    let off = nl2 + 1;
     for (let i = 0; i < n; i++) {
-      const len = body.readUInt32LE(off);
-      const text = body.toString('utf8', off + 4, off + 4 + len);
-      off += 4 + len;
+      const text = all.slice(off, off + lengths[i]!);
+      off += lengths[i]!;
       let r: unknown;
       try {
         r = call!(text);
@@ -124,24 +139,27 @@ export function sandboxChildMain(): void {
     }
   };
 
-  let pending: Buffer[] = [];
+  // Frames in: chunks are kept until a whole frame is there, then joined once (no copy per chunk).
+  let chunks: Buffer[] = [];
   let have = 0;
+  let need = 5;
   process.stdin.on('data', (chunk: Buffer) => {
-    pending.push(chunk);
+    chunks.push(chunk);
     have += chunk.length;
-    for (;;) {
-      if (have < 5) return;
-      let buf = pending.length === 1 ? pending[0]! : Buffer.concat(pending, have);
+    while (have >= need) {
+      let buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, have);
+      chunks = [buf];
       const len = buf.readUInt32LE(1);
       if (have < 5 + len) {
-        pending = [buf];
+        need = 5 + len;
         return;
       }
       const type = String.fromCharCode(buf[0]!);
       const body = buf.subarray(5, 5 + len);
       buf = buf.subarray(5 + len);
-      pending = buf.length === 0 ? [] : [buf];
+      chunks = buf.length === 0 ? [] : [buf];
       have = buf.length;
+      need = 5;
       if (type === 'I') init(body.toString('utf8'));
       else if (type === 'C' && ctx !== null) runCalls(body);
     }

@@ -10,12 +10,16 @@
  *                        ◀─ 'R' ready | 'E' error ──── (a compile error fails start-up)
  *   run([text…])         ── 'C' texts ────────────────▶ call(text) per text, in order
  *                        ◀─ 'O' text | 'F' reason ──── one frame per text, written as each finishes
- *   time limit: a timer per text (re-armed by each answer); when it fires the process is SIGKILLed, the answers
- *     it wrote before are kept, the text it was on fails ("timed out"), and the rest go to a new process.
+ *   time limit: checked every half limit while a message is on; the script process writes each answer as soon as
+ *     its text is done, so the host knows which text is running. The limit is the script process's CPU time where
+ *     /proc has it (a busy host that leaves the process waiting for a CPU does not use up its time), capped at 3×
+ *     in wall-clock time. Over it the process is SIGKILLed, the answers it wrote before are kept, the text it was
+ *     on fails ("timed out"), and the rest go to a new process.
  *   memory: V8 heap cap (--max-old-space-size) plus, on Linux, the process's resident memory polled from /proc
  *     while calls are made: over the limit → SIGKILL; a process that dies fails the text it was on ("memory").
  *
- * Frames: [type: 1 byte ASCII][length: u32 LE][body]. 'C' body: [count: u32 LE] then per text [length: u32 LE][UTF-8].
+ * Frames: [type: 1 byte ASCII][length: u32 LE][body]. 'C' body, UTF-8: "<count>\n<length>,<length>…\n" then the
+ * texts back to back (lengths in UTF-16 code units: the texts must be well-formed, as JSON.stringify's output is).
  * The host reads nothing from the script but these bounded strings, so no value of the script runs code in the host
  * and nothing the script does can block, crash or exhaust the host: the worst it can do is fail its own calls.
  */
@@ -74,6 +78,10 @@ const CHILD_PROGRAM = `'use strict';\nvar __name = function (f) { return f; };\n
 const BOOT_MS = 30_000;
 /** How often the resident memory of a busy script process is read. */
 const MEMORY_POLL_MS = 20;
+/** Wall-clock cap of one text, as a multiple of its (CPU) time limit. */
+const WALL_FACTOR = 3;
+/** /proc/<pid>/stat counts CPU time in clock ticks of 10 ms (USER_HZ = 100). */
+const CPU_TICK_MS = 10;
 /** After a failed restart, calls fail at once for this long instead of starting a process each. */
 const RESTART_BACKOFF_MS = 5_000;
 /** Bytes of the script process's stderr kept for diagnostics (V8's out-of-memory report). */
@@ -97,6 +105,10 @@ interface Batch {
   expected: number;
   answers: CallOutcome[];
   timer: NodeJS.Timeout;
+  /** Answers seen at the last check, and the wall-clock and CPU time (ms; null: unknown) of that check. */
+  seen: number;
+  wallAt: number;
+  cpuAt: number | null;
   done: (stop: Stop | null) => void;
 }
 
@@ -104,15 +116,19 @@ interface Batch {
 class ScriptProcess {
   readonly child: ChildProcess;
   private readonly rssPath: string | null;
+  private readonly statPath: string | null;
   private stderrTail = '';
   private chunks: Buffer[] = [];
   private have = 0;
   private batch: Batch | null = null;
   private killedFor: Stop | null = null;
   private startWaiter: ((e: SandboxStartError | null) => void) | null = null;
+  private need = 5;
+  private readonly checkMs: number;
   exited = false;
 
   constructor(private readonly spec: SandboxSpec) {
+    this.checkMs = Math.max(CPU_TICK_MS, Math.floor(spec.limits.timeoutMs / 2));
     const args = [
       ...(PERMISSION_FLAG === null ? [] : [PERMISSION_FLAG, '--allow-fs-read=/proc/self/oom_score_adj', '--allow-fs-write=/proc/self/oom_score_adj']),
       '--experimental-vm-modules',
@@ -129,6 +145,7 @@ class ScriptProcess {
       ? spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env, windowsHide: true })
       : spawn(ENV_PROGRAM, ['-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), process.execPath, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env, windowsHide: true });
     this.rssPath = process.platform === 'linux' && this.child.pid !== undefined ? `/proc/${this.child.pid}/status` : null;
+    this.statPath = process.platform === 'linux' && this.child.pid !== undefined ? `/proc/${this.child.pid}/stat` : null;
     this.child.stdout!.on('data', (d: Buffer) => this.onData(d));
     this.child.stderr!.on('data', (d: Buffer) => {
       this.stderrTail = (this.stderrTail + d.toString('utf8')).slice(-STDERR_TAIL);
@@ -151,10 +168,10 @@ class ScriptProcess {
         if (e === null) resolve();
         else reject(e);
       };
-      this.write('I', [Buffer.from(JSON.stringify({
+      this.write('I', Buffer.from(JSON.stringify({
         script: this.spec.script, filename: this.spec.filename, setup: this.spec.setup,
         startTimeoutMs: this.spec.startTimeoutMs, maxResultChars: this.spec.maxResultChars,
-      }), 'utf8')]);
+      }), 'utf8'));
     });
   }
 
@@ -169,28 +186,27 @@ class ScriptProcess {
         resolve({ answers, stop: this.killedFor ?? { reason: 'exit', error: 'the script process is not running' } });
         return;
       }
-      const bodies: Buffer[] = [Buffer.allocUnsafe(4)];
-      bodies[0]!.writeUInt32LE(texts.length, 0);
-      for (const t of texts) {
-        const b = Buffer.from(t, 'utf8');
-        const len = Buffer.allocUnsafe(4);
-        len.writeUInt32LE(b.length, 0);
-        bodies.push(len, b);
-      }
-      const timer = setTimeout(() => this.kill({ reason: 'timeout', error: `timed out after ${this.spec.limits.timeoutMs} ms` }), this.spec.limits.timeoutMs);
+      // One string, one UTF-8 conversion: "<n>\n<length,…>\n<text><text>…" (lengths in UTF-16 code units).
+      let lengths = '';
+      for (let i = 0; i < texts.length; i++) lengths += (i === 0 ? '' : ',') + texts[i]!.length;
+      const body = Buffer.from(`${texts.length}\n${lengths}\n${texts.join('')}`, 'utf8');
+      const timer = setInterval(() => this.check(), this.checkMs);
       this.batch = {
         expected: texts.length,
         answers,
         timer,
+        seen: 0,
+        wallAt: performance.now(),
+        cpuAt: this.cpuMs(),
         done: (stop) => {
-          clearTimeout(timer);
+          clearInterval(timer);
           this.batch = null;
           this.child.unref();
           resolve({ answers, stop });
         },
       };
       this.child.ref();
-      this.write('C', bodies);
+      this.write('C', body);
     });
   }
 
@@ -214,13 +230,12 @@ class ScriptProcess {
     this.child.kill('SIGKILL');
   }
 
-  private write(type: string, bodies: Buffer[]): void {
-    let len = 0;
-    for (const b of bodies) len += b.length;
+  private write(type: string, body: Buffer): void {
     const head = Buffer.allocUnsafe(5);
     head[0] = type.charCodeAt(0);
-    head.writeUInt32LE(len, 1);
-    this.child.stdin!.write(bodies.length === 1 && len < 4096 ? Buffer.concat([head, bodies[0]!]) : Buffer.concat([head, ...bodies], 5 + len));
+    head.writeUInt32LE(body.length, 1);
+    this.child.stdin!.write(head);
+    this.child.stdin!.write(body);
   }
 
   /** The pipes never keep the host's event loop alive; the process does only while a call or the start is on. */
@@ -231,13 +246,14 @@ class ScriptProcess {
     this.child.unref();
   }
 
+  /** Frames in: chunks are kept until a whole frame is there, then joined once. */
   private onData(d: Buffer): void {
     this.chunks.push(d);
     this.have += d.length;
     const maxFrame = this.spec.maxResultChars * 3 + 65_536;
-    for (;;) {
-      if (this.have < 5) return;
+    while (this.have >= this.need) {
       let buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.have);
+      this.chunks = [buf];
       const len = buf.readUInt32LE(1);
       if (len > maxFrame) {
         this.chunks = [];
@@ -246,7 +262,7 @@ class ScriptProcess {
         return;
       }
       if (this.have < 5 + len) {
-        this.chunks = [buf];
+        this.need = 5 + len;
         return;
       }
       const type = String.fromCharCode(buf[0]!);
@@ -254,6 +270,7 @@ class ScriptProcess {
       buf = buf.subarray(5 + len);
       this.chunks = buf.length === 0 ? [] : [buf];
       this.have = buf.length;
+      this.need = 5;
       this.onFrame(type, text);
     }
   }
@@ -281,7 +298,43 @@ class ScriptProcess {
     if (b === null || (type !== 'O' && type !== 'F')) return;
     b.answers.push(type === 'O' ? { ok: true, text } : { ok: false, reason: 'result', error: text });
     if (b.answers.length === b.expected) b.done(null);
-    else b.timer.refresh();
+  }
+
+  /**
+   * Every checkMs (half the limit) while a message is in progress. The limit is CPU time where it can be read
+   * (Linux): a script process that a busy host left waiting for a CPU has not used its time — restarting it for
+   * that would only make a busy host busier. Wall-clock time is capped at WALL_FACTOR × the limit whatever happens.
+   * A text counts from the first check that sees it running (it may have started up to checkMs before): it gets
+   * between its limit and 1.5× it. Reading /proc once a check, not once an answer, keeps this off the hot path.
+   */
+  private check(): void {
+    const b = this.batch;
+    if (b === null || this.exited) return;
+    const now = performance.now();
+    const cpu = this.cpuMs();
+    if (b.answers.length !== b.seen) {
+      b.seen = b.answers.length;
+      b.wallAt = now;
+      b.cpuAt = cpu;
+      return;
+    }
+    const limit = this.spec.limits.timeoutMs;
+    const wall = now - b.wallAt;
+    const used = cpu === null || b.cpuAt === null ? wall : cpu - b.cpuAt;
+    if (used >= limit || wall >= WALL_FACTOR * limit) this.kill({ reason: 'timeout', error: `timed out after ${limit} ms` });
+  }
+
+  /** CPU time (user + system, ms) the script process used so far; null where /proc is not there. */
+  private cpuMs(): number | null {
+    if (this.statPath === null || this.exited) return null;
+    try {
+      const stat = readFileSync(this.statPath, 'latin1');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ', 13);
+      const ticks = Number(f[11]) + Number(f[12]);
+      return Number.isFinite(ticks) ? ticks * CPU_TICK_MS : null;
+    } catch {
+      return null;
+    }
   }
 
   private onClose(code: number | null, signal: NodeJS.Signals | null): void {
@@ -350,6 +403,11 @@ export class ScriptSandbox {
       this.queue.push({ texts, resolve });
       if (!this.pumping) void this.pump();
     });
+  }
+
+  /** The current script process's pid (diagnostics); undefined when none is running. */
+  get pid(): number | undefined {
+    return this.proc === null || this.proc.exited ? undefined : this.proc.child.pid;
   }
 
   /** Ends the script process; queued and later calls fail with "closed". */
