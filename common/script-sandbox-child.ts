@@ -13,7 +13,8 @@
  *   stdin  'C' "n\nlen,…\ntexts"  → for each text: call(text) in the context, then its microtasks
  *          ← 'O' text (the call function's string) | 'F' reason, one frame per text, in order, each written
  *            as soon as its text is done
- *   EOF on stdin → exit. No time limit in here: the host kills this process when a call overruns.
+ *   EOF on stdin → exit; parent gone (checked by a watchdog thread every 500 ms) → exit, even while a script loops.
+ *   No time limit in here: the host kills this process when a call overruns.
  */
 export function sandboxChildMain(): void {
   'use strict';
@@ -22,6 +23,13 @@ export function sandboxChildMain(): void {
 
   // A promise rejected in the context that nobody handles must not end this process (the default is to throw).
   process.on('unhandledRejection', () => {});
+  // If the host dies while a script loops, nothing would read this process's stdin again or kill it: a thread of
+  // its own ends it once its parent is gone (the main thread may be busy for good).
+  const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
+  new Worker(
+    "'use strict'; const parent = require('node:worker_threads').workerData; setInterval(() => { if (process.ppid !== parent) process.kill(process.pid, 'SIGKILL'); }, 500);",
+    { eval: true, workerData: process.ppid, resourceLimits: { maxOldGenerationSizeMb: 8 } },
+  ).unref();
   // Under memory pressure the kernel should pick this process, never the enricher or the forwarder.
   try {
     fs.writeFileSync('/proc/self/oom_score_adj', '1000');

@@ -3,8 +3,8 @@
  * a `node:vm` context inside a separate `node` process, and only strings cross between them.
  *
  *   host (enricher / forwarder)                        script process (script-sandbox-child.ts)
- *   ScriptSandbox.start ── spawn node -e … ──────────▶ flags: permission model (no fs, no child_process, no
- *                                                        workers), no code generation from strings, heap cap;
+ *   ScriptSandbox.start ── spawn node -e … ──────────▶ flags: permission model (no fs, no child_process),
+ *                                                        no code generation from strings, heap cap;
  *                                                        empty environment; oom_score_adj 1000
  *                        ── 'I' init ─────────────────▶ context + script top level + setup (compile once)
  *                        ◀─ 'R' ready | 'E' error ──── (a compile error fails start-up)
@@ -130,7 +130,8 @@ class ScriptProcess {
   constructor(private readonly spec: SandboxSpec) {
     this.checkMs = Math.max(CPU_TICK_MS, Math.floor(spec.limits.timeoutMs / 2));
     const args = [
-      ...(PERMISSION_FLAG === null ? [] : [PERMISSION_FLAG, '--allow-fs-read=/proc/self/oom_score_adj', '--allow-fs-write=/proc/self/oom_score_adj']),
+      // Workers only for the parent watchdog thread (script-sandbox-child.ts); they share these restrictions.
+      ...(PERMISSION_FLAG === null ? [] : [PERMISSION_FLAG, '--allow-worker', '--allow-fs-read=/proc/self/oom_score_adj', '--allow-fs-write=/proc/self/oom_score_adj']),
       '--experimental-vm-modules',
       '--disallow-code-generation-from-strings',
       `--max-old-space-size=${spec.limits.maxMemoryMb}`,

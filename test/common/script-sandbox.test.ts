@@ -4,6 +4,7 @@
  * wall-clock cap, calls after close(), and what the script process may not do.
  */
 import t from 'tap';
+import { spawn } from 'node:child_process';
 import { ScriptSandbox, SandboxStartError, type SandboxSpec } from '../../common/script-sandbox.js';
 
 /** The script defines f(text); the setup returns "ok:" + f(text), or "err:" + the message of what it threw. */
@@ -106,4 +107,31 @@ t.test('close(): the process ends, later calls fail "closed"', async (t) => {
     }
   }
   t.notOk(alive, 'the script process exited');
+});
+
+t.test('a script process whose host dies while it loops ends itself (no orphan left spinning)', async (t) => {
+  const host = spawn(process.execPath, ['--import', 'tsx', 'test/support/script-sandbox-host.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const pid = await new Promise<number>((resolve, reject) => {
+    host.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
+    host.once('exit', () => reject(new Error('the host exited early')));
+  });
+  const alive = (): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  t.teardown(() => {
+    if (alive()) process.kill(pid, 'SIGKILL'); // never leave a spinning process behind, even when this fails
+  });
+  t.ok(alive(), 'the script process runs');
+  host.kill('SIGKILL');
+  let gone = false;
+  for (let i = 0; i < 200 && !gone; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    gone = !alive();
+  }
+  t.ok(gone, 'the script process ended after its host was killed');
 });
