@@ -29,7 +29,7 @@ import type { Logger } from './logger.js';
 import { sandboxChildMain } from './script-sandbox-child.js';
 
 export interface SandboxLimits {
-  /** Time limit of one call (wall clock, ms). */
+  /** Time limit of one call (ms): CPU time of the script process on Linux, else wall clock; 3× in wall clock at most. */
   readonly timeoutMs: number;
   /** Memory of the script process (MiB): its V8 heap and, on Linux, its resident set. */
   readonly maxMemoryMb: number;
@@ -51,10 +51,7 @@ export interface SandboxSpec {
   readonly limits: SandboxLimits;
   /** Largest answer (UTF-16 code units); a longer one fails its call. */
   readonly maxResultChars: number;
-  /**
-   * A call that timed out is run once more, alone, in a new process before it fails (the limit is wall-clock time:
-   * a busy host can deschedule a trivial call). A runaway script costs two limits.
-   */
+  /** A call that timed out is run once more, alone, in a new process before it fails. A runaway costs two limits. */
   readonly retryTimeout?: boolean;
   readonly logger?: Logger | null;
 }
@@ -86,13 +83,13 @@ const CPU_TICK_MS = 10;
 const RESTART_BACKOFF_MS = 5_000;
 /** Bytes of the script process's stderr kept for diagnostics (V8's out-of-memory report). */
 const STDERR_TAIL = 8192;
-/** Node's permission model: `--permission` from Node 23.5/22.13, `--experimental-permission` before. */
 /**
  * The script process is started through `env -i` where there is one: whatever the environment or a spawn hook in
  * this process (APM agents, test runners) would add — NODE_OPTIONS with a --require, LD_PRELOAD — never reaches it.
  * Without /usr/bin/env (distroless images) node is started directly with an empty environment.
  */
 const ENV_PROGRAM = existsSync('/usr/bin/env') ? '/usr/bin/env' : null;
+/** Node's permission model: `--permission` from Node 23.5/22.13, `--experimental-permission` before. */
 const PERMISSION_FLAG = process.allowedNodeEnvironmentFlags.has('--permission')
   ? '--permission'
   : process.allowedNodeEnvironmentFlags.has('--experimental-permission')
@@ -152,7 +149,11 @@ class ScriptProcess {
       this.stderrTail = (this.stderrTail + d.toString('utf8')).slice(-STDERR_TAIL);
     });
     this.child.stdin!.on('error', () => {}); // EPIPE after the process died: 'close' reports it
-    this.child.on('error', () => {}); // spawn failure: 'close' follows
+    this.child.on('error', (e) => {
+      // A process that could not be started: no 'close' may follow.
+      this.stderrTail += e.message;
+      if (this.child.pid === undefined) this.onClose(null, null);
+    });
     this.child.on('close', (code, signal) => this.onClose(code, signal));
     this.unref();
   }
@@ -339,6 +340,7 @@ class ScriptProcess {
   }
 
   private onClose(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.exited) return;
     this.exited = true;
     let stop = this.killedFor;
     if (stop === null || (stop.reason === 'timeout' && this.outOfMemory())) {
