@@ -14,7 +14,7 @@ import { FurrowError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import type { RecordBatch, RecordSink, StreamSource } from '../common/stream.js';
 import { sizeViolation, type Processor } from './bad-rows.js';
-import type { RecordProcessor } from './processor.js';
+import type { RecordOutput, RecordProcessor } from './processor.js';
 
 /**
  * UTF-8 encodes output lines into shared slabs: each line is a subarray of the current slab, which is never
@@ -106,8 +106,7 @@ export async function runEnrich(o: EnrichAppOptions, signal: AbortSignal): Promi
     let dropped = 0;
     let invalid = 0;
     const now = Date.now();
-    for (const record of batch.records) {
-      const r = await o.processor.process(record, now);
+    const collect = (r: RecordOutput): void => {
       for (const l of r.good) good.push(encoder.encode(l));
       for (const l of r.bad) bad.push(encoder.encode(l));
       for (const l of r.pii) pii.push(encoder.encode(l));
@@ -115,6 +114,16 @@ export async function runEnrich(o: EnrichAppOptions, signal: AbortSignal): Promi
       events += r.events;
       dropped += r.dropped;
       invalid += r.invalid;
+    };
+    const size = o.processor.concurrentRecords;
+    if (size === 1) for (const record of batch.records) collect(await o.processor.process(record, now));
+    else {
+      // An enrichment whose calls share a wait (the JavaScript enrichment's script process): `size` records at
+      // once, waiting once together. Output keeps the record order.
+      for (let w = 0; w < batch.records.length; w += size) {
+        const outs = await Promise.all(batch.records.slice(w, w + size).map((record) => o.processor.process(record, now)));
+        for (const r of outs) collect(r);
+      }
     }
     const [g, p, fl] = await Promise.all([
       o.good.write(good),

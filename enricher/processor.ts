@@ -48,6 +48,11 @@ export interface RecordOutput {
 export class RecordProcessor {
   constructor(private readonly o: ProcessorOptions) {}
 
+  /** Records worth processing at once (see Enrichment.concurrentEvents); 1 = one after the other. */
+  get concurrentRecords(): number {
+    return this.o.manager.concurrentEvents;
+  }
+
   async process(record: Buffer, now: number = Date.now()): Promise<RecordOutput> {
     const out: RecordOutput = { good: [], bad: [], pii: [], failed: [], events: 0, dropped: 0, invalid: 0 };
     const framed = unframeRecord(record, this.o.framing);
