@@ -1,15 +1,34 @@
 /**
  * `furrow forward --config FILE`: the forwarder configuration, parsed once at start into a frozen, typed object.
- * Every section reads its keys through a KeyReader, which knows which keys it was asked for: any other key
- * in the file stops start-up with CONFIG_UNKNOWN_KEY naming its full path (`destinations[1].target.api_kye`).
+ * The file's shape is the schema below (config/schema.ts; types derived from it); each destination's
+ * `target { ... }` block is read with the schema its target declares beside its implementation
+ * (loaders/forwarders/targets/<type>-config.ts). config/reader.ts does the reading: any key the schema does not
+ * name stops start-up with CONFIG_UNKNOWN_KEY naming its full path (`destinations[1].target.api_kye`).
  * Secrets are never in the file: the file names an environment variable (`api_key_env = "AMPLITUDE_API_KEY"`)
  * and the value is read here, once, into a Secret (which prints as `[redacted]`).
  *
  * Reference with every key and default: docs/forwarders.md; examples: config/examples/forward*.
  */
 import { FurrowError } from '../common/errors.js';
-import { parseDurationMs, readHoconFile } from './hocon.js';
+import { readHoconFile } from './hocon.js';
+import { compileReader, deepFreeze, readConfig, readConfigThen } from './reader.js';
+import { t, type Schema, type Static } from './schema.js';
 import { Secret } from '../loaders/forwarders/secret.js';
+import { TARGET_CONFIGS, VENDOR_LIMITS, type TargetConfig } from '../loaders/forwarders/targets/target-configs.js';
+import type { TargetConfigContext } from '../loaders/forwarders/targets/target-config.js';
+
+export { VENDOR_LIMITS };
+export type {
+  AmplitudeTargetConfig,
+  BrazeTargetConfig,
+  Ga4TargetConfig,
+  HttpAuth,
+  HttpTargetConfig,
+  KinesisTargetConfig,
+  MixpanelTargetConfig,
+  TargetConfig,
+  VendorCommon,
+} from '../loaders/forwarders/targets/target-configs.js';
 
 // ---------------------------------------------------------------- types
 
@@ -55,79 +74,6 @@ export type TransformConfig =
   | { readonly type: 'mapping'; readonly fields: Readonly<Record<string, MappingValue>>; readonly mode: 'merge' | 'replace' }
   | { readonly type: 'js'; readonly script: string; readonly origin: string; readonly timeoutMs: number; readonly maxMemoryMb: number };
 
-export type HttpAuth =
-  | null
-  | { readonly type: 'basic'; readonly username: string; readonly password: Secret }
-  | { readonly type: 'bearer'; readonly token: Secret };
-
-export interface HttpTargetConfig {
-  readonly type: 'http';
-  readonly url: string;
-  readonly method: 'POST' | 'PUT' | 'PATCH';
-  readonly headers: Readonly<Record<string, string | Secret>>;
-  readonly auth: HttpAuth;
-  /** json_array: `[e1,e2]`; ndjson: one per line; single: one event per request; template: `body_template` with `{{events}}`. */
-  readonly bodyFormat: 'json_array' | 'ndjson' | 'single' | 'template';
-  readonly bodyTemplate: string | null;
-  readonly contentType: string;
-}
-
-export interface VendorCommon {
-  readonly baseUrl: string;
-  /** Snowplow event_name (or vendor/name) → the vendor's event name. */
-  readonly eventNames: Readonly<Record<string, string>>;
-}
-
-export interface Ga4TargetConfig extends VendorCommon {
-  readonly type: 'ga4';
-  readonly measurementId: string;
-  readonly apiSecret: Secret;
-  readonly clientIdFields: readonly string[];
-  readonly userIdFields: readonly string[];
-  readonly validationEndpoint: boolean;
-}
-
-export interface AmplitudeTargetConfig extends VendorCommon {
-  readonly type: 'amplitude';
-  readonly apiKey: Secret;
-  readonly userIdFields: readonly string[];
-  readonly deviceIdFields: readonly string[];
-  readonly minIdLength: number | null;
-  readonly includeIp: boolean;
-}
-
-export interface MixpanelTargetConfig extends VendorCommon {
-  readonly type: 'mixpanel';
-  readonly projectToken: Secret | null;
-  readonly serviceAccount: { readonly username: string; readonly secret: Secret } | null;
-  readonly projectId: string | null;
-  readonly distinctIdFields: readonly string[];
-  readonly includeIp: boolean;
-}
-
-export interface BrazeTargetConfig extends VendorCommon {
-  readonly type: 'braze';
-  readonly apiKey: Secret;
-  readonly appId: string | null;
-  readonly externalIdFields: readonly string[];
-  /** When no external id: send a user_alias {alias_name: <first of alias_fields>, alias_label}. null = require external id. */
-  readonly aliasLabel: string | null;
-  readonly aliasFields: readonly string[];
-  readonly purchases: boolean;
-  readonly defaultCurrency: string;
-}
-
-export interface KinesisTargetConfig {
-  readonly type: 'kinesis';
-  readonly streamName: string;
-  readonly region: string | null;
-  readonly endpoint: string | null;
-  readonly partitionKeyField: string;
-  readonly format: 'tsv' | 'json';
-}
-
-export type TargetConfig = HttpTargetConfig | Ga4TargetConfig | AmplitudeTargetConfig | MixpanelTargetConfig | BrazeTargetConfig | KinesisTargetConfig;
-
 export interface RetryConfig {
   readonly maxAttempts: number;
   readonly initialDelayMs: number;
@@ -158,520 +104,274 @@ export interface ForwardConfig {
   readonly secrets: readonly Secret[];
 }
 
-/** Vendor hard limits (events per request, bytes per request) from their public API docs; batch settings are capped to them. */
-export const VENDOR_LIMITS: Readonly<Record<TargetConfig['type'], { readonly maxEvents: number; readonly maxBytes: number }>> = Object.freeze({
-  http: { maxEvents: 10_000, maxBytes: 64 * 1024 * 1024 },
-  ga4: { maxEvents: 25, maxBytes: 130 * 1024 }, // Measurement Protocol: 25 events, post body < 130 kB
-  amplitude: { maxEvents: 2000, maxBytes: 1024 * 1024 }, // HTTP V2: < 2000 events and < 1 MB per request (413 otherwise)
-  mixpanel: { maxEvents: 2000, maxBytes: 2 * 1024 * 1024 }, // /import: 2000 events; 2 MB uncompressed (older docs; newer say 10 MB)
-  braze: { maxEvents: 75, maxBytes: 4 * 1024 * 1024 }, // /users/track: 75 events / 75 purchases / 75 attributes per request
-  kinesis: { maxEvents: 500, maxBytes: 5 * 1024 * 1024 }, // PutRecords: 500 records, 5 MiB
+
+// ---------------------------------------------------------------- the file's schema
+
+const durationKeys = { batch_size: t.integer({ minimum: 1, maximum: 100_000, default: 500 }), linger: t.duration({ default: 50 }) };
+
+const inputSchema = t.union('type', {
+  stdin: t.object(durationKeys),
+  file: t.object({ path: t.string(), ...durationKeys }),
+  kinesis: t.object({
+    stream_name: t.string(),
+    app_name: t.string(),
+    region: t.optional(t.string()),
+    endpoint: t.optional(t.httpUrl()),
+    dynamodb_endpoint: t.optional(t.httpUrl()),
+    initial_position: t.enum(['TRIM_HORIZON', 'LATEST'], { default: 'TRIM_HORIZON' }),
+    max_records: t.integer({ minimum: 1, maximum: 10_000, default: 1000 }),
+  }),
+}, { default: 'stdin' });
+
+const deadLetterSchema = t.union(
+  'type',
+  {
+    file: t.object({ path: t.string() }),
+    kinesis: t.object({ stream_name: t.string(), region: t.optional(t.string()), endpoint: t.optional(t.httpUrl()) }),
+  },
+  { default: 'file', missing: 'where events go when a destination gives up on them' },
+);
+
+const nameList = t.optional(t.array(t.string(), { single: true, expect: 'must be a list of non-empty strings' }));
+
+const filterSchema = t.object({
+  event_names: nameList,
+  event_vendors: nameList,
+  app_ids: nameList,
+  platforms: nameList,
+  fields: t.array(
+    t.object({
+      path: t.string(),
+      equals: t.optional(t.array(t.scalar(), { single: true, expect: 'must be a value or a list of strings, numbers or booleans' })),
+      regex: t.optional(t.string()),
+      exists: t.optional(t.boolean()),
+      negate: t.boolean({ default: false }),
+    }),
+    { default: [] },
+  ),
+  match: t.enum(['all', 'any'], { default: 'all' }),
 });
 
-const DEFAULT_BASE_URLS: Readonly<Record<string, string>> = {
-  ga4: 'https://www.google-analytics.com',
-  amplitude: 'https://api2.amplitude.com',
-  mixpanel: 'https://api.mixpanel.com',
-};
+const transformSchema = t.union('type', {
+  // field name → path (string) or { path, default } or { value }: checked in readMapping
+  mapping: t.object({ fields: t.record(t.any()), mode: t.enum(['merge', 'replace'], { default: 'merge' }) }),
+  js: t.object({
+    file: t.optional(t.string()),
+    script: t.optional(t.string()),
+    timeout: t.duration({ default: 100, minimumMs: 1 }),
+    // The script process (a node of its own) needs ~50 MB before the script allocates anything.
+    max_memory_mb: t.integer({ minimum: 64, maximum: 65_536, default: 256 }),
+  }),
+});
 
-// ---------------------------------------------------------------- key reader
+const mappingValueSchema = t.object({ path: t.optional(t.string()), default: t.optional(t.any()), value: t.optional(t.any()) });
 
-type Json = unknown;
+const retrySchema = t.object({
+  max_attempts: t.optional(t.integer({ minimum: 1, maximum: 1000 })),
+  initial_delay: t.optional(t.duration()),
+  max_delay: t.optional(t.duration()),
+  multiplier: t.optional(t.number({ minimum: 1 })),
+});
 
-/** Reads one object of the config; remembers which keys were read so `done()` can reject the others. */
-class KeyReader {
-  private readonly seen = new Set<string>();
-  constructor(
-    readonly obj: Record<string, Json>,
-    readonly path: string,
-    private readonly env: NodeJS.ProcessEnv,
-    private readonly secrets: Secret[],
-  ) {}
+const TARGET_TYPES = Object.keys(TARGET_CONFIGS) as TargetConfig['type'][];
+const MAX_BATCH_EVENTS = Math.max(...Object.values(VENDOR_LIMITS).map((l) => l.maxEvents));
+const MAX_BATCH_BYTES = Math.max(...Object.values(VENDOR_LIMITS).map((l) => l.maxBytes));
 
-  static of(value: Json, path: string, env: NodeJS.ProcessEnv, secrets: Secret[]): KeyReader {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      throw new FurrowError('CONFIG_INVALID_VALUE', `${path || '<root>'}: must be an object`);
-    }
-    return new KeyReader(value as Record<string, Json>, path, env, secrets);
-  }
+const destinationSchema = t.object({
+  name: t.string(),
+  filter: t.optional(filterSchema),
+  transform: t.optional(transformSchema),
+  // The target's own keys are read with its schema (loaders/forwarders/targets/<type>-config.ts).
+  target: t.object({ type: t.enum(TARGET_TYPES) }, { open: true }),
+  batch: t.object(
+    {
+      max_events: t.optional(t.integer({ minimum: 1, maximum: MAX_BATCH_EVENTS })),
+      max_bytes: t.optional(t.integer({ minimum: 64, maximum: MAX_BATCH_BYTES })),
+      flush_interval: t.duration({ default: 200 }),
+    },
+    { default: {} },
+  ),
+  queue: t.object({ max_events: t.integer({ minimum: 1, maximum: 10_000_000, default: 10_000 }), when_full: t.enum(['pause', 'dead_letter'], { default: 'pause' }) }, { default: {} }),
+  concurrency: t.integer({ minimum: 1, maximum: 256, default: 4 }),
+  rate_limit: t.object({ requests_per_second: t.optional(t.number({ minimum: 0.001 })), events_per_second: t.optional(t.number({ minimum: 0.001 })) }, { default: {} }),
+  retry: t.optional(retrySchema),
+  request_timeout: t.duration({ default: 10_000, minimumMs: 1 }),
+});
 
-  key(k: string): string {
-    return this.path ? `${this.path}.${k}` : k;
-  }
+const forwardFileSchema = t.object({
+  input: t.optional(inputSchema),
+  dead_letter: deadLetterSchema,
+  retry: t.optional(retrySchema),
+  destinations: t.array(destinationSchema),
+  metrics: t.optional(t.object({ port: t.integer({ minimum: 0, maximum: 65535 }) })),
+  progress_interval: t.duration({ default: 10_000, minimumMs: 100 }),
+});
 
-  has(k: string): boolean {
-    return this.obj[k] !== undefined && this.obj[k] !== null;
-  }
+/** The forwarder file as the schema describes it (snake_case keys, defaults filled in, durations in ms). */
+export type ForwardFile = Static<typeof forwardFileSchema>;
 
-  raw(k: string): Json {
-    this.seen.add(k);
-    return this.obj[k];
-  }
+const readForwardFile = compileReader(forwardFileSchema);
 
-  private missing(k: string): never {
-    throw new FurrowError('CONFIG_MISSING_KEY', `${this.key(k)} is required`);
-  }
-
-  private bad(k: string, what: string): never {
-    throw new FurrowError('CONFIG_INVALID_VALUE', `${this.key(k)}: ${what} (got ${JSON.stringify(this.obj[k])})`);
-  }
-
-  str(k: string, def?: string): string {
-    const v = this.raw(k);
-    if (v === undefined || v === null) return def !== undefined ? def : this.missing(k);
-    if (typeof v !== 'string' || v.length === 0) this.bad(k, 'must be a non-empty string');
-    return v;
-  }
-
-  optStr(k: string): string | null {
-    const v = this.raw(k);
-    if (v === undefined || v === null) return null;
-    if (typeof v !== 'string' || v.length === 0) this.bad(k, 'must be a non-empty string');
-    return v;
-  }
-
-  oneOf<T extends string>(k: string, allowed: readonly T[], def?: T): T {
-    const v = this.str(k, def);
-    if (!(allowed as readonly string[]).includes(v)) this.bad(k, `must be one of ${allowed.join(', ')}`);
-    return v as T;
-  }
-
-  int(k: string, def: number | undefined, min: number, max: number): number {
-    const v = this.raw(k);
-    if (v === undefined || v === null) return def !== undefined ? def : this.missing(k);
-    const n = typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) this.bad(k, `must be an integer from ${min} to ${max}`);
-    return n;
-  }
-
-  optNumber(k: string, min: number): number | null {
-    const v = this.raw(k);
-    if (v === undefined || v === null) return null;
-    const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
-    if (typeof n !== 'number' || !Number.isFinite(n) || n < min) this.bad(k, `must be a number ≥ ${min}`);
-    return n;
-  }
-
-  number(k: string, def: number, min: number): number {
-    return this.optNumber(k, min) ?? def;
-  }
-
-  bool(k: string, def: boolean): boolean {
-    const v = this.raw(k);
-    if (v === undefined || v === null) return def;
-    if (v === true || v === 'true') return true;
-    if (v === false || v === 'false') return false;
-    this.bad(k, 'must be true or false');
-  }
-
-  durationMs(k: string, def: number, min = 0): number {
-    const v = this.raw(k);
-    if (v === undefined || v === null) return def;
-    const ms = parseDurationMs(v, this.key(k));
-    if (ms < min) this.bad(k, `must be at least ${min} ms`);
-    return ms;
-  }
-
-  strList(k: string): string[] | null {
-    const v = this.raw(k);
-    if (v === undefined || v === null) return null;
-    const list = typeof v === 'string' ? [v] : v;
-    if (!Array.isArray(list) || list.some((x) => typeof x !== 'string' || x.length === 0)) this.bad(k, 'must be a list of non-empty strings');
-    return [...(list as string[])];
-  }
-
-  strMap(k: string): Record<string, string> {
-    const v = this.raw(k);
-    if (v === undefined || v === null) return {};
-    if (typeof v !== 'object' || Array.isArray(v)) this.bad(k, 'must be an object of strings');
-    const out: Record<string, string> = {};
-    for (const [kk, vv] of Object.entries(v as Record<string, Json>)) {
-      if (typeof vv !== 'string') throw new FurrowError('CONFIG_INVALID_VALUE', `${this.key(k)}.${kk}: must be a string`);
-      out[kk] = vv;
-    }
-    return out;
-  }
-
-  child(k: string, required = false): KeyReader | null {
-    const v = this.raw(k);
-    if (v === undefined || v === null) {
-      if (required) this.missing(k);
-      return null;
-    }
-    return KeyReader.of(v, this.key(k), this.env, this.secrets);
-  }
-
-  childOrEmpty(k: string): KeyReader {
-    return this.child(k) ?? KeyReader.of({}, this.key(k), this.env, this.secrets);
-  }
-
-  list(k: string, required = false): Json[] {
-    const v = this.raw(k);
-    if (v === undefined || v === null) {
-      if (required) this.missing(k);
-      return [];
-    }
-    if (!Array.isArray(v)) this.bad(k, 'must be a list');
-    return v as Json[];
-  }
-
-  at(value: Json, k: string): KeyReader {
-    return KeyReader.of(value, this.key(k), this.env, this.secrets);
-  }
-
-  /** `<k>` names an environment variable; its value becomes a Secret. */
-  secret(k: string, required: true): Secret;
-  secret(k: string, required: false): Secret | null;
-  secret(k: string, required: boolean): Secret | null {
-    const name = required ? this.str(k) : this.optStr(k);
-    if (name === null) return null;
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) this.bad(k, 'must name an environment variable (letters, digits, _)');
-    const value = this.env[name];
-    if (value === undefined || value === '') {
-      throw new FurrowError('CONFIG_MISSING_KEY', `${this.key(k)}: environment variable ${name} is not set`);
-    }
-    const s = new Secret(name, value);
-    this.secrets.push(s);
-    return s;
-  }
-
-  url(k: string, def?: string): string {
-    const v = this.str(k, def);
-    let u: URL;
-    try {
-      u = new URL(v);
-    } catch {
-      this.bad(k, 'must be an absolute http(s) URL');
-    }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') this.bad(k, 'must be an http or https URL');
-    return v.replace(/\/+$/, '');
-  }
-
-  done(): void {
-    for (const k of Object.keys(this.obj)) {
-      if (!this.seen.has(k)) throw new FurrowError('CONFIG_UNKNOWN_KEY', `${this.key(k)} is not a known key`);
-    }
-  }
-}
-
-// ---------------------------------------------------------------- sections
-
-function parseInput(r: KeyReader | null): InputConfig {
-  if (r === null) return { type: 'stdin', batchSize: 500, lingerMs: 50 };
-  const type = r.oneOf('type', ['stdin', 'file', 'kinesis'] as const, 'stdin');
-  let out: InputConfig;
-  if (type === 'kinesis') {
-    out = {
-      type,
-      streamName: r.str('stream_name'),
-      appName: r.str('app_name'),
-      region: r.optStr('region'),
-      endpoint: r.has('endpoint') ? r.url('endpoint') : (r.raw('endpoint'), null),
-      dynamodbEndpoint: r.has('dynamodb_endpoint') ? r.url('dynamodb_endpoint') : (r.raw('dynamodb_endpoint'), null),
-      initialPosition: r.oneOf('initial_position', ['TRIM_HORIZON', 'LATEST'] as const, 'TRIM_HORIZON'),
-      maxRecords: r.int('max_records', 1000, 1, 10_000),
-    };
-  } else {
-    const batchSize = r.int('batch_size', 500, 1, 100_000);
-    const lingerMs = r.durationMs('linger', 50);
-    out = type === 'file' ? { type, path: r.str('path'), batchSize, lingerMs } : { type, batchSize, lingerMs };
-  }
-  r.done();
-  return out;
-}
-
-function parseDeadLetter(r: KeyReader | null): DeadLetterConfig {
-  if (r === null) throw new FurrowError('CONFIG_MISSING_KEY', 'dead_letter is required (where events go when a destination gives up on them)');
-  const type = r.oneOf('type', ['file', 'kinesis'] as const, 'file');
-  const out: DeadLetterConfig =
-    type === 'file'
-      ? { type, path: r.str('path') }
-      : { type, streamName: r.str('stream_name'), region: r.optStr('region'), endpoint: r.has('endpoint') ? r.url('endpoint') : (r.raw('endpoint'), null) };
-  r.done();
-  return out;
-}
-
-function parseFilter(r: KeyReader | null): FilterConfig {
-  if (r === null) return { eventNames: null, eventVendors: null, appIds: null, platforms: null, fields: [], match: 'all' };
-  const fields = r.list('fields').map((f, i) => {
-    const fr = r.at(f, `fields[${i}]`);
-    const path = fr.str('path');
-    const eqRaw = fr.raw('equals');
-    let equals: Array<string | number | boolean> | null = null;
-    if (eqRaw !== undefined && eqRaw !== null) {
-      const arr = Array.isArray(eqRaw) ? eqRaw : [eqRaw];
-      if (arr.some((x) => !['string', 'number', 'boolean'].includes(typeof x))) {
-        throw new FurrowError('CONFIG_INVALID_VALUE', `${fr.key('equals')}: must be a value or a list of strings, numbers or booleans`);
-      }
-      equals = arr as Array<string | number | boolean>;
-    }
-    const regex = fr.optStr('regex');
-    const existsRaw = fr.raw('exists');
-    const exists = existsRaw === undefined || existsRaw === null ? null : existsRaw === true || existsRaw === 'true';
-    if (existsRaw !== undefined && existsRaw !== null && typeof existsRaw !== 'boolean' && existsRaw !== 'true' && existsRaw !== 'false') {
-      throw new FurrowError('CONFIG_INVALID_VALUE', `${fr.key('exists')}: must be true or false`);
-    }
-    const negate = fr.bool('negate', false);
-    if ([equals, regex, exists].filter((x) => x !== null).length !== 1) {
-      throw new FurrowError('CONFIG_INVALID_VALUE', `${fr.path}: give exactly one of equals, regex, exists`);
-    }
-    fr.done();
-    return Object.freeze({ path, equals: equals && Object.freeze(equals), regex, exists, negate });
-  });
-  const out: FilterConfig = {
-    eventNames: r.strList('event_names'),
-    eventVendors: r.strList('event_vendors'),
-    appIds: r.strList('app_ids'),
-    platforms: r.strList('platforms'),
-    fields,
-    match: r.oneOf('match', ['all', 'any'] as const, 'all'),
-  };
-  r.done();
-  return out;
-}
-
-async function parseTransform(r: KeyReader | null, baseDir: string): Promise<TransformConfig | null> {
-  if (r === null) return null;
-  const type = r.oneOf('type', ['mapping', 'js'] as const);
-  if (type === 'mapping') {
-    const fr = r.child('fields', true)!;
-    const fields: Record<string, MappingValue> = {};
-    for (const k of Object.keys(fr.obj)) {
-      const v = fr.raw(k);
-      if (typeof v === 'string') fields[k] = { path: v, default: undefined };
-      else {
-        const vr = fr.at(v, k);
-        if (vr.has('value')) fields[k] = { value: vr.raw('value') };
-        else fields[k] = { path: vr.str('path'), default: vr.raw('default') };
-        vr.done();
-      }
-    }
-    fr.done();
-    const mode = r.oneOf('mode', ['merge', 'replace'] as const, 'merge');
-    r.done();
-    return { type, fields: Object.freeze(fields), mode };
-  }
-  const file = r.optStr('file');
-  const inline = r.optStr('script');
-  if ((file === null) === (inline === null)) throw new FurrowError('CONFIG_INVALID_VALUE', `${r.path}: give exactly one of file, script`);
-  const timeoutMs = r.durationMs('timeout', 100, 1);
-  // The script process (a node of its own) needs ~50 MB before the script allocates anything.
-  const maxMemoryMb = r.int('max_memory_mb', 256, 64, 65_536);
-  r.done();
-  let script = inline ?? '';
-  let origin = `${r.path}.script`;
-  if (file !== null) {
-    const { readFile } = await import('node:fs/promises');
-    const { resolve } = await import('node:path');
-    const p = resolve(baseDir, file);
-    try {
-      script = await readFile(p, 'utf8');
-    } catch (e) {
-      throw new FurrowError('CONFIG_FILE_UNREADABLE', `${r.key('file')}: cannot read ${p}: ${(e as Error).message}`);
-    }
-    origin = p;
-  }
-  return { type, script, origin, timeoutMs, maxMemoryMb };
-}
-
-function parseTarget(r: KeyReader): TargetConfig {
-  const type = r.oneOf('type', ['http', 'ga4', 'amplitude', 'mixpanel', 'braze', 'kinesis'] as const);
-  let out: TargetConfig;
-  const vendor = (): VendorCommon => ({
-    baseUrl: r.url('base_url', DEFAULT_BASE_URLS[type]),
-    eventNames: Object.freeze(r.strMap('event_names')),
-  });
-  const fieldList = (k: string, def: string[]): readonly string[] => Object.freeze(r.strList(k) ?? def);
-  switch (type) {
-    case 'http': {
-      const headers: Record<string, string | Secret> = { ...r.strMap('headers') };
-      const hs = r.child('header_secrets');
-      if (hs) {
-        for (const h of Object.keys(hs.obj)) headers[h] = hs.secret(h, true);
-        hs.done();
-      }
-      let auth: HttpAuth = null;
-      const ar = r.child('auth');
-      if (ar) {
-        const at = ar.oneOf('type', ['basic', 'bearer'] as const);
-        auth = at === 'basic' ? { type: at, username: ar.str('username'), password: ar.secret('password_env', true) } : { type: at, token: ar.secret('token_env', true) };
-        ar.done();
-      }
-      const bodyFormat = r.oneOf('body_format', ['json_array', 'ndjson', 'single', 'template'] as const, 'json_array');
-      const bodyTemplate = r.optStr('body_template');
-      if (bodyFormat === 'template' && (bodyTemplate === null || !bodyTemplate.includes('{{events}}'))) {
-        throw new FurrowError('CONFIG_INVALID_VALUE', `${r.key('body_template')}: body_format "template" needs a body_template containing {{events}}`);
-      }
-      if (bodyFormat !== 'template' && bodyTemplate !== null) {
-        throw new FurrowError('CONFIG_INVALID_VALUE', `${r.key('body_template')}: only used with body_format = "template"`);
-      }
-      out = {
-        type,
-        url: r.url('url'),
-        method: r.oneOf('method', ['POST', 'PUT', 'PATCH'] as const, 'POST'),
-        headers: Object.freeze(headers),
-        auth,
-        bodyFormat,
-        bodyTemplate,
-        contentType: r.str('content_type', bodyFormat === 'ndjson' ? 'application/x-ndjson' : 'application/json'),
-      };
-      break;
-    }
-    case 'ga4':
-      out = {
-        type,
-        ...vendor(),
-        measurementId: r.str('measurement_id'),
-        apiSecret: r.secret('api_secret_env', true),
-        clientIdFields: fieldList('client_id_fields', ['domain_userid', 'network_userid']),
-        userIdFields: fieldList('user_id_fields', ['user_id']),
-        validationEndpoint: r.bool('validation_endpoint', false),
-      };
-      break;
-    case 'amplitude':
-      out = {
-        type,
-        ...vendor(),
-        apiKey: r.secret('api_key_env', true),
-        userIdFields: fieldList('user_id_fields', ['user_id']),
-        deviceIdFields: fieldList('device_id_fields', ['domain_userid', 'network_userid']),
-        minIdLength: r.has('min_id_length') ? r.int('min_id_length', undefined, 1, 255) : (r.raw('min_id_length'), null),
-        includeIp: r.bool('include_ip', true),
-      };
-      break;
-    case 'mixpanel': {
-      const projectToken = r.secret('project_token_env', false);
-      const sr = r.child('service_account');
-      const serviceAccount = sr ? { username: sr.str('username'), secret: sr.secret('secret_env', true) } : null;
-      sr?.done();
-      if ((projectToken === null) === (serviceAccount === null)) {
-        throw new FurrowError('CONFIG_INVALID_VALUE', `${r.path}: give exactly one of project_token_env, service_account`);
-      }
-      const projectId = r.optStr('project_id');
-      if (serviceAccount && projectId === null) throw new FurrowError('CONFIG_MISSING_KEY', `${r.key('project_id')} is required with a service account`);
-      out = {
-        type,
-        ...vendor(),
-        projectToken,
-        serviceAccount,
-        projectId,
-        distinctIdFields: fieldList('distinct_id_fields', ['user_id', 'domain_userid', 'network_userid']),
-        includeIp: r.bool('include_ip', true),
-      };
-      break;
-    }
-    case 'braze': {
-      const aliasLabel = r.has('alias_label') ? r.str('alias_label') : (r.raw('alias_label'), 'snowplow_domain_userid');
-      out = {
-        type,
-        baseUrl: r.url('base_url'), // the REST endpoint of your Braze instance, e.g. https://rest.iad-01.braze.com
-        eventNames: Object.freeze(r.strMap('event_names')),
-        apiKey: r.secret('api_key_env', true),
-        appId: r.optStr('app_id'),
-        externalIdFields: fieldList('external_id_fields', ['user_id']),
-        aliasLabel: r.bool('use_alias', true) ? aliasLabel : null,
-        aliasFields: fieldList('alias_fields', ['domain_userid', 'network_userid']),
-        purchases: r.bool('purchases', true),
-        defaultCurrency: r.str('default_currency', 'USD'),
-      };
-      break;
-    }
-    case 'kinesis':
-      out = {
-        type,
-        streamName: r.str('stream_name'),
-        region: r.optStr('region'),
-        endpoint: r.has('endpoint') ? r.url('endpoint') : (r.raw('endpoint'), null),
-        partitionKeyField: r.str('partition_key_field', 'event_id'),
-        format: r.oneOf('format', ['tsv', 'json'] as const, 'tsv'),
-      };
-      break;
-  }
-  r.done();
-  return out;
-}
-
-function parseRetry(r: KeyReader | null, def: RetryConfig): RetryConfig {
-  if (r === null) return def;
-  const out: RetryConfig = {
-    maxAttempts: r.int('max_attempts', def.maxAttempts, 1, 1000),
-    initialDelayMs: r.durationMs('initial_delay', def.initialDelayMs),
-    maxDelayMs: r.durationMs('max_delay', def.maxDelayMs),
-    multiplier: r.number('multiplier', def.multiplier, 1),
-  };
-  r.done();
-  if (out.maxDelayMs < out.initialDelayMs) throw new FurrowError('CONFIG_INVALID_VALUE', `${r.key('max_delay')}: must be ≥ initial_delay`);
-  return Object.freeze(out);
-}
+// ---------------------------------------------------------------- from the file to ForwardConfig
 
 const DEFAULT_RETRY: RetryConfig = Object.freeze({ maxAttempts: 6, initialDelayMs: 1000, maxDelayMs: 60_000, multiplier: 2 });
 
-async function parseDestination(r: KeyReader, defRetry: RetryConfig, baseDir: string, names: Set<string>): Promise<DestinationConfig> {
-  const name = r.str('name');
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw new FurrowError('CONFIG_INVALID_VALUE', `${r.key('name')}: use letters, digits, . _ - (at most 64)`);
-  if (names.has(name)) throw new FurrowError('CONFIG_INVALID_VALUE', `${r.key('name')}: destination name ${name} is used twice`);
-  names.add(name);
-  const filter = parseFilter(r.child('filter'));
-  const transform = await parseTransform(r.child('transform'), baseDir);
-  const target = parseTarget(r.child('target', true)!);
-  const limits = VENDOR_LIMITS[target.type];
-  const br = r.childOrEmpty('batch');
-  const defaultEvents = target.type === 'http' ? (target.bodyFormat === 'single' ? 1 : 50) : limits.maxEvents;
-  const batch = {
-    maxEvents: br.int('max_events', defaultEvents, 1, limits.maxEvents),
-    maxBytes: br.int('max_bytes', Math.min(limits.maxBytes, target.type === 'http' ? 1024 * 1024 : limits.maxBytes), 64, limits.maxBytes),
-    flushIntervalMs: br.durationMs('flush_interval', 200),
-  };
-  br.done();
-  if (target.type === 'http' && target.bodyFormat === 'single' && batch.maxEvents !== 1) {
-    throw new FurrowError('CONFIG_INVALID_VALUE', `${br.key('max_events')}: body_format "single" sends one event per request (max_events = 1)`);
+function toInput(i: Static<typeof inputSchema> | undefined): InputConfig {
+  if (i === undefined) return { type: 'stdin', batchSize: 500, lingerMs: 50 };
+  switch (i.type) {
+    case 'stdin':
+      return { type: 'stdin', batchSize: i.batch_size, lingerMs: i.linger };
+    case 'file':
+      return { type: 'file', path: i.path, batchSize: i.batch_size, lingerMs: i.linger };
+    case 'kinesis':
+      return {
+        type: 'kinesis',
+        streamName: i.stream_name,
+        appName: i.app_name,
+        region: i.region ?? null,
+        endpoint: i.endpoint ?? null,
+        dynamodbEndpoint: i.dynamodb_endpoint ?? null,
+        initialPosition: i.initial_position,
+        maxRecords: i.max_records,
+      };
   }
-  const qr = r.childOrEmpty('queue');
-  const queue = { maxEvents: qr.int('max_events', 10_000, 1, 10_000_000), whenFull: qr.oneOf('when_full', ['pause', 'dead_letter'] as const, 'pause') };
-  qr.done();
-  const rr = r.childOrEmpty('rate_limit');
-  const rateLimit = { requestsPerSecond: rr.optNumber('requests_per_second', 0.001), eventsPerSecond: rr.optNumber('events_per_second', 0.001) };
-  rr.done();
-  const out: DestinationConfig = {
-    name,
+}
+
+function toDeadLetter(d: Static<typeof deadLetterSchema>): DeadLetterConfig {
+  return d.type === 'file' ? { type: 'file', path: d.path } : { type: 'kinesis', streamName: d.stream_name, region: d.region ?? null, endpoint: d.endpoint ?? null };
+}
+
+function toFilter(f: Static<typeof filterSchema> | undefined, path: string): FilterConfig {
+  if (f === undefined) return { eventNames: null, eventVendors: null, appIds: null, platforms: null, fields: [], match: 'all' };
+  const fields = f.fields.map((c, i): FieldCondition => {
+    const equals = c.equals ?? null;
+    const regex = c.regex ?? null;
+    const exists = c.exists ?? null;
+    if ([equals, regex, exists].filter((x) => x !== null).length !== 1) {
+      throw new FurrowError('CONFIG_INVALID_VALUE', `${path}.fields[${i}]: give exactly one of equals, regex, exists`);
+    }
+    return { path: c.path, equals, regex, exists, negate: c.negate };
+  });
+  return { eventNames: f.event_names ?? null, eventVendors: f.event_vendors ?? null, appIds: f.app_ids ?? null, platforms: f.platforms ?? null, fields, match: f.match };
+}
+
+async function toTransform(x: Static<typeof transformSchema> | undefined, path: string, baseDir: string): Promise<TransformConfig | null> {
+  if (x === undefined) return null;
+  if (x.type === 'mapping') {
+    const fields: Record<string, MappingValue> = {};
+    for (const [k, v] of Object.entries(x.fields)) {
+      if (typeof v === 'string') {
+        fields[k] = { path: v, default: undefined };
+        continue;
+      }
+      const m = readConfig(mappingValueSchema, v, { path: `${path}.fields.${k}` });
+      if (m.value !== undefined) fields[k] = { value: m.value };
+      else if (m.path === undefined) throw new FurrowError('CONFIG_MISSING_KEY', `${path}.fields.${k}.path is required`);
+      else fields[k] = { path: m.path, default: m.default };
+    }
+    return { type: 'mapping', fields, mode: x.mode };
+  }
+  if ((x.file === undefined) === (x.script === undefined)) throw new FurrowError('CONFIG_INVALID_VALUE', `${path}: give exactly one of file, script`);
+  let script = x.script ?? '';
+  let origin = `${path}.script`;
+  if (x.file !== undefined) {
+    const { readFile } = await import('node:fs/promises');
+    const { resolve } = await import('node:path');
+    const p = resolve(baseDir, x.file);
+    try {
+      script = await readFile(p, 'utf8');
+    } catch (e) {
+      throw new FurrowError('CONFIG_FILE_UNREADABLE', `${path}.file: cannot read ${p}: ${(e as Error).message}`);
+    }
+    origin = p;
+  }
+  return { type: 'js', script, origin, timeoutMs: x.timeout, maxMemoryMb: x.max_memory_mb };
+}
+
+function toRetry(r: Static<typeof retrySchema> | undefined, def: RetryConfig, path: string): RetryConfig {
+  if (r === undefined) return def;
+  const out: RetryConfig = {
+    maxAttempts: r.max_attempts ?? def.maxAttempts,
+    initialDelayMs: r.initial_delay ?? def.initialDelayMs,
+    maxDelayMs: r.max_delay ?? def.maxDelayMs,
+    multiplier: r.multiplier ?? def.multiplier,
+  };
+  if (out.maxDelayMs < out.initialDelayMs) throw new FurrowError('CONFIG_INVALID_VALUE', `${path}.max_delay: must be ≥ initial_delay`);
+  return out;
+}
+
+function toTarget(block: Static<typeof destinationSchema>['target'], path: string, env: NodeJS.ProcessEnv, secrets: Secret[]): TargetConfig {
+  const { type, ...keys } = block as { type: TargetConfig['type'] } & Record<string, unknown>;
+  const mod = TARGET_CONFIGS[type];
+  const cx: TargetConfigContext = {
+    path,
+    secret(key, envName) {
+      const value = env[envName];
+      if (value === undefined || value === '') throw new FurrowError('CONFIG_MISSING_KEY', `${path}.${key}: environment variable ${envName} is not set`);
+      const s = new Secret(envName, value);
+      secrets.push(s);
+      return s;
+    },
+  };
+  // Each module's build takes the value its own schema describes.
+  return readConfigThen(mod.schema as Schema<unknown>, keys, { path }, (b) => (mod.build as (b: unknown, cx: TargetConfigContext) => TargetConfig)(b, cx));
+}
+
+async function toDestination(d: Static<typeof destinationSchema>, path: string, defRetry: RetryConfig, baseDir: string, names: Set<string>, env: NodeJS.ProcessEnv, secrets: Secret[]): Promise<DestinationConfig> {
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(d.name)) throw new FurrowError('CONFIG_INVALID_VALUE', `${path}.name: use letters, digits, . _ - (at most 64)`);
+  if (names.has(d.name)) throw new FurrowError('CONFIG_INVALID_VALUE', `${path}.name: destination name ${d.name} is used twice`);
+  names.add(d.name);
+  const filter = toFilter(d.filter, `${path}.filter`);
+  const transform = await toTransform(d.transform, `${path}.transform`, baseDir);
+  const target = toTarget(d.target, `${path}.target`, env, secrets);
+  const mod = TARGET_CONFIGS[target.type];
+  const limits = mod.limits;
+  const def = (mod as { defaultBatch?: (c: TargetConfig) => { maxEvents: number; maxBytes: number } }).defaultBatch?.(target) ?? limits;
+  const capped = (key: 'max_events' | 'max_bytes', v: number | undefined, min: number, max: number, dflt: number): number => {
+    if (v === undefined) return Math.min(dflt, max);
+    if (v > max) throw new FurrowError('CONFIG_INVALID_VALUE', `${path}.batch.${key}: must be an integer from ${min} to ${max} (got ${v})`);
+    return v;
+  };
+  const batch = {
+    maxEvents: capped('max_events', d.batch.max_events, 1, limits.maxEvents, def.maxEvents),
+    maxBytes: capped('max_bytes', d.batch.max_bytes, 64, limits.maxBytes, def.maxBytes),
+    flushIntervalMs: d.batch.flush_interval,
+  };
+  if (target.type === 'http' && target.bodyFormat === 'single' && batch.maxEvents !== 1) {
+    throw new FurrowError('CONFIG_INVALID_VALUE', `${path}.batch.max_events: body_format "single" sends one event per request (max_events = 1)`);
+  }
+  return {
+    name: d.name,
     filter,
     transform,
     target,
-    batch: Object.freeze(batch),
-    queue: Object.freeze(queue),
-    concurrency: r.int('concurrency', 4, 1, 256),
-    rateLimit: Object.freeze(rateLimit),
-    retry: parseRetry(r.child('retry'), defRetry),
-    requestTimeoutMs: r.durationMs('request_timeout', 10_000, 1),
+    batch,
+    queue: { maxEvents: d.queue.max_events, whenFull: d.queue.when_full },
+    concurrency: d.concurrency,
+    rateLimit: { requestsPerSecond: d.rate_limit.requests_per_second ?? null, eventsPerSecond: d.rate_limit.events_per_second ?? null },
+    retry: toRetry(d.retry, defRetry, `${path}.retry`),
+    requestTimeoutMs: d.request_timeout,
   };
-  r.done();
-  return out;
 }
 
 /** Parses an already-read config object. `baseDir` resolves relative file paths (JS transformations). */
 export async function parseForwardConfig(raw: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env, baseDir = process.cwd()): Promise<ForwardConfig> {
+  const file = readForwardFile(raw);
+  if (file.destinations.length === 0) throw new FurrowError('CONFIG_INVALID_VALUE', 'destinations: give at least one destination');
   const secrets: Secret[] = [];
-  const r = KeyReader.of(raw, '', env, secrets);
-  const input = parseInput(r.child('input'));
-  const deadLetter = parseDeadLetter(r.child('dead_letter'));
-  const defRetry = parseRetry(r.child('retry'), DEFAULT_RETRY);
-  const list = r.list('destinations', true);
-  if (list.length === 0) throw new FurrowError('CONFIG_INVALID_VALUE', 'destinations: give at least one destination');
+  const defRetry = toRetry(file.retry, DEFAULT_RETRY, 'retry');
   const names = new Set<string>();
   const destinations: DestinationConfig[] = [];
-  for (let i = 0; i < list.length; i++) destinations.push(deepFreeze(await parseDestination(r.at(list[i], `destinations[${i}]`), defRetry, baseDir, names)));
-  const mr = r.child('metrics');
-  const metricsPort = mr ? mr.int('port', undefined, 0, 65535) : null;
-  mr?.done();
-  const progressIntervalMs = r.durationMs('progress_interval', 10_000, 100);
-  r.done();
-  return Object.freeze({
-    input: Object.freeze(input),
-    deadLetter: Object.freeze(deadLetter),
-    destinations: Object.freeze(destinations),
-    metricsPort,
-    progressIntervalMs,
-    secrets: Object.freeze(secrets),
+  for (let i = 0; i < file.destinations.length; i++) {
+    destinations.push(await toDestination(file.destinations[i]!, `destinations[${i}]`, defRetry, baseDir, names, env, secrets));
+  }
+  return deepFreeze({
+    input: toInput(file.input),
+    deadLetter: toDeadLetter(file.dead_letter),
+    destinations,
+    metricsPort: file.metrics?.port ?? null,
+    progressIntervalMs: file.progress_interval,
+    secrets,
   });
 }
 
@@ -680,12 +380,4 @@ export async function loadForwardConfig(path: string, env: NodeJS.ProcessEnv = p
   const { dirname, resolve } = await import('node:path');
   const raw = await readHoconFile(path, env);
   return parseForwardConfig(raw, env, dirname(resolve(path)));
-}
-
-function deepFreeze<T>(o: T): T {
-  if (o !== null && typeof o === 'object' && !(o instanceof Secret) && !Object.isFrozen(o)) {
-    for (const v of Object.values(o as Record<string, unknown>)) deepFreeze(v);
-    Object.freeze(o);
-  }
-  return o;
 }
