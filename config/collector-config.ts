@@ -11,7 +11,9 @@
  * instead. Another transport (Pub/Sub, Kafka, NSQ) stops start-up with CONFIG_UNSUPPORTED naming the key. furrow's own options live in an optional `collector.furrow {}` block.
  */
 import { FurrowError } from '../common/errors.js';
-import { parseDurationMs, readHoconFile } from './hocon.js';
+import { readHoconFile } from './hocon.js';
+import { compileReader, deepFreeze, readConfig, type ConfigWarning } from './reader.js';
+import { t, type Static } from './schema.js';
 
 export type SameSite = 'None' | 'Strict' | 'Lax';
 export type SinkType = 'stdout' | 'kinesis';
@@ -131,132 +133,13 @@ export interface CollectorConfig {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// A small schema walker: every key read is remembered; whatever is left is an unknown key.
+// The file's schema (config/schema.ts): every key Snowplow's collector 2.x–3.x parses, furrow's `furrow {}` block.
 
 type Obj = Record<string, unknown>;
 
 function isObj(v: unknown): v is Obj {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
-
-class Section {
-  private readonly seen = new Set<string>();
-  constructor(readonly path: string, readonly obj: Obj) {}
-
-  key(k: string): string {
-    return this.path === '' ? k : `${this.path}.${k}`;
-  }
-  has(k: string): boolean {
-    return this.obj[k] !== undefined;
-  }
-  raw(k: string): unknown {
-    this.seen.add(k);
-    return this.obj[k];
-  }
-  ignore(...keys: string[]): void {
-    for (const k of keys) this.seen.add(k);
-  }
-  bad(k: string, what: string, v: unknown): never {
-    throw new FurrowError('CONFIG_INVALID_VALUE', `${this.key(k)}: ${what}, got ${JSON.stringify(v)}`);
-  }
-  str(k: string, def: string): string {
-    const v = this.raw(k);
-    if (v === undefined) return def;
-    if (typeof v === 'string') return v;
-    if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-    return this.bad(k, 'expected a string', v);
-  }
-  optStr(k: string): string | null {
-    const v = this.raw(k);
-    if (v === undefined || v === null) return null;
-    if (typeof v === 'string') return v;
-    if (typeof v === 'number') return String(v);
-    return this.bad(k, 'expected a string', v);
-  }
-  requiredStr(k: string): string {
-    const v = this.optStr(k);
-    if (v === null) throw new FurrowError('CONFIG_MISSING_KEY', `${this.key(k)} is required`);
-    return v;
-  }
-  bool(k: string, def: boolean): boolean {
-    const v = this.raw(k);
-    if (v === undefined) return def;
-    if (typeof v === 'boolean') return v;
-    if (typeof v === 'string') {
-      const s = v.trim().toLowerCase();
-      if (s === 'true' || s === 'yes' || s === 'on' || s === '1') return true;
-      if (s === 'false' || s === 'no' || s === 'off' || s === '0') return false;
-    }
-    return this.bad(k, 'expected a boolean', v);
-  }
-  int(k: string, def: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
-    const v = this.raw(k);
-    if (v === undefined) return def;
-    const n = typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v;
-    if (typeof n !== 'number' || !Number.isInteger(n)) return this.bad(k, 'expected an integer', v);
-    if (n < min || n > max) return this.bad(k, `expected an integer in [${min}, ${max}]`, v);
-    return n;
-  }
-  durationMs(k: string, defMs: number): number {
-    const v = this.raw(k);
-    if (v === undefined) return defMs;
-    return parseDurationMs(v, this.key(k));
-  }
-  strList(k: string, def: readonly string[]): string[] {
-    const v = this.raw(k);
-    if (v === undefined) return [...def];
-    if (!Array.isArray(v)) return this.bad(k, 'expected a list of strings', v);
-    return v.map((x, i) => {
-      if (typeof x !== 'string') return this.bad(`${k}[${i}]`, 'expected a string', x);
-      return x;
-    });
-  }
-  strMap(k: string): Record<string, string> {
-    const v = this.raw(k);
-    if (v === undefined) return {};
-    if (!isObj(v)) return this.bad(k, 'expected an object of strings', v);
-    const out: Record<string, string> = {};
-    for (const [name, val] of Object.entries(v)) {
-      if (typeof val !== 'string' && typeof val !== 'number') return this.bad(`${k}.${name}`, 'expected a string', val);
-      out[name] = String(val);
-    }
-    return out;
-  }
-  section(k: string): Section {
-    const v = this.raw(k);
-    if (v === undefined || v === null) return new Section(this.key(k), {});
-    if (!isObj(v)) return this.bad(k, 'expected an object', v);
-    return new Section(this.key(k), v);
-  }
-  /** Accepts the key; when it is set (not absent or "off"), one warning saying what furrow does instead. */
-  warnIfSet(k: string, instead: string, warnings: { key: string; message: string }[]): void {
-    const v = this.raw(k);
-    if (v === undefined || v === null || v === false || v === 'false' || v === '' || (Array.isArray(v) && v.length === 0)) return;
-    const key = this.key(k);
-    if (!warnings.some((w) => w.key === key)) warnings.push({ key, message: instead });
-  }
-  /** Accepts the key only when it is absent or "off"; otherwise furrow cannot honour it. */
-  unsupportedIfSet(k: string, why: string): void {
-    const v = this.raw(k);
-    if (v === undefined || v === null || v === false || (Array.isArray(v) && v.length === 0)) return;
-    throw new FurrowError('CONFIG_UNSUPPORTED', `${this.key(k)}: ${why}`);
-  }
-  done(): void {
-    for (const k of Object.keys(this.obj)) {
-      if (!this.seen.has(k)) throw new FurrowError('CONFIG_UNKNOWN_KEY', `unknown configuration key ${this.key(k)}`);
-    }
-  }
-}
-
-function deepFreeze<T>(o: T): T {
-  if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
-    Object.freeze(o);
-    for (const v of Object.values(o as object)) deepFreeze(v);
-  }
-  return o;
-}
-
-// ---------------------------------------------------------------------------------------------------
 
 const DEFAULT_STDOUT_MAX_BYTES = 1_000_000_000;
 const DEFAULT_KINESIS_MAX_BYTES = 1_000_000;
@@ -271,76 +154,195 @@ const OTHER_SINK_KEYS: Readonly<Record<string, string>> = {
   host: 'NSQ',
 };
 
-function readBuffer(s: Section, def: BufferConfig): BufferConfig {
-  const b = {
-    byteLimit: s.int('byteLimit', def.byteLimit, 1),
-    recordLimit: s.int('recordLimit', def.recordLimit, 1),
-    timeLimitMs: s.durationMs('timeLimit', def.timeLimitMs),
-  };
-  s.done();
-  return b;
-}
-
-function readBackoff(s: Section): BackoffConfig {
-  const b = {
-    minBackoffMs: s.durationMs('minBackoff', 500),
-    maxBackoffMs: s.durationMs('maxBackoff', 1500),
-    maxRetries: s.int('maxRetries', 3, 0),
-  };
-  if (b.maxBackoffMs < b.minBackoffMs) s.bad('maxBackoff', 'must be >= minBackoff', b.maxBackoffMs);
-  s.done();
-  return b;
-}
-
-const DEFAULT_BUFFER: BufferConfig = { byteLimit: 3_145_728, recordLimit: 500, timeLimitMs: 5000 };
-
-/** One `streams.good` / `streams.bad` block (3.x style); `shared` carries 2.x `streams.sink`/`streams.buffer`. */
 const SQS_INSTEAD = 'the SQS overflow buffer is not supported: furrow retries Kinesis with backoff and answers 503 (Retry-After) when its buffers are full (collector.furrow.maxPendingBytes); nothing goes to SQS';
 
-function readStream(type: SinkType, s: Section, defaultName: string, legacy: { sink: Section | null; buffer: Section | null; name: string | null }, warnings: { key: string; message: string }[]): StreamConfig {
-  for (const [k, what] of Object.entries(OTHER_SINK_KEYS)) {
-    if (s.has(k)) throw new FurrowError('CONFIG_UNSUPPORTED', `${s.key(k)}: the ${what} sink is not supported by furrow (stdout and kinesis are)`);
-  }
-  const name = legacy.name ?? s.str('name', defaultName);
-  // In 2.x files the sink-specific keys live in `streams.sink`, shared by good and bad.
-  const src = legacy.sink ?? s;
-  if (type === 'stdout') {
-    const maxBytes = src.int('maxBytes', DEFAULT_STDOUT_MAX_BYTES, 1);
-    if (legacy.sink === null) {
-      // A stdout block may still carry a buffer (ignored, as Snowplow's printing sink does).
-      s.ignore('buffer');
-    }
-    // A 2.x stdout sink block may carry the Kinesis keys of the template it came from: nothing to do with them.
-    if (legacy.sink !== null) legacy.sink.ignore(...KINESIS_ONLY_KEYS);
-    return { type, name, maxBytes };
-  }
-  const region = src.optStr('region');
-  if (region === null) throw new FurrowError('CONFIG_MISSING_KEY', `${src.key('region')} is required for the kinesis sink`);
-  let customEndpoint = src.optStr('customEndpoint');
-  if (customEndpoint === null && (region === 'cn-north-1' || region === 'cn-northwest-1')) customEndpoint = `https://kinesis.${region}.amazonaws.com.cn`;
-  if (customEndpoint !== null && !/^https?:\/\/[^\s/]+/.test(customEndpoint)) src.bad('customEndpoint', 'expected an http(s) URL', customEndpoint);
-  const threadPoolSize = src.int('threadPoolSize', 10, 1, 1000);
-  const backoff = readBackoff(src.section('backoffPolicy'));
-  const maxBytes = src.int('maxBytes', DEFAULT_KINESIS_MAX_BYTES, 1, KINESIS_MAX_RECORD_BYTES);
-  const startupCheckIntervalMs = src.durationMs('startupCheckInterval', 1000);
-  src.warnIfSet('sqsGoodBuffer', SQS_INSTEAD, warnings);
-  src.warnIfSet('sqsBadBuffer', SQS_INSTEAD, warnings);
-  src.ignore('sqsMaxBytes', 'aws', 'enabled');
-  const buffer = readBuffer(legacy.buffer ?? s.section('buffer'), DEFAULT_BUFFER);
-  return { type, name, region, customEndpoint, threadPoolSize, backoff, maxBytes, startupCheckIntervalMs, buffer };
+const bool = (def: boolean) => t.boolean({ default: def, words: true });
+const text = (def: string) => t.string({ minLength: 0, default: def });
+const optText = () => t.optional(t.string({ minLength: 0 }));
+const textList = (def: readonly string[]) => t.array(t.string({ minLength: 0 }), { default: [...def] });
+const int = (def: number, minimum: number, maximum?: number) => t.integer({ default: def, minimum, ...(maximum !== undefined ? { maximum } : {}) });
+const section = <P extends Parameters<typeof t.object>[0]>(props: P) => t.object(props, { default: {} });
+
+const bufferSchema = section({ byteLimit: int(3_145_728, 1), recordLimit: int(500, 1), timeLimit: t.duration({ default: 5000 }) });
+
+/** The Kinesis keys of a stream block (3.x) or of the shared `streams.sink` block (2.x). */
+const kinesisKeys = {
+  region: optText(),
+  customEndpoint: t.optional(t.string({ pattern: '^https?://[^\\s/]+', expect: 'expected an http(s) URL' })),
+  threadPoolSize: int(10, 1, 1000),
+  backoffPolicy: section({ minBackoff: t.duration({ default: 500 }), maxBackoff: t.duration({ default: 1500 }), maxRetries: int(3, 0) }),
+  maxBytes: t.optional(t.integer({ minimum: 1, maximum: KINESIS_MAX_RECORD_BYTES })),
+  startupCheckInterval: t.duration({ default: 1000 }),
+  sqsGoodBuffer: t.warn(SQS_INSTEAD),
+  sqsBadBuffer: t.warn(SQS_INSTEAD),
+  sqsMaxBytes: t.ignored(),
+  aws: t.ignored(),
+  enabled: t.ignored(),
+};
+
+/** 3.x: `streams { good { name, …Kinesis keys, buffer {} }, bad { … } }`; a stdout block may keep a buffer (unused). */
+const streams3 = (sink: SinkType) => {
+  const block = (name: string) =>
+    sink === 'kinesis'
+      ? section({ name: text(name), ...kinesisKeys, buffer: bufferSchema })
+      : section({ name: text(name), maxBytes: t.optional(t.integer({ minimum: 1 })), buffer: t.ignored() });
+  return t.object({ good: block('good'), bad: block('bad'), useIpAddressAsPartitionKey: bool(false) });
+};
+
+/** 2.x: `streams { good = "name", bad = "name", sink { enabled, … }, buffer {} }`. */
+const streams2 = (sink: SinkType) => {
+  const ignoredKinesis = Object.fromEntries(KINESIS_ONLY_KEYS.map((k) => [k, t.ignored()]));
+  const sinkBlock =
+    sink === 'kinesis' ? section(kinesisKeys) : section({ ...ignoredKinesis, enabled: t.ignored(), maxBytes: t.optional(t.integer({ minimum: 1 })) });
+  return t.object({ good: text('good'), bad: text('bad'), sink: sinkBlock, buffer: sink === 'kinesis' ? bufferSchema : t.ignored(), useIpAddressAsPartitionKey: bool(false) });
+};
+const STREAMS = { 2: { stdout: streams2('stdout'), kinesis: streams2('kinesis') }, 3: { stdout: streams3('stdout'), kinesis: streams3('kinesis') } };
+
+const collectorSchema = t.object({
+  // Accepted, not required (furrow is open source); still type-checked.
+  license: section({ accept: bool(false) }),
+  interface: text('0.0.0.0'),
+  port: int(8080, 0, 65535),
+  paths: t.record(t.string({ minLength: 0 }), { default: {} }),
+  p3p: t.ignored(),
+  redirectMacro: t.ignored(),
+  preTerminationUnhealthy: t.ignored(),
+  terminationDeadline: t.ignored(),
+  experimental: t.ignored(),
+  prometheusMetrics: t.ignored(),
+  enableStartMessage: t.ignored(),
+  crossDomain: section({ enabled: bool(false), domains: textList(['*']), secure: bool(true) }),
+  cookie: section({
+    enabled: bool(true),
+    expiration: t.duration({ default: 365 * 86_400_000 }),
+    name: t.string({ default: 'sp', pattern: "^[!#$%&'*+\\-.^_`|~0-9A-Za-z]+$", expect: 'not a valid cookie name' }),
+    domains: textList([]),
+    fallbackDomain: optText(),
+    // 2.x had a `domain` (single) key; it maps to fallbackDomain.
+    domain: optText(),
+    secure: bool(true),
+    httpOnly: bool(true),
+    // None | Strict | Lax (any case), or null for no SameSite attribute: read in parseCollectorConfig.
+    sameSite: t.optional(t.any()),
+    clientCookieName: t.optional(t.string({ pattern: "^[!#$%&'*+\\-.^_`|~0-9A-Za-z]+$", expect: 'not a valid cookie name' })),
+  }),
+  doNotTrackCookie: section({ enabled: bool(false), name: text(''), value: text('') }),
+  cookieBounce: section({ enabled: bool(false), name: text('n3pc'), fallbackNetworkUserId: text('00000000-0000-4000-A000-000000000000'), forwardedProtocolHeader: optText() }),
+  rootResponse: section({ enabled: bool(false), statusCode: int(302, 100, 599), headers: t.record(t.string({ minLength: 0 }), { default: {} }), body: text('') }),
+  cors: section({ accessControlMaxAge: t.duration({ default: 3_600_000 }) }),
+  enableDefaultRedirect: bool(false),
+  redirectDomains: textList([]),
+  // furrow sends no telemetry; keys accepted for compatibility
+  telemetry: t.optional(t.record(t.any())),
+  monitoring: section({
+    metrics: section({
+      statsd: section({
+        enabled: t.warn('StatsD is not supported: nothing is sent to StatsD; furrow serves Prometheus metrics at GET /metrics'),
+        hostname: t.ignored(),
+        port: t.ignored(),
+        period: t.ignored(),
+        prefix: t.ignored(),
+        tags: t.ignored(),
+      }),
+    }),
+  }),
+  ssl: section({
+    enable: t.warn('TLS is not supported: furrow serves plain HTTP on collector.port only (nothing on ssl.port); terminate TLS at a load balancer or proxy in front'),
+    redirect: t.ignored(),
+    port: t.ignored(),
+  }),
+  hsts: section({ enable: bool(false), maxAge: t.duration({ default: 365 * 86_400_000 }) }),
+  networking: section({
+    maxConnections: int(1024, 1),
+    idleTimeout: t.duration({ default: 610_000 }),
+    responseHeaderTimeout: t.duration({ default: 30_000 }),
+    maxRequestLineLength: int(20480, 64),
+    maxHeadersLength: int(40960, 256),
+    maxPayloadSize: int(1_048_576, 1),
+    dropPayloadSize: int(2_097_152, 1),
+    bodyReadTimeout: t.ignored(), // 3.x newer releases; node's requestTimeout covers it
+  }),
+  preTerminationPeriod: t.duration({ default: 10_000 }),
+  furrow: section({
+    acknowledge: t.enum(['buffered', 'durable'], { default: 'buffered' }),
+    sink: t.optional(t.string({ minLength: 0 })),
+    maxPendingBytes: int(256 * 1024 * 1024, 1),
+    maxBodyBytesInFlight: int(64 * 1024 * 1024, 1),
+    retryAfter: t.duration({ default: 5000 }),
+    kinesisCallTimeout: t.duration({ default: 3000 }),
+    headersTimeout: t.duration({ default: 10_000 }),
+    decompressBodies: bool(true),
+    compatVersion: text('3.4.0'),
+  }),
+  // Read with STREAMS once the sink is known.
+  streams: t.record(t.any(), { default: {} }),
+});
+
+/** The collector block as its schema describes it (defaults in, durations in ms). */
+export type CollectorFile = Static<typeof collectorSchema>;
+
+const readCollectorBlock = compileReader(collectorSchema);
+const readWrapper = compileReader(t.object({ collector: t.record(t.any()), akka: t.ignored() }));
+
+const unknownKey = (k: string): string => `unknown configuration key ${k}`;
+
+type KinesisBlock = { readonly region?: string; readonly customEndpoint?: string; readonly threadPoolSize: number; readonly backoffPolicy: { readonly minBackoff: number; readonly maxBackoff: number; readonly maxRetries: number }; readonly maxBytes?: number; readonly startupCheckInterval: number };
+type BufferBlock = { readonly byteLimit: number; readonly recordLimit: number; readonly timeLimit: number };
+
+function kinesisStream(name: string, k: KinesisBlock, buffer: BufferBlock, path: string): KinesisStreamConfig {
+  if (k.region === undefined) throw new FurrowError('CONFIG_MISSING_KEY', `${path}.region is required for the kinesis sink`);
+  const b = k.backoffPolicy;
+  if (b.maxBackoff < b.minBackoff) throw new FurrowError('CONFIG_INVALID_VALUE', `${path}.backoffPolicy.maxBackoff: must be >= minBackoff, got ${b.maxBackoff}`);
+  const cn = k.region === 'cn-north-1' || k.region === 'cn-northwest-1';
+  return {
+    type: 'kinesis',
+    name,
+    region: k.region,
+    customEndpoint: k.customEndpoint ?? (cn ? `https://kinesis.${k.region}.amazonaws.com.cn` : null),
+    threadPoolSize: k.threadPoolSize,
+    backoff: { minBackoffMs: b.minBackoff, maxBackoffMs: b.maxBackoff, maxRetries: b.maxRetries },
+    maxBytes: k.maxBytes ?? DEFAULT_KINESIS_MAX_BYTES,
+    startupCheckIntervalMs: k.startupCheckInterval,
+    buffer: { byteLimit: buffer.byteLimit, recordLimit: buffer.recordLimit, timeLimitMs: buffer.timeLimit },
+  };
 }
 
-function chooseSink(streams: Section, furrowSink: string | null, override: SinkType | undefined): { sink: SinkType; reason: string } {
+function readStreams(raw: Obj, sink: SinkType, warnings: ConfigWarning[]): { useIpAddressAsPartitionKey: boolean; good: StreamConfig; bad: StreamConfig } {
+  const path = 'collector.streams';
+  if (typeof raw['good'] === 'string' || typeof raw['bad'] === 'string' || raw['sink'] !== undefined) {
+    // 2.x layout: the sink-specific keys live in `streams.sink`, shared by good and bad.
+    const s = readConfig(STREAMS[2][sink], raw, { path, unknownKey, warnings }) as Static<ReturnType<typeof streams2>>;
+    const sk = s.sink as unknown as KinesisBlock & { maxBytes?: number };
+    const stream = (name: string): StreamConfig =>
+      sink === 'stdout' ? { type: 'stdout', name, maxBytes: sk.maxBytes ?? DEFAULT_STDOUT_MAX_BYTES } : kinesisStream(name, sk, s.buffer as BufferBlock, `${path}.sink`);
+    return { useIpAddressAsPartitionKey: s.useIpAddressAsPartitionKey, good: stream(s.good), bad: stream(s.bad) };
+  }
+  for (const which of ['good', 'bad']) {
+    const block = raw[which];
+    if (!isObj(block)) continue;
+    for (const [k, what] of Object.entries(OTHER_SINK_KEYS)) {
+      if (block[k] !== undefined) throw new FurrowError('CONFIG_UNSUPPORTED', `${path}.${which}.${k}: the ${what} sink is not supported by furrow (stdout and kinesis are)`);
+    }
+  }
+  const s = readConfig(STREAMS[3][sink], raw, { path, unknownKey, warnings }) as Static<ReturnType<typeof streams3>>;
+  const stream = (which: 'good' | 'bad'): StreamConfig => {
+    const b = s[which] as unknown as KinesisBlock & { name: string; buffer: BufferBlock };
+    return sink === 'stdout' ? { type: 'stdout', name: b.name, maxBytes: b.maxBytes ?? DEFAULT_STDOUT_MAX_BYTES } : kinesisStream(b.name, b, b.buffer, `${path}.${which}`);
+  };
+  return { useIpAddressAsPartitionKey: s.useIpAddressAsPartitionKey, good: stream('good'), bad: stream('bad') };
+}
+
+function chooseSink(streams: Obj, furrowSink: string | undefined, override: SinkType | undefined): { sink: SinkType; reason: string } {
   if (override) return { sink: override, reason: 'chosen on the command line (--sink)' };
-  if (furrowSink !== null) {
+  if (furrowSink !== undefined) {
     if (furrowSink !== 'stdout' && furrowSink !== 'kinesis') {
       throw new FurrowError('CONFIG_INVALID_VALUE', `collector.furrow.sink: expected "stdout" or "kinesis", got ${JSON.stringify(furrowSink)}`);
     }
     return { sink: furrowSink, reason: 'collector.furrow.sink' };
   }
-  const legacySink = streams.obj.sink;
-  if (isObj(legacySink) && legacySink.enabled !== undefined) {
-    const e = String(legacySink.enabled).toLowerCase();
+  const legacySink = streams['sink'];
+  if (isObj(legacySink) && legacySink['enabled'] !== undefined) {
+    const e = String(legacySink['enabled']).toLowerCase();
     if (e === 'kinesis' || e === 'stdout') return { sink: e, reason: 'collector.streams.sink.enabled' };
     throw new FurrowError('CONFIG_UNSUPPORTED', `collector.streams.sink.enabled: the ${e} sink is not supported by furrow (stdout and kinesis are)`);
   }
@@ -350,7 +352,7 @@ function chooseSink(streams: Section, furrowSink: string | null, override: SinkT
     if (k) return { sink: 'kinesis', reason: `collector.streams.sink.${k} is set (a Kinesis collector config)` };
   }
   for (const which of ['good', 'bad']) {
-    const block = streams.obj[which];
+    const block = streams[which];
     if (isObj(block)) {
       const k = KINESIS_ONLY_KEYS.find((key) => block[key] !== undefined);
       if (k) return { sink: 'kinesis', reason: `collector.streams.${which}.${k} is set (a Kinesis collector config)` };
@@ -364,182 +366,68 @@ export interface ParseOptions {
   sink?: SinkType;
 }
 
+function sameSiteOf(v: unknown): SameSite | null {
+  if (v === undefined) return 'None';
+  if (v === null) return null;
+  if (typeof v === 'string' && /^(none|strict|lax)$/i.test(v)) return (v[0]!.toUpperCase() + v.slice(1).toLowerCase()) as SameSite;
+  throw new FurrowError('CONFIG_INVALID_VALUE', `collector.cookie.sameSite: expected None, Strict, Lax or null, got ${JSON.stringify(v)}`);
+}
+
 /** Validates a parsed HOCON document (whole file) into a frozen CollectorConfig. */
 export function parseCollectorConfig(doc: Record<string, unknown>, opts: ParseOptions = {}): CollectorConfig {
-  const warnings: { key: string; message: string }[] = [];
-  const top = new Section('', doc);
-  let c: Section;
-  if (doc.collector !== undefined) {
-    c = top.section('collector');
-    // Snowplow 2.x files carry an `akka {}` block beside `collector {}`: accepted and ignored.
-    top.ignore('akka');
-    top.done();
-  } else {
-    c = new Section('collector', doc);
-  }
+  const warnings: ConfigWarning[] = [];
+  // Snowplow 2.x files carry an `akka {}` block beside `collector {}`: accepted and ignored.
+  const block = doc['collector'] !== undefined ? (readWrapper(doc, { unknownKey }).collector as Obj) : doc;
+  const c = readCollectorBlock(block, { path: 'collector', unknownKey, warnings });
 
-  // Accepted, not required (furrow is open source); still type-checked.
-  const license = c.section('license');
-  license.bool('accept', false);
-  license.done();
-
-  const iface = c.str('interface', '0.0.0.0');
-  const port = c.int('port', 8080, 0, 65535);
-
-  const paths = c.strMap('paths');
-  for (const [from, to] of Object.entries(paths)) {
+  for (const [from, to] of Object.entries(c.paths)) {
     if (!/^\/[^/]+\/[^/]*$/.test(from)) throw new FurrowError('CONFIG_INVALID_VALUE', `collector.paths."${from}": a custom path must be /vendor/version`);
     if (!/^\/[^/]+\/[^/]*$/.test(to)) throw new FurrowError('CONFIG_INVALID_VALUE', `collector.paths."${from}": target ${JSON.stringify(to)} must be /vendor/version`);
   }
-
-  c.ignore('p3p', 'redirectMacro', 'preTerminationUnhealthy', 'terminationDeadline', 'experimental', 'prometheusMetrics', 'enableStartMessage');
-
-  const cd = c.section('crossDomain');
-  const crossDomain = { enabled: cd.bool('enabled', false), domains: cd.strList('domains', ['*']), secure: cd.bool('secure', true) };
-  cd.done();
-
-  const ck = c.section('cookie');
-  let sameSite: SameSite | null = 'None';
-  if (ck.has('sameSite') || 'sameSite' in ck.obj) {
-    const v = ck.raw('sameSite');
-    if (v === null) sameSite = null;
-    else if (typeof v === 'string' && /^(none|strict|lax)$/i.test(v)) sameSite = (v[0]!.toUpperCase() + v.slice(1).toLowerCase()) as SameSite;
-    else ck.bad('sameSite', 'expected None, Strict, Lax or null', v);
-  }
+  const ck = c.cookie;
   const cookie: CookieConfig = {
-    enabled: ck.bool('enabled', true),
-    expirationMs: ck.durationMs('expiration', 365 * 86_400_000),
-    name: ck.str('name', 'sp'),
-    domains: ck.strList('domains', []),
-    fallbackDomain: ck.optStr('fallbackDomain'),
-    secure: ck.bool('secure', true),
-    httpOnly: ck.bool('httpOnly', true),
-    sameSite,
-    clientCookieName: ck.optStr('clientCookieName'),
+    enabled: ck.enabled,
+    expirationMs: ck.expiration,
+    name: ck.name,
+    domains: ck.domains,
+    fallbackDomain: ck.fallbackDomain ?? ck.domain ?? null,
+    secure: ck.secure,
+    httpOnly: ck.httpOnly,
+    // null (no SameSite attribute) is a value here: read from the block as written.
+    sameSite: sameSiteOf(isObj(block['cookie']) ? (block['cookie'] as Obj)['sameSite'] : undefined),
+    clientCookieName: ck.clientCookieName ?? null,
   };
-  // 2.x had a `domain` (single) key; it maps to fallbackDomain.
-  const legacyDomain = ck.optStr('domain');
-  ck.done();
-  if (legacyDomain !== null && cookie.fallbackDomain === null) (cookie as { fallbackDomain: string | null }).fallbackDomain = legacyDomain;
-  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookie.name)) throw new FurrowError('CONFIG_INVALID_VALUE', `collector.cookie.name: not a valid cookie name: ${JSON.stringify(cookie.name)}`);
-  if (cookie.clientCookieName !== null && !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookie.clientCookieName)) {
-    throw new FurrowError('CONFIG_INVALID_VALUE', `collector.cookie.clientCookieName: not a valid cookie name: ${JSON.stringify(cookie.clientCookieName)}`);
-  }
-
-  const dnt = c.section('doNotTrackCookie');
-  const doNotTrackCookie = { enabled: dnt.bool('enabled', false), name: dnt.str('name', ''), value: dnt.str('value', '') };
-  dnt.done();
-  if (doNotTrackCookie.enabled) {
+  if (c.doNotTrackCookie.enabled) {
     try {
-      new RegExp(`^(?:${doNotTrackCookie.value})$`);
+      new RegExp(`^(?:${c.doNotTrackCookie.value})$`);
     } catch (e) {
       throw new FurrowError('CONFIG_INVALID_VALUE', `collector.doNotTrackCookie.value: not a valid regular expression: ${(e as Error).message}`);
     }
   }
-
-  const cb = c.section('cookieBounce');
-  const cookieBounce = {
-    enabled: cb.bool('enabled', false),
-    name: cb.str('name', 'n3pc'),
-    fallbackNetworkUserId: cb.str('fallbackNetworkUserId', '00000000-0000-4000-A000-000000000000'),
-    forwardedProtocolHeader: cb.optStr('forwardedProtocolHeader'),
-  };
-  cb.done();
-
-  const rr = c.section('rootResponse');
-  const rootResponse = { enabled: rr.bool('enabled', false), statusCode: rr.int('statusCode', 302, 100, 599), headers: rr.strMap('headers'), body: rr.str('body', '') };
-  rr.done();
-
-  const cors = c.section('cors');
-  const accessControlMaxAgeSec = Math.floor(cors.durationMs('accessControlMaxAge', 3_600_000) / 1000);
-  cors.done();
-
-  const enableDefaultRedirect = c.bool('enableDefaultRedirect', false);
-  const redirectDomains = c.strList('redirectDomains', []);
-
-  const tel = c.section('telemetry');
-  tel.ignore(...Object.keys(tel.obj)); // furrow sends no telemetry; keys accepted for compatibility
-  tel.done();
-
-  const mon = c.section('monitoring');
-  const monMetrics = mon.section('metrics');
-  const statsd = monMetrics.section('statsd');
-  statsd.warnIfSet('enabled', 'StatsD is not supported: nothing is sent to StatsD; furrow serves Prometheus metrics at GET /metrics', warnings);
-  statsd.ignore('hostname', 'port', 'period', 'prefix', 'tags');
-  statsd.done();
-  monMetrics.done();
-  mon.done();
-
-  const ssl = c.section('ssl');
-  ssl.warnIfSet('enable', 'TLS is not supported: furrow serves plain HTTP on collector.port only (nothing on ssl.port); terminate TLS at a load balancer or proxy in front', warnings);
-  ssl.ignore('redirect', 'port');
-  ssl.done();
-
-  const hs = c.section('hsts');
-  const hsts = { enable: hs.bool('enable', false), maxAgeSec: Math.floor(hs.durationMs('maxAge', 365 * 86_400_000) / 1000) };
-  hs.done();
-
-  const net = c.section('networking');
-  const networking = {
-    maxConnections: net.int('maxConnections', 1024, 1),
-    idleTimeoutMs: net.durationMs('idleTimeout', 610_000),
-    responseHeaderTimeoutMs: net.durationMs('responseHeaderTimeout', 30_000),
-    maxRequestLineLength: net.int('maxRequestLineLength', 20480, 64),
-    maxHeadersLength: net.int('maxHeadersLength', 40960, 256),
-    maxPayloadSize: net.int('maxPayloadSize', 1_048_576, 1),
-    dropPayloadSize: net.int('dropPayloadSize', 2_097_152, 1),
-  };
-  net.ignore('bodyReadTimeout'); // 3.x newer releases; node's requestTimeout covers it
-  net.done();
-
-  const preTerminationPeriodMs = c.durationMs('preTerminationPeriod', 10_000);
-
-  const fu = c.section('furrow');
-  const ack = fu.str('acknowledge', 'buffered');
-  if (ack !== 'buffered' && ack !== 'durable') fu.bad('acknowledge', 'expected "buffered" or "durable"', ack);
-  const furrowSink = fu.optStr('sink');
+  const fu = c.furrow;
   const furrow = {
-    acknowledge: ack as AckMode,
-    maxPendingBytes: fu.int('maxPendingBytes', 256 * 1024 * 1024, 1),
-    maxBodyBytesInFlight: fu.int('maxBodyBytesInFlight', 64 * 1024 * 1024, 1),
-    retryAfterSec: Math.max(1, Math.ceil(fu.durationMs('retryAfter', 5000) / 1000)),
-    kinesisCallTimeoutMs: fu.durationMs('kinesisCallTimeout', 3000),
-    headersTimeoutMs: fu.durationMs('headersTimeout', 10_000),
-    decompressBodies: fu.bool('decompressBodies', true),
-    compatVersion: fu.str('compatVersion', '3.4.0'),
+    acknowledge: fu.acknowledge,
+    maxPendingBytes: fu.maxPendingBytes,
+    maxBodyBytesInFlight: fu.maxBodyBytesInFlight,
+    retryAfterSec: Math.max(1, Math.ceil(fu.retryAfter / 1000)),
+    kinesisCallTimeoutMs: fu.kinesisCallTimeout,
+    headersTimeoutMs: fu.headersTimeout,
+    decompressBodies: fu.decompressBodies,
+    compatVersion: fu.compatVersion,
   };
-  fu.done();
+  const net = c.networking;
+  const networking = {
+    maxConnections: net.maxConnections,
+    idleTimeoutMs: net.idleTimeout,
+    responseHeaderTimeoutMs: net.responseHeaderTimeout,
+    maxRequestLineLength: net.maxRequestLineLength,
+    maxHeadersLength: net.maxHeadersLength,
+    maxPayloadSize: net.maxPayloadSize,
+    dropPayloadSize: net.dropPayloadSize,
+  };
 
-  // --- streams
-  const st = c.section('streams');
-  const chosen = chooseSink(st, furrowSink, opts.sink);
-  const useIpAddressAsPartitionKey = st.bool('useIpAddressAsPartitionKey', false);
-  let good: StreamConfig;
-  let bad: StreamConfig;
-  const goodRaw = st.obj.good;
-  if (typeof goodRaw === 'string' || typeof st.obj.bad === 'string' || st.has('sink')) {
-    // 2.x layout: good = "name", bad = "name", sink { ... }, buffer { ... }
-    const sinkSec = st.section('sink');
-    sinkSec.ignore('enabled');
-    const bufSec = st.section('buffer');
-    const goodName = st.str('good', 'good');
-    const badName = st.str('bad', 'bad');
-    good = readStream(chosen.sink, new Section(st.key('good'), {}), 'good', { sink: sinkSec, buffer: bufSec, name: goodName }, warnings);
-    bad = readStream(chosen.sink, new Section(st.key('bad'), {}), 'bad', { sink: sinkSec, buffer: new Section(bufSec.path, bufSec.obj), name: badName }, warnings);
-    sinkSec.done();
-    if (chosen.sink === 'kinesis') bufSec.done();
-    else bufSec.ignore(...Object.keys(bufSec.obj));
-  } else {
-    const g = st.section('good');
-    const b = st.section('bad');
-    good = readStream(chosen.sink, g, 'good', { sink: null, buffer: null, name: null }, warnings);
-    bad = readStream(chosen.sink, b, 'bad', { sink: null, buffer: null, name: null }, warnings);
-    g.done();
-    b.done();
-  }
-  st.done();
-
-  c.done();
+  const chosen = chooseSink(c.streams as Obj, fu.sink, opts.sink);
+  const streams = readStreams(c.streams as Obj, chosen.sink, warnings);
 
   if (networking.maxPayloadSize > networking.dropPayloadSize) {
     throw new FurrowError('CONFIG_INVALID_VALUE', 'collector.networking.maxPayloadSize must not exceed collector.networking.dropPayloadSize');
@@ -555,21 +443,21 @@ export function parseCollectorConfig(doc: Record<string, unknown>, opts: ParseOp
   }
 
   return deepFreeze<CollectorConfig>({
-    interface: iface,
-    port,
-    paths,
-    crossDomain,
+    interface: c.interface,
+    port: c.port,
+    paths: { ...c.paths },
+    crossDomain: c.crossDomain,
     cookie,
-    doNotTrackCookie,
-    cookieBounce,
-    rootResponse,
-    cors: { accessControlMaxAgeSec },
-    enableDefaultRedirect,
-    redirectDomains,
-    streams: { sink: chosen.sink, sinkReason: chosen.reason, useIpAddressAsPartitionKey, good, bad },
-    hsts,
+    doNotTrackCookie: c.doNotTrackCookie,
+    cookieBounce: { ...c.cookieBounce, forwardedProtocolHeader: c.cookieBounce.forwardedProtocolHeader ?? null },
+    rootResponse: c.rootResponse,
+    cors: { accessControlMaxAgeSec: Math.floor(c.cors.accessControlMaxAge / 1000) },
+    enableDefaultRedirect: c.enableDefaultRedirect,
+    redirectDomains: c.redirectDomains,
+    streams: { sink: chosen.sink, sinkReason: chosen.reason, ...streams },
+    hsts: { enable: c.hsts.enable, maxAgeSec: Math.floor(c.hsts.maxAge / 1000) },
     networking,
-    preTerminationPeriodMs,
+    preTerminationPeriodMs: c.preTerminationPeriod,
     warnings,
     furrow,
   });

@@ -19,13 +19,23 @@ export interface ReadOptions {
   readonly path?: string;
   /** The message of CONFIG_UNKNOWN_KEY for a key's full path (default: `<key> is not a known key`). */
   readonly unknownKey?: (key: string) => string;
+  /** Receives one warning per `t.warn` key the file sets (in schema order; a key already there is not added again). */
+  readonly warnings?: ConfigWarning[];
+  /** Receives the path of every `t.ignored` key the file has. */
+  readonly ignored?: string[];
+}
+
+/** A key furrow accepts without the integration it names (logged once at start). */
+export interface ConfigWarning {
+  readonly key: string;
+  readonly message: string;
 }
 
 export type ConfigReader<T> = (raw: unknown, opts?: ReadOptions) => T;
 
 const ajv = new Ajv({ useDefaults: true, coerceTypes: true, discriminator: true, allErrors: false, verbose: true, strict: true, allowUnionTypes: true });
 // Annotations: the message of a failing value, the hint of a missing key, a union's tags.
-for (const keyword of ['expect', 'missing', 'tags']) ajv.addKeyword({ keyword });
+for (const keyword of ['expect', 'missing', 'tags', 'ignored', 'warn']) ajv.addKeyword({ keyword });
 
 ajv.addKeyword({
   keyword: 'duration',
@@ -73,6 +83,21 @@ ajv.addKeyword({
 });
 
 ajv.addKeyword({
+  keyword: 'boolWords',
+  modifying: true,
+  schemaType: 'boolean',
+  before: 'type',
+  validate(_on: boolean, data: unknown, _parent: unknown, cxt?: { parentData: Record<string | number, unknown>; parentDataProperty: string | number }): boolean {
+    if (cxt && typeof data === 'string') {
+      const w = data.trim().toLowerCase();
+      if (w === 'yes' || w === 'on' || w === '1' || w === 'true') cxt.parentData[cxt.parentDataProperty] = true;
+      else if (w === 'no' || w === 'off' || w === '0' || w === 'false') cxt.parentData[cxt.parentDataProperty] = false;
+    }
+    return true;
+  },
+} as never);
+
+ajv.addKeyword({
   keyword: 'single',
   modifying: true,
   schemaType: 'boolean',
@@ -94,6 +119,7 @@ export function compileReader<S extends Schema<unknown>>(schema: S): ConfigReade
     if (!validate(holder.value, { instancePath: '', parentData: holder, parentDataProperty: 'value', rootData: holder.value, dynamicAnchors: {} } as never)) {
       throw toFurrowError(validate.errors![0]!, opts);
     }
+    if (opts.warnings || opts.ignored) annotations(schema as Node, holder.value, opts.path ?? '', opts);
     return deepFreeze(holder.value) as Static<S>;
   };
 }
@@ -187,7 +213,7 @@ function toFurrowError(e: ErrorObject, opts: ReadOptions): FurrowError {
 type Node = Record<string, unknown>;
 
 /** t.any(): a value the schema does not look into. */
-const isAny = (schema: Node | undefined): boolean => schema !== undefined && Object.keys(schema).every((k) => k === 'optional' || k === 'description');
+const isAny = (schema: Node | undefined): boolean => schema !== undefined && Object.keys(schema).every((k) => k === 'optional' || k === 'description' || k === 'ignored');
 
 /**
  * A deep copy in which `key = null` is the same as no key (HOCON's way to unset a default), following the schema
@@ -215,6 +241,40 @@ function withoutNulls(v: unknown, schema: Node | undefined): unknown {
     return out;
   }
   return v;
+}
+
+/** Set to something: not absent, null, false, "", an empty list or an empty object. */
+function isSet(v: unknown): boolean {
+  if (v === null || v === undefined || v === false || v === 'false' || v === '') return false;
+  if (Array.isArray(v)) return v.length > 0;
+  if (typeof v === 'object') return Object.keys(v).length > 0;
+  return true;
+}
+
+/** The union branch a value takes (or the union itself when none matches). */
+function branchOf(schema: Node, v: Node): Node {
+  const branches = schema['oneOf'] as Node[] | undefined;
+  const tag = (schema['discriminator'] as { propertyName: string } | undefined)?.propertyName;
+  if (!branches || !tag) return schema;
+  return branches.find((b) => (b['properties'] as Record<string, Node>)[tag]?.['const'] === v[tag]) ?? schema;
+}
+
+/** One walk of a validated value along its schema: `warn` keys that are set, `ignored` keys that are there. */
+function annotations(schema: Node, v: unknown, path: string, opts: ReadOptions): void {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return;
+  const node = branchOf(schema, v as Node);
+  const props = node['properties'] as Record<string, Node> | undefined;
+  if (!props) return;
+  for (const [k, child] of Object.entries(props)) {
+    if (!Object.hasOwn(v, k)) continue;
+    const key = path === '' ? k : `${path}.${k}`;
+    const x = (v as Node)[k];
+    if (typeof child['warn'] === 'string') {
+      if (isSet(x) && opts.warnings && !opts.warnings.some((w) => w.key === key)) opts.warnings.push({ key, message: child['warn'] });
+    } else if (child['ignored'] === true) {
+      if (opts.ignored && !opts.ignored.includes(key)) opts.ignored.push(key);
+    } else annotations(child, x, key, opts);
+  }
 }
 
 /** Freezes plain objects and arrays all the way down (Dates and class instances such as Secret are left alone). */

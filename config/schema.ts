@@ -70,8 +70,9 @@ export const t = {
     const range = o?.maximum === undefined ? `≥ ${min}` : `from ${min} to ${o.maximum}`;
     return node({ type: 'number', minimum: min, ...(o?.maximum !== undefined ? { maximum: o.maximum } : {}), expect: `must be a number ${range}` }, o);
   },
-  boolean(o?: Common<boolean>): Schema<boolean, false> {
-    return node({ type: 'boolean', expect: 'must be true or false' }, o);
+  /** `words: true` also takes yes/no, on/off, 1/0 (any case), as the collector always has. */
+  boolean(o?: Common<boolean> & { words?: boolean }): Schema<boolean, false> {
+    return node({ ...(o?.words ? { boolWords: true } : {}), type: 'boolean', expect: 'must be true or false' }, o);
   },
   /** HOCON duration (`10 seconds`, `500 millis`, a bare number = ms) → milliseconds. */
   duration(o?: Common<number> & { minimumMs?: number }): Schema<number, false> {
@@ -135,6 +136,20 @@ export const t = {
   /** A string, number or boolean. */
   scalar(o?: Common<string | number | boolean>): Schema<string | number | boolean, false> {
     return node({ type: ['string', 'number', 'boolean'], expect: 'must be a string, number or boolean' }, o);
+  },
+  /**
+   * A key accepted for compatibility that changes nothing in furrow (Snowplow tuning, telemetry): any value; the
+   * reader lists it in `ignored` when the file sets it.
+   */
+  ignored(): Schema<unknown, true> {
+    return { ignored: true, optional: true } as unknown as Schema<unknown, true>;
+  },
+  /**
+   * A key naming an integration furrow does not have: any value; when set (not absent, null, false, "", [] or {})
+   * the reader adds one warning `{ key, message }` saying what furrow does instead.
+   */
+  warn(message: string): Schema<unknown, true> {
+    return { warn: message, optional: true } as unknown as Schema<unknown, true>;
   },
   /** Any JSON value (checked by the plug-in that reads it). */
   any(): Schema<unknown, false> {
