@@ -22,7 +22,9 @@
 import { FurrowError } from '../common/errors.js';
 import { DEFAULT_MAX_JSON_DEPTH, MAX_ENRICHER_JSON_DEPTH } from '../common/json-depth.js';
 import { DEFAULT_ATOMIC_FIELD_LIMITS } from '../enricher/atomic-fields.js';
-import { parseDurationMs, readHoconFile } from './hocon.js';
+import { readHoconFile } from './hocon.js';
+import { compileReader, deepFreeze, readConfig, type ConfigWarning } from './reader.js';
+import { t, type Static } from './schema.js';
 
 export type InitialPositionConfig = 'TRIM_HORIZON' | 'LATEST' | { readonly timestamp: Date };
 
@@ -50,11 +52,7 @@ export interface BackoffConfig {
   readonly maxRetries: number;
 }
 
-/** A key furrow accepts without the integration it names: logged once at start (warn). */
-export interface ConfigWarning {
-  readonly key: string;
-  readonly message: string;
-}
+export type { ConfigWarning };
 
 export interface KinesisOutputConfig {
   readonly streamName: string;
@@ -126,241 +124,251 @@ export async function readEnrichConfig(path: string, env: NodeJS.ProcessEnv = pr
   return parseEnrichConfig(await readHoconFile(path, env), path);
 }
 
-/** Integrations furrow does not have: the key is accepted and this says what furrow does instead. */
-const INSTEAD: Readonly<Record<string, string>> = {
-  'monitoring.sentry': 'Sentry is not supported: nothing is sent to Sentry; errors are logged as JSON lines on stderr',
-  'monitoring.metrics.statsd': 'StatsD is not supported: nothing is sent to StatsD; furrow serves Prometheus metrics at /metrics on monitoring.healthProbe.port',
-  'monitoring.metrics.cloudwatch': 'CloudWatch metrics are not supported: nothing is sent to CloudWatch; furrow serves Prometheus metrics at /metrics on monitoring.healthProbe.port',
-  'monitoring.metrics.stdout': 'metrics on stdout are not supported: furrow logs progress every 10 s on stderr and serves Prometheus metrics at /metrics on monitoring.healthProbe.port',
-  identity: 'the identity service is not supported: events are not sent to it and get no identity entity',
-  metadata: 'metadata reporting is not supported: nothing is sent to the metadata endpoint',
-  'experimental.metadata': 'metadata reporting is not supported: nothing is sent to the metadata endpoint',
-  'remoteAdapters.configs': 'remote adapters are not supported: requests to their vendor/version paths become adapter_failures bad rows',
-  adaptersSchemas: "custom webhook adapter schemas are not supported: furrow's webhook adapters use Snowplow's default schemas",
-  'input.retrievalMode.type': 'enhanced fan-out (FanOut) is not supported: furrow polls the shards with GetRecords',
-  'input.http': 'the HTTP source is not supported: furrow reads collector payloads from the Kinesis stream only',
+// ---------------------------------------------------------------------------------------------------
+// The file's schema (config/schema.ts). Warnings (t.warn) say what furrow does instead; t.ignored keys are listed.
+
+const SENTRY = 'Sentry is not supported: nothing is sent to Sentry; errors are logged as JSON lines on stderr';
+const STATSD = 'StatsD is not supported: nothing is sent to StatsD; furrow serves Prometheus metrics at /metrics on monitoring.healthProbe.port';
+const CLOUDWATCH = 'CloudWatch metrics are not supported: nothing is sent to CloudWatch; furrow serves Prometheus metrics at /metrics on monitoring.healthProbe.port';
+const STDOUT_METRICS = 'metrics on stdout are not supported: furrow logs progress every 10 s on stderr and serves Prometheus metrics at /metrics on monitoring.healthProbe.port';
+const IDENTITY = 'the identity service is not supported: events are not sent to it and get no identity entity';
+const METADATA = 'metadata reporting is not supported: nothing is sent to the metadata endpoint';
+const REMOTE_ADAPTERS = 'remote adapters are not supported: requests to their vendor/version paths become adapter_failures bad rows';
+const ADAPTER_SCHEMAS = "custom webhook adapter schemas are not supported: furrow's webhook adapters use Snowplow's default schemas";
+const FAN_OUT = 'enhanced fan-out (FanOut) is not supported: furrow polls the shards with GetRecords';
+const HTTP_SOURCE = 'the HTTP source is not supported: furrow reads collector payloads from the Kinesis stream only';
+
+const num = (def: number, minimum = 0, maximum?: number) => t.number({ default: def, minimum, ...(maximum !== undefined ? { maximum } : {}) });
+const optNum = (minimum = 0) => t.optional(t.number({ minimum }));
+const bool = (def: boolean) => t.boolean({ default: def });
+const optStr = () => t.optional(t.string());
+/** 3.x–5.x configs name the transport; only Kinesis (checked in code: another one is CONFIG_UNSUPPORTED). */
+const transport = () => t.optional(t.string());
+const backoffSchema = t.optional(t.object({ minBackoff: t.optional(t.duration()), maxBackoff: t.optional(t.duration()), maxRetries: optNum(0) }));
+
+/** The Kinesis source keys: in `input` (3.0–6.x) or in `input.kinesis` (6.10). */
+const kinesisInputKeys = {
+  streamName: t.string(),
+  appName: optStr(),
+  initialPosition: t.optional(t.object({ type: t.string({ default: 'TRIM_HORIZON' }), timestamp: optStr() })),
+  retrievalMode: t.optional(t.object({ type: t.string({ default: 'Polling' }), maxRecords: num(1000, 1), idleTimeBetweenReads: t.optional(t.duration()) })),
+  leaseDuration: t.duration({ default: 10_000 }),
+  checkpointBackoff: backoffSchema,
+  checkpointThrottledBackoffPolicy: backoffSchema,
+  region: optStr(),
+  customEndpoint: optStr(),
+  dynamodbCustomEndpoint: optStr(),
+  workerIdentifier: optStr(),
+  // KCL tuning and client settings with no effect on which records are read or written.
+  maxLeasesToStealAtOneTimeFactor: t.ignored(),
+  debounceCheckpoints: t.ignored(),
+  cloudwatchCustomEndpoint: t.ignored(),
+  bufferSize: t.ignored(),
+  maxRetries: t.ignored(),
+  apiCallAttemptTimeout: t.ignored(),
 };
+const inputFlat = t.object({ type: transport(), http: t.warn(HTTP_SOURCE), leases: bool(true), ...kinesisInputKeys });
+const inputNested = t.object({
+  type: transport(),
+  kinesis: t.object(kinesisInputKeys),
+  http: t.warn(HTTP_SOURCE),
+  appName: optStr(),
+  region: optStr(),
+  leases: bool(true),
+});
 
-class Section {
-  private readonly used = new Set<string>();
-  constructor(readonly obj: Record<string, unknown>, readonly path: string, private readonly ignored: string[], private readonly warnings: ConfigWarning[]) {}
+const outputSchema = (allowEmptyName: boolean) =>
+  t.optional(
+    t.object({
+      type: transport(),
+      streamName: allowEmptyName ? t.string({ minLength: 0 }) : t.string(),
+      region: optStr(),
+      customEndpoint: optStr(),
+      recordLimit: optNum(1),
+      byteLimit: optNum(1),
+      partitionKey: optStr(),
+      maxRetries: optNum(0),
+      maxRecordSize: num(1_000_000, 1),
+      throttledBackoffPolicy: backoffSchema,
+      backoffPolicy: backoffSchema,
+      // 3.0–3.1 (KPL): collection.maxCount / maxSize are the PutRecords request limits.
+      collection: t.optional(t.object({ maxCount: optNum(1), maxSize: optNum(1) })),
+      // KPL-era (3.0–3.1) client tuning and 6.x PubSub/Kafka attributes: no effect on a Kinesis record.
+      attributes: t.ignored(),
+      cloudwatchCustomEndpoint: t.ignored(),
+      maxBufferedTime: t.ignored(),
+      recordTtl: t.ignored(),
+      aggregation: t.ignored(),
+      maxConnections: t.ignored(),
+      logLevel: t.ignored(),
+      customPort: t.ignored(),
+      cloudwatchEndpoint: t.ignored(),
+      cloudwatchPort: t.ignored(),
+    }),
+  );
 
-  private key(k: string): string {
-    return this.path === '' ? k : `${this.path}.${k}`;
-  }
-  has(k: string): boolean {
-    return Object.hasOwn(this.obj, k) && this.obj[k] !== null && this.obj[k] !== undefined;
-  }
-  private get(k: string): unknown {
-    this.used.add(k);
-    return this.obj[k];
-  }
-  section(k: string): Section | null {
-    if (!this.has(k)) {
-      this.used.add(k);
-      return null;
-    }
-    const v = this.get(k);
-    if (typeof v !== 'object' || Array.isArray(v)) throw invalid(this.key(k), 'must be an object', v);
-    return new Section(v as Record<string, unknown>, this.key(k), this.ignored, this.warnings);
-  }
-  str(k: string, def: string | null): string | null {
-    if (!this.has(k)) { this.used.add(k); return def; }
-    const v = this.get(k);
-    if (typeof v !== 'string' || v === '') throw invalid(this.key(k), 'must be a non-empty string', v);
-    return v;
-  }
-  reqStr(k: string): string {
-    const v = this.str(k, null);
-    if (v === null) throw new FurrowError('CONFIG_MISSING_KEY', `${this.key(k)} is required`);
-    return v;
-  }
-  num(k: string, def: number, min = 0, max = Infinity): number {
-    if (!this.has(k)) { this.used.add(k); return def; }
-    const v = this.get(k);
-    const n = typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v;
-    if (typeof n !== 'number' || !Number.isFinite(n) || n < min || n > max) {
-      throw invalid(this.key(k), max === Infinity ? `must be a number ≥ ${min}` : `must be a number from ${min} to ${max}`, v);
-    }
-    return n;
-  }
-  bool(k: string, def: boolean): boolean {
-    if (!this.has(k)) { this.used.add(k); return def; }
-    const v = this.get(k);
-    if (v === true || v === 'true') return true;
-    if (v === false || v === 'false') return false;
-    throw invalid(this.key(k), 'must be true or false', v);
-  }
-  duration(k: string, defMs: number): number {
-    if (!this.has(k)) { this.used.add(k); return defMs; }
-    return parseDurationMs(this.get(k), this.key(k));
-  }
-  /** Accepts the key without using it. */
-  ignore(...keys: string[]): void {
-    for (const k of keys) {
-      if (Object.hasOwn(this.obj, k)) this.ignored.push(this.key(k));
-      this.used.add(k);
-    }
-  }
-  /** Accepts a key naming an integration furrow does not have: one warning (INSTEAD) when it is set. */
-  warn(k: string, isSet: (v: unknown) => boolean = isConfigured): void {
-    this.used.add(k);
-    const key = this.key(k);
-    if (!isSet(this.obj[k]) || this.warnings.some((w) => w.key === key)) return;
-    this.warnings.push({ key, message: INSTEAD[key] ?? `${key} is not supported by furrow and has no effect` });
-  }
-  /** One warning for `key` with the message kept under `messageKey` in INSTEAD. */
-  warnings_(key: string, messageKey: string): void {
-    if (!this.warnings.some((w) => w.key === key)) this.warnings.push({ key, message: INSTEAD[messageKey]! });
-  }
-  /** Accepts every key of a section furrow does not read (whole subtree), listing the section as ignored. */
-  ignoreAll(): void {
-    if (Object.keys(this.obj).length > 0 && !this.ignored.includes(this.path)) this.ignored.push(this.path);
-    for (const k of Object.keys(this.obj)) this.used.add(k);
-  }
-  done(): void {
-    for (const k of Object.keys(this.obj)) {
-      if (!this.used.has(k)) throw new FurrowError('CONFIG_UNKNOWN_KEY', `unknown configuration key ${this.key(k)}`);
-    }
-  }
+const atomicLimitKeys = Object.fromEntries(Object.keys(DEFAULT_ATOMIC_FIELD_LIMITS).map((k) => [k, optNum(1)])) as Record<string, ReturnType<typeof optNum>>;
+
+const enrichSchema = t.object({
+  // Read with inputFlat or inputNested (6.10) once the layout is known.
+  input: t.optional(t.record(t.any())),
+  output: t.optional(
+    t.object({
+      good: outputSchema(false),
+      enriched: outputSchema(false), // 5.4's "next" preview named the good stream `enriched`
+      bad: outputSchema(false),
+      // Snowplow drops a pii / incomplete / failed output whose streamName is empty (the examples leave it so).
+      pii: outputSchema(true),
+      failed: outputSchema(true),
+      incomplete: outputSchema(true), // 5.x name of the failed-events stream
+    }),
+  ),
+  validation: t.optional(
+    t.object({
+      acceptInvalid: bool(false),
+      maxJsonDepth: t.optional(t.number({ minimum: 1, maximum: MAX_ENRICHER_JSON_DEPTH })),
+      exitOnJsCompileError: t.optional(t.boolean()),
+      atomicFieldsLimits: t.optional(t.object(atomicLimitKeys)),
+    }),
+  ),
+  maxJsonDepth: t.optional(t.number({ minimum: 1, maximum: MAX_ENRICHER_JSON_DEPTH })), // 5.x: top level
+  featureFlags: t.optional(
+    t.object({ acceptInvalid: bool(false), exitOnJsCompileError: t.optional(t.boolean()), legacyEnrichmentOrder: bool(false), tryBase64Decoding: bool(false) }),
+  ),
+  remoteAdapters: t.optional(t.object({ configs: t.warn(REMOTE_ADAPTERS), connectionTimeout: t.ignored(), readTimeout: t.ignored(), maxConnections: t.ignored() })),
+  decompression: t.object({ maxBytesSinglePayload: num(10_000_000, 1), maxBytesInBatch: num(100_000_000, 1) }, { default: {} }),
+  monitoring: t.optional(
+    t.object({
+      sentry: t.warn(SENTRY),
+      metrics: t.optional(t.object({ statsd: t.warn(STATSD), stdout: t.warn(STDOUT_METRICS), cloudwatch: t.warn(CLOUDWATCH), prometheus: t.ignored() })),
+      healthProbe: t.optional(t.object({ port: num(8000, 0), unhealthyLatency: t.ignored() })),
+      webhook: t.ignored(),
+    }),
+  ),
+  http: t.optional(t.object({ client: t.optional(t.object({ requestTimeout: t.duration({ default: 5000 }), maxConnectionsPerServer: t.ignored() })) })),
+  iglu: t.object({ maxRetry: num(2, 0), maxWait: t.duration({ default: 1000 }) }, { default: {} }),
+  experimental: t.optional(t.object({ metadata: t.warn(METADATA) })),
+  identity: t.warn(IDENTITY),
+  metadata: t.warn(METADATA),
+  adaptersSchemas: t.warn(ADAPTER_SCHEMAS),
+  telemetry: t.ignored(),
+  blobStorage: t.ignored(),
+  blobClients: t.ignored(),
+  streams: t.ignored(),
+  assetsUpdatePeriod: t.duration({ default: 7 * 86_400_000 }),
+  // The script process (a node of its own) needs ~50 MB before the script allocates anything.
+  javascript: t.object({ timeout: t.duration({ default: 1000, minimumMs: 1 }), maxMemoryMb: num(256, 64) }, { default: {} }),
+  license: t.ignored(),
+  cpuParallelismFraction: t.ignored(),
+  sinkParallelismFraction: t.ignored(),
+  jsAllowedJavaClasses: t.ignored(),
+  concurrency: t.ignored(),
+  gcpUserAgent: t.ignored(),
+});
+
+/** The enrich file as its schema describes it (defaults in, durations in ms). */
+export type EnrichFile = Static<typeof enrichSchema>;
+
+const unknownKey = (k: string): string => (k.startsWith('validation.atomicFieldsLimits.') ? `${k} is not a string atomic field` : `unknown configuration key ${k}`);
+const readEnrichFile = compileReader(enrichSchema);
+
+function checkTransport(type: string | undefined, path: string): void {
+  if (type !== undefined && type !== 'Kinesis') throw new FurrowError('CONFIG_UNSUPPORTED', `${path}.type: only Kinesis is supported (got ${type}); use --input/--output for files and stdin/stdout`);
 }
 
-/** Set to something: not absent, null, false, an empty list or an empty object. */
-function isConfigured(v: unknown): boolean {
-  if (v === null || v === undefined || v === false || v === 'false') return false;
-  if (Array.isArray(v)) return v.length > 0;
-  if (typeof v === 'object') return Object.keys(v).length > 0;
-  return true;
+type Backoff = Static<typeof backoffSchema>;
+
+/** `{ minBackoff, maxBackoff, maxRetries? }` over defaults (a bare number is milliseconds, as in Snowplow's 3.x examples). */
+function backoff(b: NonNullable<Backoff>, def: BackoffConfig, path: string): BackoffConfig {
+  const out = { minBackoffMs: b.minBackoff ?? def.minBackoffMs, maxBackoffMs: b.maxBackoff ?? def.maxBackoffMs, maxRetries: b.maxRetries ?? def.maxRetries };
+  if (out.maxBackoffMs < out.minBackoffMs) throw invalid(`${path}.maxBackoff`, 'must not be below minBackoff', out.maxBackoffMs);
+  return out;
 }
 
 function invalid(key: string, what: string, v: unknown): FurrowError {
   return new FurrowError('CONFIG_INVALID_VALUE', `${key} ${what} (got ${JSON.stringify(v)})`);
 }
 
-function initialPosition(s: Section | null): InitialPositionConfig {
-  if (s === null) return 'TRIM_HORIZON';
-  // Snowplow upper-cases the type before matching it.
-  const type = s.str('type', 'TRIM_HORIZON')!.toUpperCase();
-  let out: InitialPositionConfig;
-  if (type === 'TRIM_HORIZON' || type === 'LATEST') {
-    out = type;
-    s.ignore('timestamp');
-  } else if (type === 'AT_TIMESTAMP') {
-    const ts = s.reqStr('timestamp');
-    const d = new Date(ts);
-    if (Number.isNaN(d.getTime())) throw invalid(`${s.path}.timestamp`, 'must be an ISO-8601 timestamp', ts);
-    out = { timestamp: d };
-  } else throw invalid(`${s.path}.type`, 'must be TRIM_HORIZON, LATEST or AT_TIMESTAMP', type);
-  s.done();
-  return out;
-}
-
-/** 3.x–5.x configs name the transport: only Kinesis is available. */
-function kinesisType(s: Section): void {
-  const type = s.str('type', 'Kinesis');
-  if (type !== 'Kinesis') throw new FurrowError('CONFIG_UNSUPPORTED', `${s.path}.type: only Kinesis is supported (got ${type}); use --input/--output for files and stdin/stdout`);
-}
-
-/** `{ minBackoff, maxBackoff, maxRetries? }` (a bare number is milliseconds, as in Snowplow's 3.x examples). */
-function backoff(s: Section, def: BackoffConfig): BackoffConfig {
-  const out = {
-    minBackoffMs: s.duration('minBackoff', def.minBackoffMs),
-    maxBackoffMs: s.duration('maxBackoff', def.maxBackoffMs),
-    maxRetries: s.num('maxRetries', def.maxRetries, 0),
-  };
-  if (out.maxBackoffMs < out.minBackoffMs) throw invalid(`${s.path}.maxBackoff`, 'must not be below minBackoff', out.maxBackoffMs);
-  s.done();
-  return out;
-}
-
 /** Snowplow 5.x's checkpointBackoff defaults (reference.conf). */
 const CHECKPOINT_BACKOFF: BackoffConfig = { minBackoffMs: 100, maxBackoffMs: 10_000, maxRetries: 10 };
 
-function kinesisInput(outer: Section): KinesisInputConfig {
-  kinesisType(outer);
+function kinesisInput(raw: Record<string, unknown>, warnings: ConfigWarning[], ignored: string[]): KinesisInputConfig {
   // 6.10: `input { kinesis { … }, http { … } }` (common-streams' Kinesis+HTTP source); older: the Kinesis keys in `input`.
-  const nested = outer.section('kinesis');
-  const s = nested ?? outer;
-  const outerAppName = nested !== null ? outer.str('appName', 'snowplow-enrich')! : 'snowplow-enrich';
-  outer.warn('http');
-  const streamName = s.reqStr('streamName');
-  const appName = s.str('appName', outerAppName)!;
-  const pos = initialPosition(s.section('initialPosition'));
-  let maxRecords = 1000;
-  let idleTimeBetweenReadsMs: number | null = null;
-  const retrieval = s.section('retrievalMode');
-  if (retrieval !== null) {
-    const type = retrieval.str('type', 'Polling')!;
-    if (type.toUpperCase() === 'FANOUT') {
-      // Same records, read another way: furrow polls (one warning names the key).
-      outer.warnings_(`${retrieval.path}.type`, 'input.retrievalMode.type');
-    } else if (type.toUpperCase() !== 'POLLING') throw invalid(`${retrieval.path}.type`, 'must be Polling or FanOut', type);
-    maxRecords = retrieval.num('maxRecords', 1000, 1);
-    if (retrieval.has('idleTimeBetweenReads')) idleTimeBetweenReadsMs = retrieval.duration('idleTimeBetweenReads', 0);
-    retrieval.done();
+  const nested = raw['kinesis'] !== undefined && raw['kinesis'] !== null;
+  const opts = { path: 'input', unknownKey, warnings, ignored };
+  const outer = nested ? readConfig(inputNested, raw, opts) : readConfig(inputFlat, raw, opts);
+  checkTransport(outer.type, 'input');
+  const s = 'kinesis' in outer ? outer.kinesis : outer;
+  const path = nested ? 'input.kinesis' : 'input';
+  let initialPosition: InitialPositionConfig = 'TRIM_HORIZON';
+  if (s.initialPosition !== undefined) {
+    // Snowplow upper-cases the type before matching it.
+    const type = s.initialPosition.type.toUpperCase();
+    if (type === 'TRIM_HORIZON' || type === 'LATEST') initialPosition = type;
+    else if (type === 'AT_TIMESTAMP') {
+      const ts = s.initialPosition.timestamp;
+      if (ts === undefined) throw new FurrowError('CONFIG_MISSING_KEY', `${path}.initialPosition.timestamp is required`);
+      const d = new Date(ts);
+      if (Number.isNaN(d.getTime())) throw invalid(`${path}.initialPosition.timestamp`, 'must be an ISO-8601 timestamp', ts);
+      initialPosition = { timestamp: d };
+    } else throw invalid(`${path}.initialPosition.type`, 'must be TRIM_HORIZON, LATEST or AT_TIMESTAMP', type);
   }
-  const leaseDurationMs = s.duration('leaseDuration', 10_000);
-  const cb5 = s.section('checkpointBackoff');
-  const cb6 = s.section('checkpointThrottledBackoffPolicy');
-  if (cb5 !== null && cb6 !== null) throw new FurrowError('CONFIG_INVALID_VALUE', `${s.path}.checkpointBackoff and ${s.path}.checkpointThrottledBackoffPolicy are the same setting; give one`);
-  const checkpointBackoff = cb5 !== null ? backoff(cb5, CHECKPOINT_BACKOFF) : cb6 !== null ? backoff(cb6, { minBackoffMs: 100, maxBackoffMs: 1000, maxRetries: CHECKPOINT_BACKOFF.maxRetries }) : CHECKPOINT_BACKOFF;
-  const out: KinesisInputConfig = {
-    streamName,
-    appName,
-    initialPosition: pos,
-    maxRecords,
-    idleTimeBetweenReadsMs,
-    leaseDurationMs,
-    region: s.str('region', null) ?? (nested !== null ? outer.str('region', null) : null),
-    customEndpoint: s.str('customEndpoint', null),
-    dynamodbCustomEndpoint: s.str('dynamodbCustomEndpoint', null),
-    leases: outer.bool('leases', true),
-    workerIdentifier: s.str('workerIdentifier', null),
+  const rm = s.retrievalMode;
+  if (rm !== undefined) {
+    const type = rm.type.toUpperCase();
+    // Same records, read another way: furrow polls (one warning names the key).
+    if (type === 'FANOUT') {
+      const key = `${path}.retrievalMode.type`;
+      if (!warnings.some((w) => w.key === key)) warnings.push({ key, message: FAN_OUT });
+    } else if (type !== 'POLLING') throw invalid(`${path}.retrievalMode.type`, 'must be Polling or FanOut', rm.type);
+  }
+  const cb5 = s.checkpointBackoff;
+  const cb6 = s.checkpointThrottledBackoffPolicy;
+  if (cb5 !== undefined && cb6 !== undefined) throw new FurrowError('CONFIG_INVALID_VALUE', `${path}.checkpointBackoff and ${path}.checkpointThrottledBackoffPolicy are the same setting; give one`);
+  const checkpointBackoff =
+    cb5 !== undefined
+      ? backoff(cb5, CHECKPOINT_BACKOFF, `${path}.checkpointBackoff`)
+      : cb6 !== undefined
+        ? backoff(cb6, { minBackoffMs: 100, maxBackoffMs: 1000, maxRetries: CHECKPOINT_BACKOFF.maxRetries }, `${path}.checkpointThrottledBackoffPolicy`)
+        : CHECKPOINT_BACKOFF;
+  return {
+    streamName: s.streamName,
+    appName: s.appName ?? ('kinesis' in outer ? outer.appName : undefined) ?? 'snowplow-enrich',
+    initialPosition,
+    maxRecords: rm?.maxRecords ?? 1000,
+    idleTimeBetweenReadsMs: rm?.idleTimeBetweenReads ?? null,
+    leaseDurationMs: s.leaseDuration,
+    region: s.region ?? ('kinesis' in outer ? outer.region : undefined) ?? null,
+    customEndpoint: s.customEndpoint ?? null,
+    dynamodbCustomEndpoint: s.dynamodbCustomEndpoint ?? null,
+    leases: outer.leases,
+    workerIdentifier: s.workerIdentifier ?? null,
     checkpointBackoff,
   };
-  // KCL tuning and client settings with no effect on which records are read or written.
-  s.ignore('maxLeasesToStealAtOneTimeFactor', 'debounceCheckpoints', 'cloudwatchCustomEndpoint', 'bufferSize', 'maxRetries', 'apiCallAttemptTimeout');
-  if (nested !== null) nested.done();
-  outer.done();
-  return out;
 }
 
-/** Snowplow 6.x's default maxRecordSize of the Kinesis sinks. */
-const MAX_RECORD_SIZE = 1_000_000;
+type OutputBlock = NonNullable<Static<ReturnType<typeof outputSchema>>>;
 
-function kinesisOutput(s: Section): KinesisOutputConfig {
-  kinesisType(s);
-  const throttled = s.section('throttledBackoffPolicy');
-  const general = s.section('backoffPolicy');
+function kinesisOutput(o: OutputBlock, path: string): KinesisOutputConfig {
+  checkTransport(o.type, path);
   // One backoff in furrow's writer: delays from the throttling policy (6.x), retries from backoffPolicy (3.x–5.x).
-  const backoffS = throttled ?? general;
-  const minBackoffMs = backoffS?.duration('minBackoff', 100) ?? 100;
-  const maxBackoffMs = backoffS?.duration('maxBackoff', 1000) ?? 1000;
-  const policyRetries = general?.num('maxRetries', 10, 0) ?? throttled?.num('maxRetries', 10, 0);
-  if (throttled !== null && general !== null) general.ignore('minBackoff', 'maxBackoff');
-  throttled?.done();
-  general?.done();
-  // 3.0–3.1 (KPL): collection.maxCount / maxSize are the PutRecords request limits.
-  const collection = s.section('collection');
-  const kplRecords = collection?.num('maxCount', 500, 1);
-  const kplBytes = collection?.num('maxSize', 5_242_880, 1);
-  collection?.done();
-  const out: KinesisOutputConfig = {
-    streamName: s.reqStr('streamName'),
-    region: s.str('region', null),
-    customEndpoint: s.str('customEndpoint', null),
-    recordLimit: Math.min(500, s.num('recordLimit', kplRecords ?? 500, 1)),
-    byteLimit: Math.min(5_242_880, s.num('byteLimit', kplBytes ?? 5_242_880, 1)),
-    partitionKey: s.str('partitionKey', null),
-    maxRetries: s.num('maxRetries', policyRetries ?? 10, 0),
-    minBackoffMs,
-    maxBackoffMs,
-    maxRecordSize: s.num('maxRecordSize', MAX_RECORD_SIZE, 1),
+  const delays = o.throttledBackoffPolicy ?? o.backoffPolicy;
+  const policyRetries = o.backoffPolicy?.maxRetries ?? o.throttledBackoffPolicy?.maxRetries;
+  for (const [k, b] of [['throttledBackoffPolicy', o.throttledBackoffPolicy], ['backoffPolicy', o.backoffPolicy]] as const) {
+    if (b?.minBackoff !== undefined && b.maxBackoff !== undefined && b.maxBackoff < b.minBackoff) throw invalid(`${path}.${k}.maxBackoff`, 'must not be below minBackoff', b.maxBackoff);
+  }
+  return {
+    streamName: o.streamName,
+    region: o.region ?? null,
+    customEndpoint: o.customEndpoint ?? null,
+    recordLimit: Math.min(500, o.recordLimit ?? o.collection?.maxCount ?? 500),
+    byteLimit: Math.min(5_242_880, o.byteLimit ?? o.collection?.maxSize ?? 5_242_880),
+    partitionKey: o.partitionKey ?? null,
+    maxRetries: o.maxRetries ?? policyRetries ?? 10,
+    minBackoffMs: delays?.minBackoff ?? 100,
+    maxBackoffMs: delays?.maxBackoff ?? 1000,
+    maxRecordSize: o.maxRecordSize,
   };
-  // KPL-era (3.0–3.1) client tuning and 6.x PubSub/Kafka attributes: no effect on a Kinesis record.
-  s.ignore('attributes', 'cloudwatchCustomEndpoint', 'maxBufferedTime', 'recordTtl', 'aggregation', 'maxConnections', 'logLevel', 'customPort', 'cloudwatchEndpoint', 'cloudwatchPort');
-  s.done();
-  return out;
 }
 
 /** Validates a parsed HOCON object (tests pass objects directly). */
@@ -368,144 +376,51 @@ export function parseEnrichConfig(root: Record<string, unknown>, origin = '<conf
   void origin;
   const ignored: string[] = [];
   const warnings: ConfigWarning[] = [];
-  const top = new Section(root, '', ignored, warnings);
-  const inputS = top.section('input');
-  const input = inputS === null ? null : kinesisInput(inputS);
-  const outS = top.section('output');
+  const opts = { unknownKey, warnings, ignored };
+  // The input block's layout (flat or 6.10 nested) decides its schema: read it first, as Snowplow's keys go.
+  const rawInput = root['input'];
+  if (rawInput !== undefined && rawInput !== null && (typeof rawInput !== 'object' || Array.isArray(rawInput))) throw invalid('input', 'must be an object', rawInput);
+  const input = rawInput === undefined || rawInput === null ? null : kinesisInput(rawInput as Record<string, unknown>, warnings, ignored);
+  const f = readEnrichFile(root, opts);
+
   let good: KinesisOutputConfig | null = null;
   let bad: KinesisOutputConfig | null = null;
   let pii: KinesisOutputConfig | null = null;
   let failed: KinesisOutputConfig | null = null;
-  if (outS !== null) {
-    const g = outS.section('good');
-    const enriched = outS.section('enriched'); // 5.4's "next" preview named the good stream `enriched`
-    if (g !== null && enriched !== null) throw new FurrowError('CONFIG_INVALID_VALUE', 'output.good and output.enriched are the same stream; give one');
-    const b = outS.section('bad');
-    const p = outS.section('pii');
-    const f = outS.section('failed');
-    const inc = outS.section('incomplete'); // 5.x name of the failed-events stream
-    if (f !== null && inc !== null) throw new FurrowError('CONFIG_INVALID_VALUE', 'output.failed and output.incomplete are the same stream (6.x and 5.x names); give one');
-    good = g !== null ? kinesisOutput(g) : enriched !== null ? kinesisOutput(enriched) : null;
-    bad = b === null ? null : kinesisOutput(b);
-    // Snowplow drops a pii / incomplete output whose streamName is empty (the examples leave it so).
-    pii = p === null || p.obj['streamName'] === '' ? null : kinesisOutput(p);
-    const fs = f ?? inc;
-    failed = fs === null || fs.obj['streamName'] === '' ? null : kinesisOutput(fs);
-    outS.done();
+  const out = f.output;
+  if (out !== undefined) {
+    if (out.good !== undefined && out.enriched !== undefined) throw new FurrowError('CONFIG_INVALID_VALUE', 'output.good and output.enriched are the same stream; give one');
+    if (out.failed !== undefined && out.incomplete !== undefined) throw new FurrowError('CONFIG_INVALID_VALUE', 'output.failed and output.incomplete are the same stream (6.x and 5.x names); give one');
+    good = out.good !== undefined ? kinesisOutput(out.good, 'output.good') : out.enriched !== undefined ? kinesisOutput(out.enriched, 'output.enriched') : null;
+    bad = out.bad === undefined ? null : kinesisOutput(out.bad, 'output.bad');
+    pii = out.pii === undefined || out.pii.streamName === '' ? null : kinesisOutput(out.pii, 'output.pii');
+    const fs = out.failed ?? out.incomplete;
+    failed = fs === undefined || fs.streamName === '' ? null : kinesisOutput(fs, out.failed !== undefined ? 'output.failed' : 'output.incomplete');
   }
-  const validationS = top.section('validation');
-  const limits: Record<string, number> = { ...DEFAULT_ATOMIC_FIELD_LIMITS };
-  let acceptInvalid = false;
-  let maxJsonDepth = top.num('maxJsonDepth', DEFAULT_MAX_JSON_DEPTH, 1, MAX_ENRICHER_JSON_DEPTH); // 5.x: top level
-  let exitOnJsCompileError = true;
-  if (validationS !== null) {
-    acceptInvalid = validationS.bool('acceptInvalid', false);
-    if (validationS.has('maxJsonDepth')) maxJsonDepth = validationS.num('maxJsonDepth', DEFAULT_MAX_JSON_DEPTH, 1, MAX_ENRICHER_JSON_DEPTH);
-    exitOnJsCompileError = validationS.bool('exitOnJsCompileError', true);
-    const l = validationS.section('atomicFieldsLimits');
-    if (l !== null) {
-      for (const k of Object.keys(l.obj)) {
-        if (!Object.hasOwn(DEFAULT_ATOMIC_FIELD_LIMITS, k)) throw new FurrowError('CONFIG_UNKNOWN_KEY', `validation.atomicFieldsLimits.${k} is not a string atomic field`);
-        limits[k] = l.num(k, 0, 1);
-      }
-      l.done();
-    }
-    validationS.done();
-  }
-  const flags = top.section('featureFlags');
-  if (flags !== null) {
-    if (flags.bool('acceptInvalid', false)) acceptInvalid = true;
-    if (flags.has('exitOnJsCompileError')) exitOnJsCompileError = flags.bool('exitOnJsCompileError', true); // 5.x
-    if (flags.bool('legacyEnrichmentOrder', false)) throw new FurrowError('CONFIG_UNSUPPORTED', 'featureFlags.legacyEnrichmentOrder: only the current enrichment order is implemented');
-    if (flags.bool('tryBase64Decoding', false)) throw new FurrowError('CONFIG_UNSUPPORTED', 'featureFlags.tryBase64Decoding: base64-encoded input records are not supported');
-    flags.done();
-  }
-  const remote = top.section('remoteAdapters');
-  if (remote !== null) {
-    remote.warn('configs', (v) => Array.isArray(v) && v.length > 0);
-    remote.ignore('connectionTimeout', 'readTimeout', 'maxConnections');
-    remote.done();
-  }
-  const decS = top.section('decompression');
-  const decompression = {
-    maxBytesSinglePayload: decS?.num('maxBytesSinglePayload', 10_000_000, 1) ?? 10_000_000,
-    maxBytesInBatch: decS?.num('maxBytesInBatch', 100_000_000, 1) ?? 100_000_000,
-  };
-  decS?.done();
-  let metricsPort: number | null = null;
-  const mon = top.section('monitoring');
-  if (mon !== null) {
-    mon.warn('sentry');
-    const metrics = mon.section('metrics');
-    if (metrics !== null) {
-      metrics.warn('statsd');
-      metrics.warn('stdout');
-      metrics.warn('cloudwatch', (v) => v === true || v === 'true');
-      metrics.ignore('prometheus');
-      metrics.done();
-    }
-    const hp = mon.section('healthProbe');
-    if (hp !== null) {
-      metricsPort = hp.num('port', 8000, 0);
-      hp.ignore('unhealthyLatency');
-      hp.done();
-    }
-    mon.ignore('webhook');
-    mon.done();
-  }
-  let httpRequestTimeoutMs = 5000;
-  const http = top.section('http');
-  if (http !== null) {
-    const client = http.section('client');
-    if (client !== null) {
-      httpRequestTimeoutMs = client.duration('requestTimeout', 5000);
-      client.ignore('maxConnectionsPerServer');
-      client.done();
-    }
-    http.done();
-  }
-  const igluS = top.section('iglu');
-  const iglu = { maxRetry: igluS?.num('maxRetry', 2, 0) ?? 2, maxWaitMs: igluS?.duration('maxWait', 1000) ?? 1000 };
-  igluS?.done();
-  const experimental = top.section('experimental');
-  if (experimental !== null) {
-    experimental.warn('metadata');
-    experimental.done();
-  }
-  top.warn('identity');
-  top.warn('metadata');
-  top.warn('adaptersSchemas');
-  for (const k of ['telemetry', 'blobStorage', 'blobClients', 'streams']) top.section(k)?.ignoreAll();
-  const assetsUpdatePeriodMs = top.duration('assetsUpdatePeriod', 7 * 86_400_000);
-  const jsS = top.section('javascript');
-  const javascript = {
-    timeoutMs: jsS?.duration('timeout', 1000) ?? 1000,
-    // The script process (a node of its own) needs ~50 MB before the script allocates anything.
-    maxMemoryMb: Math.floor(jsS?.num('maxMemoryMb', 256, 64) ?? 256),
-  };
-  if (javascript.timeoutMs < 1) throw invalid('javascript.timeout', 'must be at least 1 millisecond', jsS?.obj['timeout']);
-  jsS?.done();
-  top.ignore('license', 'cpuParallelismFraction', 'sinkParallelismFraction', 'jsAllowedJavaClasses', 'concurrency', 'gcpUserAgent');
-  top.done();
+
+  const flags = f.featureFlags;
+  if (flags?.legacyEnrichmentOrder) throw new FurrowError('CONFIG_UNSUPPORTED', 'featureFlags.legacyEnrichmentOrder: only the current enrichment order is implemented');
+  if (flags?.tryBase64Decoding) throw new FurrowError('CONFIG_UNSUPPORTED', 'featureFlags.tryBase64Decoding: base64-encoded input records are not supported');
+  const v = f.validation;
+  const limits: Record<string, number> = { ...DEFAULT_ATOMIC_FIELD_LIMITS, ...(v?.atomicFieldsLimits as Record<string, number> | undefined) };
+
   return deepFreeze({
     input,
     output: { good, bad, pii, failed },
-    assetsUpdatePeriodMs,
-    httpRequestTimeoutMs,
-    validation: { acceptInvalid, atomicFieldsLimits: limits, maxJsonDepth, exitOnJsCompileError },
-    decompression,
-    metricsPort,
-    iglu,
-    javascript,
+    assetsUpdatePeriodMs: f.assetsUpdatePeriod,
+    httpRequestTimeoutMs: f.http?.client?.requestTimeout ?? 5000,
+    validation: {
+      acceptInvalid: (v?.acceptInvalid ?? false) || (flags?.acceptInvalid ?? false),
+      atomicFieldsLimits: limits,
+      maxJsonDepth: v?.maxJsonDepth ?? f.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH,
+      // 5.x: featureFlags.exitOnJsCompileError; 6.x: validation.exitOnJsCompileError.
+      exitOnJsCompileError: flags?.exitOnJsCompileError ?? v?.exitOnJsCompileError ?? true,
+    },
+    decompression: f.decompression,
+    metricsPort: f.monitoring?.healthProbe?.port ?? null,
+    iglu: { maxRetry: f.iglu.maxRetry, maxWaitMs: f.iglu.maxWait },
+    javascript: { timeoutMs: f.javascript.timeout, maxMemoryMb: Math.floor(f.javascript.maxMemoryMb) },
     ignored,
     warnings,
   });
-}
-
-function deepFreeze<T>(o: T): T {
-  if (o !== null && typeof o === 'object' && !(o instanceof Date)) {
-    for (const v of Object.values(o as object)) deepFreeze(v);
-    Object.freeze(o);
-  }
-  return o;
 }
