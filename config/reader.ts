@@ -33,11 +33,14 @@ export interface ConfigWarning {
 
 export type ConfigReader<T> = (raw: unknown, opts?: ReadOptions) => T;
 
+/** HOCON files: values from `${ENV}` arrive as text, so numbers and booleans are coerced from it. */
 const ajv = new Ajv({ useDefaults: true, coerceTypes: true, discriminator: true, allErrors: false, verbose: true, strict: true, allowUnionTypes: true });
+/** JSON documents (enrichment configs): types as written. */
+const jsonAjv = new Ajv({ useDefaults: true, coerceTypes: false, discriminator: true, allErrors: false, verbose: true, strict: true, allowUnionTypes: true });
 // Annotations: the message of a failing value, the hint of a missing key, a union's tags.
-for (const keyword of ['expect', 'missing', 'tags', 'ignored', 'warn']) ajv.addKeyword({ keyword });
+for (const a of [ajv, jsonAjv]) for (const keyword of ['expect', 'missing', 'tags', 'ignored', 'warn']) a.addKeyword({ keyword });
 
-ajv.addKeyword({
+for (const a of [ajv, jsonAjv]) a.addKeyword({
   keyword: 'duration',
   modifying: true,
   errors: true,
@@ -59,7 +62,7 @@ ajv.addKeyword({
   },
 });
 
-ajv.addKeyword({
+for (const a of [ajv, jsonAjv]) a.addKeyword({
   keyword: 'httpUrl',
   type: 'string',
   modifying: true,
@@ -82,7 +85,7 @@ ajv.addKeyword({
   },
 });
 
-ajv.addKeyword({
+for (const a of [ajv, jsonAjv]) a.addKeyword({
   keyword: 'boolWords',
   modifying: true,
   schemaType: 'boolean',
@@ -97,7 +100,7 @@ ajv.addKeyword({
   },
 } as never);
 
-ajv.addKeyword({
+for (const a of [ajv, jsonAjv]) a.addKeyword({
   keyword: 'single',
   modifying: true,
   schemaType: 'boolean',
@@ -110,8 +113,8 @@ ajv.addKeyword({
 } as never);
 
 /** Compiles `schema` now (start-up); the returned reader validates, defaults and freezes one value. */
-export function compileReader<S extends Schema<unknown>>(schema: S): ConfigReader<Static<S>> {
-  const validate = ajv.compile(schema as object) as ValidateFunction;
+export function compileReader<S extends Schema<unknown>>(schema: S, how: { json?: boolean } = {}): ConfigReader<Static<S>> {
+  const validate = (how.json ? jsonAjv : ajv).compile(schema as object) as ValidateFunction;
   return (raw, opts = {}) => {
     const data = withoutNulls(raw, schema as Node);
     // ajv's modifying keywords write into a parent; a holder gives the top value one.

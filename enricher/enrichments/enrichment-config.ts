@@ -3,6 +3,8 @@
  * (`<enrichment>.parameters.<key>`) so an operator can fix the file; nothing here runs per event.
  */
 import { FurrowError } from '../../common/errors.js';
+import { compileReader, type ConfigReader as SchemaReader } from '../../config/reader.js';
+import type { Schema, Static } from '../../config/schema.js';
 import type { SelfDescribingData } from '../../iglu-resolver/types.js';
 
 export interface SchemaKeyParts {
@@ -50,6 +52,35 @@ export function criterionMatches(c: SchemaCriterion, k: SchemaKeyParts): boolean
     (c.revision === null || c.revision === k.revision) &&
     (c.addition === null || c.addition === k.addition)
   );
+}
+
+const readers = new WeakMap<object, SchemaReader<unknown>>();
+
+/**
+ * An enrichment's `data.parameters`, read with the schema the enrichment declares beside its factory
+ * (config/schema.ts, config/reader.ts: JSON as written, no coercion), frozen. Errors are
+ * ENRICH_ENRICHMENT_CONFIG_INVALID naming `<enrichment>: parameters.<key>`. The resolver usually validated the
+ * config against its Iglu schema already; this also covers a registry that does not know the schema.
+ */
+export function readParameters<S extends Schema<unknown>>(config: SelfDescribingData, schema: S, opts: { optional?: boolean } = {}): Static<S> {
+  const name = parseSchemaKey(config.schema)?.name;
+  if (name === undefined) throw new FurrowError('ENRICH_ENRICHMENT_CONFIG_INVALID', `enrichment config schema "${config.schema}" is not an Iglu URI`);
+  if (!isObject(config.data)) throw new FurrowError('ENRICH_ENRICHMENT_CONFIG_INVALID', `${name}: data must be an object`);
+  const raw = config.data['parameters'];
+  if ((raw === undefined || raw === null) && !opts.optional) throw new FurrowError('ENRICH_ENRICHMENT_CONFIG_INVALID', `${name}: parameters is required`);
+  let read = readers.get(schema as object);
+  if (read === undefined) {
+    read = compileReader(schema, { json: true }) as SchemaReader<unknown>;
+    readers.set(schema as object, read);
+  }
+  try {
+    return read(raw ?? {}, { path: 'parameters' }) as Static<S>;
+  } catch (e) {
+    if (!(e instanceof FurrowError)) throw e;
+    // `parameters.x: must be …` → `parameters.x must be …`, as every enrichment message reads.
+    const detail = e.message.slice(e.code.length + 2).replace(/^(parameters[^\s:]*): /, '$1 ');
+    throw new FurrowError('ENRICH_ENRICHMENT_CONFIG_INVALID', `${name}: ${detail}`, { cause: e });
+  }
 }
 
 /** A view over one enrichment config with readers that throw FurrowError naming the key. */
