@@ -17,7 +17,7 @@ import { createReadStream, createWriteStream, existsSync, mkdtempSync, readdirSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { encodeCollectorPayload, decodeCollectorPayload } from '../common/collector-payload.js';
+import { encodeCollectorPayload, decodeCollectorPayload } from '../formats/collector-payload.js';
 import { silentLogger } from '../common/logger.js';
 import { DEFAULT_ENRICH_CONFIG } from '../config/enrich-config.js';
 import { createBuiltinResolver } from '../iglu-resolver/index.js';
@@ -25,8 +25,8 @@ import { createEnricher } from '../enricher/enricher-factory.js';
 import type { EnrichmentPipeline } from '../enricher/enrichments/enrichment.js';
 import { buildEnrichments, loadEnrichmentsDir } from '../enricher/enrichments/registry.js';
 import { runEnrich } from '../enricher/enrich-app.js';
-import { LineSink } from '../enricher/sinks/line-sink.js';
-import { LineSource } from '../enricher/sources/line-source.js';
+import { LineSink } from '../streams/sinks/line-sink.js';
+import { LineSource } from '../streams/sources/base64-line-source.js';
 import { buildMmdb } from '../test/support/mmdb-writer.js';
 
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 60_000);

@@ -26,7 +26,7 @@ import { atomicEventsSql, createSchemaSql } from '../loaders/postgres/ddl.js';
 import { ATOMIC_COLUMNS } from '../loaders/atomic-columns.js';
 import { escapeCopy } from '../loaders/postgres/copy-text.js';
 import { PostgresLoader } from '../loaders/postgres/postgres-loader.js';
-import { FileLineSource } from '../loaders/sources/file-source.js';
+import { FileLineSource } from '../streams/sources/file-source.js';
 import { generateColumns, generateLine } from '../test/support/enriched-generator.js';
 import { findPsql, startPostgres } from '../test/support/postgres.js';
 import { dirResolver, IGLU_CENTRAL } from '../test/loaders/fixtures/dir-resolver.js';

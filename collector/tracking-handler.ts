@@ -15,9 +15,9 @@
 import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { COLLECTOR_PAYLOAD_SCHEMA, encodeCollectorPayloadTransient, type CollectorPayload, type HeaderPairs } from '../common/collector-payload.js';
+import { COLLECTOR_PAYLOAD_SCHEMA, encodeCollectorPayloadTransient, type CollectorPayload, type HeaderPairs } from '../formats/collector-payload.js';
 import type { Logger } from '../common/logger.js';
-import type { WriteResult } from '../common/stream.js';
+import type { WriteResult } from '../streams/stream.js';
 import type { CollectorConfig } from '../config/collector-config.js';
 import type { BodyBudget } from './body-budget.js';
 import { parseContentType, type ContentType } from './content-type.js';

@@ -12,8 +12,8 @@ import type { Registry } from 'prom-client';
 import { Counter } from 'prom-client';
 import { FurrowError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
-import type { RecordBatch, RecordSink, StreamSource } from '../common/stream.js';
-import { sizeViolation, type Processor } from './bad-rows.js';
+import type { RecordBatch, RecordSink, StreamSource } from '../streams/stream.js';
+import { sizeViolation, type Processor } from '../formats/bad-rows.js';
 import type { RecordOutput, RecordProcessor } from './processor.js';
 
 /**

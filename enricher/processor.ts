@@ -12,12 +12,12 @@
  */
 import type { AdapterDeps } from './adapters/adapter.js';
 import { AdapterRegistry } from './adapters/registry.js';
-import { adapterFailure, collectorPayloadFormatViolation, sizeViolation, unexpectedFailure, type Processor } from './bad-rows.js';
+import { adapterFailure, collectorPayloadFormatViolation, sizeViolation, unexpectedFailure, type Processor } from '../formats/bad-rows.js';
 import { formatTimestamp } from './converters.js';
 import type { EnrichmentManager, EventResult } from './enrichment-manager.js';
-import { loadThrift } from './loaders/thrift-loader.js';
-import { unframeRecord, type FramingLimits } from './loaders/record-framing.js';
-import { toTsv } from './tsv.js';
+import { loadThrift } from './payloads/thrift-loader.js';
+import { unframeRecord, type FramingLimits } from './payloads/record-framing.js';
+import { toTsv } from '../formats/enriched-tsv.js';
 import { isIgluSystemError } from './self-describing.js';
 import { FurrowError } from '../common/errors.js';
 import type { ClientError } from '../iglu-resolver/types.js';

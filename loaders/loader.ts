@@ -10,7 +10,7 @@
  */
 import type { Logger } from '../common/logger.js';
 import type { LoaderMetrics } from './metrics.js';
-import type { LineSource } from './sources/line-source.js';
+import type { LineSource } from '../streams/sources/line-batch.js';
 
 export interface BatchOutcome {
   /** Events loaded (atomic rows). */

@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CreateStreamCommand, DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createDynamoDbClient, createKinesisClient } from '../common/aws/clients.js';
+import { createDynamoDbClient, createKinesisClient } from '../streams/aws-clients.js';
 import { FurrowError } from '../common/errors.js';
 
 const require = createRequire(import.meta.url);

@@ -26,7 +26,7 @@ import express from 'express';
 import { Gauge, Registry } from 'prom-client';
 import { FurrowError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
-import { KinesisWriter } from '../common/kinesis/kinesis-writer.js';
+import { KinesisWriter } from '../streams/kinesis/kinesis-writer.js';
 import { createCollector, type Collector } from '../collector/collector.js';
 import { createCollectorHttpServer } from '../collector/server.js';
 import { KinesisSink } from '../collector/sinks/kinesis-sink.js';
@@ -114,7 +114,7 @@ const WRITER_TIME_LIMIT_MS = 20;
 const READ_IDLE_MS = 50;
 
 type Stopper = { name: string; stop: () => Promise<void> };
-type CreateKinesisSource = typeof import('../enricher/leases/kinesis-source.js').createKinesisSource;
+type CreateKinesisSource = typeof import('../streams/kinesis/kinesis-source.js').createKinesisSource;
 
 /**
  * Shutdown order: stop taking requests, flush the collector into the raw stream, drain the loaders and
@@ -382,7 +382,7 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
       import('../enricher/enrichment-manager.js'),
       import('../enricher/processor.js'),
       import('../config/enrich-config.js'),
-      import('../enricher/leases/kinesis-source.js'),
+      import('../streams/kinesis/kinesis-source.js'),
     ]);
 
     // ---- Iglu resolver and enrichments
@@ -498,7 +498,7 @@ async function startExtras(
   if (o.postgresUrl !== null) {
     const pg = (await importPart('--postgres', 'pg', () => import('pg'))).default;
     const { PostgresLoader } = await importPart('--postgres', 'the Postgres loader', () => import('../loaders/postgres/postgres-loader.js'));
-    const { runKinesisLoader } = await importPart('--postgres', 'the loaders\' Kinesis input', () => import('../loaders/sources/kinesis.js'));
+    const { runKinesisLoader } = await importPart('--postgres', 'the loaders\' Kinesis input', () => import('../loaders/kinesis-input.js'));
     const pool = new pg.Pool({ connectionString: o.postgresUrl, max: 3, connectionTimeoutMillis: 5000 });
     pool.on('error', (err) => log.warn({ err: err.message }, 'mini: idle PostgreSQL connection lost'));
     const shown = redactUrl(o.postgresUrl);
@@ -534,7 +534,7 @@ async function startExtras(
 
   if (o.forwardConfig !== null) {
     const { loadForwardConfig } = await importPart('--forward', 'the forwarder config reader', () => import('../config/forward-config.js'));
-    const { buildForwarder } = await importPart('--forward', 'the forwarders', () => import('../loaders/forwarders/build.js'));
+    const { buildForwarder } = await importPart('--forward', 'the forwarders', () => import('../forwarders/build.js'));
     const cfg = await loadForwardConfig(o.forwardConfig);
     if (cfg.input.type !== 'kinesis' && cfg.input.type !== 'stdin') {
       log.warn({ input: cfg.input.type }, 'mini: the forward config\'s input is ignored; mini feeds the enriched stream');

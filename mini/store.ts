@@ -11,7 +11,7 @@
  * session cannot exhaust memory. Nothing the streams deliver is lost silently: an enriched line that does not parse is kept
  * as a bad record of type `unparseable_enriched_event`.
  */
-import { parseEnrichedTsv, type EnrichedEvent } from '../enricher/event.js';
+import { parseEnrichedTsv, type EnrichedEvent } from '../formats/enriched-event.js';
 import { parseBadRow, type ParsedBadRow } from './bad-events.js';
 import { parseContexts, toLossyJson, toSdkEvent, tsvTimestampToMillis } from './event-json.js';
 import type { MicroCollectorPayload, MicroRawEvent } from './raw-events.js';

@@ -7,10 +7,10 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sdk from 'snowplow-analytics-sdk';
-import { ENRICHED_FIELDS } from '../enricher/event.js';
-import { ATOMIC_KINDS, ForwardEvent } from '../loaders/forwarders/forward-event.js';
-import { generateLines } from '../test/loaders/forwarders/tsv-generator.js';
-import { N, targetTests } from '../test/loaders/forwarders/targets-suite.js';
+import { ENRICHED_FIELDS } from '../formats/enriched-event.js';
+import { ATOMIC_KINDS, ForwardEvent } from '../forwarders/forward-event.js';
+import { generateLines } from '../test/forwarders/tsv-generator.js';
+import { N, targetTests } from '../test/forwarders/targets-suite.js';
 import { corpusLines, SPEC } from './support.js';
 
 t.test('atomic kinds agree with ../shared/spec/enriched_fields.json', async (t) => {

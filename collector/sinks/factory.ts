@@ -3,8 +3,8 @@
  * Kinesis clients come from common/aws/clients.ts unless one is injected (tests pass a wrapper).
  */
 import type { Writable } from 'node:stream';
-import { createKinesisClient } from '../../common/aws/clients.js';
-import type { KinesisSender } from '../../common/kinesis/kinesis-writer.js';
+import { createKinesisClient } from '../../streams/aws-clients.js';
+import type { KinesisSender } from '../../streams/kinesis/kinesis-writer.js';
 import type { Logger } from '../../common/logger.js';
 import type { CollectorConfig, StreamConfig } from '../../config/collector-config.js';
 import type { CollectorMetrics } from '../metrics.js';

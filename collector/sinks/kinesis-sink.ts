@@ -9,9 +9,9 @@
  *                                          (one probe at a time): the request gets 503 + Retry-After
  */
 import type { KinesisStreamConfig } from '../../config/collector-config.js';
-import { KinesisWriter, type KinesisSender, type KinesisWriterObserver } from '../../common/kinesis/kinesis-writer.js';
+import { KinesisWriter, type KinesisSender, type KinesisWriterObserver } from '../../streams/kinesis/kinesis-writer.js';
 import type { Logger } from '../../common/logger.js';
-import type { WriteResult } from '../../common/stream.js';
+import type { WriteResult } from '../../streams/stream.js';
 import type { CollectorSink } from './sink.js';
 
 export interface KinesisSinkOptions {

@@ -5,7 +5,7 @@
  *                                        │ resolves when the stream took them (durable acknowledgement)
  *                                        └ pendingBytes() grows until then (back-pressure bound: 503)
  */
-import type { WriteResult } from '../../common/stream.js';
+import type { WriteResult } from '../../streams/stream.js';
 
 export interface CollectorSink {
   /** Lower-case class name Snowplow puts in the record's `collector` field (`kinesissink`, `printingsink`). */

@@ -16,7 +16,7 @@
  * instead of one call and one 1.4 KB string per record (the largest cost of the sink in a --cpu-prof of GET /i).
  */
 import type { Writable } from 'node:stream';
-import type { WriteResult } from '../../common/stream.js';
+import type { WriteResult } from '../../streams/stream.js';
 import type { CollectorSink } from './sink.js';
 
 export interface StdoutSinkOptions {

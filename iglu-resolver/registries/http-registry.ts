@@ -18,7 +18,7 @@
  *   up ──network error / 5xx──▶ down(until t+backoff) ──t passed: one probe──▶ ok ⇒ up │ fails ⇒ down(backoff·2)
  */
 import { isUnsafeSegment, type Registry, type RegistryError, type RegistryResult } from './registry.js';
-import { parseSchemaUri, isSchemaKey, schemaKeyToUri, type SchemaKey } from '../schema-key.js';
+import { parseSchemaUri, isSchemaKey, schemaKeyToUri, type SchemaKey } from '../../formats/schema-key.js';
 import type { Logger } from '../../common/logger.js';
 
 export interface HttpRegistryOptions {
@@ -99,7 +99,7 @@ export class HttpRegistry implements Registry {
   }
 
   lookup(key: SchemaKey): Promise<HttpRegistryResult<unknown>> {
-    const segs = [key.vendor, key.name, key.format, `${key.version.model}-${key.version.revision}-${key.version.addition}`];
+    const segs = [key.vendor, key.name, key.format, `${key.model}-${key.revision}-${key.addition}`];
     if (segs.some(isUnsafeSegment)) return Promise.resolve({ ok: false, error: { error: 'NotFound' }, attempts: 0 });
     return this.getJson(`${this.baseUri}/schemas/${segs.join('/')}`);
   }
@@ -226,13 +226,13 @@ export function checkSchemaList(value: unknown, vendor: string, name: string, mo
     if (typeof item !== 'string') return 'Schema list contains a value that is not a string';
     const k = parseSchemaUri(item);
     if (!isSchemaKey(k)) return `Schema list contains an invalid Iglu URI: ${item}`;
-    if (k.vendor !== vendor || k.name !== name || k.version.model !== model) return `Schema list contains a schema of another vendor, name or model: ${item}`;
+    if (k.vendor !== vendor || k.name !== name || k.model !== model) return `Schema list contains a schema of another vendor, name or model: ${item}`;
     const uri = schemaKeyToUri(k);
     if (seen.has(uri)) return `Schema list contains ${item} twice`;
     seen.add(uri);
     out.push(uri);
   }
   const first = parseSchemaUri(out[0]!);
-  if (isSchemaKey(first) && (first.version.revision !== 0 || first.version.addition !== 0)) return `Schema list must start with ${model}-0-0`;
+  if (isSchemaKey(first) && (first.revision !== 0 || first.addition !== 0)) return `Schema list must start with ${model}-0-0`;
   return out;
 }

@@ -19,12 +19,12 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createGzip, type Gzip } from 'node:zlib';
 import { FurrowError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import { ENRICHED_FIELDS } from '../../enricher/event.js';
-import { parsingBadRow } from '../bad-rows.js';
+import { ENRICHED_FIELDS } from '../../formats/enriched-event.js';
+import { parsingBadRow } from '../../formats/loader-bad-rows.js';
 import type { LoaderConfig } from '../config.js';
 import type { Registry } from 'prom-client';
 import type { LoaderMetrics } from '../metrics.js';
-import { parseS3Url, type S3Location } from '../sources/s3-source.js';
+import { parseS3Url, type S3Location } from '../../streams/sources/s3-source.js';
 
 export interface LakeWriterOptions {
   readonly location: S3Location;
@@ -205,11 +205,11 @@ export async function runLakeLoader(
   }, Math.max(50, Math.min(1000, cfg.rollMs / 4)));
   try {
     if (cfg.kinesis !== null) {
-      const { createLoaderKinesisSource } = await import('../sources/kinesis.js');
+      const { createLoaderKinesisSource } = await import('../kinesis-input.js');
       const source = await createLoaderKinesisSource(cfg, logger, registry);
       await source.run((batch) => write(batch.records.map((r) => r.toString('utf8').replace(/\r?\n$/, '')), () => batch.commit()), signal);
     } else {
-      const { createLineSource } = await import('../sources/index.js');
+      const { createLineSource } = await import('../../streams/sources/factory.js');
       // A file/stdin source has no checkpoint: it is read once, start to end.
       const source = createLineSource({ ...cfg, streamName: null }, () => s3);
       await source.run(null, (b) => write(b.lines, noop), signal);

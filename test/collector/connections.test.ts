@@ -10,7 +10,7 @@
  */
 import t from 'tap';
 import { connect, type Socket } from 'node:net';
-import type { WriteResult } from '../../common/stream.js';
+import type { WriteResult } from '../../streams/stream.js';
 import { createCollector } from '../../collector/collector.js';
 import { startCollectorServer } from '../../collector/server.js';
 import type { CollectorSink } from '../../collector/sinks/sink.js';

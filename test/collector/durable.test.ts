@@ -7,12 +7,12 @@ import t from 'tap';
 import express from 'express';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:http';
-import type { WriteResult } from '../../common/stream.js';
+import type { WriteResult } from '../../streams/stream.js';
 import { createCollector } from '../../collector/collector.js';
 import { startCollectorServer } from '../../collector/server.js';
 import type { CollectorSink } from '../../collector/sinks/sink.js';
 import { StdoutSink } from '../../collector/sinks/stdout-sink.js';
-import { decodeCollectorPayload } from '../../common/collector-payload.js';
+import { decodeCollectorPayload } from '../../formats/collector-payload.js';
 import { Capture, configFrom, send } from './helpers.js';
 
 /** A sink whose acknowledgements the test controls. */

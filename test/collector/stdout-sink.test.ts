@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StdoutSink } from '../../collector/sinks/stdout-sink.js';
-import type { WriteResult } from '../../common/stream.js';
+import type { WriteResult } from '../../streams/stream.js';
 
 /** A stream that takes each chunk now and calls back later, reading the chunk only then (as a slow pipe would). */
 function slowStream(delayMs: number): { out: Writable; text: () => string; writes: () => number } {

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { createStream, readAll, startLocalAws } from './leases/local-aws.js';
+import { createStream, readAll, startLocalAws } from '../support/local-aws.js';
 import { badSchema, column, qs, record, sdkDisagreements, sdkParse } from './support.js';
 import { BUILTIN_REGISTRY, ENRICHMENT_CONFIGS, TEST_REGISTRY } from '../support/fixtures.js';
 

@@ -4,10 +4,10 @@
  * be judged against the warehouse's current position, not one remembered from before.
  */
 import t from 'tap';
-import type { StreamSource } from '../../common/stream.js';
-import type { KinesisRecordBatch } from '../../enricher/leases/kinesis-source.js';
+import type { StreamSource } from '../../streams/stream.js';
+import type { KinesisRecordBatch } from '../../streams/kinesis/kinesis-source.js';
 import type { BatchLoader, BatchOutcome } from '../../loaders/loader.js';
-import { runKinesisLoader } from '../../loaders/sources/kinesis.js';
+import { runKinesisLoader } from '../../loaders/kinesis-input.js';
 import { silentLogger } from '../../common/logger.js';
 
 function batch(shardId: string, first: number, count: number): KinesisRecordBatch {

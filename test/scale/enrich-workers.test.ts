@@ -11,8 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { createDynamoDbLeaseTable } from '../../enricher/leases/dynamodb-lease-table.js';
-import { createStream, readAll, startLocalAws } from '../enricher/leases/local-aws.js';
+import { createDynamoDbLeaseTable } from '../../streams/kinesis/dynamodb-lease-table.js';
+import { createStream, readAll, startLocalAws } from '../support/local-aws.js';
 import { column, qs, record } from '../enricher/support.js';
 import { BUILTIN_REGISTRY, TEST_REGISTRY } from '../support/fixtures.js';
 

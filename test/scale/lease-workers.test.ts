@@ -9,9 +9,9 @@ import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListShardsCommand, MergeShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
-import { createDynamoDbLeaseTable } from '../../enricher/leases/dynamodb-lease-table.js';
-import { SHARD_END, type Lease } from '../../enricher/leases/lease.js';
-import { createStream, putRecords, startLocalAws, waitActive, type LocalAws } from '../enricher/leases/local-aws.js';
+import { createDynamoDbLeaseTable } from '../../streams/kinesis/dynamodb-lease-table.js';
+import { SHARD_END, type Lease } from '../../streams/kinesis/lease.js';
+import { createStream, putRecords, startLocalAws, waitActive, type LocalAws } from '../support/local-aws.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const LEASE_MS = 2_000;

@@ -165,7 +165,7 @@ t.test('downloaded databases are refreshed on a timer and hot-swapped; a bad ref
 
 t.test('databases are fetched from s3:// (a local S3 stand-in)', async (t) => {
   const { startS3rver } = await import('../../loaders/fixtures/s3rver.js');
-  const { createS3Client } = await import('../../../common/aws/clients.js');
+  const { createS3Client } = await import('../../../streams/aws-clients.js');
   const { PutObjectCommand } = await import('@aws-sdk/client-s3');
   const s3 = await startS3rver(['assets']);
   t.teardown(() => s3.stop());
