@@ -4,9 +4,11 @@
  * collector_payload_format_violation), then it is split like Apache `URLEncodedUtils.parse`
  * (`&` and `;` separate pairs, `+` is a space, `%XX` decoded with the payload encoding, empty names dropped).
  */
-import type { LoadedPayload } from '../enricher/adapters/adapter.js';
-
-export type QueryPair = LoadedPayload['querystring'][number];
+/** One querystring pair; a name without `=` has a null value. */
+export interface QueryPair {
+  name: string;
+  value: string | null;
+}
 
 /**
  * Characters java.net.URI rejects in a query: ASCII outside unreserved/reserved/`%`, ISO controls and

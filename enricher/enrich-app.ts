@@ -13,7 +13,7 @@ import { Counter } from 'prom-client';
 import { FurrowError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import type { RecordBatch, RecordSink, StreamSource } from '../streams/stream.js';
-import { sizeViolation, type Processor } from '../formats/bad-rows.js';
+import { sizeViolation, type Processor } from './bad-rows.js';
 import type { RecordOutput, RecordProcessor } from './processor.js';
 
 /**

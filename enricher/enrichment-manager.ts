@@ -30,7 +30,7 @@ import { FurrowError } from '../common/errors.js';
 import { compileCriterion, parseSchemaUri } from '../formats/schema-key.js';
 import { transformParameters, type AtomicParseError } from './transform.js';
 import { explodeUri } from './uri.js';
-import { ATOMIC_SCHEMA, enrichmentFailures, schemaViolations, type Processor, type SchemaViolation } from '../formats/bad-rows.js';
+import { ATOMIC_SCHEMA, enrichmentFailures, schemaViolations, type Processor, type SchemaViolation } from './bad-rows.js';
 
 const UNSTRUCT_CRITERION = compileCriterion('iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-*');
 const CONTEXTS_CRITERION = compileCriterion('iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-*');

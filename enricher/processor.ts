@@ -12,7 +12,7 @@
  */
 import type { AdapterDeps } from './adapters/adapter.js';
 import { AdapterRegistry } from './adapters/registry.js';
-import { adapterFailure, collectorPayloadFormatViolation, sizeViolation, unexpectedFailure, type Processor } from '../formats/bad-rows.js';
+import { adapterFailure, collectorPayloadFormatViolation, sizeViolation, unexpectedFailure, type Processor } from './bad-rows.js';
 import { formatTimestamp } from './converters.js';
 import type { EnrichmentManager, EventResult } from './enrichment-manager.js';
 import { loadThrift } from './payloads/thrift-loader.js';

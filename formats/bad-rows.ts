@@ -1,26 +1,24 @@
 /**
- * Snowplow bad rows (snowplow-badrows 2.3.0 shapes, ../shared/spec/enrich.md §5), serialized as compact
- * self-describing JSON. Union members carry no discriminator: their shape says which they are.
+ * Snowplow bad rows (snowplow-badrows 2.3.0 shapes, ../shared/spec/enrich.md §5): the envelope every stage
+ * writes, the enricher's schemas, and the partially enriched event. The builders live with the stage that
+ * fails the data (enricher/bad-rows.ts, loaders/bad-rows.ts).
  *
  *   {"schema":"iglu:com.snowplowanalytics.snowplow.badrows/<name>/jsonschema/<version>",
  *    "data":{"processor":{"artifact","version"},"failure":{…},"payload":…}}
  */
-import type { AdapterFailureMessage, LoadedPayload, RawEvent } from '../enricher/adapters/adapter.js';
-import type { TaggedEnrichmentFailure } from '../enricher/enrichments/enrichment.js';
-import { ENRICHED_FIELDS, EnrichedEvent } from './enriched-event.js';
-import { NUMERIC_FIELDS } from './atomic-fields.js';
-import { instantToString, jodaToString } from '../enricher/converters.js';
-import type { CPFormatViolationMessage } from '../enricher/payloads/thrift-loader.js';
 import type { ClientError } from '../iglu-resolver/types.js';
+import { NUMERIC_FIELDS } from './atomic-fields.js';
+import { ENRICHED_FIELDS, type EnrichedEvent } from './enriched-event.js';
 
-const BADROWS = 'iglu:com.snowplowanalytics.snowplow.badrows';
+export const BADROWS_VENDOR = 'iglu:com.snowplowanalytics.snowplow.badrows';
+
 export const BAD_ROW_SCHEMAS = Object.freeze({
-  collector_payload_format_violation: `${BADROWS}/collector_payload_format_violation/jsonschema/1-0-0`,
-  size_violation: `${BADROWS}/size_violation/jsonschema/1-0-0`,
-  adapter_failures: `${BADROWS}/adapter_failures/jsonschema/1-0-0`,
-  tracker_protocol_violations: `${BADROWS}/tracker_protocol_violations/jsonschema/1-0-1`,
-  schema_violations: `${BADROWS}/schema_violations/jsonschema/2-0-1`,
-  enrichment_failures: `${BADROWS}/enrichment_failures/jsonschema/2-0-1`,
+  collector_payload_format_violation: `${BADROWS_VENDOR}/collector_payload_format_violation/jsonschema/1-0-0`,
+  size_violation: `${BADROWS_VENDOR}/size_violation/jsonschema/1-0-0`,
+  adapter_failures: `${BADROWS_VENDOR}/adapter_failures/jsonschema/1-0-0`,
+  tracker_protocol_violations: `${BADROWS_VENDOR}/tracker_protocol_violations/jsonschema/1-0-1`,
+  schema_violations: `${BADROWS_VENDOR}/schema_violations/jsonschema/2-0-1`,
+  enrichment_failures: `${BADROWS_VENDOR}/enrichment_failures/jsonschema/2-0-1`,
 });
 export type BadRowKind = keyof typeof BAD_ROW_SCHEMAS;
 
@@ -38,62 +36,9 @@ export type SchemaViolation =
 
 export const ATOMIC_SCHEMA = 'iglu:com.snowplowanalytics.snowplow/atomic/jsonschema/1-0-0';
 
-function wrap(kind: BadRowKind, processor: Processor, failure: unknown, payload: unknown): string {
-  return JSON.stringify({ schema: BAD_ROW_SCHEMAS[kind], data: { processor, failure, payload } });
-}
-
-export function collectorPayloadFormatViolation(processor: Processor, now: number, record: Buffer, message: CPFormatViolationMessage): string {
-  return wrap('collector_payload_format_violation', processor, { timestamp: instantToString(now), loader: 'thrift', message }, record.toString('base64'));
-}
-
-export function sizeViolation(processor: Processor, now: number, max: number, actual: number, expectation: string, payload: string): string {
-  return wrap('size_violation', processor, { timestamp: instantToString(now), maximumAllowedSizeBytes: max, actualSizeBytes: actual, expectation }, payload);
-}
-
-/** The CollectorPayload payload of adapter_failures / tracker_protocol_violations. */
-export function collectorPayloadJson(p: LoadedPayload): Record<string, unknown> {
-  return {
-    vendor: p.api.vendor,
-    version: p.api.version,
-    querystring: p.querystring.map((q) => ({ name: q.name, value: q.value })),
-    contentType: p.contentType,
-    body: p.body,
-    collector: p.source.name,
-    encoding: p.source.encoding,
-    hostname: p.source.hostname,
-    timestamp: p.context.timestamp === null ? null : jodaToString(p.context.timestamp),
-    ipAddress: p.context.ipAddress,
-    useragent: p.context.useragent,
-    refererUri: p.context.refererUri,
-    headers: p.context.headers,
-    networkUserId: p.context.userId,
-  };
-}
-
-export function adapterFailure(
-  kind: 'adapter_failures' | 'tracker_protocol_violations', processor: Processor, now: number, payload: LoadedPayload, messages: AdapterFailureMessage[],
-): string {
-  return wrap(kind, processor, { timestamp: instantToString(now), vendor: payload.api.vendor, version: payload.api.version, messages }, collectorPayloadJson(payload));
-}
-
-export function rawEventJson(r: RawEvent): Record<string, unknown> {
-  const parameters: Array<{ name: string; value: string | null }> = [];
-  for (const [name, value] of r.parameters) parameters.push({ name, value });
-  return {
-    vendor: r.api.vendor,
-    version: r.api.version,
-    parameters,
-    contentType: r.contentType,
-    loaderName: r.source.name,
-    encoding: r.source.encoding,
-    hostname: r.source.hostname,
-    timestamp: r.context.timestamp === null ? null : jodaToString(r.context.timestamp),
-    ipAddress: r.context.ipAddress,
-    useragent: r.context.useragent,
-    refererUri: r.context.refererUri,
-    headers: r.context.headers,
-    userId: r.context.userId,
-  };
+/** One bad row as compact self-describing JSON. */
+export function badRowJson(schema: string, processor: Processor, failure: unknown, payload: unknown): string {
+  return JSON.stringify({ schema, data: { processor, failure, payload } });
 }
 
 /** PartiallyEnrichedEvent: all 131 fields; ints, floats and 0/1 bytes as JSON numbers. */
@@ -108,24 +53,4 @@ export function partiallyEnrichedJson(ev: EnrichedEvent): Record<string, unknown
     } else out[f] = v;
   }
   return out;
-}
-
-export function schemaViolations(processor: Processor, now: number, messages: SchemaViolation[], event: EnrichedEvent, raw: RawEvent): string {
-  return wrap('schema_violations', processor, { timestamp: instantToString(now), messages }, { enriched: partiallyEnrichedJson(event), raw: rawEventJson(raw) });
-}
-
-export function enrichmentFailures(processor: Processor, now: number, messages: TaggedEnrichmentFailure[], event: EnrichedEvent, raw: RawEvent): string {
-  return wrap('enrichment_failures', processor, { timestamp: instantToString(now), messages }, { enriched: partiallyEnrichedJson(event), raw: rawEventJson(raw) });
-}
-
-/**
- * The bad row of an event whose enrichment threw (a bug, or input that defeated a bound): enrichment_failures
- * with the raw event as it came in and the error message. The partially enriched event is not known (the
- * exception unwound it); its fields are null but for v_etl.
- */
-export function unexpectedFailure(processor: Processor, now: number, raw: RawEvent, error: unknown): string {
-  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  const enriched = new EnrichedEvent();
-  enriched.v_etl = `${processor.artifact}-${processor.version}`;
-  return enrichmentFailures(processor, now, [{ enrichment: null, message: { error: `unexpected error while enriching the event: ${message}` } }], enriched, raw);
 }

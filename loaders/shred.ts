@@ -8,7 +8,7 @@
  */
 import { DOWNSTREAM_MAX_JSON_DEPTH, exceedsDepth } from '../common/json-depth.js';
 import { ENRICHED_FIELDS } from '../formats/enriched-event.js';
-import { parsingBadRow, type ParsingFailure } from '../formats/loader-bad-rows.js';
+import { parsingBadRow, type ParsingFailure } from './bad-rows.js';
 import { parseTableKey, type TableKey } from './schema-ddl.js';
 
 export interface Entity {

@@ -19,7 +19,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { FurrowError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { ClientError, IgluResolver } from '../../iglu-resolver/types.js';
-import { igluBadRow, runtimeBadRow } from '../../formats/loader-bad-rows.js';
+import { igluBadRow, runtimeBadRow } from '../bad-rows.js';
 import type { BadRowOutput } from '../bad-row-output.js';
 import type { BatchLoader, BatchOutcome, PreparedBatch } from '../loader.js';
 import { flattenSchema, parseTableKey, quoteIdent, quoteLiteral, tableName, type TableKey, type ShredColumn } from '../schema-ddl.js';

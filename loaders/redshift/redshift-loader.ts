@@ -23,7 +23,7 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { FurrowError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { ClientError, IgluResolver } from '../../iglu-resolver/types.js';
-import { igluBadRow, LOADER_ARTIFACT, LOADER_VERSION, runtimeBadRow } from '../../formats/loader-bad-rows.js';
+import { igluBadRow, LOADER_ARTIFACT, LOADER_VERSION, runtimeBadRow } from '../bad-rows.js';
 import type { BadRowOutput } from '../bad-row-output.js';
 import type { BatchLoader, BatchOutcome } from '../loader.js';
 import { flattenSchema, quoteLiteral, tableName, type TableKey, type ShredColumn } from '../schema-ddl.js';

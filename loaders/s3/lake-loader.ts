@@ -20,7 +20,7 @@ import { createGzip, type Gzip } from 'node:zlib';
 import { FurrowError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { ENRICHED_FIELDS } from '../../formats/enriched-event.js';
-import { parsingBadRow } from '../../formats/loader-bad-rows.js';
+import { parsingBadRow } from '../bad-rows.js';
 import type { LoaderConfig } from '../config.js';
 import type { Registry } from 'prom-client';
 import type { LoaderMetrics } from '../metrics.js';

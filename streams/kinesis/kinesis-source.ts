@@ -4,7 +4,7 @@
  *
  * API
  * ---
- *   import { createKinesisSource } from '../../enricher/enricher/leases/kinesis-source.js';
+ *   import { createKinesisSource } from 'streams/kinesis/kinesis-source.js';
  *   const source = createKinesisSource({
  *     kinesis,                        // KinesisClient from common/aws/clients.ts
  *     dynamodb,                       // DynamoDBClient from common/aws/clients.ts; null/absent = no-lease mode

@@ -15,7 +15,7 @@ import { createS3Client } from '../../streams/aws-clients.js';
 import { silentLogger } from '../../common/logger.js';
 import { createBuiltinResolver } from '../../iglu-resolver/index.js';
 import { MemoryBadRowOutput } from '../../loaders/bad-row-output.js';
-import { igluBadRow, runtimeBadRow } from '../../formats/loader-bad-rows.js';
+import { igluBadRow, runtimeBadRow } from '../../loaders/bad-rows.js';
 import { PostgresLoader } from '../../loaders/postgres/postgres-loader.js';
 import { DryRunExecutor, RedshiftLoader } from '../../loaders/redshift/redshift-loader.js';
 import { flattenSchema } from '../../loaders/schema-ddl.js';
