@@ -4,7 +4,7 @@
  *   corpus   EVENTS events as base64 Thrift lines in a temp file: 40 % page views with 2 contexts (GET, cx),
  *            30 % self-describing events (POST tp2 payload_data with ue_pr), 30 % page pings (GET)
  *   floor    read lines → base64 → decode the Thrift → JSON-parse the payload (body, or the cx/ue_pr parameter)
- *   furrow   LineSource → RecordProcessor (loader, adapters, mapping, Iglu validation, TSV) → LineSink(/dev/null)
+ *   furrow   Base64LineSource → RecordProcessor (loader, adapters, mapping, Iglu validation, TSV) → LineSink(/dev/null)
  *   common   the same with the enrichment configs of bench/enrichments-common/ (skipped if the folder is absent)
  *   js       the same with one JavaScript enrichment (JS_SCRIPT: a few getters, one setter, one derived context);
  *            its CPU figure adds the CPU of the host's child processes (the script process), read from /proc
@@ -26,7 +26,7 @@ import type { EnrichmentPipeline } from '../enricher/enrichments/enrichment.js';
 import { buildEnrichments, loadEnrichmentsDir } from '../enricher/enrichments/registry.js';
 import { runEnrich } from '../enricher/enrich-app.js';
 import { LineSink } from '../streams/sinks/line-sink.js';
-import { LineSource } from '../streams/sources/base64-line-source.js';
+import { Base64LineSource } from '../streams/sources/base64-line-source.js';
 import { buildMmdb } from '../test/support/mmdb-writer.js';
 
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 60_000);
@@ -135,7 +135,7 @@ async function furrow(path: string, pipeline: EnrichmentPipeline | null, resolve
   const cpu = process.cpuUsage();
   const start = performance.now();
   const counts = await runEnrich({
-    source: new LineSource(createReadStream(path), path, 512),
+    source: new Base64LineSource(createReadStream(path), path, 512),
     processor,
     good: new LineSink(devnull, false),
     bad: new LineSink(devnull, false),

@@ -12,7 +12,8 @@ import type { Registry } from 'prom-client';
 import { Counter } from 'prom-client';
 import { FurrowError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
-import type { RecordBatch, RecordSink, StreamSource } from '../streams/stream.js';
+import type { Batch, Source } from '../streams/source.js';
+import type { Sink } from '../streams/sink.js';
 import { sizeViolation, type Processor } from './bad-rows.js';
 import type { RecordOutput, RecordProcessor } from './processor.js';
 
@@ -53,13 +54,13 @@ export interface EnrichCounts {
 }
 
 export interface EnrichAppOptions {
-  source: StreamSource;
+  source: Source;
   processor: RecordProcessor;
-  good: RecordSink;
-  bad: RecordSink;
-  pii: RecordSink | null;
+  good: Sink;
+  bad: Sink;
+  pii: Sink | null;
   /** Failed-events sink (Snowplow 6.x `output.failed`); null = not emitted. */
-  failed?: RecordSink | null;
+  failed?: Sink | null;
   processorInfo: Processor;
   logger: Logger;
   /** prom-client registry for furrow_enrich_* counters; null = no metrics. */
@@ -97,7 +98,7 @@ export async function runEnrich(o: EnrichAppOptions, signal: AbortSignal): Promi
   timer?.unref();
 
   const encoder = new LineEncoder();
-  const onBatch = async (batch: RecordBatch): Promise<void> => {
+  const onBatch = async (batch: Batch): Promise<void> => {
     const good: Buffer[] = [];
     const bad: Buffer[] = [];
     const pii: Buffer[] = [];

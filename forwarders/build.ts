@@ -3,17 +3,15 @@
  * and its input. The CLI and the tests use the same function; tests inject a source or clients.
  */
 import { access, constants } from 'node:fs/promises';
-import { createDynamoDbClient, createKinesisClient } from '../streams/aws-clients.js';
 import { FurrowError } from '../common/errors.js';
-import { KinesisWriter } from '../streams/kinesis/kinesis-writer.js';
+import { createKinesisInput, createKinesisOutput, createTextLineInput } from '../streams/factory.js';
 import type { Logger } from '../common/logger.js';
-import type { StreamSource } from '../streams/stream.js';
+import type { Source } from '../streams/source.js';
 import type { Registry } from 'prom-client';
 import type { DeadLetterConfig, ForwardConfig, InputConfig } from '../config/forward-config.js';
 import { FileDeadLetterSink, KinesisDeadLetterSink, type DeadLetterSink } from './dead-letter.js';
 import { Forwarder } from './forwarder.js';
 import { compileTransform, type Transformer } from './transform.js';
-import { LineSource } from '../streams/sources/text-line-source.js';
 import { makeRedactor } from '../common/secret.js';
 import type { ForwardTarget } from './target.js';
 import { createTarget, type TargetDeps } from './targets/registry.js';
@@ -62,41 +60,34 @@ export async function buildForwarder(cfg: ForwardConfig, opts: BuildOptions): Pr
 
 async function createDeadLetter(cfg: DeadLetterConfig, redact: (s: string) => string, log: Logger): Promise<DeadLetterSink> {
   if (cfg.type === 'file') return new FileDeadLetterSink(cfg.path, redact).open();
-  const client = createKinesisClient({ ...(cfg.region ? { region: cfg.region } : {}), ...(cfg.endpoint ? { endpoint: cfg.endpoint } : {}) });
-  const writer = new KinesisWriter({ client, streamName: cfg.streamName, giveUpAfterAttempts: 20, timeLimitMs: 3600_000, logger: log });
+  const writer = createKinesisOutput({ streamName: cfg.streamName, giveUpAfterAttempts: 20, timeLimitMs: 3600_000 }, { region: cfg.region, endpoint: cfg.endpoint }, log);
   return new KinesisDeadLetterSink(writer, cfg.streamName, redact);
 }
 
-/** The configured input as a StreamSource. */
-export async function createInput(cfg: InputConfig, log: Logger, registry: Registry | null = null): Promise<StreamSource> {
+/** The configured input as a Source. */
+export async function createInput(cfg: InputConfig, log: Logger, registry: Registry | null = null): Promise<Source> {
   switch (cfg.type) {
     case 'stdin':
-      return LineSource.stdin(cfg.batchSize, cfg.lingerMs);
+      return createTextLineInput(null, cfg.batchSize, cfg.lingerMs);
     case 'file':
       try {
         await access(cfg.path, constants.R_OK);
       } catch (e) {
         throw new FurrowError('CONFIG_FILE_UNREADABLE', `input.path: cannot read ${cfg.path}: ${(e as Error).message}`);
       }
-      return LineSource.file(cfg.path, cfg.batchSize, cfg.lingerMs);
+      return createTextLineInput(cfg.path, cfg.batchSize, cfg.lingerMs);
     case 'kinesis': {
-      let mod: typeof import('../streams/kinesis/kinesis-source.js');
-      try {
-        mod = await import('../streams/kinesis/kinesis-source.js');
-      } catch (e) {
-        throw new FurrowError('FORWARD_INPUT_UNSUPPORTED', `input.type = "kinesis" needs the leased Kinesis source, which is not in this build: ${(e as Error).message}`);
-      }
-      const aws = (endpoint: string | null) => ({ ...(cfg.region ? { region: cfg.region } : {}), ...(endpoint ? { endpoint } : {}) });
-      return mod.createKinesisSource({
-        kinesis: createKinesisClient(aws(cfg.endpoint)),
-        dynamodb: createDynamoDbClient(aws(cfg.dynamodbEndpoint ?? cfg.endpoint)),
-        streamName: cfg.streamName,
-        appName: cfg.appName,
-        initialPosition: cfg.initialPosition,
-        maxRecordsPerRead: cfg.maxRecords,
-        logger: log,
-        registry, // lease and shard metrics on the forwarder's /metrics when it has one
-      });
+      return createKinesisInput(
+        {
+          streamName: cfg.streamName,
+          appName: cfg.appName,
+          initialPosition: cfg.initialPosition,
+          maxRecordsPerRead: cfg.maxRecords,
+          logger: log,
+          registry, // lease and shard metrics on the forwarder's /metrics when it has one
+        },
+        { region: cfg.region, endpoint: cfg.endpoint, dynamodbEndpoint: cfg.dynamodbEndpoint, leases: true },
+      );
     }
   }
 }

@@ -1,5 +1,5 @@
 /**
- * The forwarder: reads enriched events from a StreamSource and hands each to every destination whose filter
+ * The forwarder: reads enriched events from a Source and hands each to every destination whose filter
  * keeps it. A source batch is acknowledged (batch.commit(), the Kinesis checkpoint) only when every
  * (event, destination) pair it produced was accepted by the destination or written to the dead letter.
  *
@@ -14,7 +14,7 @@
  * commits, then ends the source. abort() (second signal) stops at once: what is not settled is not committed.
  */
 import type { Logger } from '../common/logger.js';
-import type { RecordBatch, StreamSource } from '../streams/stream.js';
+import type { Batch, Source } from '../streams/source.js';
 import type { DestinationConfig, ForwardConfig } from '../config/forward-config.js';
 import { parseDeadLetterLine, type DeadLetter, type DeadLetterSink } from './dead-letter.js';
 import { DestinationQueue, type Settleable } from './destination-queue.js';
@@ -56,7 +56,7 @@ class BatchTicket implements Settleable {
   pending = 1; // held by the reader until every pair is enqueued
   done = false;
   constructor(
-    readonly batch: RecordBatch,
+    readonly batch: Batch,
     private readonly onDone: (t: BatchTicket) => void,
   ) {}
   settle(): void {
@@ -135,7 +135,7 @@ export class Forwarder {
   }
 
   /** Reads the source to its end (or until stop()), then drains. Throws the dead-letter failure if one happened. */
-  async run(source: StreamSource): Promise<ForwardSummary> {
+  async run(source: Source): Promise<ForwardSummary> {
     const sourceStop = new AbortController();
     const stopWatcher = this.stopped.then(async () => {
       // Drain before ending the source: its leases are released only after our commits.
@@ -171,7 +171,7 @@ export class Forwarder {
     await this.commitChain;
   }
 
-  private async onBatch(batch: RecordBatch, sourceSignal: AbortSignal): Promise<void> {
+  private async onBatch(batch: Batch, sourceSignal: AbortSignal): Promise<void> {
     if (this.stopping || this.fatal) {
       // Not processed and not committed: hold the source here until it is ended, so it cannot read (and later
       // commit) anything after this batch.
@@ -188,7 +188,7 @@ export class Forwarder {
     }
   }
 
-  private async processBatch(batch: RecordBatch): Promise<void> {
+  private async processBatch(batch: Batch): Promise<void> {
     const ticket = new BatchTicket(batch, (t) => this.onTicketDone(t));
     let list = this.inOrder.get(batch.origin);
     if (list === undefined) this.inOrder.set(batch.origin, (list = []));

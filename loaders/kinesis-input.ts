@@ -13,7 +13,7 @@
  * most the last stored batch is ahead of the checkpoint and a re-read starts at its first record.
  */
 import type { Logger } from '../common/logger.js';
-import type { StreamSource } from '../streams/stream.js';
+import type { Source } from '../streams/source.js';
 import type { KinesisRecordBatch } from '../streams/kinesis/kinesis-source.js';
 import { compareSequenceNumbers } from '../streams/kinesis/lease.js';
 import type { BatchLoader, RunTotals } from './loader.js';
@@ -38,7 +38,7 @@ function parseStored(s: string | null): StoredBatch | null {
 }
 
 export async function runKinesisLoader(
-  source: StreamSource,
+  source: Source,
   streamName: string,
   loader: BatchLoader,
   signal: AbortSignal,
@@ -82,19 +82,12 @@ export async function runKinesisLoader(
 }
 
 /** The leased Kinesis source described by a loader config's `kinesis` block (postgres, redshift and s3 loaders). */
-export async function createLoaderKinesisSource(cfg: LoaderConfig, logger: Logger, registry: Registry | null): Promise<StreamSource> {
+export async function createLoaderKinesisSource(cfg: LoaderConfig, logger: Logger, registry: Registry | null): Promise<Source> {
   const k = cfg.kinesis;
   if (k === null) throw new Error('createLoaderKinesisSource: the config has no kinesis block');
-  const { createKinesisSource } = await import('../streams/kinesis/kinesis-source.js');
-  const { createDynamoDbClient, createKinesisClient } = await import('../streams/aws-clients.js');
-  const region = k.region ?? cfg.region ?? undefined;
-  return createKinesisSource({
-    kinesis: createKinesisClient({ region, endpoint: k.endpoint ?? undefined }),
-    dynamodb: k.leases ? createDynamoDbClient({ region, endpoint: k.dynamodbEndpoint ?? undefined }) : null,
-    streamName: k.streamName,
-    appName: k.appName,
-    initialPosition: k.initialPosition,
-    logger,
-    registry,
-  });
+  const { createKinesisInput } = await import('../streams/factory.js');
+  return createKinesisInput(
+    { streamName: k.streamName, appName: k.appName, initialPosition: k.initialPosition, logger, registry },
+    { region: k.region ?? cfg.region, endpoint: k.endpoint, dynamodbEndpoint: k.dynamodbEndpoint, leases: k.leases },
+  );
 }

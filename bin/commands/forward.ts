@@ -6,7 +6,7 @@ import { FurrowError } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import { loadForwardConfig } from '../../config/forward-config.js';
 import { buildForwarder, createInput } from '../../forwarders/build.js';
-import { LineSource } from '../../streams/sources/text-line-source.js';
+import { createTextLineInput } from '../../streams/factory.js';
 import { registerForwardMetrics } from '../../forwarders/metrics.js';
 import { serveMetrics } from '../../loaders/metrics.js';
 import { list, parseCommandArgs, str, usageError, type FlagTable } from '../args.js';
@@ -88,7 +88,7 @@ async function run(argv: string[]): Promise<number> {
     deadLetterOverride = out.type === 'file' ? { type: 'file', path: out.path } : undefined;
   }
   const registry = cfg.metricsPort !== null ? new Registry() : null;
-  const source = args.replayFile !== null ? LineSource.file(args.replayFile, 500, 50) : await createInput(cfg.input, log, registry);
+  const source = args.replayFile !== null ? createTextLineInput(args.replayFile, 500, 50) : await createInput(cfg.input, log, registry);
   const built = await buildForwarder(cfg, {
     log,
     ...(deadLetterOverride ? { deadLetter: deadLetterOverride } : {}),

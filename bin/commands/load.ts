@@ -94,9 +94,9 @@ async function feed(cfg: LoaderConfig, loader: BatchLoader, logger: Logger, s3: 
       const totals = await runKinesisLoader(source, cfg.kinesis.streamName, loader, signal, logger, metrics, encoding);
       logger.info(totals, 'stopped');
     } else {
-      const { createLineSource } = await import('../../streams/sources/factory.js');
+      const { createLineInput } = await import('../../streams/factory.js');
       const { runLoader } = await import('../../loaders/loader.js');
-      await runLoader(createLineSource(cfg, s3, encoding), loader, signal, logger, metrics);
+      await runLoader(createLineInput(cfg, s3, encoding), loader, signal, logger, metrics);
     }
   } finally {
     await loader.close();

@@ -14,7 +14,8 @@ import { StdoutSink } from './stdout-sink.js';
 
 export interface SinkDeps {
   logger: Logger;
-  metrics: CollectorMetrics;
+  /** Absent: the Kinesis writers report to no metrics (furrow mini). */
+  metrics?: CollectorMetrics;
   /** Where the stdout sink writes good rows (default process.stdout) and bad rows (default process.stderr). */
   stdout?: Writable;
   stderr?: Writable;
@@ -27,7 +28,7 @@ function build(s: StreamConfig, which: 'good' | 'bad', d: SinkDeps, callTimeoutM
     return new StdoutSink({ out, maxBytes: s.maxBytes });
   }
   const client = d.kinesisClient ?? createKinesisClient({ region: s.region, ...(s.customEndpoint !== null ? { endpoint: s.customEndpoint } : {}), maxSockets: Math.max(s.threadPoolSize, 16) });
-  return new KinesisSink({ config: s, client, logger: d.logger.child({ sink: which }), observer: d.metrics.kinesisObserver(which), callTimeoutMs });
+  return new KinesisSink({ config: s, client, logger: d.logger.child({ sink: which }), ...(d.metrics ? { observer: d.metrics.kinesisObserver(which) } : {}), callTimeoutMs });
 }
 
 export function createSinks(config: CollectorConfig, d: SinkDeps): { good: CollectorSink; bad: CollectorSink } {

@@ -11,7 +11,7 @@
 import type { KinesisStreamConfig } from '../../config/collector-config.js';
 import { KinesisWriter, type KinesisSender, type KinesisWriterObserver } from '../../streams/kinesis/kinesis-writer.js';
 import type { Logger } from '../../common/logger.js';
-import type { WriteResult } from '../../streams/stream.js';
+import type { WriteResult } from '../../streams/sink.js';
 import type { CollectorSink } from './sink.js';
 
 export interface KinesisSinkOptions {
@@ -57,7 +57,7 @@ export class KinesisSink implements CollectorSink {
   pendingBytes(): number {
     return this.writer.pendingBytes;
   }
-  store(records: readonly Buffer[], partitionKey: string): Promise<WriteResult> {
+  write(records: readonly Buffer[], partitionKey: string): Promise<WriteResult> {
     return this.writer.write(records, partitionKey, AWAITED);
   }
   enqueue(records: readonly Buffer[], partitionKey: string, onDone: (r: WriteResult) => void): void {

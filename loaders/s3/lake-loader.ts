@@ -209,10 +209,10 @@ export async function runLakeLoader(
       const source = await createLoaderKinesisSource(cfg, logger, registry);
       await source.run((batch) => write(batch.records.map((r) => r.toString('utf8').replace(/\r?\n$/, '')), () => batch.commit()), signal);
     } else {
-      const { createLineSource } = await import('../../streams/sources/factory.js');
+      const { createLineInput } = await import('../../streams/factory.js');
       // A file/stdin source has no checkpoint: it is read once, start to end.
-      const source = createLineSource({ ...cfg, streamName: null }, () => s3);
-      await source.run(null, (b) => write(b.lines, noop), signal);
+      const source = createLineInput({ ...cfg, streamName: null }, () => s3);
+      await source.run((b) => write(b.records, noop), signal);
     }
   } finally {
     clearInterval(timer);

@@ -1,5 +1,5 @@
 /**
- * The Kinesis StreamSource (common/stream.ts) for the enricher, the loaders and the forwarders: reads every shard
+ * The Kinesis Source (common/stream.ts) for the enricher, the loaders and the forwarders: reads every shard
  * this worker holds a KCL 2.x lease for, and checkpoints a shard when the processor commits a batch.
  *
  * API
@@ -55,7 +55,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Registry } from 'prom-client';
 import { FurrowError } from '../../common/errors.js';
 import { silentLogger, type Logger } from '../../common/logger.js';
-import type { RecordBatch, StreamSource } from '../stream.js';
+import type { Batch, Source } from '../source.js';
 import { createDynamoDbLeaseTable } from './dynamodb-lease-table.js';
 import { AT_TIMESTAMP, compareSequenceNumbers, LATEST, SHARD_END, TRIM_HORIZON, type InitialPosition } from './lease.js';
 import { LeaseCoordinator, type HeldLease } from './lease-coordinator.js';
@@ -107,7 +107,7 @@ export interface KinesisSourceOptions {
   registry?: Registry | null;
 }
 
-export interface KinesisRecordBatch extends RecordBatch {
+export interface KinesisRecordBatch extends Batch {
   readonly shardId: string;
   readonly firstSequenceNumber: string;
   readonly lastSequenceNumber: string;
@@ -122,7 +122,7 @@ export interface ShardStats {
   readonly checkpoint: string | null;
 }
 
-export interface KinesisSource extends StreamSource {
+export interface KinesisSource extends Source {
   readonly workerId: string;
   readonly coordinator: LeaseCoordinator;
   readonly table: LeaseTable;
@@ -249,7 +249,7 @@ export function createKinesisSource(opts: KinesisSourceOptions): KinesisSource {
     return shards;
   }
 
-  async function run(onBatch: (batch: RecordBatch) => Promise<void>, signal: AbortSignal): Promise<void> {
+  async function run(onBatch: (batch: Batch) => Promise<void>, signal: AbortSignal): Promise<void> {
     if (running) throw new Error('KinesisSource.run() is already running');
     running = true;
     const stop = new AbortController();
@@ -383,6 +383,7 @@ export function createKinesisSource(opts: KinesisSourceOptions): KinesisSource {
             const batch: KinesisRecordBatch = {
               records,
               origin: shardId,
+              position: null,
               shardId,
               firstSequenceNumber: first,
               lastSequenceNumber: last,
@@ -541,6 +542,7 @@ export function createKinesisSource(opts: KinesisSourceOptions): KinesisSource {
   }
 
   return {
+    streamId: opts.streamName,
     workerId,
     coordinator,
     table,

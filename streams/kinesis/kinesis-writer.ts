@@ -41,7 +41,7 @@ import { randomUUID } from 'node:crypto';
 import { DescribeStreamSummaryCommand, PutRecordsCommand, type PutRecordsCommandOutput, type DescribeStreamSummaryCommandOutput } from '@aws-sdk/client-kinesis';
 import type { Logger } from '../../common/logger.js';
 import { silentLogger } from '../../common/logger.js';
-import type { RecordSink, WriteResult } from '../stream.js';
+import type { Sink, WriteResult } from '../sink.js';
 
 /** The part of KinesisClient the writer uses (a wrapper can inject failures in tests). */
 export interface KinesisSender {
@@ -133,7 +133,7 @@ interface Entry {
   ticket: Ticket;
 }
 
-export class KinesisWriter implements RecordSink {
+export class KinesisWriter implements Sink {
   private readonly client: KinesisSender;
   private readonly streamName: string;
   private readonly byteLimit: number;

@@ -1,15 +1,15 @@
 /**
- * A RecordSink writing one record per line to a Writable (stdout, stderr or a file), honouring
+ * A Sink writing one record per line to a Writable (stdout, stderr or a file), honouring
  * back-pressure: write() resolves once the stream accepted the data (after 'drain' when its buffer is full).
  * A stream error (EPIPE when the reader went away, a full disk) makes every later write report its records
  * as failed, so the run stops before checkpointing instead of crashing or dropping lines silently.
  */
 import type { Writable } from 'node:stream';
-import type { RecordSink, WriteResult } from '../stream.js';
+import type { Sink, WriteResult } from '../sink.js';
 
 const NEWLINE = Buffer.from('\n');
 
-export class LineSink implements RecordSink {
+export class LineSink implements Sink {
   private error: Error | null = null;
 
   constructor(

@@ -7,10 +7,10 @@ import { createReadStream } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import type { BatchingOptions, LineBatch, LineSource } from './line-batch.js';
+import { NO_COMMIT, type BatchingOptions, type Batch, type Source } from '../source.js';
 import { batchingSink, readLines } from './read-lines.js';
 
-export class FileLineSource implements LineSource {
+export class FileSource implements Source<string> {
   readonly streamId: string | null;
   private readonly open: () => Readable;
 
@@ -29,9 +29,10 @@ export class FileLineSource implements LineSource {
     }
   }
 
-  async run(from: string | null, onBatch: (batch: LineBatch) => Promise<void>, signal: AbortSignal): Promise<void> {
+  async run(onBatch: (batch: Batch<string>) => Promise<void>, signal: AbortSignal, from: string | null = null): Promise<void> {
+    const origin = this.streamId ?? 'stdin';
     const skip = from === null ? 0 : Number(from);
-    const sink = batchingSink(this.opts.batchSize, (n) => String(n), (lines, position) => onBatch({ lines, position }));
+    const sink = batchingSink(this.opts.batchSize, (n) => String(n), (records, position) => onBatch({ records, position, origin, commit: NO_COMMIT }));
     await readLines(this.open(), Number.isFinite(skip) ? skip : 0, this.opts, sink, signal);
   }
 }

@@ -6,7 +6,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import { FurrowError } from '../../common/errors.js';
-import type { BatchingOptions } from './line-batch.js';
+import type { BatchingOptions } from '../source.js';
 
 export interface LineSink {
   /** Called per line with its 1-based line number. Return false to stop reading. */

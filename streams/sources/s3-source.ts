@@ -10,7 +10,7 @@ import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/
 import type { Readable } from 'node:stream';
 import { FurrowError } from '../../common/errors.js';
 import { createGunzip } from 'node:zlib';
-import type { BatchingOptions, LineBatch, LineSource } from './line-batch.js';
+import { NO_COMMIT, type BatchingOptions, type Batch, type Source } from '../source.js';
 import { batchingSink, readLines } from './read-lines.js';
 
 export interface S3Location {
@@ -26,7 +26,7 @@ export function parseS3Url(url: string): S3Location | null {
   return { bucket: m[1]!, prefix: m[2]! };
 }
 
-export class S3LineSource implements LineSource {
+export class S3Source implements Source<string> {
   readonly streamId: string;
 
   constructor(private readonly s3: S3Client, private readonly loc: S3Location, private readonly opts: BatchingOptions, streamName?: string) {
@@ -52,7 +52,7 @@ export class S3LineSource implements LineSource {
     return keys.sort();
   }
 
-  async run(from: string | null, onBatch: (batch: LineBatch) => Promise<void>, signal: AbortSignal): Promise<void> {
+  async run(onBatch: (batch: Batch<string>) => Promise<void>, signal: AbortSignal, from: string | null = null): Promise<void> {
     let fromKey = '';
     let fromLine = 0;
     if (from !== null) {
@@ -67,7 +67,7 @@ export class S3LineSource implements LineSource {
       const res = await this.send(`get ${key} from`, () => this.s3.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: key })));
       const body = res.Body as Readable;
       const input = key.endsWith('.gz') ? body.pipe(createGunzip()) : body;
-      const sink = batchingSink(this.opts.batchSize, (n) => `${key}\n${n}`, (lines, position) => onBatch({ lines, position }));
+      const sink = batchingSink(this.opts.batchSize, (n) => `${key}\n${n}`, (records, position) => onBatch({ records, position, origin: key, commit: NO_COMMIT }));
       await readLines(input, skip, this.opts, sink, signal);
     }
   }

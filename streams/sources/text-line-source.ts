@@ -1,5 +1,5 @@
 /**
- * A StreamSource over newline-separated text (stdin or a file): each line is one record. A batch is emitted
+ * A Source over newline-separated text (stdin or a file): each line is one record. A batch is emitted
  * when `batchSize` lines are waiting, when the input has been idle for `lingerMs` with lines waiting (so a
  * live pipe is forwarded promptly), and at the end. Reading waits for `onBatch` (back-pressure: while the
  * forwarder's queues are full, stdin is not read and the writer upstream blocks). commit() is a no-op:
@@ -7,11 +7,14 @@
  */
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import type { RecordBatch, StreamSource } from '../stream.js';
+import { NO_COMMIT, type Batch, type Source } from '../source.js';
 
 const IDLE = Symbol('idle');
 
-export class LineSource implements StreamSource {
+export class TextLineSource implements Source {
+  /** stdin cannot be replayed: positions are not kept. */
+  readonly streamId = null;
+
   constructor(
     private readonly open: () => Readable,
     private readonly origin: string,
@@ -19,15 +22,15 @@ export class LineSource implements StreamSource {
     private readonly lingerMs: number,
   ) {}
 
-  static stdin(batchSize: number, lingerMs: number): LineSource {
-    return new LineSource(() => process.stdin, 'stdin', batchSize, lingerMs);
+  static stdin(batchSize: number, lingerMs: number): TextLineSource {
+    return new TextLineSource(() => process.stdin, 'stdin', batchSize, lingerMs);
   }
 
-  static file(path: string, batchSize: number, lingerMs: number): LineSource {
-    return new LineSource(() => createReadStream(path), path, batchSize, lingerMs);
+  static file(path: string, batchSize: number, lingerMs: number): TextLineSource {
+    return new TextLineSource(() => createReadStream(path), path, batchSize, lingerMs);
   }
 
-  async run(onBatch: (batch: RecordBatch) => Promise<void>, signal: AbortSignal): Promise<void> {
+  async run(onBatch: (batch: Batch) => Promise<void>, signal: AbortSignal): Promise<void> {
     const stream = this.open();
     const it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
     let pending: Buffer[] = [];
@@ -35,7 +38,7 @@ export class LineSource implements StreamSource {
     const emit = async (n: number) => {
       const records = pending.slice(0, n);
       pending = pending.slice(n);
-      await onBatch({ records, origin: this.origin, commit: async () => {} });
+      await onBatch({ records, origin: this.origin, position: null, commit: NO_COMMIT });
     };
     let next: Promise<IteratorResult<Buffer | string>> | null = null;
     let idleTimer: NodeJS.Timeout | null = null;

@@ -1,6 +1,6 @@
 /**
  * Test plumbing for the forwarder tests: a real HTTP server on 127.0.0.1 whose behaviour each test scripts
- * (answer / hang / close the connection), an in-memory StreamSource that records commits, and a config
+ * (answer / hang / close the connection), an in-memory Source that records commits, and a config
  * builder that parses through the real config parser.
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -12,7 +12,7 @@ import { silentLogger, type Logger } from '../../common/logger.js';
 import { buildForwarder } from '../../forwarders/build.js';
 import type { ForwardSummary, Forwarder } from '../../forwarders/forwarder.js';
 import type { TargetDeps } from '../../forwarders/targets/registry.js';
-import type { RecordBatch, StreamSource } from '../../streams/stream.js';
+import type { Batch, Source } from '../../streams/source.js';
 import { parseForwardConfig, type ForwardConfig } from '../../config/forward-config.js';
 
 export interface RecordedRequest {
@@ -76,8 +76,9 @@ export async function startServer(reply: (req: RecordedRequest, n: number) => Re
   };
 }
 
-/** A StreamSource over fixed lines, `batchSize` per batch, recording which batches were committed (in order). */
-export class MemorySource implements StreamSource {
+/** A Source over fixed lines, `batchSize` per batch, recording which batches were committed (in order). */
+export class MemorySource implements Source {
+  readonly streamId = null;
   readonly committed: number[] = [];
   readonly delivered: number[] = [];
   constructor(
@@ -86,13 +87,14 @@ export class MemorySource implements StreamSource {
     private readonly origin = 'memory',
   ) {}
 
-  async run(onBatch: (b: RecordBatch) => Promise<void>, signal: AbortSignal): Promise<void> {
+  async run(onBatch: (b: Batch) => Promise<void>, signal: AbortSignal): Promise<void> {
     for (let i = 0, n = 0; i < this.lines.length && !signal.aborted; i += this.batchSize, n++) {
       const id = n;
       this.delivered.push(id);
       await onBatch({
         records: this.lines.slice(i, i + this.batchSize).map((l) => Buffer.from(l)),
         origin: this.origin,
+        position: null,
         commit: async () => {
           this.committed.push(id);
         },

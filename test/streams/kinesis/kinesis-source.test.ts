@@ -4,7 +4,7 @@
 import t from 'tap';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../../common/logger.js';
-import type { RecordBatch } from '../../../streams/stream.js';
+import type { Batch } from '../../../streams/source.js';
 import { createKinesisSource, type KinesisRecordBatch, type KinesisSourceOptions } from '../../../streams/kinesis/kinesis-source.js';
 import { SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { createStream, putRecords, startLocalAws, waitActive } from '../../support/local-aws.js';
@@ -35,7 +35,7 @@ function source(stream: string, app: string | null, extra: Partial<KinesisSource
 }
 
 /** Runs a source until `done()` says so (or a bounded timeout), returning what run() settled with. */
-async function runUntil(src: ReturnType<typeof source>, onBatch: (b: RecordBatch) => Promise<void>, done: () => boolean, timeoutMs = 20_000) {
+async function runUntil(src: ReturnType<typeof source>, onBatch: (b: Batch) => Promise<void>, done: () => boolean, timeoutMs = 20_000) {
   const ac = new AbortController();
   const p = src.run(async (b) => {
     await onBatch(b);
@@ -235,7 +235,7 @@ t.test('a worker whose lease is stolen stops before its next write: never two wr
     }
   })();
   const written = new Map<string, number>();
-  const slowWriter = (w: string) => async (b: RecordBatch) => {
+  const slowWriter = (w: string) => async (b: Batch) => {
     const t0 = Date.now();
     await sleep(120); // the sink write
     writes.push({ w, s: b.origin, t0, t1: Date.now() });
