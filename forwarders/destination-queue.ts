@@ -18,7 +18,8 @@
 import type { DestinationConfig } from '../config/forward-config.js';
 import type { Logger } from '../common/logger.js';
 import type { DeadLetter, DeadLetterReason, DeadLetterSink } from './dead-letter.js';
-import { RateLimiter, sleep } from './rate-limiter.js';
+import { RateLimiter } from './rate-limiter.js';
+import { sleep } from '../common/timing.js';
 import type { ForwardTarget, PreparedItem, SendOutcome } from './target.js';
 
 /** What a queue entry reports back to: the source batch it came from. */

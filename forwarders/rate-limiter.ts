@@ -3,6 +3,7 @@
  * idle period is at most one second of traffic. `take` waits (in the destination's own worker, never the
  * reader or other destinations) until the tokens are there. A disabled limit is `null` at construction.
  */
+import { sleep } from '../common/timing.js';
 export class TokenBucket {
   private tokens: number;
   private last: number;
@@ -52,18 +53,3 @@ export class RateLimiter {
   }
 }
 
-/** setTimeout as a promise that an abort ends early. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const onAbort = () => {
-      clearTimeout(t);
-      resolve();
-    };
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}

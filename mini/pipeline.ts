@@ -17,6 +17,7 @@
  * enricher → store readers → optional loaders. startMini resolves when both are done. A failure anywhere stops
  * what already started and reports which part failed. Shutdown follows STOP_ORDER.
  */
+import { sleep } from '../common/timing.js';
 import { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { mkdir } from 'node:fs/promises';
@@ -342,7 +343,7 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
         const closed = new Promise<void>((r) => server.close(() => r()));
         server.closeIdleConnections();
         const deadline = Date.now() + 2000;
-        while (running.tracking.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        while (running.tracking.inFlight > 0 && Date.now() < deadline) await sleep(20);
         server.closeAllConnections();
         await closed;
       },

@@ -17,6 +17,7 @@
  *
  *   up ──network error / 5xx──▶ down(until t+backoff) ──t passed: one probe──▶ ok ⇒ up │ fails ⇒ down(backoff·2)
  */
+import { backoffMs, sleep } from '../../common/timing.js';
 import { isUnsafeSegment, type Registry, type RegistryError, type RegistryResult } from './registry.js';
 import { parseSchemaUri, isSchemaKey, schemaKeyToUri, type SchemaKey } from '../../formats/schema-key.js';
 import type { Logger } from '../../common/logger.js';
@@ -44,7 +45,7 @@ export interface HttpRegistryOptions {
 
 /** Time a registry stays skipped after its n-th consecutive failed lookup (ms). */
 export function outageBackoffMs(n: number): number {
-  return Math.min(60_000, 1000 * 2 ** Math.max(0, n - 1));
+  return backoffMs(Math.max(0, n - 1), 1000, 60_000);
 }
 
 /** Largest response body accepted (an Iglu schema is a few KB; Iglu Central's largest is ~60 KB). */
@@ -135,7 +136,7 @@ export class HttpRegistry implements Registry {
         retriable = r.retriable === true;
         // A probe of a registry that is down gets one attempt: it must not cost seconds again.
         if (!retriable || probe || attempts > this.retries) return { ok: false, error: last, attempts };
-        await sleep(Math.min(this.retryMaxWaitMs, this.retryBaseMs * 2 ** (attempts - 1)));
+        await sleep(backoffMs(attempts - 1, this.retryBaseMs, this.retryMaxWaitMs));
       }
     } finally {
       this.probing = false;
@@ -208,10 +209,6 @@ function errorMessage(e: unknown): string {
   if (err.name === 'TimeoutError') return `Request timed out: ${err.message}`;
   const cause = err.cause?.message ?? err.cause?.code;
   return cause ? `${err.message}: ${cause}` : String(err.message ?? e);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /**

@@ -12,6 +12,7 @@
  *     UPSERT furrow_load_state(stream, position)
  *   COMMIT   ── connection lost anywhere ─> reconnect with back-off, redo the batch (re-reading the position)
  */
+import { sleep } from '../../common/timing.js';
 import { compareSchemaVer } from '../../formats/schema-key.js';
 import { finished } from 'node:stream/promises';
 import type pg from 'pg';
@@ -147,7 +148,7 @@ export class PostgresLoader implements BatchLoader {
           throw new FurrowError('LOADER_DATABASE_UNREACHABLE', `${what}: gave up after ${this.options.retryForMs} ms: ${errorMessage(err)}`, { cause: err });
         }
         this.logger.warn({ err: errorMessage(err), retryInMs: delay }, `${what} failed; retrying`);
-        await new Promise((r) => setTimeout(r, delay));
+        await sleep(delay);
         delay = Math.min(delay * 2, 5000);
       }
     }

@@ -14,6 +14,7 @@
  * purpose enriched: lines that are not 131-column TSV go to the `bad` prefix as loader_parsing_error rows
  * (or stay in the good file when no bad prefix is configured: nothing is dropped).
  */
+import { backoffMs, sleep } from '../../common/timing.js';
 import { randomBytes } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createGzip, type Gzip } from 'node:zlib';
@@ -139,7 +140,7 @@ export class LakeWriter {
       } catch (err) {
         lastErr = err;
         this.logger.warn({ key, attempt, err: (err as Error).message }, 'upload failed');
-        if (attempt < this.opts.uploadAttempts) await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 5000)));
+        if (attempt < this.opts.uploadAttempts) await sleep(backoffMs(attempt, 200, 5000));
       }
     }
     if (lastErr !== undefined) {

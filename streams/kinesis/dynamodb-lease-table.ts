@@ -20,6 +20,7 @@ import {
   type DynamoDBClient,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
+import { sleep } from '../../common/timing.js';
 import { FurrowError } from '../../common/errors.js';
 import { leaseFromItem, leaseToItem, type Item, type Lease } from './lease.js';
 import type { LeaseTable } from './lease-table.js';
@@ -92,7 +93,7 @@ export function createDynamoDbLeaseTable(ddb: DynamoDBClient, tableName: string,
           }
           if (status === 'ACTIVE' || status === 'UPDATING') return;
           if (Date.now() > deadline) throw new Error(`table status ${status ?? 'absent'} after ${createTimeoutMs} ms`);
-          await new Promise((r) => setTimeout(r, 200));
+          await sleep(200);
         }
       } catch (e) {
         throw new FurrowError('LEASE_TABLE_UNAVAILABLE', `lease table '${tableName}': ${(e as Error).message}`, { cause: e });

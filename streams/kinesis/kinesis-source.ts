@@ -41,6 +41,7 @@
  *     -> GetRecords --records--> [still hold the lease?] -> onBatch -> (commit -> checkpoint) -> GetRecords ...
  *                   --no next iterator--> wait for commits -> checkpoint SHARD_END -> shard sync -> release
  */
+import { backoffMs, sleep } from '../../common/timing.js';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -130,17 +131,6 @@ export interface KinesisSource extends Source {
   stats(): { leasesHeld: number; recordsDelivered: number; shards: ShardStats[] };
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 /** A counting semaphore: at most `n` batches in onBatch at once. */
 class Slots {
@@ -332,6 +322,7 @@ export function createKinesisSource(opts: KinesisSourceOptions): KinesisSource {
       };
 
       let backoff = 0;
+      let failedReads = 0;
       let lastReadAt = 0;
       let shardEnded = false;
       shardLog.info({ checkpoint, readableAt: held.readableAt }, 'reading shard');
@@ -348,13 +339,14 @@ export function createKinesisSource(opts: KinesisSourceOptions): KinesisSource {
           lastReadAt = performance.now();
           res = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: maxRecords }));
           backoff = 0;
+          failedReads = 0;
         } catch (e) {
           const name = errName(e);
           if (name === 'ExpiredIteratorException') {
             iterator = undefined;
             continue;
           }
-          backoff = Math.min(5_000, backoff === 0 ? 100 : backoff * 2);
+          backoff = backoffMs(failedReads++, 100, 5_000);
           shardLog.warn({ err: e, backoffMs: backoff }, 'GetRecords failed; backing off');
           if (name !== 'ProvisionedThroughputExceededException' && name !== 'LimitExceededException') iterator = undefined;
           await sleep(backoff, stop.signal);
