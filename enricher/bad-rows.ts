@@ -8,11 +8,20 @@
 import type { AdapterFailureMessage, LoadedPayload, RawEvent } from './adapters/adapter.js';
 import type { TaggedEnrichmentFailure } from './enrichments/enrichment.js';
 import { EnrichedEvent } from '../formats/enriched-event.js';
-import { BAD_ROW_SCHEMAS, badRowJson, partiallyEnrichedJson, type BadRowKind, type Processor, type SchemaViolation } from '../formats/bad-rows.js';
+import { BAD_ROW_SCHEMAS, badRowJson, partiallyEnrichedJson, type BadRowKind, type Processor } from '../formats/bad-rows.js';
+import type { ClientError } from '../iglu-resolver/types.js';
 import { instantToString, jodaToString } from './converters.js';
 import type { CPFormatViolationMessage } from './payloads/thrift-loader.js';
 
-export { ATOMIC_SCHEMA, BAD_ROW_SCHEMAS, partiallyEnrichedJson, type BadRowKind, type Processor, type SchemaViolation } from '../formats/bad-rows.js';
+export { ATOMIC_SCHEMA, BAD_ROW_SCHEMAS, partiallyEnrichedJson, type BadRowKind, type Processor } from '../formats/bad-rows.js';
+
+/** schema_violations message variants (FailureDetails.SchemaViolation). */
+export type SchemaViolation =
+  | { field: string; value: string | null; error: string } // NotJSON
+  | { json: unknown; error: string } // NotIglu
+  | { schemaKey: string; schemaCriterion: string } // CriterionMismatch
+  | { schemaKey: string; error: ClientError }; // IgluError
+
 
 function wrap(kind: BadRowKind, processor: Processor, failure: unknown, payload: unknown): string {
   return badRowJson(BAD_ROW_SCHEMAS[kind], processor, failure, payload);

@@ -6,7 +6,6 @@
  *   {"schema":"iglu:com.snowplowanalytics.snowplow.badrows/<name>/jsonschema/<version>",
  *    "data":{"processor":{"artifact","version"},"failure":{…},"payload":…}}
  */
-import type { ClientError } from '../iglu-resolver/types.js';
 import { NUMERIC_FIELDS } from './atomic-fields.js';
 import { ENRICHED_FIELDS, type EnrichedEvent } from './enriched-event.js';
 
@@ -26,13 +25,6 @@ export interface Processor {
   artifact: string;
   version: string;
 }
-
-/** schema_violations message variants (FailureDetails.SchemaViolation). */
-export type SchemaViolation =
-  | { field: string; value: string | null; error: string } // NotJSON
-  | { json: unknown; error: string } // NotIglu
-  | { schemaKey: string; schemaCriterion: string } // CriterionMismatch
-  | { schemaKey: string; error: ClientError }; // IgluError
 
 export const ATOMIC_SCHEMA = 'iglu:com.snowplowanalytics.snowplow/atomic/jsonschema/1-0-0';
 

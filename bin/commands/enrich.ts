@@ -3,7 +3,7 @@
  * furrow's file/stdin mode (`--input`, `--output`).
  */
 import { accessSync, constants, mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { serveMetrics } from '../../common/metrics-server.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry, collectDefaultMetrics } from 'prom-client';
@@ -181,20 +181,6 @@ function buildSource(f: Flags, config: EnrichConfig, log: Logger, registry: Regi
   }, { region: input.region, endpoint: input.customEndpoint, dynamodbEndpoint: input.dynamodbCustomEndpoint, leases: input.leases });
 }
 
-function serveMetrics(port: number, registry: Registry, log: Logger): Server {
-  const server = createServer((req, res) => {
-    if (req.url === '/metrics') {
-      registry.metrics().then(
-        (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
-        (e: unknown) => res.writeHead(500).end(String(e)),
-      );
-    } else if (req.url === '/health') res.writeHead(200).end('OK');
-    else res.writeHead(404).end();
-  });
-  server.listen(port, () => log.info({ port }, 'serving /health and /metrics'));
-  return server;
-}
-
 export const command: Command = {
   summary: 'Snowplow-compatible enricher (CollectorPayload records in, enriched TSV + bad rows out)',
   usage: USAGE,
@@ -243,7 +229,7 @@ export const command: Command = {
       emitFailed: sinks.failed !== null,
       onIgluOutage: f.input === null ? 'stop' : 'bad-row',
     });
-    const server = config.metricsPort === null ? null : serveMetrics(config.metricsPort, registry, log);
+    const server = config.metricsPort === null ? null : await serveMetrics(config.metricsPort, registry, log, { healthBody: 'OK' });
     const abort = new AbortController();
     const stop = (): void => {
       log.info('shutting down: finishing the current batch');

@@ -8,7 +8,7 @@ import { loadForwardConfig } from '../../config/forward-config.js';
 import { buildForwarder, createInput } from '../../forwarders/build.js';
 import { createTextLineInput } from '../../streams/factory.js';
 import { registerForwardMetrics } from '../../forwarders/metrics.js';
-import { serveMetrics } from '../../loaders/metrics.js';
+import { serveMetrics } from '../../common/metrics-server.js';
 import { list, parseCommandArgs, str, usageError, type FlagTable } from '../args.js';
 import type { Command } from '../command.js';
 
