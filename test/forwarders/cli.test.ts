@@ -6,8 +6,9 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { parseJsonLines, startServer, tempDir, waitFor, type RecordedRequest } from './helpers.js';
+import { parseJsonLines, startServer, tempDir, type RecordedRequest } from './helpers.js';
 import { column, generateLines } from './tsv-generator.js';
+import { waitFor } from '../support/wait-for.js';
 
 const SECRET = 'amp-super-secret-key-4f9e1c';
 const TOKEN = 'hook-bearer-token-77aa21';
@@ -119,7 +120,7 @@ t.test('SIGTERM: stops reading, finishes deliveries, exits 0', async (t) => {
     p.stdin!.write(lines.join('\n') + '\n'); // stdin stays open: a live pipe
   });
   const got = () => server.accepted.reduce((n, r) => n + (JSON.parse(r.body) as unknown[]).length, 0);
-  t.ok(await waitFor(() => got() === 30, 20_000), 'lines on a live pipe are forwarded without waiting for EOF');
+  t.ok(await waitFor('30 lines forwarded', () => got() === 30, { timeoutMs: 20_000 }), 'lines on a live pipe are forwarded without waiting for EOF');
   const port = Number(/"port":(\d+),"msg":"serving \/metrics and \/health"/.exec(stderr)?.[1]);
   t.ok(port > 0, 'the metrics port is logged');
   const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();

@@ -7,8 +7,9 @@ import t, { type Test } from 'tap';
 import { FurrowError } from '../../common/errors.js';
 import { TokenBucket } from '../../forwarders/rate-limiter.js';
 import type { Forwarder } from '../../forwarders/forwarder.js';
-import { FAST_RETRY, runForward, startServer, waitFor, type RecordedRequest, type Reply } from './helpers.js';
+import { FAST_RETRY, runForward, startServer, type RecordedRequest, type Reply } from './helpers.js';
 import { column, generateLines } from './tsv-generator.js';
+import { waitFor } from '../support/wait-for.js';
 
 const ids = (reqs: readonly RecordedRequest[]) => reqs.flatMap((r) => (JSON.parse(r.body) as Array<{ event_id: string }>).map((e) => e.event_id));
 const inputIds = (lines: readonly string[]) => lines.map((l) => column(l, 'event_id'));
@@ -133,7 +134,7 @@ t.test('isolation: a second destination delivers everything while the first is d
     lines,
     { onStart: (f) => (fw = f) },
   );
-  const upDone = await waitFor(() => ids(up.accepted).length === 600, 20_000);
+  const upDone = await waitFor('600 events at the healthy destination', () => ids(up.accepted).length === 600, { timeoutMs: 20_000 });
   t.ok(upDone, 'the healthy destination received all 600 events while the other answered nothing');
   t.equal(down.accepted.length, 0, 'the down destination accepted nothing meanwhile');
   t.ok(held.length <= 2, `the down destination holds at most its concurrency (${held.length}) in flight`);
@@ -156,7 +157,7 @@ t.test('bounded memory: a full queue pauses reading (when_full = pause)', async 
   const lines = generateLines(1000);
   let fw: Forwarder | null = null;
   const run = runForward({ destinations: [hook('down', down.url, { concurrency: 1, queue: { max_events: 150 }, request_timeout: '60 seconds' })] }, lines, { batchSize: 50, onStart: (f) => (fw = f) });
-  await waitFor(() => held.length === 1);
+  await waitFor('a held request', () => held.length === 1);
   await new Promise((r) => setTimeout(r, 200));
   const readWhileDown = fw!.read;
   t.ok(readWhileDown <= 150 + 50, `read ${readWhileDown} ≤ queue (150) + one input batch (50) while the destination is down`);
@@ -180,7 +181,7 @@ t.test('when_full = dead_letter: the healthy destination is never held up; the o
     lines,
     { batchSize: 50 },
   );
-  t.ok(await waitFor(() => ids(up.accepted).length === 500, 20_000), 'the healthy destination got all 500');
+  t.ok(await waitFor('500 events at the healthy destination', () => ids(up.accepted).length === 500, { timeoutMs: 20_000 }), 'the healthy destination got all 500');
   release = true;
   for (const h of held.splice(0)) h();
   const { summary, deadLetters } = await run;

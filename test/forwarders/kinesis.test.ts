@@ -10,8 +10,9 @@ import { silentLogger } from '../../common/logger.js';
 import { parseForwardConfig } from '../../config/forward-config.js';
 import { buildForwarder, createInput } from '../../forwarders/build.js';
 import { createStream, putRecords, readAll, startLocalAws } from '../support/local-aws.js';
-import { readDeadLetters, runForward, startServer, tempDir, waitFor } from './helpers.js';
+import { readDeadLetters, runForward, startServer, tempDir } from './helpers.js';
 import { column, generateLines } from './tsv-generator.js';
+import { waitFor } from '../support/wait-for.js';
 
 t.test('Kinesis target: filtered TSV and JSON re-published; throttled records retried, accepted ones not duplicated', async (t) => {
   const aws = await startLocalAws();
@@ -92,7 +93,7 @@ t.test('Kinesis input through leases: delivered, checkpointed, not read again by
     const built = await buildForwarder(cfg, { log: silentLogger });
     const source = await createInput(cfg.input, silentLogger);
     const running = built.forwarder.run(source);
-    const ok = await waitFor(until, 30_000);
+    const ok = await waitFor('the expected deliveries', until, { timeoutMs: 30_000 });
     built.forwarder.stop();
     const summary = await running;
     await built.close();

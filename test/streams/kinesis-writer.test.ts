@@ -7,6 +7,7 @@
 import t from 'tap';
 import { PutRecordsCommand, type PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
 import { KinesisWriter, type KinesisSender } from '../../streams/kinesis/kinesis-writer.js';
+import { waitFor } from '../support/wait-for.js';
 
 interface PendingCall {
   records: string[];
@@ -36,17 +37,13 @@ function manualSender(): KinesisSender & { calls: PendingCall[] } {
 }
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 2));
-  if (!cond()) throw new Error(`timed out waiting for ${what}`);
-}
 
 t.test('awaited writes are flushed on demand and ride together in the next free call', async (t) => {
   const s = manualSender();
   const w = new KinesisWriter({ client: s, streamName: 's', timeLimitMs: 3_600_000, maxInFlight: 1 });
   t.teardown(() => w.close());
   const a = w.write([Buffer.from('a')], 'k', { awaited: true });
-  await until(() => s.calls.length === 1, 'the first call');
+  await waitFor('the first call', () => s.calls.length === 1, { timeoutMs: 5_000, everyMs: 2 });
   t.same(s.calls[0]!.records, ['a'], 'sent at the end of the turn, not after timeLimitMs');
   const b = w.write([Buffer.from('b')], 'k', { awaited: true });
   const c = w.write([Buffer.from('c1'), Buffer.from('c2')], 'k', { awaited: true });
@@ -54,7 +51,7 @@ t.test('awaited writes are flushed on demand and ride together in the next free 
   t.equal(s.calls.length, 1, 'the only slot is busy: b and c wait in the buffer');
   s.calls[0]!.ok();
   t.same(await a, { sent: 1, failed: [], invalid: [] });
-  await until(() => s.calls.length === 2, 'the second call');
+  await waitFor('the second call', () => s.calls.length === 2, { timeoutMs: 5_000, everyMs: 2 });
   t.same(s.calls[1]!.records, ['b', 'c1', 'c2'], 'everything that waited goes in one call when the slot frees');
   s.calls[1]!.ok();
   t.equal((await b).sent, 1);
@@ -65,7 +62,7 @@ t.test('buffered writes are flushed by timeLimitMs', async (t) => {
   const s = manualSender();
   const w = new KinesisWriter({ client: s, streamName: 's', timeLimitMs: 30, maxInFlight: 1 });
   const p = w.write([Buffer.from('x')], 'k');
-  await until(() => s.calls.length === 1, 'the timed flush');
+  await waitFor('the timed flush', () => s.calls.length === 1, { timeoutMs: 5_000, everyMs: 2 });
   s.calls[0]!.ok();
   t.equal((await p).sent, 1);
   await w.close();
@@ -77,7 +74,7 @@ t.test('a call unanswered within callTimeoutMs is aborted, the stream unhealthy 
   t.teardown(() => w.close());
   // Healthy first (a successful call).
   const first = w.write([Buffer.from('ok')], 'k', { awaited: true });
-  await until(() => s.calls.length === 1, 'a call');
+  await waitFor('a call', () => s.calls.length === 1, { timeoutMs: 5_000, everyMs: 2 });
   s.calls[0]!.ok();
   await first;
   t.equal(w.isHealthy(), true);
@@ -95,7 +92,7 @@ t.test('awaited writes: given up after maxRetries failed attempts; then failed a
   t.teardown(() => w.close());
   const p = w.write([Buffer.from('x')], 'k', { awaited: true });
   for (let attempt = 1; attempt <= 3; attempt++) {
-    await until(() => s.calls.length === attempt, `attempt ${attempt}`);
+    await waitFor(`attempt ${attempt}`, () => s.calls.length === attempt, { timeoutMs: 5_000, everyMs: 2 });
     s.calls[attempt - 1]!.fail();
   }
   const r = await p;
@@ -108,13 +105,13 @@ t.test('awaited writes: given up after maxRetries failed attempts; then failed a
   const probe = w.write([Buffer.from('probe')], 'k', { awaited: true });
   const refused = await w.write([Buffer.from('refused')], 'k', { awaited: true });
   t.same(refused.failed.map(String), ['refused'], 'failed at once while the probe is out');
-  await until(() => s.calls.length === 4, 'the probe call');
+  await waitFor('the probe call', () => s.calls.length === 4, { timeoutMs: 5_000, everyMs: 2 });
   t.same(s.calls[3]!.records, ['probe']);
   s.calls[3]!.ok();
   t.equal((await probe).sent, 1);
   t.equal(w.isHealthy(), true, 'the probe made the stream healthy again');
   const after = w.write([Buffer.from('after')], 'k', { awaited: true });
-  await until(() => s.calls.length === 5, 'a normal call');
+  await waitFor('a normal call', () => s.calls.length === 5, { timeoutMs: 5_000, everyMs: 2 });
   s.calls[4]!.ok();
   t.equal((await after).sent, 1);
 });
@@ -125,7 +122,7 @@ t.test('buffered writes are retried until they land, whatever the failures', asy
   t.teardown(() => w.close());
   const p = w.write([Buffer.from('keep')], 'k');
   for (let attempt = 1; attempt <= 4; attempt++) {
-    await until(() => s.calls.length === attempt, `attempt ${attempt}`);
+    await waitFor(`attempt ${attempt}`, () => s.calls.length === attempt, { timeoutMs: 5_000, everyMs: 2 });
     if (attempt === 2) continue; // left unanswered: the call timeout aborts it
     if (attempt < 4) s.calls[attempt - 1]!.fail();
   }
