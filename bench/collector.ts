@@ -8,11 +8,17 @@
  *            furrow    `furrow collector` from dist/ (lean node:http tracking handler), stdout sink → /dev/null
  *            express   the same collector mounted as an express router (informational: why the lean path exists)
  *
- * Each server runs in its own child process; autocannon runs here. Floor: furrow / bare ≥ 0.7 req/s on both
- * cases. Also printed: the server's CPU time per request (from /proc), which other load on the machine
- * disturbs less than req/s, and (informational) bare's and furrow's CPU per request at one fixed offered load.
- * BENCH_SECONDS (default 10): time per server and case, split over BENCH_ROUNDS (default 5) interleaved rounds;
- * BENCH_CONNECTIONS (default 50).
+ *            kinesis buffered / kinesis durable   the collector with the Kinesis sink (default buffer, 5 s
+ *                      timeLimit) against a Kinesis stand-in process that accepts every PutRecords, in
+ *                      `acknowledge = buffered` and `durable` mode: what waiting for the sink costs
+ *            baseline  (BENCH_BASELINE=path/to/old/dist/bin/furrow.js) another build of the collector, stdout
+ *                      sink, measured in the same rounds: before/after CPU per request of a change
+ *
+ * Each server runs in its own child process; autocannon runs here. Floors: furrow / bare ≥ 0.7 req/s on both
+ * cases; kinesis durable / kinesis buffered ≥ 0.5. Also printed: the server's CPU time per request (from
+ * /proc), which other load on the machine disturbs less than req/s, and (informational) bare's and furrow's CPU
+ * per request at one fixed offered load. BENCH_SECONDS (default 10): time per server and case, split over
+ * BENCH_ROUNDS (default 5) interleaved rounds; BENCH_CONNECTIONS (default 50).
  */
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -24,6 +30,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const FLOOR = 0.7;
+const DURABLE_FLOOR = 0.5;
+const BASELINE = process.env.BENCH_BASELINE ?? null;
 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 const median = (xs: number[]): number => {
@@ -83,14 +91,40 @@ const server = app.listen(0, '127.0.0.1', () => process.stderr.write(JSON.string
 process.on('SIGTERM', () => server.close(() => collector.close().then(() => process.exit(0))));
 `;
 
+// A Kinesis stand-in: DescribeStreamSummary says ACTIVE, every PutRecords entry is accepted. It parses the
+// request (to count the records), so its cost grows with the number of records, not of calls.
+const KINESIS_STAND_IN = `
+const http = require('node:http');
+const ACTIVE = JSON.stringify({ StreamDescriptionSummary: { StreamName: 's', StreamARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/s', StreamStatus: 'ACTIVE', RetentionPeriodHours: 24, StreamCreationTimestamp: 0, EnhancedMonitoring: [], OpenShardCount: 1 } });
+const server = http.createServer({ keepAliveTimeout: 60000 }, (req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const target = String(req.headers['x-amz-target'] || '');
+    let body = '{}';
+    if (target.endsWith('DescribeStreamSummary')) body = ACTIVE;
+    else if (target.endsWith('PutRecords')) {
+      const n = JSON.parse(Buffer.concat(chunks).toString()).Records.length;
+      const recs = new Array(n);
+      for (let i = 0; i < n; i++) recs[i] = { SequenceNumber: String(i), ShardId: 'shardId-000000000000' };
+      body = JSON.stringify({ FailedRecordCount: 0, Records: recs });
+    }
+    res.writeHead(200, { 'Content-Type': 'application/x-amz-json-1.1', 'Content-Length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+});
+server.listen(0, '127.0.0.1', () => process.stderr.write(JSON.stringify({ msg: 'collector listening', port: server.address().port }) + '\\n'));
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
+`;
+
 interface Server {
   name: string;
   port: number;
   child: ChildProcess;
 }
 
-function startServer(name: string, args: string[], devNull: number): Promise<Server> {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', devNull, 'pipe'], cwd: process.cwd() });
+function startServer(name: string, args: string[], devNull: number, env: Record<string, string> = {}): Promise<Server> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', devNull, 'pipe'], cwd: process.cwd(), env: { ...process.env, ...env } });
   let err = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start: ${err}`)), 30_000);
@@ -135,13 +169,23 @@ async function main(): Promise<void> {
   writeFileSync(config, 'collector { interface = "127.0.0.1", port = 0, preTerminationPeriod = 0 seconds, streams { good { name = good }, bad { name = bad } } }\n');
   const devNull = openSync('/dev/null', 'w');
   const servers: Server[] = [];
+  const helpers: Server[] = [];
   try {
     servers.push(await startServer('bare node:http', ['-e', BARE_SERVER], devNull));
     // furrow as `npm start` runs it: compiled to dist/ (`npm run bench:collector` builds first). Under tsx the
     // collector measured ~1.2 µs more CPU per request.
     if (!existsSync('dist/bin/furrow.js')) throw new Error('dist/ is missing: run `npm run build` (npm run bench:collector does)');
     servers.push(await startServer('furrow collector', ['dist/bin/furrow.js', 'collector', '--config', config], devNull));
+    if (BASELINE !== null) servers.push(await startServer('furrow baseline build', [BASELINE, 'collector', '--config', config], devNull));
     servers.push(await startServer('furrow via express router', ['--input-type=module', '-e', EXPRESS_SERVER(config)], devNull));
+    const kinesis = await startServer('kinesis stand-in', ['-e', KINESIS_STAND_IN], devNull);
+    helpers.push(kinesis);
+    for (const ack of ['buffered', 'durable']) {
+      const k = join(dir, `collector-kinesis-${ack}.hocon`);
+      const stream = (name: string): string => `${name} { name = ${name}, region = us-east-1, customEndpoint = "http://127.0.0.1:${kinesis.port}" }`;
+      writeFileSync(k, `collector { interface = "127.0.0.1", port = 0, preTerminationPeriod = 0 seconds, furrow.acknowledge = ${ack}, streams { ${stream('good')}, ${stream('bad')} } }\n`);
+      servers.push(await startServer(`furrow kinesis ${ack}`, ['dist/bin/furrow.js', 'collector', '--config', k], devNull, { AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench' }));
+    }
     console.log(`collector benchmark: ${SECONDS} s per server and case in ${ROUNDS} interleaved rounds, ${CONNECTIONS} connections, loopback, stdout sink → /dev/null\n`);
     // Servers are measured in alternation (bare, furrow, express, bare, ...) so that load from anything else
     // on the machine hits them alike; the ratio is the median of the per-round ratios.
@@ -177,6 +221,16 @@ async function main(): Promise<void> {
       const furrowCpu = cpu.get('furrow collector')!;
       const cpuRatio = bareCpu.length && furrowCpu.length ? `   CPU per request bare / furrow = ${(median(bareCpu) / median(furrowCpu)).toFixed(2)}` : '';
       console.log(`${label}  furrow / bare = ${ratio.toFixed(2)} req/s (median of rounds; floor ${FLOOR}) ${ok ? 'OK' : 'BELOW FLOOR'}   express router / bare = ${median(viaExpress.map((f, i) => f / bare[i]!)).toFixed(2)}${cpuRatio}`);
+      const kb = rps.get('furrow kinesis buffered')!;
+      const kd = rps.get('furrow kinesis durable')!;
+      const durableRatio = median(kd.map((d, i) => d / kb[i]!));
+      const durableOk = durableRatio >= DURABLE_FLOOR;
+      if (!durableOk) process.exitCode = 1;
+      console.log(`${label}  kinesis durable / kinesis buffered = ${durableRatio.toFixed(2)} req/s (median of rounds; floor ${DURABLE_FLOOR}) ${durableOk ? 'OK' : 'BELOW FLOOR'}`);
+      if (BASELINE !== null) {
+        const base = cpu.get('furrow baseline build')!;
+        if (base.length && furrowCpu.length) console.log(`${label}  CPU per request furrow ${median(furrowCpu).toFixed(1)} µs vs baseline build ${median(base).toFixed(1)} µs (same rounds)`);
+      }
       // Informational: CPU per request of bare and furrow at the same offered load, below what either saturates
       // at (half furrow's slowest round): what each costs when neither is the bottleneck. Event-loop turns then
       // carry a request or two, so per-turn work (furrow's one stdout write per turn) weighs more than when
@@ -190,7 +244,7 @@ async function main(): Promise<void> {
       console.log(`${label}  at a fixed ${rate} req/s: ${fixed.join(', ')}\n`);
     }
   } finally {
-    for (const s of servers) s.child.kill('SIGTERM');
+    for (const s of [...servers, ...helpers]) s.child.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -6,12 +6,14 @@
  *   floor    read lines → base64 → decode the Thrift → JSON-parse the payload (body, or the cx/ue_pr parameter)
  *   furrow   LineSource → RecordProcessor (loader, adapters, mapping, Iglu validation, TSV) → LineSink(/dev/null)
  *   common   the same with the enrichment configs of bench/enrichments-common/ (skipped if the folder is absent)
+ *   js       the same with one JavaScript enrichment (JS_SCRIPT: a few getters, one setter, one derived context);
+ *            its CPU figure adds the CPU of the host's child processes (the script process), read from /proc
  *
  * Rounds alternate between the rows so they share CPU conditions; the best round of each is printed, as events/s
  * (wall clock) and as CPU µs per event (process.cpuUsage, user + system): on a shared machine the CPU figure is the
  * steadier one. Ratios: each row to the floor, and common enrichments to no enrichments (what enrichments cost).
  */
-import { createReadStream, createWriteStream, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -67,10 +69,42 @@ function corpus(path: string): void {
 
 interface Round { rate: number; cpuUs: number }
 
+/** A typical JavaScript enrichment: reads a few fields, sets one, adds one derived context. */
+const JS_SCRIPT = `function process(event) {
+  var ua = event.getUseragent() || '';
+  if (event.getApp_id() === 'internal') { event.drop(); return null; }
+  if (event.getUser_id() === null) event.setUser_id(event.getDomain_userid());
+  return [{ schema: 'iglu:com.snowplowanalytics.snowplow/ua_parser_context/jsonschema/1-0-0',
+    data: { useragentFamily: /Chrome/.test(ua) ? 'Chrome' : 'Other', useragentMajor: null, useragentMinor: null, useragentPatch: null, useragentVersion: 'x',
+      osFamily: /Mac OS/.test(ua) ? 'Mac OS X' : 'Other', osMajor: null, osMinor: null, osPatch: null, osPatchMinor: null, osVersion: 'x', deviceFamily: 'Other' } }];
+}`;
+
+/** CPU µs used so far by this process's child processes (the JS enrichment's script process); 0 without /proc. */
+function childrenCpuUs(): number {
+  let ticks = 0;
+  try {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+      } catch {
+        continue;
+      }
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[1]) === process.pid) ticks += Number(f[11]) + Number(f[12]);
+    }
+  } catch {
+    return 0;
+  }
+  return ticks * 10_000; // USER_HZ = 100
+}
+
 /** Events/s by wall clock and CPU µs per event (user + system) of one timed section. */
-function measure(start: number, cpu: NodeJS.CpuUsage): Round {
+function measure(start: number, cpu: NodeJS.CpuUsage, childCpuAtStart = 0): Round {
   const used = process.cpuUsage(cpu);
-  return { rate: EVENTS / ((performance.now() - start) / 1000), cpuUs: (used.user + used.system) / EVENTS };
+  const child = childCpuAtStart === 0 ? 0 : childrenCpuUs() - childCpuAtStart;
+  return { rate: EVENTS / ((performance.now() - start) / 1000), cpuUs: (used.user + used.system + child) / EVENTS };
 }
 
 async function floor(path: string): Promise<Round> {
@@ -97,6 +131,7 @@ async function floor(path: string): Promise<Round> {
 async function furrow(path: string, pipeline: EnrichmentPipeline | null, resolver: Awaited<ReturnType<typeof createBuiltinResolver>>): Promise<Round> {
   const { processor } = createEnricher(DEFAULT_ENRICH_CONFIG, resolver, pipeline);
   const devnull = createWriteStream('/dev/null');
+  const childCpu = pipeline?.enrichments.some((e) => e.identifier === 'Javascript enrichment') ? childrenCpuUs() || 1 : 0;
   const cpu = process.cpuUsage();
   const start = performance.now();
   const counts = await runEnrich({
@@ -110,7 +145,7 @@ async function furrow(path: string, pipeline: EnrichmentPipeline | null, resolve
     registry: null,
     progressIntervalMs: 0,
   }, new AbortController().signal);
-  const round = measure(start, cpu);
+  const round = measure(start, cpu, childCpu);
   devnull.end();
   if (counts.good !== EVENTS) throw new Error(`expected ${EVENTS} good events, got ${counts.good} good / ${counts.bad} bad`);
   return round;
@@ -146,15 +181,21 @@ async function main(): Promise<void> {
         skipped = `skipped: ${(e as Error).message}`;
       }
     } else skipped = 'skipped: bench/enrichments-common/ does not exist';
+    const jsPipeline = await buildEnrichments([{
+      schema: 'iglu:com.snowplowanalytics.snowplow/javascript_script_config/jsonschema/1-0-0',
+      data: { vendor: 'com.snowplowanalytics.snowplow', name: 'javascript_script_config', enabled: true, parameters: { script: Buffer.from(JS_SCRIPT).toString('base64') } },
+    }], { resolver, logger: silentLogger, assetsDir, fetch: globalThis.fetch });
     const none = (): Round => ({ rate: 0, cpuUs: Infinity });
-    const best = { floor: none(), core: none(), common: none() };
+    const best = { floor: none(), core: none(), common: none(), js: none() };
     const keep = (b: Round, r: Round): Round => ({ rate: Math.max(b.rate, r.rate), cpuUs: Math.min(b.cpuUs, r.cpuUs) });
     await furrow(path, null, resolver); // warm-up (JIT, schema cache)
     if (pipeline !== null) await furrow(path, pipeline, resolver);
+    await furrow(path, jsPipeline, resolver);
     for (let r = 0; r < ROUNDS; r++) {
       best.floor = keep(best.floor, await floor(path));
       best.core = keep(best.core, await furrow(path, null, resolver));
       if (pipeline !== null) best.common = keep(best.common, await furrow(path, pipeline, resolver));
+      best.js = keep(best.js, await furrow(path, jsPipeline, resolver));
     }
     const fmt = (n: number): string => Math.round(n).toLocaleString('en-US').padStart(10);
     const row = (label: string, b: Round): string =>
@@ -166,7 +207,10 @@ async function main(): Promise<void> {
       console.log(row('furrow enrich, common enrichments', best.common));
       console.log(`  common enrichments / no enrichments    ${(best.common.rate / best.core.rate).toFixed(2)} (CPU ${(best.core.cpuUs / best.common.cpuUs).toFixed(2)})`);
     } else console.log(`  furrow enrich, common enrichments      ${skipped}`);
+    console.log(row('furrow enrich, one JS enrichment', best.js));
+    console.log(`  JS enrichment / no enrichments         ${(best.js.rate / best.core.rate).toFixed(2)} (CPU ${(best.core.cpuUs / best.js.cpuUs).toFixed(2)}; CPU includes the script process)`);
     await pipeline?.close();
+    await jsPipeline.close();
   } finally {
     if (process.env["BENCH_KEEP"]) console.log("corpus kept at", path); else rmSync(dir, { recursive: true, force: true });
   }

@@ -7,7 +7,7 @@
  *   forward    the forwarder: enriched TSV → parse → JSON view → HTTP target, batches of BATCH events (the same
  *              bytes on the wire as raw: the whole JSON view, ~1.5 kB an event)
  *   mapped     the same with a mapping transformation (replace, 6 fields incl. a context path; smaller bodies)
- *   js         the same with a JS transformation in node:vm (3 fields; one vm call per input batch)
+ *   js         the same with a JS transformation (3 fields; in the script process, one message per input batch)
  *   down-pause two destinations, the first down (connection refused, 3 attempts 10-40 ms, dead-lettered to a
  *              file), the second healthy: events/s delivered to the healthy one. when_full = pause (default): once
  *              the down queue is full, reading goes at the pace the down destination dead-letters

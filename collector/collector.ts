@@ -14,6 +14,7 @@ import express, { type Express, type Router } from 'express';
 import type { KinesisSender } from '../common/kinesis/kinesis-writer.js';
 import { silentLogger, type Logger } from '../common/logger.js';
 import type { CollectorConfig } from '../config/collector-config.js';
+import { BodyBudget } from './body-budget.js';
 import { CollectorMetrics } from './metrics.js';
 import { createRoutes } from './routes.js';
 import { createSinks } from './sinks/factory.js';
@@ -41,6 +42,8 @@ export class Collector {
   readonly bad: CollectorSink;
   readonly metrics: CollectorMetrics;
   readonly tracking: TrackingHandler;
+  /** Request-body memory across all requests (collector.furrow.maxBodyBytesInFlight). */
+  readonly bodyBudget: BodyBudget;
   /** Everything (tracking + other routes + 404), for mounting in an express app. */
   readonly router: Router;
   /** The non-tracking routes, behind the lean listener. */
@@ -54,7 +57,9 @@ export class Collector {
     this.config = config;
     this.log = o.logger ?? silentLogger;
     let sinks: { good: CollectorSink; bad: CollectorSink } | null = o.sinks ?? null;
-    this.metrics = new CollectorMetrics({ good: () => sinks?.good ?? null, bad: () => sinks?.bad ?? null }, o.defaultMetrics ?? true);
+    const budget = new BodyBudget(config.furrow.maxBodyBytesInFlight);
+    this.bodyBudget = budget;
+    this.metrics = new CollectorMetrics({ good: () => sinks?.good ?? null, bad: () => sinks?.bad ?? null }, o.defaultMetrics ?? true, budget);
     sinks ??= createSinks(config, {
       logger: this.log,
       metrics: this.metrics,
@@ -65,7 +70,7 @@ export class Collector {
     this.good = sinks.good;
     this.bad = sinks.bad;
     this.tracking = new TrackingHandler({
-      config, good: this.good, bad: this.bad, metrics: this.metrics, logger: this.log,
+      config, good: this.good, bad: this.bad, metrics: this.metrics, logger: this.log, budget,
       ...(o.clock ? { clock: o.clock } : {}), ...(o.uuid ? { uuid: o.uuid } : {}),
     });
     const metricsText = o.metricsText ?? (() => this.metrics.registry.metrics());

@@ -7,6 +7,7 @@
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { KinesisWriterObserver } from '../common/kinesis/kinesis-writer.js';
+import type { BodyBudget } from './body-budget.js';
 import type { CollectorSink } from './sinks/sink.js';
 
 export type RouteLabel =
@@ -25,10 +26,14 @@ export class CollectorMetrics {
   private badBytes = 0;
   private dnt = 0;
   private bounced = 0;
+  private evictedIdle = 0;
+  private evictedNoRequest = 0;
+  /** Open connections of the server (set by startCollectorServer; absent when embedded elsewhere). */
+  openConnections: (() => number) | null = null;
   readonly sinkFailures: Counter<'stream'>;
   private readonly kinesisPuts: Counter<'stream' | 'outcome'>;
 
-  constructor(sinks: { good: () => CollectorSink | null; bad: () => CollectorSink | null }, withDefaultMetrics = true) {
+  constructor(sinks: { good: () => CollectorSink | null; bad: () => CollectorSink | null }, withDefaultMetrics = true, budget: BodyBudget | null = null) {
     const r = this.registry;
     const self = this;
     if (withDefaultMetrics) collectDefaultMetrics({ register: r, prefix: 'furrow_collector_' });
@@ -63,6 +68,20 @@ export class CollectorMetrics {
         this.inc({ reason: 'bounce' }, self.bounced);
       },
     });
+    new Counter({
+      name: 'furrow_collector_connections_closed_for_room_total', help: 'Connections closed to keep room for new ones near maxConnections (idle keep-alive, or no request head yet)', labelNames: ['reason'], registers: [r],
+      collect() {
+        this.reset();
+        this.inc({ reason: 'idle' }, self.evictedIdle);
+        this.inc({ reason: 'no_request' }, self.evictedNoRequest);
+      },
+    });
+    new Gauge({
+      name: 'furrow_collector_open_connections', help: 'Open client connections', registers: [r],
+      collect() {
+        if (self.openConnections !== null) this.set(self.openConnections());
+      },
+    });
     this.sinkFailures = new Counter({ name: 'furrow_collector_sink_failures_total', help: 'Records a sink reported failed or invalid', labelNames: ['stream'], registers: [r] });
     this.kinesisPuts = new Counter({ name: 'furrow_kinesis_put_records_total', help: 'Records per PutRecords outcome (throttled is a subset of failed)', labelNames: ['stream', 'outcome'], registers: [r] });
     new Gauge({
@@ -74,6 +93,14 @@ export class CollectorMetrics {
         if (b) this.set({ stream: 'bad' }, b.pendingBytes());
       },
     });
+    if (budget !== null) {
+      new Gauge({
+        name: 'furrow_collector_body_bytes_in_flight', help: 'Request-body bytes held across open requests (received, inflated, decoder windows)', registers: [r],
+        collect() {
+          this.set(budget.inUse);
+        },
+      });
+    }
     new Gauge({
       name: 'furrow_collector_sink_healthy', help: '1 when the sink is healthy', labelNames: ['stream'], registers: [r],
       collect() {
@@ -108,6 +135,11 @@ export class CollectorMetrics {
       this.badRecords += count;
       this.badBytes += bytes;
     }
+  }
+
+  connectionEvicted(reason: 'idle' | 'no_request'): void {
+    if (reason === 'idle') this.evictedIdle++;
+    else this.evictedNoRequest++;
   }
 
   notSunk(reason: 'do_not_track' | 'bounce'): void {

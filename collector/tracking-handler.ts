@@ -4,7 +4,8 @@
  *   req ─▶ request-target check (400) ─▶ /r/* while redirects are off (404) ─▶ OPTIONS (preflight)
  *       ─▶ GET|HEAD /i, /ice.png, /{vendor}/{version}; POST /{vendor}/{version}    else: not ours (false)
  *       ─▶ back-pressure bound (503 + Retry-After)
- *       ─▶ [POST] body: ≤ dropPayloadSize (413), gzip/deflate/br inflated, charset-decoded, BOM dropped
+ *       ─▶ [POST] body: ≤ dropPayloadSize (413), within the process-wide body budget (503 + Retry-After),
+ *          gzip/deflate/br inflated under both bounds (inflate-body.ts), charset-decoded, BOM dropped
  *       ─▶ nuid / ip / headers / cookies ─▶ CollectorPayload ─▶ split ─▶ good + bad sinks (same key)
  *       ─▶ response: pixel | ok | 302 bounce | 302/400 redirect    (durable mode: after the sinks took it)
  *
@@ -14,13 +15,14 @@
 import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { brotliDecompress, gunzip, inflate } from 'node:zlib';
 import { COLLECTOR_PAYLOAD_SCHEMA, encodeCollectorPayloadTransient, type CollectorPayload, type HeaderPairs } from '../common/collector-payload.js';
 import type { Logger } from '../common/logger.js';
 import type { WriteResult } from '../common/stream.js';
 import type { CollectorConfig } from '../config/collector-config.js';
+import type { BodyBudget } from './body-budget.js';
 import { parseContentType, type ContentType } from './content-type.js';
 import { CookieRenderer, findCookie, isCookieValue, parseOrigin, sanitizeCookieHeader as sanitizeForPayload } from './cookies.js';
+import { inflateBody, isSupportedEncoding } from './inflate-body.js';
 import { ipFromForwardedFor, renderPeer } from './ip-address.js';
 import type { CollectorMetrics, RouteLabel } from './metrics.js';
 import { isValidOriginForm, queryParam, redirectTargetHost, withQueryParam } from './request-target.js';
@@ -34,20 +36,14 @@ const ANONYMOUS_NUID = '00000000-0000-0000-0000-000000000000';
 const CACHE_CONTROL = 'no-cache, no-store, must-revalidate';
 const TEXT_UTF8 = 'text/plain; charset=UTF-8';
 
-type Decompress = typeof gunzip;
-const DECOMPRESSORS: Readonly<Record<string, Decompress>> = {
-  gzip: gunzip,
-  'x-gzip': gunzip,
-  deflate: inflate,
-  br: brotliDecompress as unknown as Decompress,
-};
-
 export interface TrackingDeps {
   config: CollectorConfig;
   good: CollectorSink;
   bad: CollectorSink;
   metrics: CollectorMetrics;
   logger: Logger;
+  /** Request-body memory across all requests of the process (collector.furrow.maxBodyBytesInFlight). */
+  budget: BodyBudget;
   /** Injected for byte-exact tests. */
   clock?: () => number;
   uuid?: () => string;
@@ -94,6 +90,7 @@ export class TrackingHandler {
   private readonly maxLine: number;
   private readonly drop: number;
   private readonly decompress: boolean;
+  private readonly budget: BodyBudget;
   private readonly useIpKey: boolean;
   /** The good sink copies records before enqueue() returns (stdout): it may get a view of the encoder's scratch. */
   private readonly transientOk: boolean;
@@ -102,6 +99,8 @@ export class TrackingHandler {
   private readonly onGoodStored: (r: WriteResult) => void;
   private readonly onBadStored: (r: WriteResult) => void;
   private lastPeer: string | undefined = undefined;
+  private lastLossLog = 0;
+  private lostSinceLog = 0;
   private lastPeerRendered = 'unknown';
   // One-entry caches for values a tracker repeats on every request (the same page's Origin, the same
   // Content-Type): parseOrigin (split + regex + objects) and parseContentType (split + 2-3 regexes) measured
@@ -144,6 +143,7 @@ export class TrackingHandler {
     this.maxLine = c.networking.maxRequestLineLength;
     this.drop = c.networking.dropPayloadSize;
     this.decompress = c.furrow.decompressBodies;
+    this.budget = d.budget;
     this.useIpKey = c.streams.useIpAddressAsPartitionKey;
     this.keyed = d.good.usesPartitionKey || d.bad.usesPartitionKey;
     this.transientOk = d.good.consumesRecordsAtOnce === true;
@@ -233,6 +233,17 @@ export class TrackingHandler {
     req.resume();
   }
 
+  /**
+   * The process-wide body budget is spent: 503 + Retry-After, and the connection closes once the answer is
+   * out. The rest of the body is not read (reading it to throw it away would allocate what the budget is there
+   * to bound).
+   */
+  private overBudget(req: IncomingMessage, res: ServerResponse): void {
+    if (res.headersSent) return;
+    req.pause();
+    this.send(res, 503, [...this.hsts, 'Retry-After', this.retryAfter, 'Connection', 'close', 'Content-Type', TEXT_UTF8], 'Service Unavailable', 'unavailable');
+  }
+
   private unavailable(res: ServerResponse): void {
     if (res.headersSent) return;
     this.send(res, 503, [...this.hsts, 'Retry-After', this.retryAfter, 'Content-Type', TEXT_UTF8], 'Service Unavailable', 'unavailable');
@@ -307,61 +318,86 @@ export class TrackingHandler {
       return;
     }
     const encodingHeader = req.headers['content-encoding'];
-    let inflater: Decompress | null = null;
+    let encoding: string | null = null;
     if (this.decompress && encodingHeader !== undefined) {
       const enc = encodingHeader.trim().toLowerCase();
       if (enc !== '' && enc !== 'identity') {
-        inflater = DECOMPRESSORS[enc] ?? null;
-        if (inflater === null) {
+        if (!isSupportedEncoding(enc)) {
           req.resume();
           this.send(res, 415, [...this.hsts, 'Content-Type', TEXT_UTF8], `unsupported Content-Encoding: ${enc}`, 'unsupported_encoding');
           return;
         }
+        encoding = enc;
       }
     }
+    // Every received byte is charged to the process-wide body budget until the body became records (or the
+    // request failed): see body-budget.ts.
+    const budget = this.budget;
     this.inFlight++;
     const chunks: Buffer[] = [];
     let size = 0;
-    let done = false;
-    const finish = (): void => {
-      if (!done) {
-        done = true;
+    let reading = true;
+    const stopReading = (): void => {
+      if (reading) {
+        reading = false;
         this.inFlight--;
+        budget.give(size);
+        chunks.length = 0;
       }
     };
     req.on('data', (chunk: Buffer) => {
-      if (done) return;
-      size += chunk.length;
-      if (size > drop) {
-        finish();
+      if (!reading) return;
+      if (size + chunk.length > drop) {
+        stopReading();
         this.tooLarge(req, res);
         return;
       }
+      if (!budget.take(chunk.length)) {
+        stopReading();
+        this.overBudget(req, res);
+        return;
+      }
+      size += chunk.length;
       chunks.push(chunk);
     });
-    req.on('error', finish);
+    req.on('error', stopReading);
     // A client gone mid-body: no 'end', only 'close' (and the deprecated 'aborted').
-    req.on('close', finish);
+    req.on('close', stopReading);
     req.on('end', () => {
-      if (done) return;
-      finish();
+      if (!reading) return;
+      // From here this function gives the budget back itself ('close' follows 'end' and must not).
+      reading = false;
       const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
       const ctHeader = req.headers['content-type'];
       const ct = ctHeader === undefined ? null : this.contentType(ctHeader);
-      if (inflater === null) {
-        next(decodeBody(buf, ct), ct);
+      if (encoding === null) {
+        try {
+          next(decodeBody(buf, ct), ct);
+        } finally {
+          this.inFlight--;
+          budget.give(size);
+        }
         return;
       }
-      this.inFlight++;
-      inflater(buf, { maxOutputLength: drop }, (err, out) => {
+      inflateBody(buf, encoding, drop, budget, (o) => {
+        // The compressed bytes were needed until the decoder finished.
+        budget.give(size);
         this.inFlight--;
-        if (res.headersSent || res.destroyed) return;
-        if (err) {
-          if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') this.tooLarge(req, res);
+        if (res.headersSent || res.destroyed) {
+          if (o.ok) budget.give(o.charged);
+          return;
+        }
+        if (!o.ok) {
+          if (o.status === 413) this.tooLarge(req, res);
+          else if (o.status === 503) this.overBudget(req, res);
           else this.send(res, 400, [...this.hsts, 'Content-Type', TEXT_UTF8], 'invalid compressed body', 'bad_request');
           return;
         }
-        next(decodeBody(out, ct), ct);
+        try {
+          next(decodeBody(o.body, ct), ct);
+        } finally {
+          budget.give(o.charged);
+        }
       });
     });
   }
@@ -601,7 +637,14 @@ export class TrackingHandler {
     const lost = r.failed.length + (r.invalid?.length ?? 0);
     if (lost > 0) {
       this.metrics.sinkFailures.inc({ stream }, lost);
-      this.log.error({ stream, failed: r.failed.length, invalid: r.invalid?.length ?? 0 }, 'sink could not write records');
+      // At most one line a second: in durable mode during an outage every request fails (the counter has them all).
+      this.lostSinceLog += lost;
+      const now = Date.now();
+      if (now - this.lastLossLog >= 1000) {
+        this.log.error({ stream, failed: r.failed.length, invalid: r.invalid?.length ?? 0, recordsSinceLastLine: this.lostSinceLog }, 'sink could not write records');
+        this.lastLossLog = now;
+        this.lostSinceLog = 0;
+      }
     }
   }
 

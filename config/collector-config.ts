@@ -110,7 +110,19 @@ export interface CollectorConfig {
     readonly acknowledge: AckMode;
     /** Above this many bytes waiting in the sinks, tracking requests get 503 + Retry-After (nothing is taken in). */
     readonly maxPendingBytes: number;
+    /**
+     * Request-body bytes held across all open requests (received, inflated, decoder windows); a request that
+     * would pass it gets 503 + Retry-After (collector/body-budget.ts).
+     */
+    readonly maxBodyBytesInFlight: number;
     readonly retryAfterSec: number;
+    /**
+     * A Kinesis PutRecords / DescribeStreamSummary call unanswered this long is aborted (a failed attempt) and
+     * the stream reported unhealthy at once.
+     */
+    readonly kinesisCallTimeoutMs: number;
+    /** A connection's request line and headers must be complete within this (node's headersTimeout ⇒ 408). */
+    readonly headersTimeoutMs: number;
     /** Accept `Content-Encoding: gzip|deflate` request bodies. */
     readonly decompressBodies: boolean;
     /** Version written in `collector` (ssc-<v>-<sink>) and bad rows; Snowplow's 3.4.0 by default. */
@@ -489,7 +501,10 @@ export function parseCollectorConfig(doc: Record<string, unknown>, opts: ParseOp
   const furrow = {
     acknowledge: ack as AckMode,
     maxPendingBytes: fu.int('maxPendingBytes', 256 * 1024 * 1024, 1),
+    maxBodyBytesInFlight: fu.int('maxBodyBytesInFlight', 64 * 1024 * 1024, 1),
     retryAfterSec: Math.max(1, Math.ceil(fu.durationMs('retryAfter', 5000) / 1000)),
+    kinesisCallTimeoutMs: fu.durationMs('kinesisCallTimeout', 3000),
+    headersTimeoutMs: fu.durationMs('headersTimeout', 10_000),
     decompressBodies: fu.bool('decompressBodies', true),
     compatVersion: fu.str('compatVersion', '3.4.0'),
   };
@@ -528,6 +543,15 @@ export function parseCollectorConfig(doc: Record<string, unknown>, opts: ParseOp
 
   if (networking.maxPayloadSize > networking.dropPayloadSize) {
     throw new FurrowError('CONFIG_INVALID_VALUE', 'collector.networking.maxPayloadSize must not exceed collector.networking.dropPayloadSize');
+  }
+  if (furrow.kinesisCallTimeoutMs <= 0) {
+    throw new FurrowError('CONFIG_INVALID_VALUE', 'collector.furrow.kinesisCallTimeout must be positive');
+  }
+  if (furrow.headersTimeoutMs <= 0) {
+    throw new FurrowError('CONFIG_INVALID_VALUE', 'collector.furrow.headersTimeout must be positive');
+  }
+  if (furrow.maxBodyBytesInFlight < networking.dropPayloadSize) {
+    throw new FurrowError('CONFIG_INVALID_VALUE', 'collector.furrow.maxBodyBytesInFlight must be at least collector.networking.dropPayloadSize (else a body of the allowed size could never be taken in)');
   }
 
   return deepFreeze<CollectorConfig>({

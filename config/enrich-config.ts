@@ -16,7 +16,8 @@
  *   remote adapters, FanOut, the HTTP source, custom adapter schemas).
  * Values that would change the data and that furrow cannot honour (another transport, legacyEnrichmentOrder,
  * tryBase64Decoding) stop start-up with CONFIG_UNSUPPORTED naming the key.
- * furrow's own options: `input.leases` (default true).
+ * furrow's own options: `input.leases` (default true), `javascript.timeout` and `javascript.maxMemoryMb` (the
+ * JavaScript enrichment's script process, docs/security.md).
  */
 import { FurrowError } from '../common/errors.js';
 import { DEFAULT_MAX_JSON_DEPTH, MAX_ENRICHER_JSON_DEPTH } from '../common/json-depth.js';
@@ -96,6 +97,11 @@ export interface EnrichConfig {
   readonly metricsPort: number | null;
   /** `iglu.maxRetry` / `iglu.maxWait` (6.x): retries of a failed Iglu request and the longest wait between them. */
   readonly iglu: { readonly maxRetry: number; readonly maxWaitMs: number };
+  /**
+   * The JavaScript enrichment's script process (docs/security.md): furrow's own `javascript.timeout` (per event)
+   * and `javascript.maxMemoryMb`. Snowplow's exitOnJsCompileError is `validation.exitOnJsCompileError`.
+   */
+  readonly javascript: { readonly timeoutMs: number; readonly maxMemoryMb: number };
   /** Accepted keys that have no effect in furrow (logged at start). */
   readonly ignored: readonly string[];
   /** Accepted keys naming an integration furrow does not have, with what furrow does instead (logged at start). */
@@ -111,6 +117,7 @@ export const DEFAULT_ENRICH_CONFIG: EnrichConfig = deepFreeze({
   decompression: { maxBytesSinglePayload: 10_000_000, maxBytesInBatch: 100_000_000 },
   metricsPort: null,
   iglu: { maxRetry: 2, maxWaitMs: 1000 },
+  javascript: { timeoutMs: 1000, maxMemoryMb: 256 },
   ignored: [],
   warnings: [],
 });
@@ -470,6 +477,14 @@ export function parseEnrichConfig(root: Record<string, unknown>, origin = '<conf
   top.warn('adaptersSchemas');
   for (const k of ['telemetry', 'blobStorage', 'blobClients', 'streams']) top.section(k)?.ignoreAll();
   const assetsUpdatePeriodMs = top.duration('assetsUpdatePeriod', 7 * 86_400_000);
+  const jsS = top.section('javascript');
+  const javascript = {
+    timeoutMs: jsS?.duration('timeout', 1000) ?? 1000,
+    // The script process (a node of its own) needs ~50 MB before the script allocates anything.
+    maxMemoryMb: Math.floor(jsS?.num('maxMemoryMb', 256, 64) ?? 256),
+  };
+  if (javascript.timeoutMs < 1) throw invalid('javascript.timeout', 'must be at least 1 millisecond', jsS?.obj['timeout']);
+  jsS?.done();
   top.ignore('license', 'cpuParallelismFraction', 'sinkParallelismFraction', 'jsAllowedJavaClasses', 'concurrency', 'gcpUserAgent');
   top.done();
   return deepFreeze({
@@ -481,6 +496,7 @@ export function parseEnrichConfig(root: Record<string, unknown>, origin = '<conf
     decompression,
     metricsPort,
     iglu,
+    javascript,
     ignored,
     warnings,
   });

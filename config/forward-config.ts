@@ -53,7 +53,7 @@ export type MappingValue = { readonly path: string; readonly default: unknown } 
 
 export type TransformConfig =
   | { readonly type: 'mapping'; readonly fields: Readonly<Record<string, MappingValue>>; readonly mode: 'merge' | 'replace' }
-  | { readonly type: 'js'; readonly script: string; readonly origin: string; readonly timeoutMs: number };
+  | { readonly type: 'js'; readonly script: string; readonly origin: string; readonly timeoutMs: number; readonly maxMemoryMb: number };
 
 export type HttpAuth =
   | null
@@ -455,6 +455,8 @@ async function parseTransform(r: KeyReader | null, baseDir: string): Promise<Tra
   const inline = r.optStr('script');
   if ((file === null) === (inline === null)) throw new FurrowError('CONFIG_INVALID_VALUE', `${r.path}: give exactly one of file, script`);
   const timeoutMs = r.durationMs('timeout', 100, 1);
+  // The script process (a node of its own) needs ~50 MB before the script allocates anything.
+  const maxMemoryMb = r.int('max_memory_mb', 256, 64, 65_536);
   r.done();
   let script = inline ?? '';
   let origin = `${r.path}.script`;
@@ -469,7 +471,7 @@ async function parseTransform(r: KeyReader | null, baseDir: string): Promise<Tra
     }
     origin = p;
   }
-  return { type, script, origin, timeoutMs };
+  return { type, script, origin, timeoutMs, maxMemoryMb };
 }
 
 function parseTarget(r: KeyReader): TargetConfig {

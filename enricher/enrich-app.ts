@@ -157,7 +157,17 @@ export async function runEnrich(o: EnrichAppOptions, signal: AbortSignal): Promi
       waiting += r.chars;
       if (waiting >= flushChars) await flush();
     };
-    for (const record of batch.records) await take(await o.processor.process(record, now, take));
+    const size = o.processor.concurrentRecords;
+    if (size === 1) for (const record of batch.records) await take(await o.processor.process(record, now, take));
+    else {
+      // An enrichment whose calls share a wait (the JavaScript enrichment's script process): `size` records at
+      // once, waiting once together. Output keeps the record order (so no spill: each record's output is taken
+      // whole, after the window).
+      for (let w = 0; w < batch.records.length; w += size) {
+        const outs = await Promise.all(batch.records.slice(w, w + size).map((record) => o.processor.process(record, now)));
+        for (const r of outs) await take(r);
+      }
+    }
     await flush();
     await batch.commit();
     counts.records += batch.records.length;

@@ -114,6 +114,8 @@ export class EnrichmentManager {
    * 0.8 µs CPU per event on the bench mix.
    */
   private readonly pipelineReadsJsonColumns: boolean;
+  /** Events worth processing at once (the largest `concurrentEvents` of the enrichments; 1 without any). */
+  readonly concurrentEvents: number;
   private readonly processor: Processor;
   private readonly vEtl: string;
   private readonly maxJsonDepth: number;
@@ -129,6 +131,7 @@ export class EnrichmentManager {
     this.resolver = opts.resolver;
     this.pipeline = opts.pipeline !== null && opts.pipeline.enrichments.length > 0 ? opts.pipeline : null;
     this.pipelineReadsJsonColumns = this.pipeline?.enrichments.some((e) => e.identifier === 'Javascript enrichment') ?? false;
+    this.concurrentEvents = Math.max(1, ...(this.pipeline?.enrichments.map((e) => e.concurrentEvents ?? 1) ?? []));
     this.processor = opts.processor;
     this.vEtl = `${opts.processor.artifact}-${opts.processor.version}`;
     this.maxJsonDepth = opts.maxJsonDepth;

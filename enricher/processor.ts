@@ -78,6 +78,11 @@ export class RecordProcessor {
     this.maxOutput = o.maxPayloadOutputChars ?? MAX_PAYLOAD_OUTPUT_CHARS;
   }
 
+  /** Records worth processing at once (see Enrichment.concurrentEvents); 1 = one after the other. */
+  get concurrentRecords(): number {
+    return this.o.manager.concurrentEvents;
+  }
+
   /**
    * `spill`, when given, receives the output of each payload of a framed record but the last (which is returned),
    * so the caller can write it before the next payload is enriched.

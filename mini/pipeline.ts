@@ -17,7 +17,7 @@
  * enricher → store readers → optional loaders. startMini resolves when both are done. A failure anywhere stops
  * what already started and reports which part failed. Shutdown follows STOP_ORDER.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -28,6 +28,7 @@ import { FurrowError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { KinesisWriter } from '../common/kinesis/kinesis-writer.js';
 import { createCollector, type Collector } from '../collector/collector.js';
+import { createCollectorHttpServer } from '../collector/server.js';
 import { KinesisSink } from '../collector/sinks/kinesis-sink.js';
 import type { CollectorSink } from '../collector/sinks/sink.js';
 import { parseCollectorConfig } from '../config/collector-config.js';
@@ -263,7 +264,7 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
     const sink = (which: 'good' | 'bad') => {
       const sc = config.streams[which];
       if (sc.type !== 'kinesis') throw new FurrowError('MINI_COMPONENT_FAILED', 'internal: mini\'s collector streams must be Kinesis');
-      return new KinesisSink({ config: sc, client: aws.kinesis, logger: log.child({ component: 'collector', stream: which }) });
+      return new KinesisSink({ config: sc, client: aws.kinesis, logger: log.child({ component: 'collector', sink: which }), callTimeoutMs: config.furrow.kinesisCallTimeoutMs });
     };
     const sinks = { good: sink('good'), bad: sink('bad') };
     // One /metrics for the whole process: collector, enricher (leases, records), store.
@@ -321,7 +322,8 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
         status: () => ({ ...info, uptimeSec: Math.round(process.uptime()), ...(loaderBadRows !== null ? { postgresBadRows: loaderBadRows() } : {}) }),
       }),
     );
-    const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    // The collector's own server: its limits, connection guard and request-head timeout hold for mini too.
+    const server: Server = createCollectorHttpServer(running, (req: IncomingMessage, res: ServerResponse) => {
       const url = req.url ?? '/';
       if (url === '/micro' || url.startsWith('/micro/') || url.startsWith('/micro?') || url === '/metrics' || url.startsWith('/metrics?')) micro(req, res);
       else if (url === '/' && req.method === 'GET') {

@@ -237,6 +237,8 @@ export const command: Command = {
       pipeline = await buildEnrichments(await loadEnrichmentsDir(f.enrichments), {
         resolver, logger: log, assetsDir: f.assetsDir, fetch: globalThis.fetch, assetsUpdatePeriodMs: config.assetsUpdatePeriodMs,
         exitOnJsCompileError: config.validation.exitOnJsCompileError,
+        javascriptTimeoutMs: config.javascript.timeoutMs,
+        javascriptMaxMemoryMb: config.javascript.maxMemoryMb,
       });
     }
     const sinks = buildSinks(f, config, log);

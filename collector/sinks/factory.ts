@@ -21,15 +21,16 @@ export interface SinkDeps {
   kinesisClient?: KinesisSender;
 }
 
-function build(s: StreamConfig, which: 'good' | 'bad', d: SinkDeps): CollectorSink {
+function build(s: StreamConfig, which: 'good' | 'bad', d: SinkDeps, callTimeoutMs: number): CollectorSink {
   if (s.type === 'stdout') {
     const out = which === 'good' ? (d.stdout ?? process.stdout) : (d.stderr ?? process.stderr);
     return new StdoutSink({ out, maxBytes: s.maxBytes });
   }
   const client = d.kinesisClient ?? createKinesisClient({ region: s.region, ...(s.customEndpoint !== null ? { endpoint: s.customEndpoint } : {}), maxSockets: Math.max(s.threadPoolSize, 16) });
-  return new KinesisSink({ config: s, client, logger: d.logger.child({ sink: which }), observer: d.metrics.kinesisObserver(which) });
+  return new KinesisSink({ config: s, client, logger: d.logger.child({ sink: which }), observer: d.metrics.kinesisObserver(which), callTimeoutMs });
 }
 
 export function createSinks(config: CollectorConfig, d: SinkDeps): { good: CollectorSink; bad: CollectorSink } {
-  return { good: build(config.streams.good, 'good', d), bad: build(config.streams.bad, 'bad', d) };
+  const t = config.furrow.kinesisCallTimeoutMs;
+  return { good: build(config.streams.good, 'good', d, t), bad: build(config.streams.bad, 'bad', d, t) };
 }

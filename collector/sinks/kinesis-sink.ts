@@ -1,7 +1,12 @@
 /**
  * The Kinesis sink: the shared buffered PutRecords writer (common/kinesis) plus Snowplow's health rules:
  * unhealthy until DescribeStreamSummary says ACTIVE or a put succeeds, unhealthy again after
- * `backoffPolicy.maxRetries` failed attempts, records retried forever (nothing dropped).
+ * `backoffPolicy.maxRetries` failed attempts (or at once when a call hangs past `callTimeoutMs`).
+ *
+ *   enqueue (buffered acknowledgement) ──▶ records retried forever (nothing dropped)
+ *   store (durable acknowledgement)    ──▶ awaited write: flushed on demand, given up after maxRetries
+ *                                          attempts or once unhealthy, failed at once while unhealthy
+ *                                          (one probe at a time): the request gets 503 + Retry-After
  */
 import type { KinesisStreamConfig } from '../../config/collector-config.js';
 import { KinesisWriter, type KinesisSender, type KinesisWriterObserver } from '../../common/kinesis/kinesis-writer.js';
@@ -16,7 +21,11 @@ export interface KinesisSinkOptions {
   observer?: KinesisWriterObserver;
   /** Check the stream at start (default true). */
   healthCheck?: boolean;
+  /** Abort a Kinesis call unanswered this long (collector.furrow.kinesisCallTimeout); default none. */
+  callTimeoutMs?: number;
 }
+
+const AWAITED = { awaited: true } as const;
 
 export class KinesisSink implements CollectorSink {
   readonly collectorName = 'kinesissink';
@@ -36,6 +45,7 @@ export class KinesisSink implements CollectorSink {
       backoff: c.backoff,
       maxInFlight: c.threadPoolSize,
       logger: o.logger,
+      ...(o.callTimeoutMs !== undefined ? { callTimeoutMs: o.callTimeoutMs } : {}),
       ...(o.observer ? { observer: o.observer } : {}),
     });
     if (o.healthCheck !== false) this.writer.startHealthCheck(c.startupCheckIntervalMs);
@@ -48,7 +58,7 @@ export class KinesisSink implements CollectorSink {
     return this.writer.pendingBytes;
   }
   store(records: readonly Buffer[], partitionKey: string): Promise<WriteResult> {
-    return this.writer.write(records, partitionKey);
+    return this.writer.write(records, partitionKey, AWAITED);
   }
   enqueue(records: readonly Buffer[], partitionKey: string, onDone: (r: WriteResult) => void): void {
     void this.writer.write(records, partitionKey).then(onDone);

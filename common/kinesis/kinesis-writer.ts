@@ -5,6 +5,7 @@
  *   const w = new KinesisWriter({ client, streamName, byteLimit, recordLimit, timeLimitMs, backoff, ... });
  *   w.startHealthCheck(1000);                  // optional: DescribeStreamSummary until ACTIVE (healthy)
  *   const r = await w.write(records, key?);   // resolves once every record was PutRecords'ed, or given up on
+ *   await w.write(records, key, { awaited: true });   // someone waits on it (durable acknowledgement): below
  *        r.sent      records Kinesis accepted
  *        r.failed    records given up on after `giveUpAfterAttempts` (never, by default: retried forever)
  *        r.invalid   records Kinesis can never take (data + partition key > maxRecordBytes)
@@ -23,6 +24,18 @@
  *
  * At most `maxInFlight` PutRecords calls run at once; further batches wait in order. The partition key of
  * a record is the one passed to write(), else `partitionKey(record)` (default: a random UUID per record).
+ * With `callTimeoutMs`, a call not answered in time is aborted: a failed attempt that also marks the stream
+ * unhealthy at once (a hung endpoint; other failures do after `backoff.maxRetries` attempts).
+ *
+ * Awaited writes (a caller answers its own client once they settle: the collector's durable mode)
+ *
+ *   flushed on demand instead of after timeLimitMs: at the end of the event-loop turn when no call is in flight
+ *     (or AWAITED_BATCH records wait), else when a call finishes: waiting writes ride together (group commit)
+ *   given up (reported failed) after `backoff.maxRetries` attempts, or after any failed attempt once whole
+ *     calls keep failing (below): never retried forever
+ *   while whole calls keep failing (a timeout, or maxRetries error answers; not throttled records, not the
+ *     unchecked state at start): failed at once, except one probe write at a time (at most one per
+ *     minBackoffMs) whose success makes the stream healthy again
  */
 import { randomUUID } from 'node:crypto';
 import { DescribeStreamSummaryCommand, PutRecordsCommand, type PutRecordsCommandOutput, type DescribeStreamSummaryCommandOutput } from '@aws-sdk/client-kinesis';
@@ -32,11 +45,34 @@ import type { RecordSink, WriteResult } from '../stream.js';
 
 /** The part of KinesisClient the writer uses (a wrapper can inject failures in tests). */
 export interface KinesisSender {
-  send(command: PutRecordsCommand | DescribeStreamSummaryCommand): Promise<unknown>;
+  send(command: PutRecordsCommand | DescribeStreamSummaryCommand, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
+}
+
+/** Options of one write() call. */
+export interface WriteOptions {
+  /**
+   * A caller waits on the outcome to answer its own client (durable acknowledgement): flush on demand,
+   * bounded attempts, fail fast while the stream is unhealthy (see the file comment).
+   */
+  awaited?: boolean;
+}
+
+/** A PutRecords / DescribeStreamSummary call not answered within callTimeoutMs. */
+class CallTimeout extends Error {
+  constructor(ms: number) {
+    super(`no answer from Kinesis within ${ms} ms`);
+    this.name = 'CallTimeout';
+  }
 }
 
 export type PartitionKeyStrategy = (record: Buffer) => string;
 
+/**
+ * While a call is in flight, awaited writes wait for it to finish unless this many records are waiting: fewer,
+ * larger calls under load (the SDK costs ~1 ms of CPU per PutRecords call, ~5 µs per record), no added wait
+ * when idle.
+ */
+const AWAITED_BATCH = 32;
 export const randomPartitionKey: PartitionKeyStrategy = () => randomUUID();
 
 /** Kinesis limits for one PutRecords call. */
@@ -69,6 +105,11 @@ export interface KinesisWriterOptions {
   maxRecordBytes?: number;
   /** close() waits at most this long for retries; what is left is reported failed and logged. Default 10 s. */
   closeTimeoutMs?: number;
+  /**
+   * Abort a PutRecords (or DescribeStreamSummary) call not answered within this many ms: a failed attempt,
+   * and the stream is unhealthy at once. Default none (the client's own timeouts apply).
+   */
+  callTimeoutMs?: number;
   logger?: Logger;
   observer?: KinesisWriterObserver;
 }
@@ -80,6 +121,9 @@ interface Ticket {
   failed: Buffer[];
   invalid: Buffer[];
   resolve: (r: WriteResult) => void;
+  awaited: boolean;
+  /** This write is the one probe allowed while the stream is unhealthy. */
+  probe: boolean;
 }
 
 interface Entry {
@@ -103,6 +147,7 @@ export class KinesisWriter implements RecordSink {
   private readonly maxInFlight: number;
   private readonly maxRecordBytes: number;
   private readonly closeTimeoutMs: number;
+  private readonly callTimeoutMs: number | null;
   private readonly log: Logger;
   private readonly observer: KinesisWriterObserver;
 
@@ -118,6 +163,16 @@ export class KinesisWriter implements RecordSink {
   private healthTimer: NodeJS.Timeout | null = null;
   private _pendingBytes = 0;
   private _pendingRecords = 0;
+  /** Awaited entries in `buffer` (they want a flush at the end of the turn, or when a slot frees). */
+  private awaitedBuffered = 0;
+  private flushScheduled = false;
+  private probing = false;
+  /**
+   * Whole calls keep failing (an error answer or no answer: not merely unchecked at start, nor throttled
+   * records): awaited writes fail fast. Cleared by any successful call.
+   */
+  private failing = false;
+  private lastProbeAt = -Infinity;
 
   constructor(o: KinesisWriterOptions) {
     this.client = o.client;
@@ -133,6 +188,7 @@ export class KinesisWriter implements RecordSink {
     this.maxInFlight = Math.max(1, o.maxInFlight ?? 10);
     this.maxRecordBytes = o.maxRecordBytes ?? KINESIS_RECORD_MAX_BYTES;
     this.closeTimeoutMs = o.closeTimeoutMs ?? 10_000;
+    this.callTimeoutMs = o.callTimeoutMs ?? null;
     this.log = o.logger ?? silentLogger;
     this.observer = o.observer ?? {};
   }
@@ -147,10 +203,22 @@ export class KinesisWriter implements RecordSink {
     return this.healthy;
   }
 
-  write(records: readonly Buffer[], partitionKey?: string): Promise<WriteResult> {
+  write(records: readonly Buffer[], partitionKey?: string, opts?: WriteOptions): Promise<WriteResult> {
     if (records.length === 0) return Promise.resolve({ sent: 0, failed: [], invalid: [] });
+    const awaited = opts?.awaited === true;
+    let probe = false;
+    if (awaited && this.failing && !this.closing) {
+      // Fail fast while unhealthy; one write at a time (at most one per minBackoff) goes through as a probe.
+      const now = performance.now();
+      if (this.probing || now - this.lastProbeAt < this.minBackoffMs) {
+        return Promise.resolve({ sent: 0, failed: [...records], invalid: [] });
+      }
+      probe = true;
+      this.probing = true;
+      this.lastProbeAt = now;
+    }
     return new Promise<WriteResult>((resolve) => {
-      const ticket: Ticket = { remaining: records.length, sent: 0, failed: [], invalid: [], resolve };
+      const ticket: Ticket = { remaining: records.length, sent: 0, failed: [], invalid: [], resolve, awaited, probe };
       for (const data of records) {
         let key = partitionKey ?? this.keyOf(data);
         if (key.length === 0 || key.length > 256) key = randomUUID();
@@ -171,10 +239,29 @@ export class KinesisWriter implements RecordSink {
         this.bufferBytes += size;
         this._pendingBytes += size;
         this._pendingRecords++;
+        if (awaited) this.awaitedBuffered++;
         if (this.timer === null) this.timer = setTimeout(() => this.flushBuffer(), this.timeLimitMs);
       }
       if (this.buffer.length >= this.recordLimit || this.bufferBytes >= this.byteLimit) this.flushBuffer();
+      else if (this.awaitedBuffered > 0 && !this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(this.flushForWaiters);
+      }
     });
+  }
+
+  /**
+   * Group commit for awaited writes: flush when nothing is in flight (or AWAITED_BATCH records wait) and no
+   * batch is queued for a slot; otherwise the buffer keeps filling and pump() checks again as soon as a call
+   * finishes.
+   */
+  private readonly flushForWaiters = (): void => {
+    this.flushScheduled = false;
+    if (this.waitersShouldGo()) this.flushBuffer();
+  };
+
+  private waitersShouldGo(): boolean {
+    return this.awaitedBuffered > 0 && this.waiting.length === 0 && this.inFlight < this.maxInFlight && (this.inFlight === 0 || this.awaitedBuffered >= AWAITED_BATCH);
   }
 
   /** Sends everything buffered and resolves when no PutRecords call is left running. */
@@ -202,7 +289,7 @@ export class KinesisWriter implements RecordSink {
       this.healthTimer = null;
       if (this.healthy || this.closing) return;
       try {
-        const out = (await this.client.send(new DescribeStreamSummaryCommand({ StreamName: this.streamName }))) as DescribeStreamSummaryCommandOutput;
+        const out = (await this.send(new DescribeStreamSummaryCommand({ StreamName: this.streamName }))) as DescribeStreamSummaryCommandOutput;
         const status = out.StreamDescriptionSummary?.StreamStatus;
         if (status === 'ACTIVE' || status === 'UPDATING') {
           this.setHealthy(true);
@@ -223,6 +310,7 @@ export class KinesisWriter implements RecordSink {
   // -------------------------------------------------------------------------------------------------
 
   private setHealthy(h: boolean): void {
+    if (h) this.failing = false;
     if (h === this.healthy) return;
     this.healthy = h;
     this.log.info({ stream: this.streamName, healthy: h }, h ? 'kinesis stream healthy' : 'kinesis stream unhealthy');
@@ -235,7 +323,26 @@ export class KinesisWriter implements RecordSink {
       this._pendingRecords--;
     }
     const t = e.ticket;
-    if (--t.remaining === 0) t.resolve({ sent: t.sent, failed: t.failed, invalid: t.invalid });
+    if (--t.remaining === 0) {
+      if (t.probe) this.probing = false;
+      t.resolve({ sent: t.sent, failed: t.failed, invalid: t.invalid });
+    }
+  }
+
+  /** client.send, aborted after callTimeoutMs (rejecting with CallTimeout) when that is set. */
+  private send(cmd: PutRecordsCommand | DescribeStreamSummaryCommand): Promise<unknown> {
+    const ms = this.callTimeoutMs;
+    if (ms === null) return this.client.send(cmd);
+    const ac = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        ac.abort();
+        reject(new CallTimeout(ms));
+      }, ms);
+    });
+    // The race settles with whichever comes first; a send rejected later by the abort is handled by race.
+    return Promise.race([this.client.send(cmd, { abortSignal: ac.signal }), timedOut]).finally(() => clearTimeout(timer));
   }
 
   private flushBuffer(): void {
@@ -247,6 +354,7 @@ export class KinesisWriter implements RecordSink {
     const batch = this.buffer;
     this.buffer = [];
     this.bufferBytes = 0;
+    this.awaitedBuffered = 0;
     // Split into calls within Kinesis' PutRecords limits.
     let call: Entry[] = [];
     let callBytes = 0;
@@ -270,6 +378,8 @@ export class KinesisWriter implements RecordSink {
       void this.putWithRetry(call).finally(() => {
         this.inFlight--;
         this.pump();
+        // A slot is free: awaited writes buffered meanwhile go now.
+        if (this.waitersShouldGo()) this.flushBuffer();
         if (this.inFlight === 0 && this.waiting.length === 0) {
           const ws = this.idleWaiters.splice(0);
           for (const w of ws) w();
@@ -280,6 +390,11 @@ export class KinesisWriter implements RecordSink {
 
   private async putWithRetry(initial: Entry[]): Promise<void> {
     let entries = initial;
+    if (this.failing) {
+      // The stream went unhealthy while these waited for a slot: awaited records (but a probe's) fail now.
+      entries = this.giveUpAwaited(initial, 0, true);
+      if (entries.length === 0) return;
+    }
     let attempt = 0;
     let backoff = 0;
     for (;;) {
@@ -288,7 +403,7 @@ export class KinesisWriter implements RecordSink {
       let error: unknown = null;
       let throttled = 0;
       try {
-        const out = (await this.client.send(
+        const out = (await this.send(
           new PutRecordsCommand({ StreamName: this.streamName, Records: entries.map((e) => ({ Data: e.data, PartitionKey: e.key })) }),
         )) as PutRecordsCommandOutput;
         const results = out.Records ?? [];
@@ -308,11 +423,18 @@ export class KinesisWriter implements RecordSink {
       } catch (e) {
         error = e;
         for (const x of entries) retry.push(x);
+        // A hung endpoint: unhealthy now, not after maxRetries × the timeout.
+        if (e instanceof CallTimeout) {
+          this.setHealthy(false);
+          this.failing = true;
+        }
       }
       this.observer.onPut?.(entries.length - retry.length, retry.length, throttled, error);
       if (retry.length === 0) return;
       if (attempt >= this.maxRetries) {
         this.setHealthy(false);
+        // Whole calls failing (errors, not per-record throttling): awaited writes fail fast from now on.
+        if (error !== null) this.failing = true;
         if (attempt === this.maxRetries) {
           this.log.error({ stream: this.streamName, records: retry.length, attempts: attempt, err: error ? (error as Error).message : undefined }, 'kinesis PutRecords keeps failing; still retrying');
         }
@@ -323,15 +445,34 @@ export class KinesisWriter implements RecordSink {
         this.giveUp(retry, attempt);
         return;
       }
+      // Awaited records are not retried past maxRetries attempts, nor once the stream is unhealthy: their
+      // caller answers now (503) and its client retries.
+      let next = retry;
+      if (this.failing || attempt >= this.maxRetries) {
+        next = this.giveUpAwaited(retry, attempt, false);
+        if (next.length === 0) return;
+      }
       backoff = attempt > this.maxRetries
         ? this.maxBackoffMs
         : Math.max(this.minBackoffMs + Math.random() * (this.maxBackoffMs - this.minBackoffMs), (backoff / 3) * 2);
       if (!(await this.sleep(backoff))) {
-        this.giveUp(retry, attempt);
+        this.giveUp(next, attempt);
         return;
       }
-      entries = retry;
+      entries = next;
     }
+  }
+
+  /** Gives up the awaited entries of `entries` (but a probe's when `spareProbes`); returns the others. */
+  private giveUpAwaited(entries: Entry[], attempts: number, spareProbes: boolean): Entry[] {
+    const keep: Entry[] = [];
+    const drop: Entry[] = [];
+    for (const e of entries) {
+      if (e.ticket.awaited && !(spareProbes && e.ticket.probe)) drop.push(e);
+      else keep.push(e);
+    }
+    if (drop.length > 0) this.giveUp(drop, attempts);
+    return keep;
   }
 
   private giveUp(entries: Entry[], attempts: number): void {

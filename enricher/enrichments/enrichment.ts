@@ -54,6 +54,12 @@ export interface Enrichment {
   /** Identifier used in bad rows (`enrichment.identifier`), e.g. `ua-parser`. */
   readonly identifier: string;
   enrich(input: EnrichmentInput): EnrichmentOutput | Promise<EnrichmentOutput>;
+  /**
+   * Events this enrichment can usefully have in flight at once (default 1): its calls made at the same time share
+   * one wait (the JavaScript enrichment sends them to its script process in one message). The enricher then
+   * processes that many records of a batch concurrently; output order is unchanged.
+   */
+  readonly concurrentEvents?: number;
   /** Releases timers, database handles, pools. */
   close?(): Promise<void>;
 }
@@ -84,6 +90,8 @@ export interface EnrichmentDeps {
    * logged and every event fails the enrichment ("Error compiling JavaScript function: [...]"), as Snowplow does.
    */
   exitOnJsCompileError?: boolean;
+  /** Memory limit of each javascript_script_config's script process, MiB (default 256). */
+  javascriptMaxMemoryMb?: number;
   /** Connect / statement timeout of the sql_query enrichment (default 5000 ms). */
   sqlTimeoutMs?: number;
   /** Endpoint for s3:// asset URIs (e.g. a local S3 stand-in); default = AWS. */

@@ -12,6 +12,7 @@ import type { Registry } from 'prom-client';
 import type { DeadLetterConfig, ForwardConfig, InputConfig } from '../../config/forward-config.js';
 import { FileDeadLetterSink, KinesisDeadLetterSink, type DeadLetterSink } from './dead-letter.js';
 import { Forwarder } from './forwarder.js';
+import { compileTransform, type Transformer } from './transform.js';
 import { LineSource } from './line-source.js';
 import { makeRedactor } from './secret.js';
 import type { ForwardTarget } from './target.js';
@@ -36,23 +37,27 @@ export async function buildForwarder(cfg: ForwardConfig, opts: BuildOptions): Pr
   const redact = makeRedactor(cfg.secrets);
   const dl = await createDeadLetter(opts.deadLetter ?? cfg.deadLetter, redact, opts.log);
   const targets = new Map<string, ForwardTarget>();
-  try {
-    for (const d of cfg.destinations) targets.set(d.name, createTarget(d, opts));
-  } catch (e) {
+  // Compiled at start: a JS transformation's script process starts here, and a script that does not compile
+  // (or defines no transform) stops start-up.
+  const transforms = new Map<string, Transformer>();
+  const closeAll = async (): Promise<void> => {
     for (const t of targets.values()) await t.close();
+    for (const t of transforms.values()) await t.close();
     await dl.close();
+  };
+  let forwarder: Forwarder;
+  try {
+    for (const [i, d] of cfg.destinations.entries()) {
+      const t = await compileTransform(d.transform, `destinations[${i}]`, opts.log.child({ destination: d.name }));
+      if (t !== null) transforms.set(d.name, t);
+    }
+    for (const d of cfg.destinations) targets.set(d.name, createTarget(d, opts));
+    forwarder = new Forwarder(cfg, targets, dl, opts.log, opts.replay ?? null, transforms);
+  } catch (e) {
+    await closeAll();
     throw e;
   }
-  const forwarder = new Forwarder(cfg, targets, dl, opts.log, opts.replay ?? null);
-  return {
-    forwarder,
-    deadLetter: dl,
-    redact,
-    async close() {
-      for (const t of targets.values()) await t.close();
-      await dl.close();
-    },
-  };
+  return { forwarder, deadLetter: dl, redact, close: closeAll };
 }
 
 async function createDeadLetter(cfg: DeadLetterConfig, redact: (s: string) => string, log: Logger): Promise<DeadLetterSink> {

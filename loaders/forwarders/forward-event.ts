@@ -145,7 +145,6 @@ export class ForwardEvent {
   readonly fields: EnrichedEvent;
   private entitiesCache: EntityMap | null = null;
   private jsonCache: Record<string, unknown> | null = null;
-  private frozen = false;
   /** The split columns (kept for the JSON view's indexed loop). */
   private cols: readonly string[] | null = null;
   /** Set when a JSON column cannot be parsed; the entities then hold what could be read. */
@@ -260,14 +259,9 @@ export class ForwardEvent {
     return s + '}';
   }
 
-  /** The JSON view, deep-frozen (handed to operator JavaScript, which must not change what other destinations see). */
-  frozenJson(): Record<string, unknown> {
-    const j = this.toJson();
-    if (!this.frozen) {
-      deepFreeze(j);
-      this.frozen = true;
-    }
-    return j;
+  /** True when `o` is this event's JSON view object (toJson() already built it). */
+  isJsonView(o: unknown): boolean {
+    return this.jsonCache !== null && o === this.jsonCache;
   }
 
   /** Event time for vendors: derived_tstamp (Snowplow's best estimate, true_tstamp when sent), else collector_tstamp; epoch ms or NaN. */
@@ -336,8 +330,3 @@ function walk(value: unknown, segs: ReadonlyArray<string | number>): unknown {
   return cur === null ? undefined : cur;
 }
 
-function deepFreeze(o: unknown): void {
-  if (o === null || typeof o !== 'object' || Object.isFrozen(o)) return;
-  Object.freeze(o);
-  for (const v of Object.values(o as Record<string, unknown>)) deepFreeze(v);
-}

@@ -21,7 +21,7 @@ import { DestinationQueue, type Settleable } from './destination-queue.js';
 import { compileFilter, type EventPredicate } from './filter.js';
 import { ForwardEvent } from './forward-event.js';
 import type { ForwardTarget, PreparedItem } from './target.js';
-import { compileTransform, SKIP, TransformFailure, type Transformer } from './transform.js';
+import { SKIP, TransformFailure, type Transformer } from './transform.js';
 
 export interface DestinationRuntime {
   readonly cfg: DestinationConfig;
@@ -95,14 +95,18 @@ export class Forwarder {
     private readonly log: Logger,
     /** Replay mode: records are dead-letter lines (`furrow forward replay`); null = forward enriched TSV. */
     private readonly replay: { only: ReadonlySet<string> | null } | null = null,
+    /** The destinations' transformations, compiled (build.ts: `compileTransform`), by destination name. */
+    transforms: ReadonlyMap<string, Transformer> = new Map(),
   ) {
     this.destinations = cfg.destinations.map((d, i) => {
       const where = `destinations[${i}]`;
       const target = targets.get(d.name)!;
+      const transform = transforms.get(d.name) ?? null;
+      if ((transform === null) !== (d.transform === null)) throw new Error(`${where}: transformation not compiled`);
       return {
         cfg: d,
         filter: compileFilter(d.filter, where),
-        transform: compileTransform(d.transform, where),
+        transform,
         target,
         queue: new DestinationQueue(d, target, deadLetter, log.child({ destination: d.name }), this.hard.signal, (e) => this.fail(e)),
         filtered: 0,
@@ -200,7 +204,8 @@ export class Forwarder {
       if (line.endsWith('\r')) line = line.slice(0, -1);
       this.read++;
       if (this.replay) {
-        this.replayLine(line, ticket, letters);
+        const routed = this.replayLine(line, ticket, letters);
+        if (routed !== undefined) await routed;
         continue;
       }
       let ev: ForwardEvent | string;
@@ -232,7 +237,10 @@ export class Forwarder {
         if (keep) kept.push(events[e]!);
         else d.filtered++;
       }
-      if (kept.length > 0) this.route(d, kept, ticket, letters);
+      if (kept.length > 0) {
+        const routed = this.route(d, kept, ticket, letters);
+        if (routed !== undefined) await routed; // a JS transformation answers asynchronously
+      }
     }
     if (letters.length > 0) {
       // The batch's own dead letters are one more thing its acknowledgement waits for; the reader does not wait
@@ -264,7 +272,7 @@ export class Forwarder {
   }
 
   /** Events to one destination: build → transform → finalize → enqueue (or a dead letter), in order. */
-  private route(d: DestinationRuntime, evs: readonly ForwardEvent[], ticket: BatchTicket, letters: DeadLetter[]): void {
+  private route(d: DestinationRuntime, evs: readonly ForwardEvent[], ticket: BatchTicket, letters: DeadLetter[]): void | Promise<void> {
     if (d.transform === null && d.target.direct !== undefined) {
       for (let i = 0; i < evs.length; i++) {
         d.matched++;
@@ -287,29 +295,37 @@ export class Forwarder {
         built[i] = `the event could not be prepared for this target: ${errorText(e)}`;
       }
     }
-    let results: readonly unknown[] = built;
-    if (d.transform !== null) {
-      const ok: Array<Record<string, unknown>> = [];
-      const okEvs: ForwardEvent[] = [];
-      for (let i = 0; i < evs.length; i++) {
-        const b = built[i]!;
-        if (typeof b !== 'string') {
-          ok.push(b);
-          okEvs.push(evs[i]!);
-        }
+    if (d.transform === null) return this.deliver(d, evs, built, built, ticket, letters);
+    const ok: Array<Record<string, unknown>> = [];
+    const okEvs: ForwardEvent[] = [];
+    for (let i = 0; i < evs.length; i++) {
+      const b = built[i]!;
+      if (typeof b !== 'string') {
+        ok.push(b);
+        okEvs.push(evs[i]!);
       }
-      let transformed: readonly unknown[];
-      try {
-        transformed = ok.length === 0 ? [] : ok.length === 1 ? [d.transform(ok[0]!, okEvs[0]!)] : d.transform.many(ok, okEvs);
-      } catch (e) {
-        // The runner reports a script's own errors as TransformFailure; a throw out of it fails the whole call.
-        const failure = new TransformFailure(`the transformation failed: ${errorText(e)}`);
-        transformed = ok.map(() => failure);
-      }
+    }
+    const merge = (transformed: readonly unknown[]): void => {
       const merged: unknown[] = new Array(evs.length);
       for (let i = 0, k = 0; i < evs.length; i++) merged[i] = typeof built[i] === 'string' ? built[i] : transformed[k++];
-      results = merged;
+      this.deliver(d, evs, built, merged, ticket, letters);
+    };
+    // The runner reports a script's own errors as TransformFailure; a throw out of it fails the whole call.
+    const failAll = (e: unknown): void => {
+      const failure = new TransformFailure(`the transformation failed: ${errorText(e)}`);
+      merge(ok.map(() => failure));
+    };
+    let transformed: readonly unknown[] | Promise<readonly unknown[]>;
+    try {
+      transformed = ok.length === 0 ? [] : d.transform.many(ok, okEvs);
+    } catch (e) {
+      return failAll(e);
     }
+    return transformed instanceof Promise ? transformed.then(merge, failAll) : merge(transformed);
+  }
+
+  /** The built (and transformed) events of route(), finalized and enqueued or dead-lettered, in order. */
+  private deliver(d: DestinationRuntime, evs: readonly ForwardEvent[], built: ReadonlyArray<Record<string, unknown> | string>, results: readonly unknown[], ticket: BatchTicket, letters: DeadLetter[]): void {
     for (let i = 0; i < evs.length; i++) {
       const ev = evs[i]!;
       const line = ev.line;
@@ -361,7 +377,7 @@ export class Forwarder {
    * What cannot be replayed (unparseable input, a destination not in this config or not selected) is written to
    * the dead letter again unchanged, so a replay never loses a record.
    */
-  private replayLine(line: string, ticket: BatchTicket, letters: DeadLetter[]): void {
+  private replayLine(line: string, ticket: BatchTicket, letters: DeadLetter[]): void | Promise<void> {
     const rec = parseDeadLetterLine(line);
     if (typeof rec === 'string') {
       this.unparseable++;
@@ -376,7 +392,7 @@ export class Forwarder {
     if (d === undefined || (this.replayOnly !== null && !this.replayOnly.has(d.cfg.name))) return keep();
     const ev = ForwardEvent.parse(rec.event);
     if (typeof ev === 'string') return keep();
-    this.route(d, [ev], ticket, letters);
+    return this.route(d, [ev], ticket, letters);
   }
 
   private letterWriteDone(): void {

@@ -10,15 +10,19 @@
  *   nested objects are created) from a field path (forward-event.ts), a `{ path, default }` or a literal `{ value }`.
  *   mode merge (default) changes the target's payload; mode replace starts from an empty object. Unresolved paths
  *   without a default leave the key out.
- * js: the operator's script defines `function transform(event, payload)`; it runs in a node:vm context created
- *   once, with a time limit per call. `event` is the read-only JSON view of the enriched event, `payload` the
- *   target's default payload (its top level may be changed in place). Return the payload to send, or
- *   null/undefined/false to skip the event. A throw, or a timeout on two runs in a row, dead-letters the event. node:vm is isolation
- *   from mistakes, not a security boundary: the script is the operator's own code.
+ * js: the operator's script defines `function transform(event, payload)`; it runs in an operator script sandbox
+ *   (common/script-sandbox.ts: a `node:vm` context in a separate, locked-down `node` process) started once, with
+ *   a time limit per event and a memory limit. Per event the sandbox gets JSON text — the event's JSON view and the
+ *   target's default payload — and gives JSON text back: `event` is a deep-frozen copy of the JSON view, `payload`
+ *   a copy of the default payload that may be changed in place. Return the payload to send, or null/undefined/false
+ *   to skip the event. A throw, the memory limit, or a timeout on two runs in a row dead-letters the event. The
+ *   events of one input batch go to the sandbox in one message and come back one answer each.
  */
-import vm from 'node:vm';
 import { FurrowError } from '../../common/errors.js';
+import type { Logger } from '../../common/logger.js';
+import { ScriptSandbox, SandboxStartError } from '../../common/script-sandbox.js';
 import type { TransformConfig } from '../../config/forward-config.js';
+import { exceedsDepth } from '../../enricher/json.js';
 import { compileFieldPath, type FieldPath, type ForwardEvent } from './forward-event.js';
 
 export const SKIP: unique symbol = Symbol('skip');
@@ -29,21 +33,23 @@ export class TransformFailure {
 
 export type TransformResult = unknown | typeof SKIP | TransformFailure;
 
-/** One event at a time, or a batch (`many`: same results as calling one per event, in order, but cheaper). */
+/** A batch of events in, one result per event out, in order (a JS transformation answers asynchronously). */
 export interface Transformer {
-  (payload: Record<string, unknown>, ev: ForwardEvent): TransformResult;
-  many(payloads: ReadonlyArray<Record<string, unknown>>, evs: readonly ForwardEvent[]): TransformResult[];
+  many(payloads: ReadonlyArray<Record<string, unknown>>, evs: readonly ForwardEvent[]): TransformResult[] | Promise<TransformResult[]>;
+  close(): Promise<void>;
 }
 
-function withMany(one: (payload: Record<string, unknown>, ev: ForwardEvent) => TransformResult): Transformer {
-  const f = one as Transformer;
-  f.many = (payloads, evs) => payloads.map((p, i) => one(p, evs[i]!));
-  return f;
-}
+/** `transform.max_memory_mb` when a config built in code leaves it out (the parser's default is the same). */
+const DEFAULT_MAX_MEMORY_MB = 256;
+/** Largest transformation output (characters of JSON) and its nesting; larger or deeper → dead letter. */
+const MAX_RESULT_CHARS = 16 * 1024 * 1024;
+const MAX_RESULT_DEPTH = 128;
+/** A thrown message longer than this is cut (it goes into the dead letter). */
+const MAX_MESSAGE_CHARS = 2000;
 
-export function compileTransform(cfg: TransformConfig | null, where: string): Transformer | null {
+export async function compileTransform(cfg: TransformConfig | null, where: string, log: Logger | null = null): Promise<Transformer | null> {
   if (cfg === null) return null;
-  return cfg.type === 'mapping' ? compileMapping(cfg, where) : compileJs(cfg);
+  return cfg.type === 'mapping' ? compileMapping(cfg, where) : compileJs(cfg, log);
 }
 
 interface MappingStep {
@@ -62,7 +68,7 @@ function compileMapping(cfg: Extract<TransformConfig, { type: 'mapping' }>, wher
     return { out, read: p.read, value: src.default };
   });
   const replace = cfg.mode === 'replace';
-  return withMany((payload, ev) => {
+  const one = (payload: Record<string, unknown>, ev: ForwardEvent): TransformResult => {
     const root: Record<string, unknown> = replace ? {} : { ...payload };
     for (let i = 0; i < steps.length; i++) {
       const s = steps[i]!;
@@ -81,97 +87,108 @@ function compileMapping(cfg: Extract<TransformConfig, { type: 'mapping' }>, wher
       cur[s.out[s.out.length - 1]!] = v;
     }
     return root;
-  });
+  };
+  return { many: (payloads, evs) => payloads.map((p, i) => one(p, evs[i]!)), close: async () => {} };
 }
 
-function compileJs(cfg: Extract<TransformConfig, { type: 'js' }>): Transformer {
-  const sandbox: Record<string, unknown> = Object.create(null);
-  const ctx = vm.createContext(sandbox, { name: cfg.origin, codeGeneration: { strings: false, wasm: false }, microtaskMode: 'afterEvaluate' });
-  try {
-    new vm.Script(cfg.script, { filename: cfg.origin }).runInContext(ctx, { timeout: Math.max(cfg.timeoutMs, 1000) });
-  } catch (e) {
-    throw new FurrowError('FORWARD_TRANSFORM_COMPILE', `${cfg.origin}: ${(e as Error).message}`);
+/**
+ * Runs in the script's context after the script; its completion value is the call function. Input: the event's
+ * JSON text, "\n", the payload's JSON text (empty: the payload is the JSON view itself). Output: "S" (skip),
+ * "P" (a Promise), "E" + message (a throw), or "O" + the result as JSON text. Every read of what the script returns
+ * or throws happens here, under the time limit.
+ */
+const SETUP = `'use strict';
+(function (g) {
+  var transform = g.transform;
+  if (typeof transform !== 'function') throw new Error('the script must define function transform(event, payload)');
+  var parse = JSON.parse, stringify = JSON.stringify, freeze = Object.freeze, values = Object.values;
+  function deepFreeze(root) {
+    var stack = [root];
+    while (stack.length > 0) {
+      var o = stack.pop();
+      freeze(o);
+      var vs = values(o);
+      for (var i = 0; i < vs.length; i++) if (vs[i] !== null && typeof vs[i] === 'object') stack.push(vs[i]);
+    }
+    return root;
   }
-  if (typeof sandbox.transform !== 'function') throw new FurrowError('FORWARD_TRANSFORM_COMPILE', `${cfg.origin}: the script must define function transform(event, payload)`);
-  const one = new vm.Script('__furrow_out = transform(__furrow_event, __furrow_payload);', { filename: 'furrow-transform-call' });
-  // The batch call pushes each result as it goes, so after an interruption the results so far are known.
-  const batch = new vm.Script(
-    'for (let i = __furrow_outs.length; i < __furrow_events.length; i++) __furrow_outs.push(transform(__furrow_events[i], __furrow_payloads[i]));',
-    { filename: 'furrow-transform-batch' },
-  );
-  const opts = { timeout: cfg.timeoutMs };
-
-  const prepare = (payload: Record<string, unknown>, ev: ForwardEvent): [Record<string, unknown>, Record<string, unknown>] => {
-    const frozen = ev.frozenJson();
-    // The HTTP and Kinesis (json) targets' default payload is the JSON view itself: give the script its own top level.
-    return [frozen, payload === frozen ? { ...payload } : payload];
-  };
-
-  const finish = (out: unknown): TransformResult => {
-    if (out === null || out === undefined || out === false) return SKIP;
-    if (typeof (out as { then?: unknown }).then === 'function') return new TransformFailure('js transformation returned a Promise; transform must be synchronous');
-    return out;
-  };
-
-  const failure = (e: unknown, timedOutTwice: boolean): TransformFailure =>
-    new TransformFailure(`js transformation failed: ${timedOutTwice ? `timed out after ${cfg.timeoutMs} ms (twice)` : String((e as Error)?.message ?? e)}`);
-
-  const isTimeout = (e: unknown) => (e as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT';
-
-  // One event. The limit is wall-clock time (node:vm's watchdog): a process descheduled on a busy host can overrun
-  // it on a trivial call. A timeout therefore fails the event only if a second run times out too; a runaway script
-  // costs two time limits, a scheduling blip costs nothing. (transform must be a function of its arguments.)
-  const single = (payload: Record<string, unknown>, ev: ForwardEvent): TransformResult => {
-    const [event, p] = prepare(payload, ev);
-    sandbox.__furrow_event = event;
-    sandbox.__furrow_payload = p;
-    sandbox.__furrow_out = undefined;
+  function message(e) {
     try {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          one.runInContext(ctx, opts);
-          return finish(sandbox.__furrow_out);
-        } catch (e) {
-          if (isTimeout(e) && attempt === 1) continue;
-          return failure(e, isTimeout(e));
-        }
-      }
-    } finally {
-      sandbox.__furrow_event = sandbox.__furrow_payload = sandbox.__furrow_out = undefined;
+      var m = e !== null && e !== undefined ? e.message : undefined;
+      return String(m !== null && m !== undefined ? m : e);
+    } catch (x) { return 'the thrown value cannot be printed'; }
+  }
+  return function (text) {
+    try {
+      var nl = text.indexOf('\\n');
+      var eventText = text.slice(0, nl), payloadText = text.slice(nl + 1);
+      var out = transform(deepFreeze(parse(eventText)), parse(payloadText === '' ? eventText : payloadText));
+      if (out === null || out === undefined || out === false) return 'S';
+      if (typeof out.then === 'function') return 'P';
+      var s = stringify(out);
+      return typeof s === 'string' ? 'O' + s : 'Ethe returned value is not JSON (' + typeof out + ')';
+    } catch (e) {
+      return 'E' + message(e);
     }
   };
+})(globalThis)
+`;
 
-  const f = single as Transformer;
-  // A batch: one vm call (one watchdog) for as many events as fit in the time limit — a per-call watchdog costs
-  // ~30 µs, more than a typical transform. When the call stops at event k (a throw or the limit), results before k
-  // stand, event k is run alone (so a throw or a runaway is pinned on k, with the two-run rule), and the batch
-  // resumes at k + 1. Each event is still bounded by the limit; fast events share one.
-  f.many = (payloads, evs) => {
-    const events: unknown[] = new Array(evs.length);
-    const ps: unknown[] = new Array(evs.length);
-    for (let i = 0; i < evs.length; i++) [events[i], ps[i]] = prepare(payloads[i]!, evs[i]!) as [unknown, unknown];
-    const results: TransformResult[] = [];
-    const outs: unknown[] = [];
-    sandbox.__furrow_events = events;
-    sandbox.__furrow_payloads = ps;
-    sandbox.__furrow_outs = outs;
-    try {
-      while (results.length < evs.length) {
+async function compileJs(cfg: Extract<TransformConfig, { type: 'js' }>, log: Logger | null): Promise<Transformer> {
+  let sandbox: ScriptSandbox;
+  try {
+    sandbox = await ScriptSandbox.start({
+      script: cfg.script,
+      filename: cfg.origin,
+      setup: SETUP,
+      startTimeoutMs: Math.max(cfg.timeoutMs, 1000),
+      limits: { timeoutMs: cfg.timeoutMs, maxMemoryMb: cfg.maxMemoryMb ?? DEFAULT_MAX_MEMORY_MB },
+      maxResultChars: MAX_RESULT_CHARS,
+      // The limit is wall-clock time: a timeout fails the event only if a second run times out too.
+      retryTimeout: true,
+      logger: log,
+    });
+  } catch (e) {
+    if (e instanceof SandboxStartError) throw new FurrowError('FORWARD_TRANSFORM_COMPILE', `${cfg.origin}: ${e.stage === 'timeout' ? `the top-level code ${e.message}` : e.message}`);
+    throw e;
+  }
+
+  const answer = (a: Awaited<ReturnType<ScriptSandbox['run']>>[number]): TransformResult => {
+    if (!a.ok) return new TransformFailure(`js transformation failed: ${a.error}`);
+    const t = a.text;
+    switch (t.charCodeAt(0)) {
+      case 0x53 /* S */:
+        return SKIP;
+      case 0x50 /* P */:
+        return new TransformFailure('js transformation returned a Promise; transform must be synchronous');
+      case 0x45 /* E */:
+        return new TransformFailure(`js transformation failed: ${t.length > MAX_MESSAGE_CHARS + 1 ? `${t.slice(1, MAX_MESSAGE_CHARS + 1)}…` : t.slice(1)}`);
+      case 0x4f /* O */: {
+        const json = t.slice(1);
+        if (exceedsDepth(json, MAX_RESULT_DEPTH)) return new TransformFailure(`js transformation failed: the returned value is nested deeper than ${MAX_RESULT_DEPTH}`);
         try {
-          batch.runInContext(ctx, opts);
+          return JSON.parse(json) as unknown;
         } catch {
-          // stopped at event outs.length: handled below
+          return new TransformFailure('js transformation failed: the returned value is not JSON');
         }
-        const done = outs.length;
-        for (let i = results.length; i < done; i++) results.push(finish(outs[i]));
-        if (done === evs.length) break;
-        results.push(single(payloads[done]!, evs[done]!));
-        outs.push(undefined); // keep outs aligned with events: resume at done + 1
       }
-    } finally {
-      sandbox.__furrow_events = sandbox.__furrow_payloads = sandbox.__furrow_outs = undefined;
+      default:
+        return new TransformFailure('js transformation failed: the script returned an unreadable result');
     }
-    return results;
   };
-  return f;
+
+  return {
+    async many(payloads, evs) {
+      const texts: string[] = new Array(evs.length);
+      for (let i = 0; i < evs.length; i++) {
+        const ev = evs[i]!;
+        const p = payloads[i]!;
+        // The HTTP and Kinesis (json) targets' default payload is the JSON view itself: sent once.
+        texts[i] = `${ev.jsonText()}\n${ev.isJsonView(p) ? '' : JSON.stringify(p)}`;
+      }
+      const answers = await sandbox.run(texts);
+      return answers.map(answer);
+    },
+    close: () => sandbox.close(),
+  };
 }

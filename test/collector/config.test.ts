@@ -47,6 +47,18 @@ t.test('Snowplow minimal Kinesis config, defaults', async (t) => {
   t.equal(c.networking.dropPayloadSize, 2_097_152);
   t.equal(c.preTerminationPeriodMs, 10_000);
   t.equal(c.furrow.acknowledge, 'buffered');
+  // furrow's limits against hostile clients and a failing sink (docs/security.md).
+  t.equal(c.furrow.maxBodyBytesInFlight, 64 * 1024 * 1024);
+  t.equal(c.furrow.headersTimeoutMs, 10_000);
+  t.equal(c.furrow.kinesisCallTimeoutMs, 3000);
+});
+
+t.test('furrow limits: values checked at start', async (t) => {
+  const c = await parse('collector { streams { good { name = g }, bad { name = b } }, furrow { maxBodyBytesInFlight = 4194304, headersTimeout = 2 seconds, kinesisCallTimeout = 500 millis } }');
+  t.same([c.furrow.maxBodyBytesInFlight, c.furrow.headersTimeoutMs, c.furrow.kinesisCallTimeoutMs], [4_194_304, 2000, 500]);
+  await rejects(t, 'collector { streams { good { name = g }, bad { name = b } }, furrow.maxBodyBytesInFlight = 1000 }', 'CONFIG_INVALID_VALUE', 'maxBodyBytesInFlight must be at least collector.networking.dropPayloadSize');
+  await rejects(t, 'collector { streams { good { name = g }, bad { name = b } }, furrow.headersTimeout = 0 seconds }', 'CONFIG_INVALID_VALUE', 'headersTimeout');
+  await rejects(t, 'collector { streams { good { name = g }, bad { name = b } }, furrow.kinesisCallTimeout = 0 }', 'CONFIG_INVALID_VALUE', 'kinesisCallTimeout');
 });
 
 t.test('license.accept is not required', async (t) => {

@@ -4,7 +4,8 @@
  */
 import t, { type Test } from 'tap';
 import { connect } from 'node:net';
-import { deflateSync, gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import { brotliWindowBytes } from '../../collector/inflate-body.js';
 import { header, rawRequest, send, sendRaw, startTestCollector, type TestCollector } from './helpers.js';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -86,6 +87,8 @@ t.test('truncated bodies: nothing sunk, nothing crashes', async (t) => {
   await new Promise((r) => setTimeout(r, 50));
   t.equal((await c.good()).length, before);
   t.equal(c.collector.tracking.inFlight, 0, 'no request left waiting');
+  for (let i = 0; i < 50 && c.collector.bodyBudget.inUse !== 0; i++) await new Promise((r) => setTimeout(r, 10));
+  t.equal(c.collector.bodyBudget.inUse, 0, 'the truncated body was given back to the budget');
   await stillServing(t);
 });
 
@@ -103,6 +106,7 @@ t.test('compressed bodies: invalid gzip 400, bombs 413, unknown encodings 415', 
   t.equal((await send(c.port, 'POST', TP2, [['Host', 'x'], ['Content-Encoding', 'deflate']], deflateSync('{"a":1}'))).status, 200);
   t.equal((await c.good()).at(-1)!.body, '{"a":1}');
   await stillServing(t);
+  t.equal(c.collector.bodyBudget.inUse, 0, 'every byte charged to the body budget was given back');
 });
 
 t.test('odd but valid input is tracked', async (t) => {
@@ -120,4 +124,42 @@ t.test('odd but valid input is tracked', async (t) => {
   t.equal(latin.body, 'c\u00e9');
   t.equal(latin.contentType, 'text/plain; charset=iso-8859-1');
   t.equal((await c.good()).length, before + 5);
+});
+
+t.test('body budget: past collector.furrow.maxBodyBytesInFlight a request gets 503 + Retry-After and the connection closes', async (t) => {
+  const b = await startTestCollector('collector { networking { maxPayloadSize = 50000, dropPayloadSize = 60000 }, furrow.maxBodyBytesInFlight = 150000 }');
+  t.teardown(() => b.close());
+  const budget = b.collector.bodyBudget;
+  const waitFor = async (cond: () => boolean): Promise<void> => {
+    for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  };
+  // Two connections hold 50 000 bytes each of unfinished 60 000-byte bodies.
+  const holders = [0, 1].map(() => {
+    const s = connect(b.port, '127.0.0.1');
+    s.on('error', () => undefined);
+    s.write(`POST ${TP2} HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\n${'a'.repeat(50_000)}`);
+    return s;
+  });
+  await waitFor(() => budget.inUse >= 100_000);
+  t.equal(budget.inUse, 100_000, 'the received parts of the unfinished bodies are charged');
+  const refused = await rawRequest(b.port, `POST ${TP2} HTTP/1.1`, [['Host', 'x'], ['Content-Length', '60000']], 'b'.repeat(60_000));
+  t.equal(refused.status, 503);
+  t.equal(header(refused, 'Retry-After'), '5');
+  t.equal(header(refused, 'Connection'), 'close');
+  t.equal(budget.inUse, 100_000, 'the refused request gave back what it had taken');
+  for (const s of holders) s.destroy();
+  await waitFor(() => budget.inUse === 0);
+  t.equal(budget.inUse, 0, 'the abandoned bodies were given back');
+  t.equal((await send(b.port, 'POST', TP2, [['Host', 'x']], 'c'.repeat(60_000))).status, 200, 'a full-size body fits again');
+  // gzip: window and decoder state (96 KiB) + 30 000 inflated bytes fit in 150 000.
+  const gz = gzipSync('d'.repeat(30_000));
+  t.equal((await send(b.port, 'POST', TP2, [['Host', 'x'], ['Content-Encoding', 'gzip']], gz)).status, 200, 'inflated within both bounds');
+  // A brotli stream declaring a 4 MiB window (node's default lgwin 22) cannot be decoded within 150 000 bytes.
+  const br = brotliCompressSync('{"e":"pv"}');
+  t.equal(brotliWindowBytes(br), 4 * 1024 * 1024);
+  t.equal((await send(b.port, 'POST', TP2, [['Host', 'x'], ['Content-Encoding', 'br']], br)).status, 503, 'the decoder window counts');
+  await waitFor(() => budget.inUse === 0);
+  t.equal(budget.inUse, 0, 'nothing left charged');
+  const records = await b.good();
+  t.same(records.map((r) => r.body?.length), [60_000, 30_000], 'exactly the two accepted bodies were sunk');
 });

@@ -220,6 +220,8 @@ t.test('KinesisWriter: throttled entries are retried alone, nothing lost or dupl
 });
 
 t.test('collector with a throttling client (durable mode) loses nothing', async (t) => {
+  // Durable writes are given up after backoffPolicy.maxRetries attempts (503): enough attempts here for
+  // every record to get through the every-other-entry throttling.
   const k = await startKinesalite();
   t.teardown(() => k.close());
   await createStream(k.client, 'dg');
@@ -227,8 +229,8 @@ t.test('collector with a throttling client (durable mode) loses nothing', async 
   let n = 0;
   const client = throttling(k.client, () => n++ % 2 === 0);
   const config = await configFrom(`collector.streams {
-    good { name = dg, region = us-east-1, customEndpoint = "${k.endpoint}", backoffPolicy { minBackoff = 5, maxBackoff = 10, maxRetries = 3 }, buffer { timeLimit = 5 } }
-    bad { name = db, region = us-east-1, customEndpoint = "${k.endpoint}", backoffPolicy { minBackoff = 5, maxBackoff = 10, maxRetries = 3 }, buffer { timeLimit = 5 } }
+    good { name = dg, region = us-east-1, customEndpoint = "${k.endpoint}", backoffPolicy { minBackoff = 5, maxBackoff = 10, maxRetries = 20 }, buffer { timeLimit = 5 } }
+    bad { name = db, region = us-east-1, customEndpoint = "${k.endpoint}", backoffPolicy { minBackoff = 5, maxBackoff = 10, maxRetries = 20 }, buffer { timeLimit = 5 } }
   }
   collector.furrow.acknowledge = durable`, 'collector { interface = "127.0.0.1", port = 0, preTerminationPeriod = 0 seconds }');
   const collector = createCollector(config, { defaultMetrics: false, kinesisClient: client });

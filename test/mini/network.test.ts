@@ -240,3 +240,55 @@ t.test('auth on: /metrics needs the credentials too; a token-holding page may ca
   const cached = await send(port, '/micro/reset', { headers: { Origin: 'http://evil.example', 'Sec-Fetch-Site': 'cross-site', Authorization: 'Basic ' + Buffer.from('ops:s3cret').toString('base64') } });
   t.equal(cached.status, 403, "the browser's cached login does not work for another site's page");
 });
+
+t.test('mini serves on the collector\'s guarded server: idle connections make room, heads must complete in time', async (t) => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { connect } = await import('node:net');
+  const dir = mkdtempSync(join(tmpdir(), 'furrow-mini-conns-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const conf = join(dir, 'collector.conf');
+  writeFileSync(conf, 'collector { networking { maxConnections = 16 }, furrow { headersTimeout = 1 second }, streams { good { name = "x" } } }\n');
+  const mini = await startMini(base({ collectorConfigFile: conf }));
+  t.teardown(() => mini.stop());
+  const open = (): Promise<{ closed: () => boolean; get: () => Promise<string>; destroy: () => void; waitClosed: (ms: number) => Promise<boolean> }> =>
+    new Promise((resolve, reject) => {
+      const s = connect(mini.port, '127.0.0.1');
+      let got = '';
+      let closed = false;
+      s.on('data', (d: Buffer) => (got += d.toString('latin1')));
+      s.on('close', () => (closed = true));
+      s.on('error', () => undefined);
+      s.once('error', reject);
+      s.once('connect', () =>
+        resolve({
+          closed: () => closed,
+          destroy: () => s.destroy(),
+          get: async () => {
+            const from = got.length;
+            s.write('GET /i?e=pv HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+            for (let i = 0; i < 500 && !/\r\n\r\n/.test(got.slice(from)) && !closed; i++) await new Promise((r) => setTimeout(r, 10));
+            return got.slice(from, from + 12);
+          },
+          waitClosed: async (ms: number) => {
+            for (let w = 0; !closed && w < ms; w += 20) await new Promise((r) => setTimeout(r, 20));
+            return closed;
+          },
+        }),
+      );
+    });
+  const held: Awaited<ReturnType<typeof open>>[] = [];
+  t.teardown(() => held.forEach((h) => h.destroy()));
+  for (let i = 0; i < 16; i++) {
+    const h = await open();
+    t.equal(await h.get(), 'HTTP/1.1 200', `idle keep-alive connection ${i + 1}`);
+    held.push(h);
+  }
+  const newcomer = await open();
+  held.push(newcomer);
+  t.equal(await newcomer.get(), 'HTTP/1.1 200', 'a 17th client is served (node would reset it at maxConnections)');
+  t.ok(await held[0]!.waitClosed(3000), 'the least recently used idle connection was closed to make room');
+  const drip = await open();
+  held.push(drip);
+  t.ok(await drip.waitClosed(5000), 'a connection that never completes its request head is closed after collector.furrow.headersTimeout');
+});

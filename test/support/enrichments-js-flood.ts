@@ -1,7 +1,8 @@
 /**
  * Child-process probe for the JS enrichment: a script that floods the microtask queue must be cut off by the
- * per-event limit and the host must keep running. Run outside tap because tap's async hooks interact badly with
- * a terminated microtask drain (a Node limitation noted in docs/enrichments.md). Prints one JSON line.
+ * per-event limit and the host must keep running. (It ran outside tap because, when scripts ran in the enricher's
+ * own process, tap's async hooks interacted badly with a terminated microtask drain; scripts now run in their own
+ * process, and the probe stays a child process as a bounded check.) Prints one JSON line.
  */
 import { buildEnrichments } from '../../enricher/enrichments/registry.js';
 import { makeInput, sdj, testDeps } from './enrichments-deps.js';

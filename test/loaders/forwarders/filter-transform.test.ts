@@ -57,7 +57,10 @@ t.test('bad filters fail at start', async (t) => {
 
 async function transformOf(transform: Record<string, unknown>) {
   const cfg = await config({ dead_letter: { path: '/tmp/x' }, destinations: [{ name: 'd', transform, target: { type: 'http', url: 'http://127.0.0.1:1/' } }] });
-  return compileTransform(cfg.destinations[0]!.transform as TransformConfig, 'd')!;
+  const tr = (await compileTransform(cfg.destinations[0]!.transform as TransformConfig, 'd'))!;
+  t.teardown(() => tr.close());
+  const one = async (payload: Record<string, unknown>, ev: ForwardEvent) => (await tr.many([payload], [ev]))[0];
+  return Object.assign(one, { many: async (payloads: Array<Record<string, unknown>>, evs: ForwardEvent[]) => tr.many(payloads, evs) });
 }
 
 t.test('mapping: merge sets nested output paths from field paths, defaults and literals without touching the event', async (t) => {
@@ -72,16 +75,16 @@ t.test('mapping: merge sets nested output paths from field paths, defaults and l
   });
   const ev = events[2]!; // checkout, pro
   const base = { event_type: 'x', event_properties: { keep: 1 } };
-  const out = tr(base, ev) as Record<string, unknown>;
+  const out = (await tr(base, ev)) as Record<string, unknown>;
   t.same(out, { event_type: 'x', event_properties: { keep: 1, plan: 'pro', total: 12 }, meta: { source: 'furrow' } });
   t.same(base, { event_type: 'x', event_properties: { keep: 1 } }, 'the input payload is not changed');
-  const out7 = tr({}, events[3]!) as Record<string, unknown>;
+  const out7 = (await tr({}, events[3]!)) as Record<string, unknown>;
   t.same(out7, { event_properties: { plan: 'free', total: 0 }, meta: { source: 'furrow' } }, 'default when the path does not resolve');
 });
 
 t.test('mapping: replace starts from an empty object', async (t) => {
   const tr = await transformOf({ type: 'mapping', mode: 'replace', fields: { id: 'event_id', when: 'derived_tstamp', n: 'domain_sessionidx' } });
-  const out = tr({ big: 'payload' }, events[0]!) as Record<string, unknown>;
+  const out = (await tr({ big: 'payload' }, events[0]!)) as Record<string, unknown>;
   t.same(Object.keys(out).sort(), ['id', 'n', 'when']);
   t.equal(out.n, 1);
   t.match(out.when, /Z$/);
@@ -101,7 +104,8 @@ t.test('js: transform(event, payload) changes, skips, fails and times out per ev
         return payload;
       }`,
   });
-  const results = events.slice(0, 12).map((e) => tr({ a: 1 }, e));
+  const results: unknown[] = [];
+  for (const e of events.slice(0, 12)) results.push(await tr({ a: 1 }, e));
   for (let i = 0; i < 12; i++) {
     const r = results[i];
     const ev = events[i]!;
@@ -113,7 +117,7 @@ t.test('js: transform(event, payload) changes, skips, fails and times out per ev
   t.ok(results.some((r) => r instanceof TransformFailure && /timed out/.test(r.reason)), 'the infinite loop case is in the sample');
   // The batch path (one vm call for many events) gives the same result per event, in order, across the throw
   // and the runaway in the middle of the batch.
-  const batch = tr.many(events.slice(0, 12).map(() => ({ a: 1 })), events.slice(0, 12));
+  const batch = await tr.many(events.slice(0, 12).map(() => ({ a: 1 })), events.slice(0, 12));
   t.equal(batch.length, 12);
   const norm = (r: unknown) => (r === SKIP ? 'SKIP' : r instanceof TransformFailure ? `F:${r.reason}` : JSON.parse(JSON.stringify(r)));
   t.same(batch.map(norm), results.map(norm), 'many() = one() per event');
@@ -122,7 +126,7 @@ t.test('js: transform(event, payload) changes, skips, fails and times out per ev
 t.test('js: the event is read-only (other destinations see it unchanged)', async (t) => {
   const tr = await transformOf({ type: 'js', script: `'use strict'; function transform(event, payload) { event.app_id = 'hacked'; return payload; }` });
   const ev = ForwardEvent.parse(generateLines(1)[0]!) as ForwardEvent;
-  const r = tr({}, ev);
+  const r = await tr({}, ev);
   t.ok(r instanceof TransformFailure, 'assignment to the frozen event throws in strict mode');
   t.equal(ev.toJson().app_id, 'blog');
 });
