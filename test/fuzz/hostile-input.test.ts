@@ -18,7 +18,8 @@
  *   - every TSV line is loaded or a loader bad row, and delivered or dead-lettered, exactly once; every good
  *     line the enricher wrote loads (the enricher never writes what the loader refuses).
  *
- * Reproduce a run: FURROW_FUZZ_SEED=<seed> npx tap test/fuzz/hostile-input.test.ts (the seed is printed).
+ * Reproduce a run: FURROW_FUZZ_SEED=<seed> npx tap test/fuzz/hostile-input.test.ts (the seed is printed); a longer
+ * run: FURROW_FUZZ_SCALE=<factor>; keep the files: FURROW_FUZZ_KEEP=1.
  */
 import t, { type Test } from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -39,7 +40,15 @@ import { startServer } from '../loaders/forwarders/helpers.js';
 const DEFAULT_SEED = 0x5eed1505;
 const envSeed = process.env['FURROW_FUZZ_SEED'];
 const SEED = envSeed === undefined || envSeed === '' ? DEFAULT_SEED : Number(envSeed) >>> 0;
-const COUNTS = { requests: 320, records: 480, lines: 480 };
+if (envSeed !== undefined && envSeed !== '' && !Number.isInteger(Number(envSeed))) throw new Error(`FURROW_FUZZ_SEED must be an integer (0x… allowed), not ${envSeed}`);
+/**
+ * Items per layer. FURROW_FUZZ_SCALE (a factor, 0 < scale <= 50; default 1) multiplies them for a longer run; item i
+ * is the same for a seed whatever the count, so a larger run extends the default one.
+ */
+const envScale = process.env['FURROW_FUZZ_SCALE'];
+const SCALE = envScale === undefined || envScale === '' ? 1 : Number(envScale);
+if (!(SCALE > 0 && SCALE <= 50)) throw new Error(`FURROW_FUZZ_SCALE must be a number in (0, 50], not ${envScale}`);
+const COUNTS = { requests: Math.ceil(320 * SCALE), records: Math.ceil(480 * SCALE), lines: Math.ceil(480 * SCALE) };
 /**
  * Peak RSS bound per process, in MiB. Measured on the default seed (Node 20, x86-64): collector ~145, enrich ~215,
  * load postgres ~190, forward ~200 (see docs/security.md, "Fuzz test"); the bound leaves ~2x headroom for other
@@ -54,7 +63,7 @@ const dir = mkdtempSync(join(tmpdir(), 'furrow-fuzz-'));
 // FURROW_FUZZ_KEEP=1 keeps the generated inputs and every process's output for a look after a failure.
 const keep = process.env['FURROW_FUZZ_KEEP'] === '1';
 t.teardown(() => (keep ? t.comment(`inputs and outputs kept in ${dir}`) : rmSync(dir, { recursive: true, force: true })));
-t.comment(`fuzz seed ${SEED} (0x${SEED.toString(16)}); reproduce with FURROW_FUZZ_SEED=${SEED} npx tap test/fuzz/hostile-input.test.ts`);
+t.comment(`fuzz seed ${SEED} (0x${SEED.toString(16)}), scale ${SCALE}: ${COUNTS.requests} requests, ${COUNTS.records} records, ${COUNTS.lines} lines; reproduce with FURROW_FUZZ_SEED=${SEED} FURROW_FUZZ_SCALE=${SCALE} npx tap test/fuzz/hostile-input.test.ts`);
 
 // ------------------------------------------------------------------------------------------------
 // Processes
@@ -569,7 +578,15 @@ t.test('(c) enriched and mutated TSV lines → furrow load postgres and furrow f
 
   // --- furrow forward
   checkProcessEnd(t, forward, forwardCode);
-  const summary = JSON.parse(forward.stdout().toString('utf8').trim().split('\n').pop()!) as { read: number; totals: { delivered: number; deadLettered: number; filtered: number } };
+  type Summary = { read: number; totals: { delivered: number; deadLettered: number; filtered: number } };
+  const last = forward.stdout().toString('utf8').trim().split('\n').pop() ?? '';
+  let summary: Summary;
+  try {
+    summary = JSON.parse(last) as Summary;
+  } catch {
+    t.fail(`forward printed no summary (last stdout line: ${JSON.stringify(last.slice(0, 200))})`);
+    return;
+  }
   t.equal(summary.read, lineCount, 'every line read');
   t.equal(summary.totals.delivered + summary.totals.deadLettered + summary.totals.filtered, summary.read, 'every line delivered, filtered or dead-lettered');
   const delivered = server.accepted.flatMap((r) => JSON.parse(r.body) as Array<Record<string, unknown>>);
