@@ -50,8 +50,8 @@ const SCALE = envScale === undefined || envScale === '' ? 1 : Number(envScale);
 if (!(SCALE > 0 && SCALE <= 50)) throw new Error(`FURROW_FUZZ_SCALE must be a number in (0, 50], not ${envScale}`);
 const COUNTS = { requests: Math.ceil(320 * SCALE), records: Math.ceil(480 * SCALE), lines: Math.ceil(480 * SCALE) };
 /**
- * Peak RSS bound per process, in MiB. Measured on the default seed (Node 20, x86-64, 3 runs): collector 130-139,
- * enrich 319-328, load postgres 196-248, forward 193-197 (see docs/security.md, "Fuzz test"); the bound leaves
+ * Peak RSS bound per process, in MiB. Measured on the default seed (Node 20, x86-64, 4 runs): collector 128-139,
+ * enrich 313-328, load postgres 196-248, forward 193-248 (see docs/security.md, "Fuzz test"); the bound leaves
  * ~1.5x headroom over the largest for other seeds and Node versions, and is far below what an unbounded buffer, a
  * decompression bomb or an amplifying record takes (GBs).
  */
