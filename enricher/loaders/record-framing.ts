@@ -138,7 +138,8 @@ export class FrameReader {
     if (this.stopped) return;
     if (error !== undefined) this.stop(items, { kind: 'format', error: `cannot decompress record: ${error}` });
     else if (this.header < 2) this.stop(items, { kind: 'format', error: 'corrupt compressed record: no version header' });
-    else if (this.need >= 0 || this.lenHave > 0) this.stop(items, { kind: 'format', error: 'corrupt compressed record: truncated payload' });
+    // A payload being skipped (already its size_violation) may end with the stream, as Snowplow's skip() does.
+    else if ((this.need >= 0 && !this.skipping) || this.lenHave > 0) this.stop(items, { kind: 'format', error: 'corrupt compressed record: truncated payload' });
     this.stopped = true;
   }
 
