@@ -1,7 +1,7 @@
 /**
  * One stream record in, good TSV lines / bad rows / pii lines out (../shared/spec/enrich.md §0).
  *
- *   record --unframe (gzip/zstd batches)--> Thrift payloads
+ *   record --unframe (gzip/zstd batches, streamed and bounded)--> Thrift payloads
  *          --loadThrift--> LoadedPayload            | collector_payload_format_violation
  *          --adapter--> RawEvent[]                  | adapter_failures / tracker_protocol_violations
  *          --EnrichmentManager--> enriched event    | schema_violations / enrichment_failures
@@ -22,7 +22,7 @@ import { adapterFailure, collectorPayloadFormatViolation, sizeViolation, unexpec
 import { formatTimestamp } from './converters.js';
 import type { EnrichmentManager, EventResult } from './enrichment-manager.js';
 import { loadThrift } from './payloads/thrift-loader.js';
-import { unframeRecord, type FramingLimits } from './payloads/record-framing.js';
+import { isCompressedRecord, unframeRecord, type FramingLimits } from './payloads/record-framing.js';
 import { toTsv } from '../formats/enriched-tsv.js';
 import { isIgluSystemError } from './self-describing.js';
 import { FurrowError } from '../common/errors.js';
@@ -89,26 +89,33 @@ export class RecordProcessor {
    */
   async process(record: Buffer, now: number = Date.now(), spill?: (part: RecordOutput) => Promise<void>): Promise<RecordOutput> {
     let out = emptyOutput();
-    const framed = unframeRecord(record, this.o.framing);
-    if (!framed.ok) {
-      out.events = 1;
-      // pushBad: a bad row that would itself be too big for the bad sink becomes a (truncated) size_violation,
-      // so a huge hostile record can never make the sink refuse it and stop the enricher.
-      if (framed.kind === 'size') {
-        this.pushBad(out, sizeViolation(this.o.processor, now, framed.maximumAllowedSizeBytes, framed.actualSizeBytes, framed.expectation, record.toString('base64')), now);
-      } else {
-        this.pushBad(out, collectorPayloadFormatViolation(this.o.processor, now, record, { error: framed.error }), now);
-      }
-      out.chars = lengthFrom(out.bad, 0);
+    const etl = formatTimestamp(now);
+    if (!isCompressedRecord(record)) {
+      await this.processPayload(record, now, etl, out);
       return out;
     }
-    const etl = formatTimestamp(now);
-    const payloads = framed.payloads;
-    for (let i = 0; i < payloads.length; i++) {
-      await this.processPayload(payloads[i]!, now, etl, out);
-      if (spill !== undefined && i < payloads.length - 1 && out.chars > 0) {
-        await spill(out);
-        out = emptyOutput();
+    let b64: string | null = null; // the whole record, carried by each framing bad row (once computed)
+    // Payloads are processed as they are inflated: a compressed record is never held inflated whole.
+    for await (const items of unframeRecord(record, this.o.framing)) {
+      for (const item of items) {
+        if (spill !== undefined && out.chars > 0) {
+          await spill(out);
+          out = emptyOutput();
+        }
+        if (item.kind === 'payload') {
+          await this.processPayload(item.bytes, now, etl, out);
+          continue;
+        }
+        out.events++;
+        const b0 = out.bad.length;
+        // pushBad: a bad row that would itself be too big for the bad sink becomes a (truncated) size_violation,
+        // so a huge hostile record can never make the sink refuse it and stop the enricher.
+        if (item.kind === 'size') {
+          this.pushBad(out, sizeViolation(this.o.processor, now, item.maximumAllowedSizeBytes, item.actualSizeBytes, item.expectation, b64 ??= record.toString('base64')), now);
+        } else {
+          this.pushBad(out, collectorPayloadFormatViolation(this.o.processor, now, record, { error: item.error }), now);
+        }
+        out.chars += lengthFrom(out.bad, b0);
       }
     }
     return out;

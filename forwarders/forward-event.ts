@@ -156,7 +156,7 @@ export class ForwardEvent {
   }
 
   /**
-   * Parses an enriched TSV line (as enricher/event.ts parseEnrichedTsv); returns the reason when it is not an enriched event.
+   * Parses an enriched TSV line (as formats/enriched-event.ts parseEnrichedTsv); returns the reason when it is not an enriched event.
    * A JSON column nested deeper than DOWNSTREAM_MAX_JSON_DEPTH makes the line unparseable: its entities are
    * printed (JSON.stringify) and frozen by recursive walks that such a value would overflow.
    */

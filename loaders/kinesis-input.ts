@@ -1,5 +1,5 @@
 /**
- * Feeds a BatchLoader from the leased Kinesis source (enricher/leases/kinesis-source.ts), exactly-once:
+ * Feeds a BatchLoader from the leased Kinesis source (streams/kinesis/kinesis-source.ts), exactly-once:
  * the warehouse stores, per shard, the last loaded batch `{first, last, count}` (sequence numbers) in the
  * same transaction as its rows; the Kinesis checkpoint (DynamoDB) follows after the commit.
  *

@@ -1,7 +1,7 @@
 /**
  * mini's embedded AWS stand-ins: kinesalite (Kinesis) and dynalite (DynamoDB), in this process, in memory,
  * on 127.0.0.1 with ports the OS picks. The pipeline talks to them through the ordinary AWS SDK clients
- * (common/aws/clients.ts), exactly as it would talk to AWS.
+ * (streams/aws-clients.ts), exactly as it would talk to AWS.
  */
 import { sleep } from '../common/timing.js';
 import { createRequire } from 'node:module';

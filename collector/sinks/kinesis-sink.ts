@@ -1,5 +1,5 @@
 /**
- * The Kinesis sink: the shared buffered PutRecords writer (common/kinesis) plus Snowplow's health rules:
+ * The Kinesis sink: the shared buffered PutRecords writer (streams/kinesis/kinesis-writer.ts) plus Snowplow's health rules:
  * unhealthy until DescribeStreamSummary says ACTIVE or a put succeeds, unhealthy again after
  * `backoffPolicy.maxRetries` failed attempts (or at once when a call hangs past `callTimeoutMs`).
  *

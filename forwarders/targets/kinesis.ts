@@ -1,6 +1,6 @@
 /**
  * The Kinesis target: re-publishes the events a destination's filter kept to another stream, through the
- * shared PutRecords writer (common/kinesis/kinesis-writer.ts), one attempt per send — the destination queue
+ * shared PutRecords writer (streams/kinesis/kinesis-writer.ts), one attempt per send — the destination queue
  * owns retries, backoff and the dead letter, as for every other target.
  *
  *   format tsv:  the enriched TSV line, unchanged (a filtered enriched stream that any Snowplow loader reads)

@@ -1,13 +1,13 @@
 /**
- * The Kinesis Source (common/stream.ts) for the enricher, the loaders and the forwarders: reads every shard
+ * The Kinesis Source (streams/source.ts) for the enricher, the loaders and the forwarders: reads every shard
  * this worker holds a KCL 2.x lease for, and checkpoints a shard when the processor commits a batch.
  *
  * API
  * ---
  *   import { createKinesisSource } from 'streams/kinesis/kinesis-source.js';
  *   const source = createKinesisSource({
- *     kinesis,                        // KinesisClient from common/aws/clients.ts
- *     dynamodb,                       // DynamoDBClient from common/aws/clients.ts; null/absent = no-lease mode
+ *     kinesis,                        // KinesisClient from streams/aws-clients.ts
+ *     dynamodb,                       // DynamoDBClient from streams/aws-clients.ts; null/absent = no-lease mode
  *     streamName: 'enriched-good',
  *     appName: 'furrow-enrich',       // lease table name (KCL: the application name); required with dynamodb
  *     initialPosition: 'TRIM_HORIZON',// | 'LATEST' | { timestamp: Date }   (used only for shards without a lease)

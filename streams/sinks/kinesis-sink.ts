@@ -1,5 +1,5 @@
 /**
- * Kinesis good/bad/pii sinks: the shared PutRecords writer (common/kinesis) configured from the enrich HOCON
+ * Kinesis good/bad/pii sinks: the shared PutRecords writer (streams/kinesis/kinesis-writer.ts) configured from the enrich HOCON
  * `output.*` sections. The good stream's partition key is the configured atomic field of each TSV line
  * (Snowplow `partitionKey`), else a random UUID.
  */
