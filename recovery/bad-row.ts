@@ -114,7 +114,8 @@ export function thriftDocument(cp: CollectorPayload): Record<string, unknown> {
 
 /** Parses one line; never throws. */
 export function readBadRow(line: string, limits: BadRowLimits = DEFAULT_BAD_ROW_LIMITS): BadRowRead {
-  const id = rowId(line);
+  const id0 = rowId(line);
+  let id = id0;
   const unusable = (reason: string, schema: string | null = null, type: string | null = null, data: Record<string, unknown> | null = null, failedAt: number | null = null, recoveries = 0): Unusable =>
     ({ usable: false, id, line, schema, type, data, failedAt, recoveries, reason });
   if (line.length > limits.maxLineChars) return unusable(`the line is longer than ${limits.maxLineChars} characters`);
@@ -130,6 +131,9 @@ export function readBadRow(line: string, limits: BadRowLimits = DEFAULT_BAD_ROW_
       const r = row.data.recoveries;
       recoveries = typeof r === 'number' && Number.isFinite(r) ? r : recoveries + 1;
       row = row.data.payload;
+      // The identity of a wrapped row is the row inside: recovering it from the failed output and from the
+      // original input is the same recovery (the ledger must see one id).
+      if (isRecord(row)) id = rowId(JSON.stringify(row));
       continue;
     }
     const data = row.data;

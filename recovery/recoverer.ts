@@ -182,6 +182,14 @@ export class Recoverer {
         }
       }
     }
+    // The same bad row twice in one call (a stream re-delivery, a failed output appended twice) is recovered once.
+    const seen = new Set<string>();
+    for (let i = 0; i < results.length; i++) {
+      const r = results[i]!;
+      if (r.outcome !== 'recovered') continue;
+      if (seen.has(r.id)) results[i] = { ...r, outcome: 'skipped', reason: 'the same bad row was recovered just before', records: [] };
+      seen.add(r.id);
+    }
     return results;
   }
 
