@@ -10,6 +10,7 @@
  * A memory ledger keeps an applied row from being sent twice (a second apply skips it).
  */
 import { FurrowError } from '../common/errors.js';
+import { KINESIS_RECORD_MAX_BYTES } from '../common/kinesis/kinesis-writer.js';
 import type { Logger } from '../common/logger.js';
 import type { RecordSink } from '../common/stream.js';
 import { singleFlowConfig } from '../recovery/config.js';
@@ -63,7 +64,7 @@ export class MiniRecovery {
   private async recoverer(steps: unknown): Promise<Recoverer> {
     if (this.processor === null) throw new FurrowError('MINI_COMPONENT_MISSING', 'the enricher is still starting');
     if (!Array.isArray(steps) || steps.length > MAX_STEPS) throw new FurrowError('CONFIG_INVALID_VALUE', `steps must be a list of at most ${MAX_STEPS} recovery steps`);
-    return Recoverer.create({ config: singleFlowConfig('mini', steps), validate: validateWith(this.processor), ledger: this.ledger, logger: this.log });
+    return Recoverer.create({ config: singleFlowConfig('mini', steps), validate: validateWith(this.processor), ledger: this.ledger, logger: this.log, maxRecordBytes: KINESIS_RECORD_MAX_BYTES });
   }
 
   async preview(lines: readonly string[], steps: unknown): Promise<PreviewAnswer | null> {

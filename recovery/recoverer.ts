@@ -85,6 +85,8 @@ export interface RecovererOptions {
   readonly validate?: Validate | null;
   readonly ledger?: Ledger | null;
   readonly logger?: Logger | null;
+  /** Largest record the output takes (Kinesis: 1 MiB); a larger recovered record is still failing. null: no limit. */
+  readonly maxRecordBytes?: number | null;
 }
 
 export const RECOVERY_ERROR_SCHEMA = 'iglu:com.snowplowanalytics.snowplow.badrows/recovery_error/jsonschema/1-0-1';
@@ -253,6 +255,8 @@ export class Recoverer {
     for (const d of after) {
       const enc = encodeDocument(read.shape, d);
       if (!enc.ok) return fail(`flow "${flow.name}": ${enc.error}`, { flow: flow.name, after, changes });
+      const max = this.o.maxRecordBytes ?? null;
+      if (max !== null && enc.record.length > max) return fail(`flow "${flow.name}": the fixed record is ${enc.record.length} bytes, more than the output takes (${max})`, { flow: flow.name, after, changes });
       records.push(enc.record);
     }
     return { ...base, outcome: 'recovered', reason: null, flow: flow.name, after, changes, records };

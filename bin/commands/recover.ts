@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKinesisClient, createS3Client } from '../../common/aws/clients.js';
 import { FurrowError } from '../../common/errors.js';
+import { KINESIS_RECORD_MAX_BYTES } from '../../common/kinesis/kinesis-writer.js';
 import { createLogger, type Logger } from '../../common/logger.js';
 import type { RecordSink } from '../../common/stream.js';
 import { isRecoverableType } from '../../recovery/bad-row.js';
@@ -271,7 +272,9 @@ export const command: Command = {
     const src = source(input, a);
     const ledger = ledgerFile === undefined ? null : await FileLedger.open(ledgerFile);
     const { validate, close: closeValidate } = await buildValidate(a, log);
-    const recoverer = await Recoverer.create({ config, selection, validate, ledger, logger: log });
+    // A Kinesis record holds at most 1 MiB: a bigger recovered record is still failing, not a reason to stop.
+    const maxRecordBytes = outputDest?.startsWith(KINESIS) ? KINESIS_RECORD_MAX_BYTES : null;
+    const recoverer = await Recoverer.create({ config, selection, validate, ledger, logger: log, maxRecordBytes });
     const output = dryRun || outputDest === undefined ? null : sink(outputDest, true, a, log);
     const failedDest = str(a, 'failed');
     const failed = dryRun || failedDest === undefined ? null : sink(failedDest, false, a, log);
