@@ -58,7 +58,7 @@ export type PayloadShape = 'collector' | 'enrichment' | 'thrift';
 
 export interface ParsedBadRow {
   readonly usable: true;
-  /** sha256 of the line (32 hex chars): the row's identity in the ledger and in reports. */
+  /** sha256 (32 hex chars) of the bad row's JSON (of the row inside a recovery_error): its identity in the ledger. */
   readonly id: string;
   readonly line: string;
   /** The bad row's own schema URI (of the inner row for recovery_error). */
@@ -125,15 +125,15 @@ export function readBadRow(line: string, limits: BadRowLimits = DEFAULT_BAD_ROW_
   let recoveries = 0;
   for (let unwrap = 0; ; unwrap++) {
     if (!isRecord(row) || typeof row.schema !== 'string' || !isRecord(row.data)) return unusable('not a bad row: expected {"schema": "iglu:…", "data": {…}}');
+    // The identity is the row's JSON as re-serialised (not the line's bytes), and that of the row inside a
+    // recovery_error: recovering a row from the failed output and from the original input is one recovery.
+    id = rowId(JSON.stringify(row));
     const type = badRowTypeOf(row.schema);
     if (type === null) return unusable(`not a Snowplow bad row schema: ${row.schema.slice(0, 200)}`, row.schema.slice(0, 200));
     if (type === 'recovery_error' && unwrap < 8) {
       const r = row.data.recoveries;
       recoveries = typeof r === 'number' && Number.isFinite(r) ? r : recoveries + 1;
       row = row.data.payload;
-      // The identity of a wrapped row is the row inside: recovering it from the failed output and from the
-      // original input is the same recovery (the ledger must see one id).
-      if (isRecord(row)) id = rowId(JSON.stringify(row));
       continue;
     }
     const data = row.data;

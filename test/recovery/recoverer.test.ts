@@ -144,6 +144,11 @@ t.test('the ledger makes a re-run skip what was recovered', async (t) => {
   const [b] = await recoverWith(steps, [rows.extraField!], { ledger });
   t.equal(b!.outcome, 'skipped');
   t.match(b!.reason, /already recovered/);
+  // The same row inside a recovery_error (from an earlier run's failed output) is the same recovery.
+  const [failedFirst] = await recoverWith([], [rows.extraField!]);
+  const [c] = await recoverWith(steps, [recoveryErrorRow(failedFirst!)], { ledger });
+  t.equal(c!.outcome, 'skipped');
+  t.equal(c!.id, a!.id);
 });
 
 t.test("Snowplow's recovery config shape: flows by bad-row schema, first flow whose conditions hold", async (t) => {
