@@ -7,7 +7,8 @@
  *     schema_violations, enrichment_failures          {enriched, raw} (PartiallyEnrichedEvent + RawEvent)
  *     collector_payload_format_violation              the Thrift record's fields (payload = base64 record)
  *     size_violation                                  the Thrift fields of each payload of a compressed batch
- *                                                     (payload = base64 of the record); a truncated TSV or
+ *                                                     (payload = base64 of the record), or of a payload whose
+ *                                                     output was too big, its tp2 events split by 500; a truncated TSV or
  *                                                     bad row (every other size_violation) cannot be recovered
  *     recovery_error                                  the bad row inside it (a re-run on recovery's own output)
  *
@@ -175,7 +176,16 @@ function documentsOf(type: RecoverableType, payload: unknown, limits: BadRowLimi
       if (bytes === null) return 'the payload is a truncated event or bad row (only an oversized compressed record can be split and recovered)';
       const framed = unframeRecord(bytes, { maxBytesSinglePayload: limits.maxBatchBytes, maxBytesInBatch: limits.maxBatchBytes });
       if (!framed.ok) return `the record cannot be split: ${framed.kind === 'size' ? framed.expectation : framed.error}`;
-      if (framed.payloads.length === 1 && framed.payloads[0] === bytes) return 'the payload is not a compressed batch of records';
+      if (framed.payloads.length === 1 && framed.payloads[0] === bytes) {
+        // One payload whose enriched output was too big (a tp2 batch of very many events): split its events.
+        let cp: CollectorPayload;
+        try {
+          cp = decodeCollectorPayload(bytes);
+        } catch (e) {
+          return `the payload does not parse as a Thrift CollectorPayload: ${(e as Error).message}`;
+        }
+        return { shape: 'thrift', documents: splitTp2Batch(thriftDocument(cp), limits.maxDepth) };
+      }
       const documents: unknown[] = [];
       for (const p of framed.payloads) {
         try {
@@ -188,6 +198,20 @@ function documentsOf(type: RecoverableType, payload: unknown, limits: BadRowLimi
       return { shape: 'thrift', documents };
     }
   }
+}
+
+/** Events per payload when a tp2 batch is split (bounds each payload's enriched output far below the enricher's). */
+export const SPLIT_EVENTS = 500;
+
+/** A POST tp2 payload_data batch of more than SPLIT_EVENTS events → one document per SPLIT_EVENTS; else as it is. */
+function splitTp2Batch(doc: Record<string, unknown>, maxDepth: number): Record<string, unknown>[] {
+  if (typeof doc.body !== 'string') return [doc];
+  const parsed = parseJsonWithin(doc.body, maxDepth);
+  if (!parsed.ok || !isRecord(parsed.value) || !Array.isArray(parsed.value.data) || parsed.value.data.length <= SPLIT_EVENTS) return [doc];
+  const { schema, data } = parsed.value as { schema: unknown; data: unknown[] };
+  const out: Record<string, unknown>[] = [];
+  for (let i = 0; i < data.length; i += SPLIT_EVENTS) out.push({ ...doc, body: JSON.stringify({ schema, data: data.slice(i, i + SPLIT_EVENTS) }) });
+  return out;
 }
 
 const BASE64_TEXT = /^[A-Za-z0-9+/]+={0,2}$/;

@@ -59,6 +59,32 @@ t.test('every bad-row type that carries a payload is fixed and enriches to good 
   }
 });
 
+t.test('size_violation of one payload whose output was too big: its tp2 events are split and recovered', async (t) => {
+  const { manager } = await testEnricher();
+  const { AdapterRegistry } = await import('../../enricher/adapters/registry.js');
+  const { RecordProcessor } = await import('../../enricher/processor.js');
+  const { DEFAULT_ENRICH_CONFIG } = await import('../../config/enrich-config.js');
+  const { testResolver, tp2Body, TEST_PROCESSOR } = await import('../enricher/support.js');
+  const resolver = await testResolver();
+  // An enricher whose per-payload output bound is small enough that 1,200 events exceed it.
+  const bounded = new RecordProcessor({
+    manager, adapters: new AdapterRegistry(), adapterDeps: { resolver, maxJsonDepth: 50 }, processor: TEST_PROCESSOR,
+    framing: DEFAULT_ENRICH_CONFIG.decompression, maxRecordSize: null, maxPayloadOutputChars: 100_000,
+  });
+  const events = Array.from({ length: 1200 }, (_, i) => ({ e: 'pv', p: 'web', tv: 't', eid: `0d3d7c1e-2222-4a4a-8b8b-${String(i).padStart(12, '0')}` }));
+  const big = record({ path: '/com.snowplowanalytics.snowplow/tp2', contentType: 'application/json', body: tp2Body(events) });
+  const out = await bounded.process(big);
+  t.equal(out.bad.length, 1);
+  t.equal(badSchema(out.bad[0]!), 'size_violation');
+  const [r] = await recoverWith([], [out.bad[0]!]);
+  t.equal(r!.outcome, 'recovered', r!.reason ?? '');
+  t.equal(r!.records.length, 3, '1,200 events in payloads of 500');
+  const { good, bad } = await enrichAll(r!.records);
+  t.same(bad, []);
+  t.equal(good.length, 1200);
+  t.equal(new Set(good.map((g) => column(g, 'event_id'))).size, 1200);
+});
+
 t.test('a recovered event keeps its event id (tracker eid, or the failed event\'s id)', async (t) => {
   const [a] = await recoverWith([{ op: 'Remove', path: '$.raw.parameters.ue_pr.data.data.extra' }], [rows.extraField!]);
   t.equal(column((await enrichAll(a!.records)).good[0]!, 'event_id'), EVENT_ID);
