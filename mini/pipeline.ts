@@ -38,6 +38,7 @@ import type { IgluResolver } from '../iglu-resolver/types.js';
 import { createAuthMiddleware, type AuthConfig } from './auth.js';
 import { startLocalAws, type LocalAws } from './local-aws.js';
 import { FURROW_VERSION } from '../common/version.js';
+import { MiniRecovery } from './recovery.js';
 import { createMicroRouter } from './micro-api.js';
 import { createNetworkGuard, isLoopbackHost, NetworkPolicy } from './network-policy.js';
 import { RawTap } from './raw-tap.js';
@@ -316,9 +317,10 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
       ...(metricsAuth ? [metricsAuth] : []),
       (req: IncomingMessage, res: ServerResponse) => running.listener(req, res),
     );
+    const recovery = new MiniRecovery(log.child({ component: 'recovery' }));
     micro.use(
       createMicroRouter({
-        store, resolver: lateResolver, auth: o.auth, network: policy,
+        store, resolver: lateResolver, auth: o.auth, network: policy, recovery,
         status: () => ({ ...info, uptimeSec: Math.round(process.uptime()), ...(loaderBadRows !== null ? { postgresBadRows: loaderBadRows() } : {}) }),
       }),
     );
@@ -419,7 +421,10 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
     const goodOut = writer(STREAMS.enriched);
     const badOut = writer(STREAMS.enrichedBad);
     const piiOut = writer(STREAMS.pii);
-    stoppers.push({ name: 'enricher writers', stop: async () => void (await Promise.all([goodOut.close(), badOut.close(), piiOut.close()])) });
+    // Recovered bad rows go to the raw stream, like the collector's records (mini/recovery.ts).
+    const recoveredOut = writer(STREAMS.raw);
+    recovery.ready(processor, recoveredOut);
+    stoppers.push({ name: 'enricher writers', stop: async () => void (await Promise.all([goodOut.close(), badOut.close(), piiOut.close(), recoveredOut.close()])) });
     const enrichSource = createKinesisSource({
       kinesis: aws.kinesis, dynamodb: aws.dynamodb, streamName: STREAMS.raw, appName: 'furrow-mini-enrich',
       initialPosition: 'TRIM_HORIZON', leaseDurationMs: 10_000, takerIntervalMs: 200, renewIntervalMs: 3000, shardSyncIntervalMs: 60_000,

@@ -407,6 +407,16 @@ export class MiniStore {
     return [...this.schemaUse.values()].sort((a, b) => a.schema.localeCompare(b.schema)).map((u) => ({ ...u }));
   }
 
+  /** The bad-row lines of one group (type + message), oldest first, at most `limit`. */
+  badLines(type: string, message: string, limit: number): string[] {
+    const out: string[] = [];
+    for (const rec of this.bad) {
+      if (out.length >= limit) break;
+      if (rec.bad.type === type && rec.bad.message === message && typeof rec.bad.errors[1] === 'string') out.push(rec.bad.errors[1]);
+    }
+    return out;
+  }
+
   groups(): BadGroup[] {
     return [...this.badGroups.values()].sort((a, b) => b.count - a.count || b.lastSeen - a.lastSeen).map((g) => ({ ...g }));
   }
