@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import { decodeCollectorPayload, type CollectorPayload } from '../common/collector-payload.js';
 import { parseJsonWithin } from '../common/json-depth.js';
-import { unframeRecord } from '../enricher/loaders/record-framing.js';
+import { unframeRecordSync } from '../enricher/loaders/record-framing.js';
 
 export const BAD_ROW_VENDOR = 'iglu:com.snowplowanalytics.snowplow.badrows/';
 
@@ -174,9 +174,14 @@ function documentsOf(type: RecoverableType, payload: unknown, limits: BadRowLimi
     case 'size_violation': {
       const bytes = base64Payload(payload);
       if (bytes === null) return 'the payload is a truncated event or bad row (only an oversized compressed record can be split and recovered)';
-      const framed = unframeRecord(bytes, { maxBytesSinglePayload: limits.maxBatchBytes, maxBytesInBatch: limits.maxBatchBytes });
-      if (!framed.ok) return `the record cannot be split: ${framed.kind === 'size' ? framed.expectation : framed.error}`;
-      if (framed.payloads.length === 1 && framed.payloads[0] === bytes) {
+      const items = unframeRecordSync(bytes, { maxBytesSinglePayload: limits.maxBatchBytes, maxBytesInBatch: limits.maxBatchBytes });
+      const payloads: Buffer[] = [];
+      for (const item of items) {
+        if (item.kind === 'size') return `the record cannot be split: ${item.expectation}`;
+        if (item.kind === 'format') return `the record cannot be split: ${item.error}`;
+        payloads.push(item.bytes);
+      }
+      if (payloads.length === 1 && payloads[0] === bytes) {
         // One payload whose enriched output was too big (a tp2 batch of very many events): split its events.
         let cp: CollectorPayload;
         try {
@@ -187,7 +192,7 @@ function documentsOf(type: RecoverableType, payload: unknown, limits: BadRowLimi
         return { shape: 'thrift', documents: splitTp2Batch(thriftDocument(cp), limits.maxDepth) };
       }
       const documents: unknown[] = [];
-      for (const p of framed.payloads) {
+      for (const p of payloads) {
         try {
           documents.push(thriftDocument(decodeCollectorPayload(p)));
         } catch (e) {
