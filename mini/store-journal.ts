@@ -6,7 +6,12 @@
  *   DIR/mini.lock                 {"pid","host","startedAt"} of the mini using DIR (created with link(): atomic)
  *   DIR/events-00000001.ndjson    segments, oldest first; each: a header line, then one record per line:
  *   DIR/events-00000002.ndjson      {"furrow-mini-journal":1}
- *   …                               {"k":"g"|"b", "t":receivedAt ms, "l":stream line, "x":raw event | collector payload | null}
+ *   …                               {"k":"g"|"b","t":receivedAt ms,"x":raw event | collector payload | null} TAB stream line
+ *                                   (a stream line holding a LF goes inside the JSON instead, as "l")
+ *
+ * The stream line (the enriched TSV or bad-row JSON, 2-3 KB) follows the JSON as it is: escaping it into a JSON
+ * string and parsing it back cost about as much as the rest of the record (measured in bench/mini-store.ts). JSON
+ * text never holds a raw TAB, so the first TAB ends the JSON.
  *
  *   start:  lock → read every segment (a line that is not a record → MINI_DATA_CORRUPT, naming file and line)
  *           → store.restore(the newest maxEvents) → delete segments holding only evicted records
@@ -133,15 +138,17 @@ function readSegment(path: string, out: RestoredRecord[], newest: boolean, log: 
     const line = text.slice(pos, nl);
     pos = nl + 1;
     lineNo++;
+    const tab = line.indexOf('\t');
     let v: unknown;
     try {
-      v = JSON.parse(line);
+      v = JSON.parse(tab === -1 ? line : line.slice(0, tab));
     } catch (e) {
       throw corrupt(lineNo, `not JSON (${(e as Error).message})`);
     }
     const r = v as { k?: unknown; t?: unknown; l?: unknown; x?: unknown };
+    if (tab !== -1 && v !== null && typeof v === 'object') r.l = line.slice(tab + 1);
     if (v === null || typeof v !== 'object' || (r.k !== 'g' && r.k !== 'b') || typeof r.t !== 'number' || typeof r.l !== 'string' || (r.x !== null && (typeof r.x !== 'object' || Array.isArray(r.x)))) {
-      throw corrupt(lineNo, 'not a stored record ({"k":"g"|"b","t":ms,"l":line,"x":object|null})');
+      throw corrupt(lineNo, 'not a stored record ({"k":"g"|"b","t":ms,"x":object|null} TAB line)');
     }
     out.push({ kind: r.k === 'g' ? 'good' : 'bad', line: r.l, receivedAt: r.t, tapped: r.x as RestoredRecord['tapped'] });
     count++;
@@ -294,7 +301,8 @@ export class StoreJournal implements StorePersistence {
       if (seg === undefined || this.fd === null || seg.records >= this.segmentRecords) seg = this.nextSegment();
       const x = rec.valid ? rec.rawEvent : rec.bad.collectorPayload === null ? rec.collectorPayload : null;
       // One write() per record: its line is in the file before any API answer can show the record.
-      writeSync(this.fd!, JSON.stringify({ k: kind === 'good' ? 'g' : 'b', t: rec.receivedAt, l: line, x }) + '\n');
+      const k = kind === 'good' ? 'g' : 'b';
+      writeSync(this.fd!, line.includes('\n') ? JSON.stringify({ k, t: rec.receivedAt, x, l: line }) + '\n' : `${JSON.stringify({ k, t: rec.receivedAt, x })}\t${line}\n`);
       seg.records++;
       this.inFiles++;
       if (this.inFiles - kept >= this.segments[0]!.records) this.dropEvicted(kept);

@@ -67,15 +67,16 @@ t.test('good, bad and raw events come back after a reopen; reset empties the dir
   a.store.addBad(schemaViolation(uuid()));
   a.store.addBad(trackerProtocolViolation());
   a.store.addGood('not\ta\tgood\tline');
+  a.store.addGood('a line\nwith a LF\tinside'); // kept inside the record's JSON, not after its TAB
   a.good();
   const before = answers(a.store);
-  t.same(before.all, { total: 5, good: 2, bad: 3 });
+  t.same(before.all, { total: 6, good: 2, bad: 4 });
   t.equal((before.good[1] as { rawEvent: MicroRawEvent }).rawEvent.parameters.eid, eid, 'the raw event is there before');
   a.close();
   t.notOk(existsSync(join(dir, 'mini.lock')), 'the lock is removed on close');
 
   const b = open(dir, {}, () => 99_999);
-  t.equal(b.restored, 5);
+  t.equal(b.restored, 6);
   t.same(answers(b.store), before, 'the same answers, raw events and store times after the reopen');
   t.equal(b.store.byId(eid).length, 1, 'found by event id');
   b.store.reset();
