@@ -56,6 +56,9 @@ export const ERROR_CODES = {
   MINI_COMPONENT_FAILED: 'a pipeline component furrow mini runs stopped with an error',
   MINI_EMBEDDED_AWS: 'the embedded Kinesis (kinesalite) or DynamoDB (dynalite) could not start',
   MINI_PORT_IN_USE: 'the port furrow mini should listen on is taken',
+  MINI_DATA_DIR: 'the --data directory of furrow mini cannot be created, read or written',
+  MINI_DATA_LOCKED: 'another furrow mini is using the --data directory',
+  MINI_DATA_CORRUPT: 'the event file in the --data directory is not one furrow mini wrote, or is damaged',
 
   // --- recovery ---
   RECOVER_INPUT: 'the bad rows to recover (file, folder, S3 prefix, Kinesis stream) could not be read',
