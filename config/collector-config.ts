@@ -519,8 +519,10 @@ export function parseCollectorConfig(doc: Record<string, unknown>, opts: ParseOp
   comp.done();
   if (compression.enabled && compression.type === 'zstd') {
     // Node 20's zlib has no zstd encoder; a WASM one measured 140-410 ms per 600 kB batch at level 9 on the
-    // event-loop thread (it would stall every request). The enricher reads zstd records all the same.
-    throw new FurrowError('CONFIG_UNSUPPORTED', `${comp.key('type')}: zstd (Snowplow's default when compression is enabled) is not supported by furrow's collector; set ${comp.key('type')} = gzip (the enricher reads both)`);
+    // event-loop thread (it would stall every request). A Snowplow file with `compression { enabled = true }`
+    // (type defaults to zstd) must still start: records are written gzip, which every enricher that reads
+    // compressed records (Snowplow enrich 6.1+, furrow) tells apart by its magic bytes.
+    warnings.push({ key: comp.key('type'), message: 'zstd is not written by furrow\'s collector: records are compressed with gzip (gzipCompressionLevel) instead; enrichers that read compressed records read both' });
   }
 
   const fu = c.section('furrow');

@@ -21,7 +21,7 @@
  *
  * zstd is decoded with fzstd (pure JavaScript; Node 20's zlib has no zstd).
  */
-import { createGunzip } from 'node:zlib';
+import { createGunzip, gunzipSync } from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
 
 export type FramingItem =
@@ -233,7 +233,31 @@ export function zstdFrameMemory(b: Uint8Array): number | null {
   return max;
 }
 
-async function* zstdFrames(record: Buffer, limits: FramingLimits): AsyncGenerator<FramingItem[]> {
+/**
+ * The items of one record read at once, for callers that are not on a hot path and hold the record anyway
+ * (furrow recover splitting a size_violation). The same bounds as unframeRecord: gzip output stops past
+ * maxBytesInBatch, zstd windows are checked before anything is inflated.
+ */
+export function unframeRecordSync(record: Buffer, limits: FramingLimits): FramingItem[] {
+  if (!isCompressedRecord(record)) return [{ kind: 'payload', bytes: record }];
+  if (record[0] !== 0x1f) return [...zstdFrames(record, limits)].flat();
+  const reader = new FrameReader(limits);
+  const items: FramingItem[] = [];
+  let inflated: Buffer;
+  try {
+    inflated = gunzipSync(record, { maxOutputLength: limits.maxBytesInBatch + 1 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      return [{ kind: 'size', actualSizeBytes: limits.maxBytesInBatch + 1, maximumAllowedSizeBytes: limits.maxBytesInBatch, expectation: 'decompressed record exceeds decompression.maxBytesInBatch' }];
+    }
+    reader.end(items, (e as Error).message);
+    return items;
+  }
+  if (reader.push(inflated, items)) reader.end(items);
+  return items;
+}
+
+function* zstdFrames(record: Buffer, limits: FramingLimits): Generator<FramingItem[]> {
   const reader = new FrameReader(limits);
   let items: FramingItem[] = [];
   const mem = zstdFrameMemory(record);

@@ -71,9 +71,12 @@ const tp2 = (n: number): string => JSON.stringify({
   data: [{ e: 'pv', p: 'web', tv: 'js-3.0.0', aid: `post-${n}-a` }, { e: 'pv', p: 'web', tv: 'js-3.0.0', aid: `post-${n}-b` }],
 });
 
-t.test('config: Snowplow 3.6 keys; off by default; zstd fails loudly at start; bad values name the key', async (t) => {
+t.test('config: Snowplow 3.6 keys; off by default; zstd is written as gzip with a warning; bad values name the key', async (t) => {
   t.same((await configFrom()).compression, { enabled: false, type: 'zstd', gzipCompressionLevel: 6, zstdCompressionLevel: 9 });
-  await t.rejects(configFrom('collector.compression { enabled = true }'), { code: 'CONFIG_UNSUPPORTED', message: /collector\.compression\.type: zstd .*set collector\.compression\.type = gzip/ });
+  const zstd = await configFrom('collector.compression { enabled = true }');
+  t.equal(zstd.compression.enabled, true, "Snowplow's minimal snippet (type defaults to zstd) starts");
+  t.same(zstd.warnings.filter((w) => w.key === 'collector.compression.type').length, 1, 'one warning names collector.compression.type');
+  t.match(zstd.warnings.find((w) => w.key === 'collector.compression.type')?.message, /gzip/);
   t.same((await configFrom('collector.compression { enabled = true, type = GZIP, gzipCompressionLevel = 9 }')).compression,
     { enabled: true, type: 'gzip', gzipCompressionLevel: 9, zstdCompressionLevel: 9 });
   t.equal((await configFrom('collector.compression { enabled = false, type = zstd }')).compression.enabled, false, 'zstd is fine while disabled');
