@@ -15,8 +15,8 @@
  *                      sink, measured in the same rounds: before/after CPU per request of a change
  *
  * Each server runs in its own child process; autocannon runs here. Regression bar: furrow's CPU time per request
- * (from /proc) at a fixed offered load (BENCH_FIXED_RATE req/s, default 5,000, below what either server saturates
- * at) is at most 1.6x bare node:http's, on both cases; kinesis durable / kinesis buffered ≥ 0.5 req/s. The req/s
+ * (from /proc) at a fixed offered load (BENCH_FIXED_RATE req/s, default 2,000, below what either server saturates
+ * at; a round that could not serve 90 % of it is reported as saturated and does not count) is at most 1.6x bare node:http's, on both cases; kinesis durable / kinesis buffered ≥ 0.5 req/s. The req/s
  * ratio at saturation is printed for information only: on 2 shared cores node:http itself caps it near 0.68 (the
  * 0.7 req/s floor of issue 2 is retired, issue 18). BENCH_SECONDS (default 10): time per server and case, split
  * over BENCH_ROUNDS (default 5) interleaved rounds; BENCH_CONNECTIONS (default 50).
@@ -32,7 +32,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 /** furrow's CPU per request / bare's, at the fixed offered load: at most this. */
 const CPU_BAR = 1.6;
-const FIXED_RATE = Number(process.env.BENCH_FIXED_RATE ?? 5000);
+const FIXED_RATE = Number(process.env.BENCH_FIXED_RATE ?? 2000);
 const DURABLE_FLOOR = 0.5;
 const BASELINE = process.env.BENCH_BASELINE ?? null;
 
@@ -249,9 +249,13 @@ async function main(): Promise<void> {
         console.log(`${label}  at a fixed ${FIXED_RATE} req/s: no CPU figures (/proc unreadable)\n`);
       } else {
         const [b, f] = [median(fixedCpu[0]!), median(fixedCpu[1]!)];
+        // Below the offered load the server was the bottleneck (the machine is busy): CPU per request then
+        // measures contention, not the server, and the bar is not applied.
+        const saturated = Math.min(median(fixedRps[0]!), median(fixedRps[1]!)) < 0.9 * FIXED_RATE;
         const cpuOk = f / b <= CPU_BAR;
-        if (!cpuOk) process.exitCode = 1;
-        console.log(`${label}  at a fixed ${FIXED_RATE} req/s: bare ${b.toFixed(1)} µs/req (${median(fixedRps[0]!).toFixed(0)} req/s), furrow ${f.toFixed(1)} µs/req (${median(fixedRps[1]!).toFixed(0)} req/s)   furrow / bare CPU = ${(f / b).toFixed(2)} (bar ≤ ${CPU_BAR}) ${cpuOk ? 'OK' : 'ABOVE BAR'}\n`);
+        if (!cpuOk && !saturated) process.exitCode = 1;
+        const verdict = saturated ? 'NOT MEASURED (a server could not keep up with the offered load; lower BENCH_FIXED_RATE)' : cpuOk ? 'OK' : 'ABOVE BAR';
+        console.log(`${label}  at a fixed ${FIXED_RATE} req/s: bare ${b.toFixed(1)} µs/req (${median(fixedRps[0]!).toFixed(0)} req/s), furrow ${f.toFixed(1)} µs/req (${median(fixedRps[1]!).toFixed(0)} req/s)   furrow / bare CPU = ${(f / b).toFixed(2)} (bar ≤ ${CPU_BAR}) ${verdict}\n`);
       }
     }
   } finally {

@@ -103,8 +103,48 @@ export function childShadow(shadow: unknown, key: string | number): unknown {
   return (shadow as Record<string | number, unknown>)[key];
 }
 
+/**
+ * Entities an enrichment hands out again and again from its cache (ua_parser's per user agent, ip_lookups' ASN per
+ * address): deep-frozen, so whatever is derived from one — its JSON text here, its validation in the core — is
+ * computed once and reused for every event that carries it. An enrichment that rewrites derived contexts in place
+ * (pii) gets mutable copies from the pipeline (thawEntity).
+ */
+const IMMUTABLE = new WeakSet<object>();
+const PRINTED = new WeakMap<object, string>();
+
+export function immutableEntity(schema: string, data: unknown): SelfDescribingData {
+  const e = Object.freeze({ schema, data: deepFreeze(data) });
+  IMMUTABLE.add(e);
+  return e;
+}
+
+export function isImmutableEntity(e: SelfDescribingData): boolean {
+  return IMMUTABLE.has(e);
+}
+
+/** A mutable deep copy of an immutable entity (others are returned as they are). */
+export function thawEntity(e: SelfDescribingData): SelfDescribingData {
+  return IMMUTABLE.has(e) ? { schema: e.schema, data: structuredClone(e.data) } : e;
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
+  }
+  return v;
+}
+
 /** `{"schema":…,"data":…}` with the data's original number lexemes. */
 export function entityToJson(e: SelfDescribingData): string {
+  if (IMMUTABLE.has(e)) {
+    let text = PRINTED.get(e);
+    if (text === undefined) {
+      text = `{"schema":${JSON.stringify(e.schema)},"data":${stringifyJson(e.data)}}`;
+      PRINTED.set(e, text);
+    }
+    return text;
+  }
   return `{"schema":${JSON.stringify(e.schema)},"data":${stringifyJson(e.data, SHADOWS.get(e))}}`;
 }
 
