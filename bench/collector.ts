@@ -264,7 +264,107 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
+// ---------------------------------------------------------------------------------------------------
+// Compressed raw records (collector.compression, Snowplow 3.6): what reaches Kinesis per 1,000 events, with and
+// without. The collector runs in this process with the Kinesis sink (default buffer: 500 records, 3 MiB, 5 s)
+// on a counting stand-in client that accepts every PutRecords; requests go through its HTTP server.
+// BENCH_ONLY=compression runs this part alone.
+
+const COMPRESSION_EVENTS = Number(process.env.BENCH_COMPRESSION_EVENTS ?? 20_000);
+/** With compression, records and bytes per 1,000 events must be at most these fractions of without. */
+const COMPRESSION_RECORDS_FLOOR = 0.05;
+const COMPRESSION_BYTES_FLOOR = 0.5;
+
+interface KinesisCount { calls: number; records: number; bytes: number; units: number }
+
+async function kinesisPerThousandEvents(compression: string): Promise<KinesisCount & { events: number }> {
+  const { DescribeStreamSummaryCommand, PutRecordsCommand } = await import('@aws-sdk/client-kinesis');
+  const { parseHocon } = await import('../config/hocon.js');
+  const { parseCollectorConfig } = await import('../config/collector-config.js');
+  const { createCollector } = await import('../collector/collector.js');
+  const { startCollectorServer } = await import('../collector/server.js');
+  const { request, Agent } = await import('node:http');
+  const count: KinesisCount = { calls: 0, records: 0, bytes: 0, units: 0 };
+  const client = {
+    async send(cmd: unknown): Promise<unknown> {
+      if (cmd instanceof DescribeStreamSummaryCommand) return { StreamDescriptionSummary: { StreamStatus: 'ACTIVE' } };
+      const entries = (cmd as InstanceType<typeof PutRecordsCommand>).input.Records ?? [];
+      count.calls++;
+      for (const e of entries) {
+        const n = e.Data!.length + Buffer.byteLength(e.PartitionKey!);
+        count.records++;
+        count.bytes += n;
+        count.units += Math.ceil(n / 25_600); // provisioned-mode PUT payload units (25 KB each)
+      }
+      return { FailedRecordCount: 0, Records: entries.map(() => ({ SequenceNumber: '1', ShardId: 'shardId-000000000000' })) };
+    },
+  };
+  const stream = (name: string): string => `${name} { name = ${name}, region = us-east-1, customEndpoint = "http://127.0.0.1:9" }`;
+  const config = parseCollectorConfig(await parseHocon(`collector { interface = "127.0.0.1", port = 0, preTerminationPeriod = 0 seconds, ${compression}
+    streams { ${stream('good')}, ${stream('bad')} } }`, 'bench', {}));
+  const collector = createCollector(config, { defaultMetrics: false, kinesisClient: client });
+  const running = await startCollectorServer(collector);
+  const agent = new Agent({ keepAlive: true, maxSockets: 50 });
+  const { randomUUID } = await import('node:crypto');
+  const RES = ['1920x1080', '1366x768', '390x844', '1536x864', '414x896', '2560x1440'];
+  const users = Array.from({ length: 500 }, (_, u) => ({
+    sid: randomUUID(), duid: randomUUID(), nuid: randomUUID(), res: RES[u % RES.length]!,
+    ua: `${TRACKER_HEADERS['user-agent'].replace('Chrome/120.0', `Chrome/${110 + (u % 15)}.0.${u * 7}.${u % 100}`)}`,
+    ip: `203.0.${u % 256}.${(u * 13) % 256}`,
+  }));
+  const send = (i: number): Promise<void> => new Promise((resolve, reject) => {
+    // Each event differs where real ones do: a random event id, timestamps, the page; user ids, cookie and
+    // screen come from a pool of 500 users (a random seed per run; ratios vary a little between runs).
+    const eid = randomUUID();
+    const user = users[i % users.length]!;
+    const q = QUERY.replace(/eid=[^&]+/, `eid=${eid}`).replace(/dtm=\d+/, `dtm=${1700000000000 + i * 37}`).replace(/stm=\d+/, `stm=${1700000000000 + i * 37 + 5}`)
+      .replace(/sid=[^&]+/, `sid=${user.sid}`).replace(/duid=[^&]+/, `duid=${user.duid}`).replace(/res=[^&]+/, `res=${user.res}`)
+      .replace(/products%2F42/, `products%2F${Math.floor(Math.random() * 100_000)}`).replace(/vid=\d+/, `vid=${1 + (i % 9)}`);
+    const tp2 = i % 4 === 3;
+    const body = tp2 ? TP2_BODY.replaceAll('4f0c7a5e-1b2c-4d3e-8f90-a1b2c3d4e5f6', eid) : null;
+    const headers: Record<string, string> = { host: 'collector.example', ...TRACKER_HEADERS, cookie: `sp=${user.nuid}`, 'user-agent': user.ua, 'x-forwarded-for': user.ip };
+    if (body !== null) headers['content-type'] = 'application/json';
+    const req = request({ host: '127.0.0.1', port: running.port, agent, method: tp2 ? 'POST' : 'GET', path: tp2 ? '/com.snowplowanalytics.snowplow/tp2' : `/i?${q}`, headers }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end(body ?? undefined);
+  });
+  // 3 in 4 requests are GET /i (one event), 1 in 4 a tp2 POST of 3 events.
+  let events = 0;
+  let i = 0;
+  while (events < COMPRESSION_EVENTS) {
+    const batch: Promise<void>[] = [];
+    for (let j = 0; j < 50 && events < COMPRESSION_EVENTS; j++, i++) {
+      events += i % 4 === 3 ? 3 : 1;
+      batch.push(send(i));
+    }
+    await Promise.all(batch);
+  }
+  await collector.good.flush();
+  await running.shutdown(0);
+  agent.destroy();
+  const k = events / 1000;
+  return { events, calls: count.calls / k, records: count.records / k, bytes: count.bytes / k, units: count.units / k };
+}
+
+async function compressionRows(): Promise<void> {
+  console.log(`compressed raw records: ${COMPRESSION_EVENTS} events (3/4 GET /i, 1/4 tp2 POST of 3), Kinesis sink, default buffer; per 1,000 events\n`);
+  const off = await kinesisPerThousandEvents('');
+  const gz = await kinesisPerThousandEvents('compression { enabled = true, type = gzip }');
+  const row = (name: string, c: KinesisCount): string =>
+    `${name.padEnd(28)} ${c.records.toFixed(2).padStart(9)} records ${(c.bytes / 1000).toFixed(1).padStart(9)} kB ${c.calls.toFixed(2).padStart(7)} PutRecords calls ${c.units.toFixed(1).padStart(8)} PUT payload units`;
+  console.log(row('without compression', off));
+  console.log(row('compression gzip (level 6)', gz));
+  const rr = gz.records / off.records;
+  const br = gz.bytes / off.bytes;
+  const ok = rr <= COMPRESSION_RECORDS_FLOOR && br <= COMPRESSION_BYTES_FLOOR;
+  if (!ok) process.exitCode = 1;
+  console.log(`with / without: records ${rr.toFixed(4)} (floor ≤ ${COMPRESSION_RECORDS_FLOOR}), bytes ${br.toFixed(3)} (floor ≤ ${COMPRESSION_BYTES_FLOOR}) ${ok ? 'OK' : 'BELOW FLOOR'}\n`);
+}
+
+(process.env.BENCH_ONLY === 'compression' ? compressionRows() : main().then(compressionRows)).catch((e: unknown) => {
   console.error(e);
   process.exitCode = 1;
 });

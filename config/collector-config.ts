@@ -49,6 +49,17 @@ export interface KinesisStreamConfig {
 
 export type StreamConfig = StdoutStreamConfig | KinesisStreamConfig;
 
+/**
+ * Snowplow collector 3.6's `compression {}` block: good records become batches of payloads, gzip- or
+ * zstd-compressed, in the layout Snowplow enrich 6.1+ (and furrow's enricher) reads. Off by default.
+ */
+export interface CompressionConfig {
+  readonly enabled: boolean;
+  readonly type: 'gzip' | 'zstd';
+  readonly gzipCompressionLevel: number;
+  readonly zstdCompressionLevel: number;
+}
+
 export interface CookieConfig {
   readonly enabled: boolean;
   readonly expirationMs: number;
@@ -102,6 +113,7 @@ export interface CollectorConfig {
     readonly dropPayloadSize: number;
   };
   readonly preTerminationPeriodMs: number;
+  readonly compression: CompressionConfig;
   /** Accepted keys naming something furrow does not do, with what it does instead (logged once each at start). */
   readonly warnings: readonly { readonly key: string; readonly message: string }[];
   /** furrow's additions (the optional `collector.furrow {}` block). */
@@ -494,6 +506,25 @@ export function parseCollectorConfig(doc: Record<string, unknown>, opts: ParseOp
 
   const preTerminationPeriodMs = c.durationMs('preTerminationPeriod', 10_000);
 
+  // Snowplow 3.6 defaults: enabled = false, type = zstd, gzip level 6, zstd level 9.
+  const comp = c.section('compression');
+  const compType = comp.str('type', 'zstd').toLowerCase();
+  if (compType !== 'gzip' && compType !== 'zstd') comp.bad('type', 'expected "gzip" or "zstd"', compType);
+  const compression: CompressionConfig = {
+    enabled: comp.bool('enabled', false),
+    type: compType as 'gzip' | 'zstd',
+    gzipCompressionLevel: comp.int('gzipCompressionLevel', 6, 1, 9),
+    zstdCompressionLevel: comp.int('zstdCompressionLevel', 9, 1, 22),
+  };
+  comp.done();
+  if (compression.enabled && compression.type === 'zstd') {
+    // Node 20's zlib has no zstd encoder; a WASM one measured 140-410 ms per 600 kB batch at level 9 on the
+    // event-loop thread (it would stall every request). A Snowplow file with `compression { enabled = true }`
+    // (type defaults to zstd) must still start: records are written gzip, which every enricher that reads
+    // compressed records (Snowplow enrich 6.1+, furrow) tells apart by its magic bytes.
+    warnings.push({ key: comp.key('type'), message: 'zstd is not written by furrow\'s collector: records are compressed with gzip (gzipCompressionLevel) instead; enrichers that read compressed records read both' });
+  }
+
   const fu = c.section('furrow');
   const ack = fu.str('acknowledge', 'buffered');
   if (ack !== 'buffered' && ack !== 'durable') fu.bad('acknowledge', 'expected "buffered" or "durable"', ack);
@@ -570,6 +601,7 @@ export function parseCollectorConfig(doc: Record<string, unknown>, opts: ParseOp
     hsts,
     networking,
     preTerminationPeriodMs,
+    compression,
     warnings,
     furrow,
   });

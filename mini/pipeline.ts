@@ -38,10 +38,12 @@ import type { IgluResolver } from '../iglu-resolver/types.js';
 import { createAuthMiddleware, type AuthConfig } from './auth.js';
 import { startLocalAws, type LocalAws } from './local-aws.js';
 import { FURROW_VERSION } from '../common/version.js';
+import { MiniRecovery } from './recovery.js';
 import { createMicroRouter } from './micro-api.js';
 import { createNetworkGuard, isLoopbackHost, NetworkPolicy } from './network-policy.js';
 import { RawTap } from './raw-tap.js';
-import { MiniStore } from './store.js';
+import { MiniStore, type RestoredRecord } from './store.js';
+import { openStoreJournal, type StoreJournal } from './store-journal.js';
 import { DEFAULT_ENRICHMENTS } from './default-enrichments.js';
 
 
@@ -66,6 +68,8 @@ export interface MiniOptions {
   forwardConfig: string | null;
   auth: AuthConfig;
   maxEvents: number;
+  /** `--data DIR`: keep the store's events in DIR (store-journal.ts) so they survive a restart; null: memory only. */
+  dataDir?: string | null;
   logger: Logger;
   /** Shards of the raw and enriched streams (1 is plenty on one machine). */
   shards?: number;
@@ -99,6 +103,8 @@ export interface MiniInfo {
   iglu: string[];
   postgres: string | null;
   forward: string | null;
+  /** `--data` directory and how many events were restored from it at start, or null (memory only). */
+  data: { dir: string; restored: number } | null;
   /** From the call to the collector accepting events (ms). */
   acceptingMs: number;
   /** From the call to everything running (ms). */
@@ -119,9 +125,10 @@ type CreateKinesisSource = typeof import('../enricher/leases/kinesis-source.js')
 /**
  * Shutdown order: stop taking requests, flush the collector into the raw stream, drain the loaders and
  * forwarders, let the enricher finish its batch and release its leases (readers stop), then flush the
- * enricher's writers, close enrichments, store, and last the embedded Kinesis/DynamoDB they all talk to.
+ * enricher's writers, close enrichments, store, the --data journal (fsync, unlock), and last the embedded
+ * Kinesis/DynamoDB they all talk to.
  */
-const STOP_ORDER = ['http server', 'collector', 'Postgres loader', 'forwarders', 'stream readers', 'enricher writers', 'enrichments', 'store', 'embedded AWS'];
+const STOP_ORDER = ['http server', 'collector', 'Postgres loader', 'forwarders', 'stream readers', 'enricher writers', 'enrichments', 'store', 'data directory', 'embedded AWS'];
 
 /**
  * The collector's config for mini: the user's collector HOCON (`--config`, as Micro's) or an empty one, with
@@ -234,6 +241,22 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
     collectorConfig(o, userCollectorDoc, 'http://127.0.0.1:1', true);
     const policy = new NetworkPolicy({ host: o.host, allowHosts: o.allowHosts ?? [] });
     if (o.port !== 0) await checkPortFree(o.host, o.port);
+    // --data: locked and read before anything starts (a used or damaged directory stops start-up here).
+    let journal: StoreJournal | null = null;
+    let restored: RestoredRecord[] = [];
+    if (o.dataDir != null) {
+      const opened = openStoreJournal({
+        dir: o.dataDir, maxEvents: o.maxEvents, logger: log,
+        onError: (e) => {
+          log.error({ err: e.message }, 'mini: cannot write the --data directory; stopping');
+          failRun(e);
+        },
+      });
+      const j = opened.journal;
+      journal = j;
+      restored = opened.records;
+      stoppers.push({ name: 'data directory', stop: async () => j.close() });
+    }
 
     // ---- embedded Kinesis and DynamoDB, and the streams
     const aws: LocalAws = await startLocalAws();
@@ -243,8 +266,12 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
 
     // ---- the store (the readers that fill it start in phase 2)
     const tap = new RawTap(Math.max(1000, o.maxEvents));
-    const store = new MiniStore({ maxEvents: o.maxEvents, tap });
+    const store = new MiniStore({ maxEvents: o.maxEvents, tap, persistence: journal });
+    store.restore(restored);
     stoppers.push({ name: 'store', stop: async () => store.close() });
+    const data = o.dataDir != null ? { dir: o.dataDir, restored: restored.length } : null;
+    restored = [];
+    if (data !== null) log.info(data, 'mini: events restored from the --data directory');
 
     // ---- collector + Micro API + UI on one port. The resolver arrives in phase 2; /micro/iglu waits for it.
     let resolveResolver: (r: IgluResolver) => void = () => {};
@@ -301,7 +328,7 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
       collector: '', ui: '', api: '', kinesis: aws.kinesisEndpoint, dynamodb: aws.dynamoEndpoint,
       streams: { ...STREAMS }, enrichments: [],
       iglu: [...o.igluDirs, 'built-in registry (schemas/)', ...(resolverFile !== null ? [`resolver config ${resolverFile}`] : o.offline ? [] : ['Iglu Central (http)'])],
-      postgres: null, forward: null, acceptingMs: 0, startupMs: 0,
+      postgres: null, forward: null, data, acceptingMs: 0, startupMs: 0,
     };
     let loaderBadRows: (() => number) | null = null;
     // mini's own surfaces: the Micro API and UI, and /metrics (the collector's route, here behind the same Host
@@ -316,9 +343,10 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
       ...(metricsAuth ? [metricsAuth] : []),
       (req: IncomingMessage, res: ServerResponse) => running.listener(req, res),
     );
+    const recovery = new MiniRecovery(log.child({ component: 'recovery' }));
     micro.use(
       createMicroRouter({
-        store, resolver: lateResolver, auth: o.auth, network: policy,
+        store, resolver: lateResolver, auth: o.auth, network: policy, recovery,
         status: () => ({ ...info, uptimeSec: Math.round(process.uptime()), ...(loaderBadRows !== null ? { postgresBadRows: loaderBadRows() } : {}) }),
       }),
     );
@@ -419,7 +447,10 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
     const goodOut = writer(STREAMS.enriched);
     const badOut = writer(STREAMS.enrichedBad);
     const piiOut = writer(STREAMS.pii);
-    stoppers.push({ name: 'enricher writers', stop: async () => void (await Promise.all([goodOut.close(), badOut.close(), piiOut.close()])) });
+    // Recovered bad rows go to the raw stream, like the collector's records (mini/recovery.ts).
+    const recoveredOut = writer(STREAMS.raw);
+    recovery.ready(processor, recoveredOut);
+    stoppers.push({ name: 'enricher writers', stop: async () => void (await Promise.all([goodOut.close(), badOut.close(), piiOut.close(), recoveredOut.close()])) });
     const enrichSource = createKinesisSource({
       kinesis: aws.kinesis, dynamodb: aws.dynamodb, streamName: STREAMS.raw, appName: 'furrow-mini-enrich',
       initialPosition: 'TRIM_HORIZON', leaseDurationMs: 10_000, takerIntervalMs: 200, renewIntervalMs: 3000, shardSyncIntervalMs: 60_000,

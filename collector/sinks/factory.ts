@@ -8,6 +8,7 @@ import type { KinesisSender } from '../../common/kinesis/kinesis-writer.js';
 import type { Logger } from '../../common/logger.js';
 import type { CollectorConfig, StreamConfig } from '../../config/collector-config.js';
 import type { CollectorMetrics } from '../metrics.js';
+import { CompressingSink } from './compressing-sink.js';
 import { KinesisSink } from './kinesis-sink.js';
 import type { CollectorSink } from './sink.js';
 import { StdoutSink } from './stdout-sink.js';
@@ -32,5 +33,12 @@ function build(s: StreamConfig, which: 'good' | 'bad', d: SinkDeps, callTimeoutM
 
 export function createSinks(config: CollectorConfig, d: SinkDeps): { good: CollectorSink; bad: CollectorSink } {
   const t = config.furrow.kinesisCallTimeoutMs;
-  return { good: build(config.streams.good, 'good', d, t), bad: build(config.streams.bad, 'bad', d, t) };
+  let good = build(config.streams.good, 'good', d, t);
+  const c = config.compression;
+  if (c.enabled) {
+    // Only good records are batched and compressed (bad rows stay one JSON per record, as in Snowplow).
+    const g = config.streams.good;
+    good = new CompressingSink({ inner: good, level: c.gzipCompressionLevel, timeLimitMs: g.type === 'kinesis' ? g.buffer.timeLimitMs : 1000 });
+  }
+  return { good, bad: build(config.streams.bad, 'bad', d, t) };
 }
