@@ -19,7 +19,27 @@ const VER_RE = /^([1-9][0-9]*)-(0|[1-9][0-9]*)-(0|[1-9][0-9]*)$/;
 
 export type SchemaKeyError = 'INVALID_IGLUURI' | 'INVALID_SCHEMAVER';
 
-export function parseSchemaKey(uri: string): SchemaKey | SchemaKeyError {
+/**
+ * Parsed keys by URI text. A pipeline sees a handful of distinct schemas, each on every event: a Map hit instead of
+ * two regex matches and an object per entity (bench corpus: ~0.3 µs CPU per event). Keys are frozen (shared).
+ * Bounded: short URIs only, and the map starts over when full, so hostile unique URIs cannot grow it.
+ */
+const KEY_CACHE = new Map<string, Readonly<SchemaKey> | SchemaKeyError>();
+const KEY_CACHE_MAX = 1000;
+const KEY_CACHE_MAX_URI = 256;
+
+export function parseSchemaKey(uri: string): Readonly<SchemaKey> | SchemaKeyError {
+  const hit = KEY_CACHE.get(uri);
+  if (hit !== undefined) return hit;
+  const k = parseSchemaKeyText(uri);
+  if (uri.length <= KEY_CACHE_MAX_URI) {
+    if (KEY_CACHE.size >= KEY_CACHE_MAX) KEY_CACHE.clear();
+    KEY_CACHE.set(uri, typeof k === 'string' ? k : Object.freeze(k));
+  }
+  return k;
+}
+
+function parseSchemaKeyText(uri: string): SchemaKey | SchemaKeyError {
   const m = URI_RE.exec(uri);
   if (!m) return 'INVALID_IGLUURI';
   const v = VER_RE.exec(m[4]!);
@@ -63,7 +83,7 @@ export function makeEntity(schema: string, data: unknown, dataShadow?: unknown):
   return e;
 }
 
-export type SdjOutcome = { ok: true; key: SchemaKey; entity: Entity } | { ok: false; error: SchemaKeyError | 'INVALID_DATA_PAYLOAD' };
+export type SdjOutcome = { ok: true; key: Readonly<SchemaKey>; entity: Entity } | { ok: false; error: SchemaKeyError | 'INVALID_DATA_PAYLOAD' };
 
 /** A JSON value as SDJ: an object with a string `schema` that is an Iglu URI and a `data` key. */
 export function toSdj(value: unknown, shadow?: unknown): SdjOutcome {
@@ -83,8 +103,48 @@ export function childShadow(shadow: unknown, key: string | number): unknown {
   return (shadow as Record<string | number, unknown>)[key];
 }
 
+/**
+ * Entities an enrichment hands out again and again from its cache (ua_parser's per user agent, ip_lookups' ASN per
+ * address): deep-frozen, so whatever is derived from one — its JSON text here, its validation in the core — is
+ * computed once and reused for every event that carries it. An enrichment that rewrites derived contexts in place
+ * (pii) gets mutable copies from the pipeline (thawEntity).
+ */
+const IMMUTABLE = new WeakSet<object>();
+const PRINTED = new WeakMap<object, string>();
+
+export function immutableEntity(schema: string, data: unknown): SelfDescribingData {
+  const e = Object.freeze({ schema, data: deepFreeze(data) });
+  IMMUTABLE.add(e);
+  return e;
+}
+
+export function isImmutableEntity(e: SelfDescribingData): boolean {
+  return IMMUTABLE.has(e);
+}
+
+/** A mutable deep copy of an immutable entity (others are returned as they are). */
+export function thawEntity(e: SelfDescribingData): SelfDescribingData {
+  return IMMUTABLE.has(e) ? { schema: e.schema, data: structuredClone(e.data) } : e;
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
+  }
+  return v;
+}
+
 /** `{"schema":…,"data":…}` with the data's original number lexemes. */
 export function entityToJson(e: SelfDescribingData): string {
+  if (IMMUTABLE.has(e)) {
+    let text = PRINTED.get(e);
+    if (text === undefined) {
+      text = `{"schema":${JSON.stringify(e.schema)},"data":${stringifyJson(e.data)}}`;
+      PRINTED.set(e, text);
+    }
+    return text;
+  }
   return `{"schema":${JSON.stringify(e.schema)},"data":${stringifyJson(e.data, SHADOWS.get(e))}}`;
 }
 
