@@ -14,11 +14,12 @@
  *            baseline  (BENCH_BASELINE=path/to/old/dist/bin/furrow.js) another build of the collector, stdout
  *                      sink, measured in the same rounds: before/after CPU per request of a change
  *
- * Each server runs in its own child process; autocannon runs here. Floors: furrow / bare ≥ 0.7 req/s on both
- * cases; kinesis durable / kinesis buffered ≥ 0.5. Also printed: the server's CPU time per request (from
- * /proc), which other load on the machine disturbs less than req/s, and (informational) bare's and furrow's CPU
- * per request at one fixed offered load. BENCH_SECONDS (default 10): time per server and case, split over
- * BENCH_ROUNDS (default 5) interleaved rounds; BENCH_CONNECTIONS (default 50).
+ * Each server runs in its own child process; autocannon runs here. Regression bar: furrow's CPU time per request
+ * (from /proc) at a fixed offered load (BENCH_FIXED_RATE req/s, default 2,000, below what either server saturates
+ * at; a round that could not serve 90 % of it is reported as saturated and does not count) is at most 1.6x bare node:http's, on both cases; kinesis durable / kinesis buffered ≥ 0.5 req/s. The req/s
+ * ratio at saturation is printed for information only: on 2 shared cores node:http itself caps it near 0.68 (the
+ * 0.7 req/s floor of issue 2 is retired, issue 18). BENCH_SECONDS (default 10): time per server and case, split
+ * over BENCH_ROUNDS (default 5) interleaved rounds; BENCH_CONNECTIONS (default 50).
  */
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -29,7 +30,9 @@ import { join } from 'node:path';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const FLOOR = 0.7;
+/** furrow's CPU per request / bare's, at the fixed offered load: at most this. */
+const CPU_BAR = 1.6;
+const FIXED_RATE = Number(process.env.BENCH_FIXED_RATE ?? 2000);
 const DURABLE_FLOOR = 0.5;
 const BASELINE = process.env.BENCH_BASELINE ?? null;
 
@@ -215,12 +218,10 @@ async function main(): Promise<void> {
         console.log(`${label}  ${name.padEnd(26)} ${mean(xs).toFixed(0).padStart(8)} req/s${cpuText}   (rounds: ${xs.map((x) => x.toFixed(0)).join(', ')})`);
       }
       const ratio = median(furrow.map((f, i) => f / bare[i]!));
-      const ok = ratio >= FLOOR;
-      if (!ok) process.exitCode = 1;
       const bareCpu = cpu.get('bare node:http')!;
       const furrowCpu = cpu.get('furrow collector')!;
       const cpuRatio = bareCpu.length && furrowCpu.length ? `   CPU per request bare / furrow = ${(median(bareCpu) / median(furrowCpu)).toFixed(2)}` : '';
-      console.log(`${label}  furrow / bare = ${ratio.toFixed(2)} req/s (median of rounds; floor ${FLOOR}) ${ok ? 'OK' : 'BELOW FLOOR'}   express router / bare = ${median(viaExpress.map((f, i) => f / bare[i]!)).toFixed(2)}${cpuRatio}`);
+      console.log(`${label}  furrow / bare = ${ratio.toFixed(2)} req/s at saturation (median of rounds; information)   express router / bare = ${median(viaExpress.map((f, i) => f / bare[i]!)).toFixed(2)}${cpuRatio}`);
       const kb = rps.get('furrow kinesis buffered')!;
       const kd = rps.get('furrow kinesis durable')!;
       const durableRatio = median(kd.map((d, i) => d / kb[i]!));
@@ -231,17 +232,31 @@ async function main(): Promise<void> {
         const base = cpu.get('furrow baseline build')!;
         if (base.length && furrowCpu.length) console.log(`${label}  CPU per request furrow ${median(furrowCpu).toFixed(1)} µs vs baseline build ${median(base).toFixed(1)} µs (same rounds)`);
       }
-      // Informational: CPU per request of bare and furrow at the same offered load, below what either saturates
-      // at (half furrow's slowest round): what each costs when neither is the bottleneck. Event-loop turns then
-      // carry a request or two, so per-turn work (furrow's one stdout write per turn) weighs more than when
-      // saturated (~47 requests per turn for GET /i).
-      const rate = Math.round(Math.min(...furrow) / 2);
-      const fixed: string[] = [];
-      for (const s of servers.slice(0, 2)) {
-        const m = await measure(s.port, kind, slot, s.child.pid, rate);
-        fixed.push(`${s.name} ${m.cpuUsPerReq === null ? '?' : m.cpuUsPerReq.toFixed(1)} µs/req (${m.rps.toFixed(0)} req/s)`);
+      // The regression bar: CPU per request of bare and furrow at the same fixed offered load, below what either
+      // saturates at: what each costs when neither is the bottleneck, which the machine's other load disturbs
+      // far less than req/s at saturation. Interleaved rounds, median of each. Event-loop turns then carry a
+      // request or two, so per-turn work (furrow's one stdout write per turn) weighs more than when saturated.
+      const fixedCpu: number[][] = [[], []];
+      const fixedRps: number[][] = [[], []];
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const [i, s] of servers.slice(0, 2).entries()) {
+          const m = await measure(s.port, kind, slot, s.child.pid, FIXED_RATE);
+          if (m.cpuUsPerReq !== null) fixedCpu[i]!.push(m.cpuUsPerReq);
+          fixedRps[i]!.push(m.rps);
+        }
       }
-      console.log(`${label}  at a fixed ${rate} req/s: ${fixed.join(', ')}\n`);
+      if (fixedCpu[0]!.length === 0 || fixedCpu[1]!.length === 0) {
+        console.log(`${label}  at a fixed ${FIXED_RATE} req/s: no CPU figures (/proc unreadable)\n`);
+      } else {
+        const [b, f] = [median(fixedCpu[0]!), median(fixedCpu[1]!)];
+        // Below the offered load the server was the bottleneck (the machine is busy): CPU per request then
+        // measures contention, not the server, and the bar is not applied.
+        const saturated = Math.min(median(fixedRps[0]!), median(fixedRps[1]!)) < 0.9 * FIXED_RATE;
+        const cpuOk = f / b <= CPU_BAR;
+        if (!cpuOk && !saturated) process.exitCode = 1;
+        const verdict = saturated ? 'NOT MEASURED (a server could not keep up with the offered load; lower BENCH_FIXED_RATE)' : cpuOk ? 'OK' : 'ABOVE BAR';
+        console.log(`${label}  at a fixed ${FIXED_RATE} req/s: bare ${b.toFixed(1)} µs/req (${median(fixedRps[0]!).toFixed(0)} req/s), furrow ${f.toFixed(1)} µs/req (${median(fixedRps[1]!).toFixed(0)} req/s)   furrow / bare CPU = ${(f / b).toFixed(2)} (bar ≤ ${CPU_BAR}) ${verdict}\n`);
+      }
     }
   } finally {
     for (const s of [...servers, ...helpers]) s.child.kill('SIGTERM');

@@ -3,7 +3,7 @@
  * (../shared/spec/enrich.md §2.4, §6.5). Entities keep their number lexemes via the shadow of json.ts.
  */
 import type { ClientError, SelfDescribingData } from '../iglu-resolver/types.js';
-import { parseSchemaUri, type KeyParseError, type SchemaKey } from '../formats/schema-key.js';
+import { parseSchemaUriCached, type KeyParseError, type SchemaKey } from '../formats/schema-key.js';
 import { stringifyJson } from './json.js';
 
 /** The SDJ entity the enricher carries: schema URI, plain data, and the lexeme shadow of its data. */
@@ -28,7 +28,7 @@ export function toSdj(value: unknown, shadow?: unknown): SdjOutcome {
   const o = value as Record<string, unknown>;
   const schema = o['schema'];
   if (typeof schema !== 'string' || !Object.hasOwn(o, 'data')) return { ok: false, error: 'INVALID_DATA_PAYLOAD' };
-  const key = parseSchemaUri(schema);
+  const key = parseSchemaUriCached(schema);
   if (typeof key === 'string') return { ok: false, error: key };
   const sh = shadow !== null && typeof shadow === 'object' ? (shadow as Record<string, unknown>)['data'] : undefined;
   return { ok: true, key, entity: makeEntity(schema, o['data'], sh) };
@@ -40,8 +40,48 @@ export function childShadow(shadow: unknown, key: string | number): unknown {
   return (shadow as Record<string | number, unknown>)[key];
 }
 
+/**
+ * Entities an enrichment hands out again and again from its cache (ua_parser's per user agent, ip_lookups' ASN per
+ * address): deep-frozen, so whatever is derived from one — its JSON text here, its validation in the core — is
+ * computed once and reused for every event that carries it. An enrichment that rewrites derived contexts in place
+ * (pii) gets mutable copies from the pipeline (thawEntity).
+ */
+const IMMUTABLE = new WeakSet<object>();
+const PRINTED = new WeakMap<object, string>();
+
+export function immutableEntity(schema: string, data: unknown): SelfDescribingData {
+  const e = Object.freeze({ schema, data: deepFreeze(data) });
+  IMMUTABLE.add(e);
+  return e;
+}
+
+export function isImmutableEntity(e: SelfDescribingData): boolean {
+  return IMMUTABLE.has(e);
+}
+
+/** A mutable deep copy of an immutable entity (others are returned as they are). */
+export function thawEntity(e: SelfDescribingData): SelfDescribingData {
+  return IMMUTABLE.has(e) ? { schema: e.schema, data: structuredClone(e.data) } : e;
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
+  }
+  return v;
+}
+
 /** `{"schema":…,"data":…}` with the data's original number lexemes. */
 export function entityToJson(e: SelfDescribingData): string {
+  if (IMMUTABLE.has(e)) {
+    let text = PRINTED.get(e);
+    if (text === undefined) {
+      text = `{"schema":${JSON.stringify(e.schema)},"data":${stringifyJson(e.data)}}`;
+      PRINTED.set(e, text);
+    }
+    return text;
+  }
   return `{"schema":${JSON.stringify(e.schema)},"data":${stringifyJson(e.data, SHADOWS.get(e))}}`;
 }
 

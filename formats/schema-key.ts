@@ -65,6 +65,27 @@ export function parseSchemaUri(uri: string): SchemaKey | KeyParseError {
   return { vendor: m[1]!, name: m[2]!, format: m[3]!, model: v.model, revision: v.revision, addition: v.addition };
 }
 
+/**
+ * parseSchemaUri by URI text, for the enricher's per-entity path. A pipeline sees a handful of distinct schemas,
+ * each on every event: a Map hit instead of two regex matches and an object per entity (bench corpus: ~0.3 µs CPU
+ * per event). Keys are frozen (shared). Bounded: short URIs only, and the map starts over when full, so hostile
+ * unique URIs cannot grow it.
+ */
+const KEY_CACHE = new Map<string, SchemaKey | KeyParseError>();
+const KEY_CACHE_MAX = 1000;
+const KEY_CACHE_MAX_URI = 256;
+
+export function parseSchemaUriCached(uri: string): SchemaKey | KeyParseError {
+  const hit = KEY_CACHE.get(uri);
+  if (hit !== undefined) return hit;
+  const k = parseSchemaUri(uri);
+  if (uri.length <= KEY_CACHE_MAX_URI) {
+    if (KEY_CACHE.size >= KEY_CACHE_MAX) KEY_CACHE.clear();
+    KEY_CACHE.set(uri, typeof k === 'string' ? k : Object.freeze(k));
+  }
+  return k;
+}
+
 /** parseSchemaUri for callers that only need "is it a key": null instead of the error code. */
 export function parseSchemaKey(uri: string): SchemaKey | null {
   const k = parseSchemaUri(uri);

@@ -106,7 +106,7 @@ export function badRowTypeOf(schema: string): string | null {
   return m === null ? null : m[1]!;
 }
 
-/** A Thrift CollectorPayload as a plain JSON document (the fields of common/collector-payload.ts). */
+/** A Thrift CollectorPayload as a plain JSON document (the fields of formats/collector-payload.ts). */
 export function thriftDocument(cp: CollectorPayload): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(cp)) if (v !== undefined) out[k] = v;

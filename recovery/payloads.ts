@@ -1,6 +1,6 @@
 /**
  * A (fixed) payload document → the CollectorPayload record the enricher reads again (same Thrift codec as the
- * collector: common/collector-payload.ts), checked by the enricher's own loader before it is accepted.
+ * collector: formats/collector-payload.ts), checked by the enricher's own loader before it is accepted.
  *
  *   collector   {vendor, version, querystring:[{name,value}], body, contentType, headers, …}
  *               → path /vendor/version (/i for tp1), querystring form-encoded, body/headers/… as they were

@@ -1,7 +1,7 @@
 /**
  * The forwarders against Snowplow's material in ../shared: the atomic field kinds against spec/enriched_fields.json,
  * the JSON view of Snowplow's full-TSV test events against the Analytics SDK, and every target's vendor stand-in
- * (test/loaders/forwarders/targets-suite.ts) on generated events plus those test events.
+ * (test/forwarders/targets-suite.ts) on generated events plus those test events.
  */
 import t from 'tap';
 import { readFileSync } from 'node:fs';

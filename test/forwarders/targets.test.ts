@@ -1,5 +1,5 @@
 /**
- * Every forwarder target against a vendor stand-in (test/loaders/forwarders/targets-suite.ts), on generated events of
+ * Every forwarder target against a vendor stand-in (test/forwarders/targets-suite.ts), on generated events of
  * every kind.
  */
 import { generateLines } from './tsv-generator.js';

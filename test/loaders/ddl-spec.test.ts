@@ -1,7 +1,7 @@
 /**
  * The generated DDL and COPY statements, checked against facts the repository owns: the enriched field order
  * (formats/enriched-event.ts), the enricher's atomic field length limits (formats/atomic-fields.ts, which Enrich validates
- * so that every value fits the Redshift column), the field kinds of loaders/forwarders/forward-event.ts, and the
+ * so that every value fits the Redshift column), the field kinds of forwarders/forward-event.ts, and the
  * statement layouts of RDB Loader / snowplow-postgres-loader written out below. The text-for-text comparison with
  * Snowplow's DDL files (../shared/spec/atomic-events-*.sql) runs in `npm run conformance` (test-conformance/ddl-spec.test.ts).
  */
