@@ -21,8 +21,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { decodeCollectorPayload, encodeCollectorPayload } from '../common/collector-payload.js';
-import { createStream, startLocalAws } from '../test/enricher/leases/local-aws.js';
+import { decodeCollectorPayload, encodeCollectorPayload } from '../formats/collector-payload.js';
+import { createStream, startLocalAws } from '../test/support/local-aws.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const EVENTS = Number(process.env['BENCH_KINESIS_EVENTS'] ?? 10_000);

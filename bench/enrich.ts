@@ -4,7 +4,7 @@
  *   corpus   EVENTS events as base64 Thrift lines in a temp file: 40 % page views with 2 contexts (GET, cx),
  *            30 % self-describing events (POST tp2 payload_data with ue_pr), 30 % page pings (GET)
  *   floor    read lines → base64 → decode the Thrift → JSON-parse the payload (body, or the cx/ue_pr parameter)
- *   furrow   LineSource → RecordProcessor (loader, adapters, mapping, Iglu validation, TSV) → LineSink(/dev/null)
+ *   furrow   Base64LineSource → RecordProcessor (loader, adapters, mapping, Iglu validation, TSV) → LineSink(/dev/null)
  *   common   the same with the enrichment configs of bench/enrichments-common/ (skipped if the folder is absent)
  *   js       the same with one JavaScript enrichment (JS_SCRIPT: a few getters, one setter, one derived context);
  *            its CPU figure adds the CPU of the host's child processes (the script process), read from /proc
@@ -23,7 +23,7 @@ import { createReadStream, createWriteStream, existsSync, mkdtempSync, readdirSy
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { encodeCollectorPayload, decodeCollectorPayload } from '../common/collector-payload.js';
+import { encodeCollectorPayload, decodeCollectorPayload } from '../formats/collector-payload.js';
 import { silentLogger } from '../common/logger.js';
 import { DEFAULT_ENRICH_CONFIG } from '../config/enrich-config.js';
 import { createBuiltinResolver } from '../iglu-resolver/index.js';
@@ -31,8 +31,8 @@ import { createEnricher } from '../enricher/enricher-factory.js';
 import type { EnrichmentPipeline } from '../enricher/enrichments/enrichment.js';
 import { buildEnrichments, loadEnrichmentsDir } from '../enricher/enrichments/registry.js';
 import { runEnrich } from '../enricher/enrich-app.js';
-import { LineSink } from '../enricher/sinks/line-sink.js';
-import { LineSource } from '../enricher/sources/line-source.js';
+import { LineSink } from '../streams/sinks/line-sink.js';
+import { Base64LineSource } from '../streams/sources/base64-line-source.js';
 import { buildMmdb } from '../test/support/mmdb-writer.js';
 import { benchKinesis, printKinesis } from './enrich-kinesis.js';
 
@@ -142,23 +142,27 @@ async function floor(path: string): Promise<Round> {
 interface Impl {
   createEnricher: typeof createEnricher;
   runEnrich: typeof runEnrich;
-  LineSource: typeof LineSource;
+  LineSource: typeof Base64LineSource;
   LineSink: typeof LineSink;
   buildEnrichments: typeof buildEnrichments;
   loadEnrichmentsDir: typeof loadEnrichmentsDir;
   createBuiltinResolver: typeof createBuiltinResolver;
   DEFAULT_ENRICH_CONFIG: typeof DEFAULT_ENRICH_CONFIG;
 }
-const THIS_TREE: Impl = { createEnricher, runEnrich, LineSource, LineSink, buildEnrichments, loadEnrichmentsDir, createBuiltinResolver, DEFAULT_ENRICH_CONFIG };
+const THIS_TREE: Impl = { createEnricher, runEnrich, LineSource: Base64LineSource, LineSink, buildEnrichments, loadEnrichmentsDir, createBuiltinResolver, DEFAULT_ENRICH_CONFIG };
 
 async function loadImpl(root: string): Promise<Impl> {
   const m = async (p: string): Promise<Record<string, unknown>> => (await import(join(root, p))) as Record<string, unknown>;
+  // A tree from before the stream layer (issue 17) keeps its line source and sink under enricher/.
+  const layered = existsSync(join(root, 'streams', 'sources', 'base64-line-source.ts'));
   const [f, a, src, sink, reg, iglu, conf] = await Promise.all([
-    m('enricher/enricher-factory.ts'), m('enricher/enrich-app.ts'), m('enricher/sources/line-source.ts'), m('enricher/sinks/line-sink.ts'),
+    m('enricher/enricher-factory.ts'), m('enricher/enrich-app.ts'),
+    m(layered ? 'streams/sources/base64-line-source.ts' : 'enricher/sources/line-source.ts'),
+    m(layered ? 'streams/sinks/line-sink.ts' : 'enricher/sinks/line-sink.ts'),
     m('enricher/enrichments/registry.ts'), m('iglu-resolver/index.ts'), m('config/enrich-config.ts'),
   ]);
   return {
-    createEnricher: f['createEnricher'], runEnrich: a['runEnrich'], LineSource: src['LineSource'], LineSink: sink['LineSink'],
+    createEnricher: f['createEnricher'], runEnrich: a['runEnrich'], LineSource: src[layered ? 'Base64LineSource' : 'LineSource'], LineSink: sink['LineSink'],
     buildEnrichments: reg['buildEnrichments'], loadEnrichmentsDir: reg['loadEnrichmentsDir'], createBuiltinResolver: iglu['createBuiltinResolver'],
     DEFAULT_ENRICH_CONFIG: conf['DEFAULT_ENRICH_CONFIG'],
   } as Impl;

@@ -26,7 +26,7 @@ import { ATOMIC_COLUMNS } from '../loaders/atomic-columns.js';
 import { atomicEventsSql, copyAtomicSql, createSchemaSql } from '../loaders/postgres/ddl.js';
 import { escapeCopy } from '../loaders/postgres/copy-text.js';
 import { createLogger } from '../common/logger.js';
-import { parseEnrichedTsv, type EnrichedEvent } from '../enricher/event.js';
+import { parseEnrichedTsv, type EnrichedEvent } from '../formats/enriched-event.js';
 import { parseBadRow } from '../mini/bad-events.js';
 import { parseContexts, toSdkEvent } from '../mini/event-json.js';
 import type { MicroRawEvent } from '../mini/raw-events.js';

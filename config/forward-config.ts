@@ -9,7 +9,7 @@
  */
 import { FurrowError } from '../common/errors.js';
 import { parseDurationMs, readHoconFile } from './hocon.js';
-import { Secret } from '../loaders/forwarders/secret.js';
+import { Secret } from '../common/secret.js';
 
 // ---------------------------------------------------------------- types
 

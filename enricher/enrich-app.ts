@@ -12,7 +12,8 @@ import type { Registry } from 'prom-client';
 import { Counter } from 'prom-client';
 import { FurrowError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
-import type { RecordBatch, RecordSink, StreamSource } from '../common/stream.js';
+import type { Batch, Source } from '../streams/source.js';
+import type { Sink } from '../streams/sink.js';
 import { sizeViolation, type Processor } from './bad-rows.js';
 import type { RecordOutput, RecordProcessor } from './processor.js';
 
@@ -56,13 +57,13 @@ export interface EnrichCounts {
 }
 
 export interface EnrichAppOptions {
-  source: StreamSource;
+  source: Source;
   processor: RecordProcessor;
-  good: RecordSink;
-  bad: RecordSink;
-  pii: RecordSink | null;
+  good: Sink;
+  bad: Sink;
+  pii: Sink | null;
   /** Failed-events sink (Snowplow 6.x `output.failed`); null = not emitted. */
-  failed?: RecordSink | null;
+  failed?: Sink | null;
   processorInfo: Processor;
   logger: Logger;
   /** prom-client registry for furrow_enrich_* counters; null = no metrics. */
@@ -103,7 +104,7 @@ export async function runEnrich(o: EnrichAppOptions, signal: AbortSignal): Promi
 
   const encoder = new LineEncoder();
   const flushChars = o.flushChars ?? FLUSH_CHARS;
-  const onBatch = async (batch: RecordBatch): Promise<void> => {
+  const onBatch = async (batch: Batch): Promise<void> => {
     // Lines waiting to be written, flushed every FLUSH_CHARS so that a batch of hostile records (each may expand
     // to MAX_PAYLOAD_OUTPUT_CHARS) is never held whole; the batch is committed only after its last flush.
     let good: Buffer[] = [];

@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import type { RawEvent } from './adapters/adapter.js';
 import type { EnrichmentPipeline, EnrichmentInput, TaggedEnrichmentFailure } from './enrichments/enrichment.js';
 import { parseQuerystring } from './enrichments/querystring.js';
-import { ENRICHED_FIELDS, EnrichedEvent } from './event.js';
+import { ENRICHED_FIELDS, EnrichedEvent } from '../formats/enriched-event.js';
 import type { ClientError, IgluResolver, SelfDescribingData, ValidationOutcome } from '../iglu-resolver/types.js';
 import { valueExceedsDepth } from '../common/json-depth.js';
 import {
@@ -24,15 +24,16 @@ import {
 } from './converters.js';
 import { parseJson } from './json.js';
 import {
-  childShadow, criterion, type Entity, formatContexts, formatUnstructEvent, isIgluSystemError, isImmutableEntity, makeEntity, parseSchemaKey, toSdj,
+  childShadow, type Entity, formatContexts, formatUnstructEvent, isIgluSystemError, isImmutableEntity, makeEntity, toSdj,
 } from './self-describing.js';
 import { FurrowError } from '../common/errors.js';
+import { compileCriterion, parseSchemaUriCached } from '../formats/schema-key.js';
 import { transformParameters, type AtomicParseError } from './transform.js';
 import { explodeUri } from './uri.js';
 import { ATOMIC_SCHEMA, enrichmentFailures, schemaViolations, type Processor, type SchemaViolation } from './bad-rows.js';
 
-const UNSTRUCT_CRITERION = criterion('iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-*');
-const CONTEXTS_CRITERION = criterion('iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-*');
+const UNSTRUCT_CRITERION = compileCriterion('iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-*');
+const CONTEXTS_CRITERION = compileCriterion('iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-*');
 const VALIDATION_INFO_SCHEMA = 'iglu:com.snowplowanalytics.iglu/validation_info/jsonschema/1-0-0';
 const PII_SCHEMA_PARENT = 'iglu:com.snowplowanalytics.snowplow/parent_event/jsonschema/1-0-0';
 
@@ -406,7 +407,7 @@ export class EnrichmentManager {
     const e = ev.event;
     if (e === 'unstruct') {
       if (unstruct === null) return;
-      const k = parseSchemaKey(unstruct.schema);
+      const k = parseSchemaUriCached(unstruct.schema);
       if (typeof k === 'string') return;
       ev.event_vendor = k.vendor;
       ev.event_name = k.name;
@@ -504,7 +505,7 @@ export class EnrichmentManager {
     const nowTs = formatTimestamp(now);
     e.derived_tstamp = nowTs;
     e.true_tstamp = nowTs;
-    const k = parseSchemaKey(pii.schema);
+    const k = parseSchemaUriCached(pii.schema);
     if (typeof k !== 'string') {
       e.event_vendor = k.vendor;
       e.event_name = k.name;

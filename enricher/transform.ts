@@ -6,7 +6,7 @@
  * `se_*` over legacy `ev_*`, `ti_nm` over legacy `ti_na`, `tnuid` over `nuid`. `ue_pr/ue_px` and `co/cx`
  * are read by the self-describing step, not here.
  */
-import type { EnrichedEvent, EnrichedFieldName } from './event.js';
+import type { EnrichedEvent, EnrichedFieldName } from '../formats/enriched-event.js';
 import {
   ConversionError, convertBooleanByte, convertDecimal, convertDimensions, convertEventType, convertInt, convertIp,
   convertPlatform, convertTrackerTimestamp, convertUuid, makeTsvSafe,

@@ -25,7 +25,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { ENRICHED_FIELDS } from '../enricher/event.js';
+import { ENRICHED_FIELDS } from '../formats/enriched-event.js';
 import type { ClientError, IgluResolver } from '../iglu-resolver/types.js';
 import { createAuthMiddleware, type AuthConfig } from './auth.js';
 import { createNetworkGuard, NetworkPolicy } from './network-policy.js';

@@ -10,9 +10,9 @@
  * A memory ledger keeps an applied row from being sent twice (a second apply skips it).
  */
 import { FurrowError } from '../common/errors.js';
-import { KINESIS_RECORD_MAX_BYTES } from '../common/kinesis/kinesis-writer.js';
+import { KINESIS_RECORD_MAX_BYTES } from '../streams/kinesis/kinesis-writer.js';
 import type { Logger } from '../common/logger.js';
-import type { RecordSink } from '../common/stream.js';
+import type { Sink as RecordSink } from '../streams/sink.js';
 import { singleFlowConfig } from '../recovery/config.js';
 import { Recoverer, validateWith, type RecordProcessorLike, type RowResult } from '../recovery/recoverer.js';
 import { MemoryLedger } from '../recovery/run.js';

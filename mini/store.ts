@@ -15,7 +15,7 @@
  * (no API answer can show a record it has not been given), and reset() clears it; restore() refills the store
  * from it at start, with each record's original time and raw event.
  */
-import { parseEnrichedTsv, type EnrichedEvent } from '../enricher/event.js';
+import { parseEnrichedTsv, type EnrichedEvent } from '../formats/enriched-event.js';
 import { parseBadRow, type ParsedBadRow } from './bad-events.js';
 import { parseContexts, toLossyJson, toSdkEvent, tsvTimestampToMillis } from './event-json.js';
 import type { MicroCollectorPayload, MicroRawEvent } from './raw-events.js';

@@ -16,9 +16,9 @@
  * row with the reason: it ends as "still failing", never as an exception.
  */
 import { createHash } from 'node:crypto';
-import { decodeCollectorPayload, type CollectorPayload } from '../common/collector-payload.js';
+import { decodeCollectorPayload, type CollectorPayload } from '../formats/collector-payload.js';
 import { parseJsonWithin } from '../common/json-depth.js';
-import { unframeRecordSync } from '../enricher/loaders/record-framing.js';
+import { unframeRecordSync } from '../enricher/payloads/record-framing.js';
 
 export const BAD_ROW_VENDOR = 'iglu:com.snowplowanalytics.snowplow.badrows/';
 
@@ -106,7 +106,7 @@ export function badRowTypeOf(schema: string): string | null {
   return m === null ? null : m[1]!;
 }
 
-/** A Thrift CollectorPayload as a plain JSON document (the fields of common/collector-payload.ts). */
+/** A Thrift CollectorPayload as a plain JSON document (the fields of formats/collector-payload.ts). */
 export function thriftDocument(cp: CollectorPayload): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(cp)) if (v !== undefined) out[k] = v;

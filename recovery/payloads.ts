@@ -1,6 +1,6 @@
 /**
  * A (fixed) payload document → the CollectorPayload record the enricher reads again (same Thrift codec as the
- * collector: common/collector-payload.ts), checked by the enricher's own loader before it is accepted.
+ * collector: formats/collector-payload.ts), checked by the enricher's own loader before it is accepted.
  *
  *   collector   {vendor, version, querystring:[{name,value}], body, contentType, headers, …}
  *               → path /vendor/version (/i for tp1), querystring form-encoded, body/headers/… as they were
@@ -11,8 +11,8 @@
  *                 (enriched.event_id) is added as `eid`: a recovered event keeps its event id.
  *   thrift      the Thrift fields themselves
  */
-import { COLLECTOR_PAYLOAD_SCHEMA, encodeCollectorPayload, type CollectorPayload } from '../common/collector-payload.js';
-import { loadCollectorPayload } from '../enricher/loaders/thrift-loader.js';
+import { COLLECTOR_PAYLOAD_SCHEMA, encodeCollectorPayload, type CollectorPayload } from '../formats/collector-payload.js';
+import { loadCollectorPayload } from '../enricher/payloads/thrift-loader.js';
 import type { PayloadShape } from './bad-row.js';
 
 export type Encoded = { ok: true; record: Buffer; payload: CollectorPayload } | { ok: false; error: string };

@@ -15,10 +15,10 @@ import { appendFile, readFile } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { FurrowError } from '../common/errors.js';
-import { KinesisWriter } from '../common/kinesis/kinesis-writer.js';
+import { KinesisWriter } from '../streams/kinesis/kinesis-writer.js';
 import type { Logger } from '../common/logger.js';
-import type { RecordSink } from '../common/stream.js';
-import { LineSink } from '../enricher/sinks/line-sink.js';
+import type { Sink as RecordSink } from '../streams/sink.js';
+import { LineSink } from '../streams/sinks/line-sink.js';
 import { recoveryErrorRow, type Ledger, type Recoverer, type RowResult } from './recoverer.js';
 import type { BadRowSource } from './sources.js';
 

@@ -12,9 +12,9 @@ import { join, resolve } from 'node:path';
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { FurrowError } from '../common/errors.js';
-import { FileLineSource } from '../loaders/sources/file-source.js';
-import type { LineSource } from '../loaders/sources/line-source.js';
-import { parseS3Url, S3LineSource } from '../loaders/sources/s3-source.js';
+import { FileSource } from '../streams/sources/file-source.js';
+import type { Source } from '../streams/source.js';
+import { parseS3Url, S3Source } from '../streams/sources/s3-source.js';
 
 export interface BadRowSource {
   /** What is read, for logs and the summary. */
@@ -26,14 +26,14 @@ export interface BadRowSource {
 export const BATCH_LINES = 500;
 const BATCHING = { batchSize: BATCH_LINES, maxDelayMs: 1000 } as const;
 
-function fromLineSources(description: string, sources: () => LineSource[]): BadRowSource {
+function fromLineSources(description: string, sources: () => Source<string>[]): BadRowSource {
   return {
     description,
     async run(onLines, signal) {
       for (const s of sources()) {
         if (signal.aborted) return;
         try {
-          await s.run(null, (b) => onLines(b.lines), signal);
+          await s.run((b) => onLines([...b.records]), signal);
         } catch (e) {
           if (e instanceof FurrowError && e.code !== 'LOADER_INPUT') throw e;
           throw new FurrowError('RECOVER_INPUT', `${description}: ${(e as Error).message}`, { cause: e });
@@ -64,7 +64,7 @@ function filesBelow(dir: string, max = 100_000): string[] {
 
 /** `-` (stdin), a file, or a folder. */
 export function localSource(input: string): BadRowSource {
-  if (input === '-' || input === 'stdin') return fromLineSources('stdin', () => [new FileLineSource('-', BATCHING)]);
+  if (input === '-' || input === 'stdin') return fromLineSources('stdin', () => [new FileSource('-', BATCHING)]);
   const abs = resolve(input);
   let st;
   try {
@@ -72,14 +72,14 @@ export function localSource(input: string): BadRowSource {
   } catch (e) {
     throw new FurrowError('RECOVER_INPUT', `${input}: ${(e as Error).message}`);
   }
-  if (st.isDirectory()) return fromLineSources(`folder ${abs}`, () => filesBelow(abs).map((f) => new FileLineSource(f, BATCHING)));
-  return fromLineSources(`file ${abs}`, () => [new FileLineSource(abs, BATCHING)]);
+  if (st.isDirectory()) return fromLineSources(`folder ${abs}`, () => filesBelow(abs).map((f) => new FileSource(f, BATCHING)));
+  return fromLineSources(`file ${abs}`, () => [new FileSource(abs, BATCHING)]);
 }
 
 export function s3Source(url: string, s3: S3Client): BadRowSource {
   const loc = parseS3Url(url);
   if (loc === null) throw new FurrowError('CONFIG_INVALID_VALUE', `'${url}' is not s3://bucket/prefix`);
-  return fromLineSources(url, () => [new S3LineSource(s3, loc, BATCHING)]);
+  return fromLineSources(url, () => [new S3Source(s3, loc, BATCHING)]);
 }
 
 export interface KinesisReadOptions {

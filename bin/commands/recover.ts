@@ -5,11 +5,11 @@
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createKinesisClient, createS3Client } from '../../common/aws/clients.js';
+import { createKinesisClient, createS3Client } from '../../streams/aws-clients.js';
 import { FurrowError } from '../../common/errors.js';
-import { KINESIS_RECORD_MAX_BYTES } from '../../common/kinesis/kinesis-writer.js';
+import { KINESIS_RECORD_MAX_BYTES } from '../../streams/kinesis/kinesis-writer.js';
 import { createLogger, type Logger } from '../../common/logger.js';
-import type { RecordSink } from '../../common/stream.js';
+import type { Sink as RecordSink } from '../../streams/sink.js';
 import { isRecoverableType } from '../../recovery/bad-row.js';
 import { readRecoveryConfig, schemaPattern, singleFlowConfig, type RecoveryConfig } from '../../recovery/config.js';
 import { formatChange } from '../../recovery/diff.js';

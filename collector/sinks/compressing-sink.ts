@@ -1,11 +1,11 @@
 /**
  * Compressed raw records (Snowplow collector 3.6 `compression { enabled = true }`): wraps the good sink and
  * writes many CollectorPayloads per stream record, in the layout Snowplow enrich 6.1+ and furrow's enricher read
- * (enricher/loaders/record-framing.ts):
+ * (enricher/payloads/record-framing.ts):
  *
  *   gzip( [0x01 compression format][0x01 payload format] then per payload [int32 BE length][Thrift bytes] )
  *
- *   store/enqueue(records) ──▶ pending batch ──(next payload would pass the uncompressed budget, or
+ *   write/enqueue(records) ──▶ pending batch ──(next payload would pass the uncompressed budget, or
  *                                              MAX_PAYLOADS, or timeLimitMs since the first, or an awaited
  *                                              write at the end of this event-loop turn, or flush())──▶
  *   gzip in libuv's thread pool (never on the event loop) ──▶ < targetBytes? one record to the inner sink
@@ -19,7 +19,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { gzip } from 'node:zlib';
-import type { WriteResult } from '../../common/stream.js';
+import type { WriteResult } from '../../streams/sink.js';
 import type { CollectorSink } from './sink.js';
 
 /** Payloads in one compressed record; furrow's enricher refuses more than 100 000 (record-framing.ts). */
@@ -94,7 +94,7 @@ export class CompressingSink implements CollectorSink {
     return this.pending.bytes - 2 + this.compressingBytes + this.inner.pendingBytes();
   }
 
-  store(records: readonly Buffer[], _partitionKey: string): Promise<WriteResult> {
+  write(records: readonly Buffer[], _partitionKey: string): Promise<WriteResult> {
     return new Promise((resolve) => this.add(records, true, resolve));
   }
 
@@ -180,7 +180,7 @@ export class CompressingSink implements CollectorSink {
         settled();
       };
       // One random partition key per compressed record (its payloads come from many requests).
-      if (awaited) void this.inner.store([bytes], randomUUID()).then(settle);
+      if (awaited) void this.inner.write([bytes], randomUUID()).then(settle);
       else this.inner.enqueue([bytes], randomUUID(), settle);
     }
     settled(); // the +1: every record handed over (also when there were none)

@@ -1,10 +1,10 @@
 /**
  * Builds the good and bad sinks from the config (the only place sink I/O clients are created).
- * Kinesis clients come from common/aws/clients.ts unless one is injected (tests pass a wrapper).
+ * Kinesis clients come from streams/aws-clients.ts unless one is injected (tests pass a wrapper).
  */
 import type { Writable } from 'node:stream';
-import { createKinesisClient } from '../../common/aws/clients.js';
-import type { KinesisSender } from '../../common/kinesis/kinesis-writer.js';
+import { createKinesisClient } from '../../streams/aws-clients.js';
+import type { KinesisSender } from '../../streams/kinesis/kinesis-writer.js';
 import type { Logger } from '../../common/logger.js';
 import type { CollectorConfig, StreamConfig } from '../../config/collector-config.js';
 import type { CollectorMetrics } from '../metrics.js';
@@ -15,7 +15,8 @@ import { StdoutSink } from './stdout-sink.js';
 
 export interface SinkDeps {
   logger: Logger;
-  metrics: CollectorMetrics;
+  /** Absent: the Kinesis writers report to no metrics (furrow mini). */
+  metrics?: CollectorMetrics;
   /** Where the stdout sink writes good rows (default process.stdout) and bad rows (default process.stderr). */
   stdout?: Writable;
   stderr?: Writable;
@@ -28,7 +29,7 @@ function build(s: StreamConfig, which: 'good' | 'bad', d: SinkDeps, callTimeoutM
     return new StdoutSink({ out, maxBytes: s.maxBytes });
   }
   const client = d.kinesisClient ?? createKinesisClient({ region: s.region, ...(s.customEndpoint !== null ? { endpoint: s.customEndpoint } : {}), maxSockets: Math.max(s.threadPoolSize, 16) });
-  return new KinesisSink({ config: s, client, logger: d.logger.child({ sink: which }), observer: d.metrics.kinesisObserver(which), callTimeoutMs });
+  return new KinesisSink({ config: s, client, logger: d.logger.child({ sink: which }), ...(d.metrics ? { observer: d.metrics.kinesisObserver(which) } : {}), callTimeoutMs });
 }
 
 export function createSinks(config: CollectorConfig, d: SinkDeps): { good: CollectorSink; bad: CollectorSink } {

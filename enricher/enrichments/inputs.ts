@@ -7,8 +7,9 @@
  *                 numbers/booleans as text, objects/arrays as compact JSON
  */
 import type { EnrichmentInput } from './enrichment.js';
-import { ENRICHED_FIELDS } from '../event.js';
-import { criterionMatches, parseSchemaCriterion, parseSchemaKey, type ParamReader, type SchemaCriterion } from './enrichment-config.js';
+import { ENRICHED_FIELDS } from '../../formats/enriched-event.js';
+import { criterionMatches, parseCriterion, parseSchemaKey, type SchemaCriterion } from '../../formats/schema-key.js';
+import type { ParamReader } from './enrichment-config.js';
 import { JsonPath } from './json-path.js';
 
 export type InputSource =
@@ -40,7 +41,7 @@ export function readJsonSource(
   fields: readonly ('contexts' | 'derived_contexts' | 'unstruct_event')[],
 ): Extract<InputSource, { kind: 'json' }> {
   j.onlyKeys(['field', 'schemaCriterion', 'jsonPath']);
-  const criterion = parseSchemaCriterion(j.string('schemaCriterion'));
+  const criterion = parseCriterion(j.string('schemaCriterion'));
   if (criterion === null) return j.fail('schemaCriterion', 'is not an Iglu schema criterion (iglu:vendor/name/format/1-*-*)');
   let path: JsonPath;
   try {

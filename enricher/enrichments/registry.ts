@@ -25,7 +25,8 @@ import type {
   EnrichmentPipelineResult,
   TaggedEnrichmentFailure,
 } from './enrichment.js';
-import { isObject, parseSchemaKey } from './enrichment-config.js';
+import { parseSchemaKey } from '../../formats/schema-key.js';
+import { isObject } from './enrichment-config.js';
 import { thawEntity } from '../self-describing.js';
 import { parseQuerystring } from './querystring.js';
 import { anonIpFactory } from './anon-ip.js';

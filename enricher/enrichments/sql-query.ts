@@ -18,7 +18,8 @@ import { LRUCache } from 'lru-cache';
 import type { SelfDescribingData } from '../../iglu-resolver/types.js';
 import { FurrowError } from '../../common/errors.js';
 import type { Enrichment, EnrichmentDeps, EnrichmentFactory, EnrichmentInput, EnrichmentOutput } from './enrichment.js';
-import { ConfigReader, parseSchemaKey } from './enrichment-config.js';
+import { parseSchemaKey } from '../../formats/schema-key.js';
+import { ConfigReader } from './enrichment-config.js';
 import { pullValue, readInputSource, type InputSource } from './inputs.js';
 
 const NO_OUTPUT: EnrichmentOutput = Object.freeze({});

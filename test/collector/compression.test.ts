@@ -9,10 +9,10 @@ import { randomBytes } from 'node:crypto';
 import { CreateStreamCommand, DescribeStreamSummaryCommand, GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 // @ts-expect-error kinesalite ships no types
 import kinesalite from 'kinesalite';
-import { createKinesisClient } from '../../common/aws/clients.js';
+import { createKinesisClient } from '../../streams/aws-clients.js';
 import { createCollector } from '../../collector/collector.js';
 import { startCollectorServer } from '../../collector/server.js';
-import { isCompressedRecord } from '../../enricher/loaders/record-framing.js';
+import { isCompressedRecord } from '../../enricher/payloads/record-framing.js';
 import { column, testEnricher } from '../enricher/support.js';
 import { CompressingSink } from '../../collector/sinks/compressing-sink.js';
 import { StdoutSink } from '../../collector/sinks/stdout-sink.js';
@@ -164,7 +164,7 @@ t.test('a payload that does not compress under the target is written as it is (a
   const sink = new CompressingSink({ inner: new StdoutSink({ out: lines, maxBytes: 1000 }), level: 6, timeLimitMs: 60_000 });
   const incompressible = randomBytes(990);
   const small = randomBytes(100);
-  const r = await sink.store([incompressible, small], 'k');
+  const r = await sink.write([incompressible, small], 'k');
   t.same(r, { sent: 2, failed: [] });
   await sink.flush();
   const records = lines.lines.map((l) => Buffer.from(l, 'base64'));

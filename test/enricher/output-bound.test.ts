@@ -12,9 +12,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { encodeCollectorPayload } from '../../common/collector-payload.js';
+import { encodeCollectorPayload } from '../../formats/collector-payload.js';
 import { silentLogger } from '../../common/logger.js';
-import type { RecordBatch, RecordSink, StreamSource, WriteResult } from '../../common/stream.js';
+import type { Batch, Source } from '../../streams/source.js';
+import type { Sink, WriteResult } from '../../streams/sink.js';
 import { DEFAULT_ENRICH_CONFIG } from '../../config/enrich-config.js';
 import { AdapterRegistry } from '../../enricher/adapters/registry.js';
 import { runEnrich } from '../../enricher/enrich-app.js';
@@ -85,14 +86,15 @@ t.test('framed record: each payload is bounded on its own, and each is handed ou
 });
 
 /** A source of one batch; records when it was committed relative to the sink writes. */
-class OneBatch implements StreamSource {
+class OneBatch implements Source {
+  readonly streamId = null;
   constructor(private readonly records: Buffer[], private readonly log: string[]) {}
-  async run(onBatch: (b: RecordBatch) => Promise<void>): Promise<void> {
-    await onBatch({ records: this.records, origin: 'test', commit: async () => { this.log.push('commit'); } });
+  async run(onBatch: (b: Batch) => Promise<void>): Promise<void> {
+    await onBatch({ records: this.records, origin: 'test', position: null, commit: async () => { this.log.push('commit'); } });
   }
 }
 
-class RecordingSink implements RecordSink {
+class RecordingSink implements Sink {
   readonly writes: number[] = [];
   constructor(private readonly name: string, private readonly log: string[]) {}
   async write(records: readonly Buffer[]): Promise<WriteResult> {

@@ -6,8 +6,8 @@
 import t from 'tap';
 import { gzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
-import { encodeCollectorPayload } from '../../common/collector-payload.js';
-import { ENRICHED_FIELDS, parseEnrichedTsv } from '../../enricher/event.js';
+import { encodeCollectorPayload } from '../../formats/collector-payload.js';
+import { ENRICHED_FIELDS, parseEnrichedTsv } from '../../formats/enriched-event.js';
 import { BASE_PAYLOAD, badSchema, column, qs, record, sdkDisagreements, sdkParse, testEnricher, tp2Body } from './support.js';
 
 const UE = (schema: string, data: unknown) => JSON.stringify({ schema: 'iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0', data: { schema, data } });

@@ -29,13 +29,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import pg from 'pg';
-import { decodeCollectorPayload, type CollectorPayload } from '../../common/collector-payload.js';
-import { ENRICHED_FIELDS } from '../../enricher/event.js';
+import { decodeCollectorPayload, type CollectorPayload } from '../../formats/collector-payload.js';
+import { ENRICHED_FIELDS } from '../../formats/enriched-event.js';
 import { fuzzLine, fuzzRecord, fuzzRequest, eidPattern, recordTag, Rng, type FuzzRecord, type FuzzRequest } from '../support/fuzz.js';
 import { collectorPayloadView } from '../support/thrift-binary.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import { REPO_ROOT } from '../support/fixtures.js';
-import { startServer } from '../loaders/forwarders/helpers.js';
+import { startServer } from '../forwarders/helpers.js';
 
 const DEFAULT_SEED = 0x5eed1505;
 const envSeed = process.env['FURROW_FUZZ_SEED'];

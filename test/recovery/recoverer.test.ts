@@ -4,7 +4,7 @@
  * hostile rows end as still failing, never as a throw; selection, ledger and Snowplow's config shape.
  */
 import t from 'tap';
-import { decodeCollectorPayload } from '../../common/collector-payload.js';
+import { decodeCollectorPayload } from '../../formats/collector-payload.js';
 import { parseRecoveryConfig, schemaPattern, singleFlowConfig } from '../../recovery/config.js';
 import { Recoverer, recoveryErrorRow, validateWith, type RowResult } from '../../recovery/recoverer.js';
 import { MemoryLedger } from '../../recovery/run.js';

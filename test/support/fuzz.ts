@@ -21,7 +21,7 @@
  * place, so an id that is still present verbatim still names its event.
  */
 import { gzipSync, deflateSync, brotliCompressSync } from 'node:zlib';
-import { encodeCollectorPayload, type CollectorPayload, COLLECTOR_PAYLOAD_SCHEMA } from '../../common/collector-payload.js';
+import { encodeCollectorPayload, type CollectorPayload, COLLECTOR_PAYLOAD_SCHEMA } from '../../formats/collector-payload.js';
 import { ENRICHED_INDEX as F, generateColumns } from './enriched-generator.js';
 
 // ------------------------------------------------------------------------------------------------
