@@ -14,11 +14,12 @@
  *            baseline  (BENCH_BASELINE=path/to/old/dist/bin/furrow.js) another build of the collector, stdout
  *                      sink, measured in the same rounds: before/after CPU per request of a change
  *
- * Each server runs in its own child process; autocannon runs here. Floors: furrow / bare ≥ 0.7 req/s on both
- * cases; kinesis durable / kinesis buffered ≥ 0.5. Also printed: the server's CPU time per request (from
- * /proc), which other load on the machine disturbs less than req/s, and (informational) bare's and furrow's CPU
- * per request at one fixed offered load. BENCH_SECONDS (default 10): time per server and case, split over
- * BENCH_ROUNDS (default 5) interleaved rounds; BENCH_CONNECTIONS (default 50).
+ * Each server runs in its own child process; autocannon runs here. Regression bar: furrow's CPU time per request
+ * (from /proc) at a fixed offered load (BENCH_FIXED_RATE req/s, default 2,000, below what either server saturates
+ * at; a round that could not serve 90 % of it is reported as saturated and does not count) is at most 1.6x bare node:http's, on both cases; kinesis durable / kinesis buffered ≥ 0.5 req/s. The req/s
+ * ratio at saturation is printed for information only: on 2 shared cores node:http itself caps it near 0.68 (the
+ * 0.7 req/s floor of issue 2 is retired, issue 18). BENCH_SECONDS (default 10): time per server and case, split
+ * over BENCH_ROUNDS (default 5) interleaved rounds; BENCH_CONNECTIONS (default 50).
  */
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -29,7 +30,9 @@ import { join } from 'node:path';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const FLOOR = 0.7;
+/** furrow's CPU per request / bare's, at the fixed offered load: at most this. */
+const CPU_BAR = 1.6;
+const FIXED_RATE = Number(process.env.BENCH_FIXED_RATE ?? 2000);
 const DURABLE_FLOOR = 0.5;
 const BASELINE = process.env.BENCH_BASELINE ?? null;
 
@@ -215,12 +218,10 @@ async function main(): Promise<void> {
         console.log(`${label}  ${name.padEnd(26)} ${mean(xs).toFixed(0).padStart(8)} req/s${cpuText}   (rounds: ${xs.map((x) => x.toFixed(0)).join(', ')})`);
       }
       const ratio = median(furrow.map((f, i) => f / bare[i]!));
-      const ok = ratio >= FLOOR;
-      if (!ok) process.exitCode = 1;
       const bareCpu = cpu.get('bare node:http')!;
       const furrowCpu = cpu.get('furrow collector')!;
       const cpuRatio = bareCpu.length && furrowCpu.length ? `   CPU per request bare / furrow = ${(median(bareCpu) / median(furrowCpu)).toFixed(2)}` : '';
-      console.log(`${label}  furrow / bare = ${ratio.toFixed(2)} req/s (median of rounds; floor ${FLOOR}) ${ok ? 'OK' : 'BELOW FLOOR'}   express router / bare = ${median(viaExpress.map((f, i) => f / bare[i]!)).toFixed(2)}${cpuRatio}`);
+      console.log(`${label}  furrow / bare = ${ratio.toFixed(2)} req/s at saturation (median of rounds; information)   express router / bare = ${median(viaExpress.map((f, i) => f / bare[i]!)).toFixed(2)}${cpuRatio}`);
       const kb = rps.get('furrow kinesis buffered')!;
       const kd = rps.get('furrow kinesis durable')!;
       const durableRatio = median(kd.map((d, i) => d / kb[i]!));
@@ -231,17 +232,31 @@ async function main(): Promise<void> {
         const base = cpu.get('furrow baseline build')!;
         if (base.length && furrowCpu.length) console.log(`${label}  CPU per request furrow ${median(furrowCpu).toFixed(1)} µs vs baseline build ${median(base).toFixed(1)} µs (same rounds)`);
       }
-      // Informational: CPU per request of bare and furrow at the same offered load, below what either saturates
-      // at (half furrow's slowest round): what each costs when neither is the bottleneck. Event-loop turns then
-      // carry a request or two, so per-turn work (furrow's one stdout write per turn) weighs more than when
-      // saturated (~47 requests per turn for GET /i).
-      const rate = Math.round(Math.min(...furrow) / 2);
-      const fixed: string[] = [];
-      for (const s of servers.slice(0, 2)) {
-        const m = await measure(s.port, kind, slot, s.child.pid, rate);
-        fixed.push(`${s.name} ${m.cpuUsPerReq === null ? '?' : m.cpuUsPerReq.toFixed(1)} µs/req (${m.rps.toFixed(0)} req/s)`);
+      // The regression bar: CPU per request of bare and furrow at the same fixed offered load, below what either
+      // saturates at: what each costs when neither is the bottleneck, which the machine's other load disturbs
+      // far less than req/s at saturation. Interleaved rounds, median of each. Event-loop turns then carry a
+      // request or two, so per-turn work (furrow's one stdout write per turn) weighs more than when saturated.
+      const fixedCpu: number[][] = [[], []];
+      const fixedRps: number[][] = [[], []];
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const [i, s] of servers.slice(0, 2).entries()) {
+          const m = await measure(s.port, kind, slot, s.child.pid, FIXED_RATE);
+          if (m.cpuUsPerReq !== null) fixedCpu[i]!.push(m.cpuUsPerReq);
+          fixedRps[i]!.push(m.rps);
+        }
       }
-      console.log(`${label}  at a fixed ${rate} req/s: ${fixed.join(', ')}\n`);
+      if (fixedCpu[0]!.length === 0 || fixedCpu[1]!.length === 0) {
+        console.log(`${label}  at a fixed ${FIXED_RATE} req/s: no CPU figures (/proc unreadable)\n`);
+      } else {
+        const [b, f] = [median(fixedCpu[0]!), median(fixedCpu[1]!)];
+        // Below the offered load the server was the bottleneck (the machine is busy): CPU per request then
+        // measures contention, not the server, and the bar is not applied.
+        const saturated = Math.min(median(fixedRps[0]!), median(fixedRps[1]!)) < 0.9 * FIXED_RATE;
+        const cpuOk = f / b <= CPU_BAR;
+        if (!cpuOk && !saturated) process.exitCode = 1;
+        const verdict = saturated ? 'NOT MEASURED (a server could not keep up with the offered load; lower BENCH_FIXED_RATE)' : cpuOk ? 'OK' : 'ABOVE BAR';
+        console.log(`${label}  at a fixed ${FIXED_RATE} req/s: bare ${b.toFixed(1)} µs/req (${median(fixedRps[0]!).toFixed(0)} req/s), furrow ${f.toFixed(1)} µs/req (${median(fixedRps[1]!).toFixed(0)} req/s)   furrow / bare CPU = ${(f / b).toFixed(2)} (bar ≤ ${CPU_BAR}) ${verdict}\n`);
+      }
     }
   } finally {
     for (const s of [...servers, ...helpers]) s.child.kill('SIGTERM');
@@ -249,7 +264,107 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
+// ---------------------------------------------------------------------------------------------------
+// Compressed raw records (collector.compression, Snowplow 3.6): what reaches Kinesis per 1,000 events, with and
+// without. The collector runs in this process with the Kinesis sink (default buffer: 500 records, 3 MiB, 5 s)
+// on a counting stand-in client that accepts every PutRecords; requests go through its HTTP server.
+// BENCH_ONLY=compression runs this part alone.
+
+const COMPRESSION_EVENTS = Number(process.env.BENCH_COMPRESSION_EVENTS ?? 20_000);
+/** With compression, records and bytes per 1,000 events must be at most these fractions of without. */
+const COMPRESSION_RECORDS_FLOOR = 0.05;
+const COMPRESSION_BYTES_FLOOR = 0.5;
+
+interface KinesisCount { calls: number; records: number; bytes: number; units: number }
+
+async function kinesisPerThousandEvents(compression: string): Promise<KinesisCount & { events: number }> {
+  const { DescribeStreamSummaryCommand, PutRecordsCommand } = await import('@aws-sdk/client-kinesis');
+  const { parseHocon } = await import('../config/hocon.js');
+  const { parseCollectorConfig } = await import('../config/collector-config.js');
+  const { createCollector } = await import('../collector/collector.js');
+  const { startCollectorServer } = await import('../collector/server.js');
+  const { request, Agent } = await import('node:http');
+  const count: KinesisCount = { calls: 0, records: 0, bytes: 0, units: 0 };
+  const client = {
+    async send(cmd: unknown): Promise<unknown> {
+      if (cmd instanceof DescribeStreamSummaryCommand) return { StreamDescriptionSummary: { StreamStatus: 'ACTIVE' } };
+      const entries = (cmd as InstanceType<typeof PutRecordsCommand>).input.Records ?? [];
+      count.calls++;
+      for (const e of entries) {
+        const n = e.Data!.length + Buffer.byteLength(e.PartitionKey!);
+        count.records++;
+        count.bytes += n;
+        count.units += Math.ceil(n / 25_600); // provisioned-mode PUT payload units (25 KB each)
+      }
+      return { FailedRecordCount: 0, Records: entries.map(() => ({ SequenceNumber: '1', ShardId: 'shardId-000000000000' })) };
+    },
+  };
+  const stream = (name: string): string => `${name} { name = ${name}, region = us-east-1, customEndpoint = "http://127.0.0.1:9" }`;
+  const config = parseCollectorConfig(await parseHocon(`collector { interface = "127.0.0.1", port = 0, preTerminationPeriod = 0 seconds, ${compression}
+    streams { ${stream('good')}, ${stream('bad')} } }`, 'bench', {}));
+  const collector = createCollector(config, { defaultMetrics: false, kinesisClient: client });
+  const running = await startCollectorServer(collector);
+  const agent = new Agent({ keepAlive: true, maxSockets: 50 });
+  const { randomUUID } = await import('node:crypto');
+  const RES = ['1920x1080', '1366x768', '390x844', '1536x864', '414x896', '2560x1440'];
+  const users = Array.from({ length: 500 }, (_, u) => ({
+    sid: randomUUID(), duid: randomUUID(), nuid: randomUUID(), res: RES[u % RES.length]!,
+    ua: `${TRACKER_HEADERS['user-agent'].replace('Chrome/120.0', `Chrome/${110 + (u % 15)}.0.${u * 7}.${u % 100}`)}`,
+    ip: `203.0.${u % 256}.${(u * 13) % 256}`,
+  }));
+  const send = (i: number): Promise<void> => new Promise((resolve, reject) => {
+    // Each event differs where real ones do: a random event id, timestamps, the page; user ids, cookie and
+    // screen come from a pool of 500 users (a random seed per run; ratios vary a little between runs).
+    const eid = randomUUID();
+    const user = users[i % users.length]!;
+    const q = QUERY.replace(/eid=[^&]+/, `eid=${eid}`).replace(/dtm=\d+/, `dtm=${1700000000000 + i * 37}`).replace(/stm=\d+/, `stm=${1700000000000 + i * 37 + 5}`)
+      .replace(/sid=[^&]+/, `sid=${user.sid}`).replace(/duid=[^&]+/, `duid=${user.duid}`).replace(/res=[^&]+/, `res=${user.res}`)
+      .replace(/products%2F42/, `products%2F${Math.floor(Math.random() * 100_000)}`).replace(/vid=\d+/, `vid=${1 + (i % 9)}`);
+    const tp2 = i % 4 === 3;
+    const body = tp2 ? TP2_BODY.replaceAll('4f0c7a5e-1b2c-4d3e-8f90-a1b2c3d4e5f6', eid) : null;
+    const headers: Record<string, string> = { host: 'collector.example', ...TRACKER_HEADERS, cookie: `sp=${user.nuid}`, 'user-agent': user.ua, 'x-forwarded-for': user.ip };
+    if (body !== null) headers['content-type'] = 'application/json';
+    const req = request({ host: '127.0.0.1', port: running.port, agent, method: tp2 ? 'POST' : 'GET', path: tp2 ? '/com.snowplowanalytics.snowplow/tp2' : `/i?${q}`, headers }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end(body ?? undefined);
+  });
+  // 3 in 4 requests are GET /i (one event), 1 in 4 a tp2 POST of 3 events.
+  let events = 0;
+  let i = 0;
+  while (events < COMPRESSION_EVENTS) {
+    const batch: Promise<void>[] = [];
+    for (let j = 0; j < 50 && events < COMPRESSION_EVENTS; j++, i++) {
+      events += i % 4 === 3 ? 3 : 1;
+      batch.push(send(i));
+    }
+    await Promise.all(batch);
+  }
+  await collector.good.flush();
+  await running.shutdown(0);
+  agent.destroy();
+  const k = events / 1000;
+  return { events, calls: count.calls / k, records: count.records / k, bytes: count.bytes / k, units: count.units / k };
+}
+
+async function compressionRows(): Promise<void> {
+  console.log(`compressed raw records: ${COMPRESSION_EVENTS} events (3/4 GET /i, 1/4 tp2 POST of 3), Kinesis sink, default buffer; per 1,000 events\n`);
+  const off = await kinesisPerThousandEvents('');
+  const gz = await kinesisPerThousandEvents('compression { enabled = true, type = gzip }');
+  const row = (name: string, c: KinesisCount): string =>
+    `${name.padEnd(28)} ${c.records.toFixed(2).padStart(9)} records ${(c.bytes / 1000).toFixed(1).padStart(9)} kB ${c.calls.toFixed(2).padStart(7)} PutRecords calls ${c.units.toFixed(1).padStart(8)} PUT payload units`;
+  console.log(row('without compression', off));
+  console.log(row('compression gzip (level 6)', gz));
+  const rr = gz.records / off.records;
+  const br = gz.bytes / off.bytes;
+  const ok = rr <= COMPRESSION_RECORDS_FLOOR && br <= COMPRESSION_BYTES_FLOOR;
+  if (!ok) process.exitCode = 1;
+  console.log(`with / without: records ${rr.toFixed(4)} (floor ≤ ${COMPRESSION_RECORDS_FLOOR}), bytes ${br.toFixed(3)} (floor ≤ ${COMPRESSION_BYTES_FLOOR}) ${ok ? 'OK' : 'BELOW FLOOR'}\n`);
+}
+
+(process.env.BENCH_ONLY === 'compression' ? compressionRows() : main().then(compressionRows)).catch((e: unknown) => {
   console.error(e);
   process.exitCode = 1;
 });

@@ -4,7 +4,7 @@
  *   corpus   EVENTS events as base64 Thrift lines in a temp file: 40 % page views with 2 contexts (GET, cx),
  *            30 % self-describing events (POST tp2 payload_data with ue_pr), 30 % page pings (GET)
  *   floor    read lines → base64 → decode the Thrift → JSON-parse the payload (body, or the cx/ue_pr parameter)
- *   furrow   LineSource → RecordProcessor (loader, adapters, mapping, Iglu validation, TSV) → LineSink(/dev/null)
+ *   furrow   Base64LineSource → RecordProcessor (loader, adapters, mapping, Iglu validation, TSV) → LineSink(/dev/null)
  *   common   the same with the enrichment configs of bench/enrichments-common/ (skipped if the folder is absent)
  *   js       the same with one JavaScript enrichment (JS_SCRIPT: a few getters, one setter, one derived context);
  *            its CPU figure adds the CPU of the host's child processes (the script process), read from /proc
@@ -12,12 +12,18 @@
  * Rounds alternate between the rows so they share CPU conditions; the best round of each is printed, as events/s
  * (wall clock) and as CPU µs per event (process.cpuUsage, user + system): on a shared machine the CPU figure is the
  * steadier one. Ratios: each row to the floor, and common enrichments to no enrichments (what enrichments cost).
+ * Targets (issue 18): no enrichments ≥ 0.5 of the floor, common enrichments ≥ 0.33 (events/s ratio, same run).
+ *
+ * BENCH_BASELINE=/path/to/another/checkout (its node_modules resolvable) adds that tree's enricher as extra rows
+ * in the same rounds (before/after of a change, e.g. `git worktree add /tmp/before main`).
+ * Then the Kinesis path (bench/enrich-kinesis.ts): `furrow enrich --workers 1` and `2` between kinesalite streams,
+ * events/s and collector → good-stream latency p50/p99; BENCH_KINESIS=0 skips it.
  */
 import { createReadStream, createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { encodeCollectorPayload, decodeCollectorPayload } from '../common/collector-payload.js';
+import { encodeCollectorPayload, decodeCollectorPayload } from '../formats/collector-payload.js';
 import { silentLogger } from '../common/logger.js';
 import { DEFAULT_ENRICH_CONFIG } from '../config/enrich-config.js';
 import { createBuiltinResolver } from '../iglu-resolver/index.js';
@@ -25,11 +31,15 @@ import { createEnricher } from '../enricher/enricher-factory.js';
 import type { EnrichmentPipeline } from '../enricher/enrichments/enrichment.js';
 import { buildEnrichments, loadEnrichmentsDir } from '../enricher/enrichments/registry.js';
 import { runEnrich } from '../enricher/enrich-app.js';
-import { LineSink } from '../enricher/sinks/line-sink.js';
-import { LineSource } from '../enricher/sources/line-source.js';
+import { LineSink } from '../streams/sinks/line-sink.js';
+import { Base64LineSource } from '../streams/sources/base64-line-source.js';
 import { buildMmdb } from '../test/support/mmdb-writer.js';
+import { benchKinesis, printKinesis } from './enrich-kinesis.js';
 
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 60_000);
+const BASELINE = process.env['BENCH_BASELINE'] ?? null;
+const TARGET_CORE = 0.5;
+const TARGET_COMMON = 0.33;
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const UA = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
 
@@ -128,7 +138,38 @@ async function floor(path: string): Promise<Round> {
   return round;
 }
 
-async function furrow(path: string, pipeline: EnrichmentPipeline | null, resolver: Awaited<ReturnType<typeof createBuiltinResolver>>): Promise<Round> {
+/** The enricher modules a row runs: this tree's, or BENCH_BASELINE's. */
+interface Impl {
+  createEnricher: typeof createEnricher;
+  runEnrich: typeof runEnrich;
+  LineSource: typeof Base64LineSource;
+  LineSink: typeof LineSink;
+  buildEnrichments: typeof buildEnrichments;
+  loadEnrichmentsDir: typeof loadEnrichmentsDir;
+  createBuiltinResolver: typeof createBuiltinResolver;
+  DEFAULT_ENRICH_CONFIG: typeof DEFAULT_ENRICH_CONFIG;
+}
+const THIS_TREE: Impl = { createEnricher, runEnrich, LineSource: Base64LineSource, LineSink, buildEnrichments, loadEnrichmentsDir, createBuiltinResolver, DEFAULT_ENRICH_CONFIG };
+
+async function loadImpl(root: string): Promise<Impl> {
+  const m = async (p: string): Promise<Record<string, unknown>> => (await import(join(root, p))) as Record<string, unknown>;
+  // A tree from before the stream layer (issue 17) keeps its line source and sink under enricher/.
+  const layered = existsSync(join(root, 'streams', 'sources', 'base64-line-source.ts'));
+  const [f, a, src, sink, reg, iglu, conf] = await Promise.all([
+    m('enricher/enricher-factory.ts'), m('enricher/enrich-app.ts'),
+    m(layered ? 'streams/sources/base64-line-source.ts' : 'enricher/sources/line-source.ts'),
+    m(layered ? 'streams/sinks/line-sink.ts' : 'enricher/sinks/line-sink.ts'),
+    m('enricher/enrichments/registry.ts'), m('iglu-resolver/index.ts'), m('config/enrich-config.ts'),
+  ]);
+  return {
+    createEnricher: f['createEnricher'], runEnrich: a['runEnrich'], LineSource: src[layered ? 'Base64LineSource' : 'LineSource'], LineSink: sink['LineSink'],
+    buildEnrichments: reg['buildEnrichments'], loadEnrichmentsDir: reg['loadEnrichmentsDir'], createBuiltinResolver: iglu['createBuiltinResolver'],
+    DEFAULT_ENRICH_CONFIG: conf['DEFAULT_ENRICH_CONFIG'],
+  } as Impl;
+}
+
+async function furrow(path: string, pipeline: EnrichmentPipeline | null, resolver: Awaited<ReturnType<typeof createBuiltinResolver>>, impl: Impl = THIS_TREE): Promise<Round> {
+  const { createEnricher, runEnrich, LineSource, LineSink, DEFAULT_ENRICH_CONFIG } = impl;
   const { processor } = createEnricher(DEFAULT_ENRICH_CONFIG, resolver, pipeline);
   const devnull = createWriteStream('/dev/null');
   const childCpu = pipeline?.enrichments.some((e) => e.identifier === 'Javascript enrichment') ? childrenCpuUs() || 1 : 0;
@@ -151,6 +192,30 @@ async function furrow(path: string, pipeline: EnrichmentPipeline | null, resolve
   return round;
 }
 
+/** The common enrichments (bench/enrichments-common/) built with `impl`'s registry; a message when they cannot be. */
+async function commonPipeline(impl: Impl, resolver: Awaited<ReturnType<typeof createBuiltinResolver>>, dir: string): Promise<EnrichmentPipeline | string> {
+  const commonDir = join(import.meta.dirname, 'enrichments-common');
+  if (!existsSync(commonDir)) return 'skipped: bench/enrichments-common/ does not exist';
+  // The assets the configs name, from the repository: a small GeoIP2-shaped city database written at start
+  // (test/support/mmdb-writer.ts) and the tests' referer database (test/fixtures/assets/referer).
+  const city = join(dir, 'GeoLite2-City.mmdb');
+  writeFileSync(city, buildMmdb([
+    { network: '81.2.69.0/24', data: { city: { names: { en: 'London' } }, country: { iso_code: 'GB' }, location: { latitude: 51.5142, longitude: -0.0931, time_zone: 'Europe/London' }, postal: { code: 'EC1' }, subdivisions: [{ iso_code: 'ENG', names: { en: 'England' } }] } },
+    { network: '10.0.0.0/8', data: { country: { iso_code: 'ZZ' } } },
+  ], { databaseType: 'GeoLite2-City' }));
+  const localAssets: Record<string, string> = {
+    'GeoLite2-City.mmdb': city,
+    'referers.json': join(import.meta.dirname, '..', 'test', 'fixtures', 'assets', 'referer', 'referers.json'),
+  };
+  try {
+    return await impl.buildEnrichments(await impl.loadEnrichmentsDir(commonDir), {
+      resolver, logger: silentLogger, assetsDir: join(dir, 'assets'), fetch: globalThis.fetch, localAssets, assetsUpdatePeriodMs: 0,
+    });
+  } catch (e) {
+    return `skipped: ${(e as Error).message}`;
+  }
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'furrow-bench-enrich-'));
   const path = join(dir, 'corpus.b64');
@@ -158,61 +223,68 @@ async function main(): Promise<void> {
   try {
     corpus(path);
     const resolver = await createBuiltinResolver({ offline: true });
-    const commonDir = join(import.meta.dirname, 'enrichments-common');
-    let pipeline: EnrichmentPipeline | null = null;
-    let skipped = '';
-    if (existsSync(commonDir)) {
-      // The assets the configs name, from the repository: a small GeoIP2-shaped city database written at start
-      // (test/support/mmdb-writer.ts) and the tests' referer database (test/fixtures/assets/referer).
-      const city = join(dir, 'GeoLite2-City.mmdb');
-      writeFileSync(city, buildMmdb([
-        { network: '81.2.69.0/24', data: { city: { names: { en: 'London' } }, country: { iso_code: 'GB' }, location: { latitude: 51.5142, longitude: -0.0931, time_zone: 'Europe/London' }, postal: { code: 'EC1' }, subdivisions: [{ iso_code: 'ENG', names: { en: 'England' } }] } },
-        { network: '10.0.0.0/8', data: { country: { iso_code: 'ZZ' } } },
-      ], { databaseType: 'GeoLite2-City' }));
-      const localAssets: Record<string, string> = {
-        'GeoLite2-City.mmdb': city,
-        'referers.json': join(import.meta.dirname, '..', 'test', 'fixtures', 'assets', 'referer', 'referers.json'),
-      };
-      try {
-        pipeline = await buildEnrichments(await loadEnrichmentsDir(commonDir), {
-          resolver, logger: silentLogger, assetsDir, fetch: globalThis.fetch, localAssets, assetsUpdatePeriodMs: 0,
-        });
-      } catch (e) {
-        skipped = `skipped: ${(e as Error).message}`;
-      }
-    } else skipped = 'skipped: bench/enrichments-common/ does not exist';
+    const common = await commonPipeline(THIS_TREE, resolver, dir);
+    const pipeline = typeof common === 'string' ? null : common;
+    const skipped = typeof common === 'string' ? common : '';
     const jsPipeline = await buildEnrichments([{
       schema: 'iglu:com.snowplowanalytics.snowplow/javascript_script_config/jsonschema/1-0-0',
       data: { vendor: 'com.snowplowanalytics.snowplow', name: 'javascript_script_config', enabled: true, parameters: { script: Buffer.from(JS_SCRIPT).toString('base64') } },
     }], { resolver, logger: silentLogger, assetsDir, fetch: globalThis.fetch });
+    // The baseline tree's enricher, its own resolver and pipeline (BENCH_BASELINE).
+    let base: { impl: Impl; resolver: Awaited<ReturnType<typeof createBuiltinResolver>>; pipeline: EnrichmentPipeline | null } | null = null;
+    if (BASELINE !== null) {
+      const impl = await loadImpl(BASELINE);
+      const r = await impl.createBuiltinResolver({ offline: true });
+      const p = await commonPipeline(impl, r, mkdtempSync(join(dir, 'baseline-')));
+      base = { impl, resolver: r, pipeline: typeof p === 'string' ? null : p };
+    }
     const none = (): Round => ({ rate: 0, cpuUs: Infinity });
-    const best = { floor: none(), core: none(), common: none(), js: none() };
+    const best = { floor: none(), core: none(), common: none(), js: none(), baseCore: none(), baseCommon: none() };
     const keep = (b: Round, r: Round): Round => ({ rate: Math.max(b.rate, r.rate), cpuUs: Math.min(b.cpuUs, r.cpuUs) });
     await furrow(path, null, resolver); // warm-up (JIT, schema cache)
     if (pipeline !== null) await furrow(path, pipeline, resolver);
     await furrow(path, jsPipeline, resolver);
+    if (base !== null) {
+      await furrow(path, null, base.resolver, base.impl);
+      if (base.pipeline !== null) await furrow(path, base.pipeline, base.resolver, base.impl);
+    }
     for (let r = 0; r < ROUNDS; r++) {
       best.floor = keep(best.floor, await floor(path));
       best.core = keep(best.core, await furrow(path, null, resolver));
       if (pipeline !== null) best.common = keep(best.common, await furrow(path, pipeline, resolver));
+      if (base !== null) {
+        best.baseCore = keep(best.baseCore, await furrow(path, null, base.resolver, base.impl));
+        if (base.pipeline !== null) best.baseCommon = keep(best.baseCommon, await furrow(path, base.pipeline, base.resolver, base.impl));
+      }
       best.js = keep(best.js, await furrow(path, jsPipeline, resolver));
     }
     const fmt = (n: number): string => Math.round(n).toLocaleString('en-US').padStart(10);
-    const row = (label: string, b: Round): string =>
-      `  ${label.padEnd(38)} ${fmt(b.rate)} events/s ${b.cpuUs.toFixed(1).padStart(7)} CPU µs/event   ratio ${(b.rate / best.floor.rate).toFixed(2)} (CPU ${(best.floor.cpuUs / b.cpuUs).toFixed(2)})`;
-    console.log(`enrich bench: ${EVENTS} events (40% page views + 2 contexts, 30% self-describing via tp2 POST, 30% page pings), best of ${ROUNDS}, node ${process.version}`);
+    const ratio = (b: Round): number => b.rate / best.floor.rate;
+    const row = (label: string, b: Round, target?: number): string =>
+      `  ${label.padEnd(38)} ${fmt(b.rate)} events/s ${b.cpuUs.toFixed(1).padStart(7)} CPU µs/event   ratio ${ratio(b).toFixed(2)} (CPU ${(best.floor.cpuUs / b.cpuUs).toFixed(2)})` +
+      (target === undefined ? '' : `   target ≥ ${target}: ${ratio(b) >= target ? 'met' : 'NOT met'}`);
+    console.log(`enrich bench: ${EVENTS} events (40% page views + 2 contexts, 30% self-describing via tp2 POST, 30% page pings), best of ${ROUNDS}, node ${process.version}, load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} CPUs`);
     console.log(`  ${'floor (Thrift decode + JSON.parse)'.padEnd(38)} ${fmt(best.floor.rate)} events/s ${best.floor.cpuUs.toFixed(1).padStart(7)} CPU µs/event`);
-    console.log(row('furrow enrich, no enrichments', best.core));
+    console.log(row('furrow enrich, no enrichments', best.core, TARGET_CORE));
     if (pipeline !== null) {
-      console.log(row('furrow enrich, common enrichments', best.common));
+      console.log(row('furrow enrich, common enrichments', best.common, TARGET_COMMON));
       console.log(`  common enrichments / no enrichments    ${(best.common.rate / best.core.rate).toFixed(2)} (CPU ${(best.core.cpuUs / best.common.cpuUs).toFixed(2)})`);
     } else console.log(`  furrow enrich, common enrichments      ${skipped}`);
+    if (base !== null) {
+      console.log(row('baseline, no enrichments', best.baseCore));
+      if (base.pipeline !== null) console.log(row('baseline, common enrichments', best.baseCommon));
+    }
     console.log(row('furrow enrich, one JS enrichment', best.js));
     console.log(`  JS enrichment / no enrichments         ${(best.js.rate / best.core.rate).toFixed(2)} (CPU ${(best.core.cpuUs / best.js.cpuUs).toFixed(2)}; CPU includes the script process)`);
     await pipeline?.close();
     await jsPipeline.close();
+    await base?.pipeline?.close();
+    if (process.env['BENCH_KINESIS'] !== '0') {
+      const records = readFileSync(path, 'utf8').split('\n').filter((l) => l !== '').map((l) => Buffer.from(l, 'base64'));
+      printKinesis(await benchKinesis(records, [1, 2]));
+    }
   } finally {
-    if (process.env["BENCH_KEEP"]) console.log("corpus kept at", path); else rmSync(dir, { recursive: true, force: true });
+    if (process.env['BENCH_KEEP']) console.log('corpus kept at', path); else rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -29,10 +29,10 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { silentLogger } from '../common/logger.js';
 import { parseForwardConfig } from '../config/forward-config.js';
-import { buildForwarder } from '../loaders/forwarders/build.js';
-import { ForwardEvent } from '../loaders/forwarders/forward-event.js';
-import { MemorySource } from '../test/loaders/forwarders/helpers.js';
-import { generateLines } from '../test/loaders/forwarders/tsv-generator.js';
+import { buildForwarder } from '../forwarders/build.js';
+import { ForwardEvent } from '../forwarders/forward-event.js';
+import { MemorySource } from '../test/forwarders/helpers.js';
+import { generateLines } from '../test/forwarders/tsv-generator.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 50_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);

@@ -5,7 +5,7 @@
  *   corpus   EVENTS enriched TSV lines (test/support/enriched-generator.ts) in a temp file
  *   floor    psql \copy <schema>.events FROM a file holding exactly the 128 atomic columns of those lines
  *            (COPY text format, rendered before timing): PostgreSQL's own bulk path, no parsing on our side
- *   furrow   FileLineSource → PostgresLoader (read + split 131 columns + checks + COPY per batch, one
+ *   furrow   FileSource → PostgresLoader (read + split 131 columns + checks + COPY per batch, one
  *            transaction per batch with the position row) into a fresh schema
  *   cases    atomic-only events (the floor's exact rows; the ratio the target applies to), and events with
  *            a context + derived context + unstruct event (informational: 2-3 extra tables per event)
@@ -26,7 +26,7 @@ import { atomicEventsSql, createSchemaSql } from '../loaders/postgres/ddl.js';
 import { ATOMIC_COLUMNS } from '../loaders/atomic-columns.js';
 import { escapeCopy } from '../loaders/postgres/copy-text.js';
 import { PostgresLoader } from '../loaders/postgres/postgres-loader.js';
-import { FileLineSource } from '../loaders/sources/file-source.js';
+import { FileSource } from '../streams/sources/file-source.js';
 import { generateColumns, generateLine } from '../test/support/enriched-generator.js';
 import { findPsql, startPostgres } from '../test/support/postgres.js';
 import { dirResolver, IGLU_CENTRAL } from '../test/loaders/fixtures/dir-resolver.js';
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
           await admin.query('CHECKPOINT');
           const t1 = performance.now();
           const cpu0 = process.cpuUsage();
-          const totals = await runLoader(new FileLineSource(tsvFile, { batchSize: BATCH, maxDelayMs: 1000, encoding: 'latin1' }), loader, new AbortController().signal, silentLogger);
+          const totals = await runLoader(new FileSource(tsvFile, { batchSize: BATCH, maxDelayMs: 1000, encoding: 'latin1' }), loader, new AbortController().signal, silentLogger);
           const ourMs = performance.now() - t1;
           const used = process.cpuUsage(cpu0);
           cpu.push((used.user + used.system) / EVENTS);

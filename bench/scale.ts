@@ -20,8 +20,8 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
-import { createDynamoDbLeaseTable } from '../enricher/leases/dynamodb-lease-table.js';
-import { createStream, putRecords, startLocalAws, type LocalAws } from '../test/enricher/leases/local-aws.js';
+import { createDynamoDbLeaseTable } from '../streams/kinesis/dynamodb-lease-table.js';
+import { createStream, putRecords, startLocalAws, type LocalAws } from '../test/support/local-aws.js';
 
 const ROOT = join(import.meta.dirname, '..');
 /** Two workloads: light enrichment (the Kinesis stand-in dominates) and heavy enrichment (the workers do). */

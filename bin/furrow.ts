@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   load: () => import('./commands/load.js'),
   forward: () => import('./commands/forward.js'),
   mini: () => import('./commands/mini.js'),
+  recover: () => import('./commands/recover.js'),
 };
 
 async function loadCommand(name: string): Promise<Command | null> {

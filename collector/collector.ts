@@ -11,7 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import express, { type Express, type Router } from 'express';
-import type { KinesisSender } from '../common/kinesis/kinesis-writer.js';
+import type { KinesisSender } from '../streams/kinesis/kinesis-writer.js';
 import { silentLogger, type Logger } from '../common/logger.js';
 import type { CollectorConfig } from '../config/collector-config.js';
 import { BodyBudget } from './body-budget.js';

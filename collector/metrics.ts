@@ -6,7 +6,7 @@
  * measured ~5 % of GET /i throughput (bench/collector.ts).
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { KinesisWriterObserver } from '../common/kinesis/kinesis-writer.js';
+import type { KinesisWriterObserver } from '../streams/kinesis/kinesis-writer.js';
 import type { BodyBudget } from './body-budget.js';
 import type { CollectorSink } from './sinks/sink.js';
 

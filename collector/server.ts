@@ -8,6 +8,7 @@
  *   SIGTERM ──▶ keep serving preTerminationPeriod ──▶ stop accepting, close idle keep-alive sockets
  *           ──▶ wait for in-flight requests (≤ responseHeaderTimeout, then cut) ──▶ flush sinks ──▶ done
  */
+import { sleep } from '../common/timing.js';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { FurrowError } from '../common/errors.js';
@@ -28,8 +29,6 @@ export interface ServeOptions {
   port?: number;
   logger?: Logger;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The collector's node:http server, not yet listening: its limits (head size, timeouts, maxConnections), the

@@ -12,7 +12,7 @@
  * Events are re-printed compactly with key order and number lexemes preserved (a JSON.parse round trip
  * would turn `1.0` into `1` and reorder integer-like keys), so byte sizes match Snowplow's.
  */
-import { collectorPayloadToJavaString, encodeCollectorPayload, type CollectorPayload } from '../common/collector-payload.js';
+import { collectorPayloadToJavaString, encodeCollectorPayload, type CollectorPayload } from '../formats/collector-payload.js';
 
 export const SIZE_VIOLATION_SCHEMA = 'iglu:com.snowplowanalytics.snowplow.badrows/size_violation/jsonschema/1-0-0';
 export const BAD_ROW_ARTIFACT = 'snowplow-stream-collector';

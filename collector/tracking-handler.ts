@@ -15,9 +15,9 @@
 import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { COLLECTOR_PAYLOAD_SCHEMA, encodeCollectorPayloadTransient, type CollectorPayload, type HeaderPairs } from '../common/collector-payload.js';
+import { COLLECTOR_PAYLOAD_SCHEMA, encodeCollectorPayloadTransient, type CollectorPayload, type HeaderPairs } from '../formats/collector-payload.js';
 import type { Logger } from '../common/logger.js';
-import type { WriteResult } from '../common/stream.js';
+import type { WriteResult } from '../streams/sink.js';
 import type { CollectorConfig } from '../config/collector-config.js';
 import type { BodyBudget } from './body-budget.js';
 import { parseContentType, type ContentType } from './content-type.js';
@@ -556,14 +556,14 @@ export class TrackingHandler {
         let n = 0;
         for (const r of split.good) n += r.length;
         m.records('good', split.good.length, n);
-        if (this.durable) goodP = this.good.store(split.good, key);
+        if (this.durable) goodP = this.good.write(split.good, key);
         else this.good.enqueue(split.good, key, this.onGoodStored);
       }
       if (split.bad.length > 0) {
         let n = 0;
         for (const r of split.bad) n += r.length;
         m.records('bad', split.bad.length, n);
-        if (this.durable) badP = this.bad.store(split.bad, key);
+        if (this.durable) badP = this.bad.write(split.bad, key);
         else this.bad.enqueue(split.bad, key, this.onBadStored);
       }
       if (this.durable) pending = Promise.all([goodP ?? EMPTY_RESULT, badP ?? EMPTY_RESULT]);

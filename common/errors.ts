@@ -1,6 +1,6 @@
 /**
  * Every error code furrow raises, in one place. A code is never reused or renumbered.
- * Prefixes: CONFIG_ (start-up configuration), COLLECTOR_, IGLU_, ENRICH_, LEASE_, LOADER_, FORWARD_, MINI_.
+ * Prefixes: CONFIG_ (start-up configuration), COLLECTOR_, IGLU_, ENRICH_, LEASE_, LOADER_, FORWARD_, MINI_, RECOVER_.
  * The README lists them (docs/errors.md is generated from this table by a test that checks they match).
  *
  * Add a code by adding one line to the right section; keep each section sorted by code.
@@ -56,6 +56,14 @@ export const ERROR_CODES = {
   MINI_COMPONENT_FAILED: 'a pipeline component furrow mini runs stopped with an error',
   MINI_EMBEDDED_AWS: 'the embedded Kinesis (kinesalite) or DynamoDB (dynalite) could not start',
   MINI_PORT_IN_USE: 'the port furrow mini should listen on is taken',
+  MINI_DATA_DIR: 'the --data directory of furrow mini cannot be created, read or written',
+  MINI_DATA_LOCKED: 'another furrow mini is using the --data directory',
+  MINI_DATA_CORRUPT: 'the event file in the --data directory is not one furrow mini wrote, or is damaged',
+
+  // --- recovery ---
+  RECOVER_INPUT: 'the bad rows to recover (file, folder, S3 prefix, Kinesis stream) could not be read',
+  RECOVER_OUTPUT_GAVE_UP: 'the recovered records or still-failing rows could not be written; the run stopped and the ledger was not advanced',
+  RECOVER_SCRIPT_COMPILE: 'a recovery Script step does not compile or does not define recover()',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

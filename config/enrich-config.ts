@@ -21,7 +21,7 @@
  */
 import { FurrowError } from '../common/errors.js';
 import { DEFAULT_MAX_JSON_DEPTH, MAX_ENRICHER_JSON_DEPTH } from '../common/json-depth.js';
-import { DEFAULT_ATOMIC_FIELD_LIMITS } from '../enricher/atomic-fields.js';
+import { DEFAULT_ATOMIC_FIELD_LIMITS } from '../formats/atomic-fields.js';
 import { readHoconFile } from './hocon.js';
 import { compileReader, deepFreeze, readConfig, type ConfigWarning } from './reader.js';
 import { t, type Static } from './schema.js';

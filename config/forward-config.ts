@@ -2,7 +2,7 @@
  * `furrow forward --config FILE`: the forwarder configuration, parsed once at start into a frozen, typed object.
  * The file's shape is the schema below (config/schema.ts; types derived from it); each destination's
  * `target { ... }` block is read with the schema its target declares beside its implementation
- * (loaders/forwarders/targets/<type>-config.ts). config/reader.ts does the reading: any key the schema does not
+ * (forwarders/targets/<type>-config.ts). config/reader.ts does the reading: any key the schema does not
  * name stops start-up with CONFIG_UNKNOWN_KEY naming its full path (`destinations[1].target.api_kye`).
  * Secrets are never in the file: the file names an environment variable (`api_key_env = "AMPLITUDE_API_KEY"`)
  * and the value is read here, once, into a Secret (which prints as `[redacted]`).
@@ -13,9 +13,9 @@ import { FurrowError } from '../common/errors.js';
 import { readHoconFile } from './hocon.js';
 import { compileReader, deepFreeze, readConfig, readConfigThen } from './reader.js';
 import { t, type Schema, type Static } from './schema.js';
-import { Secret } from '../loaders/forwarders/secret.js';
-import { TARGET_CONFIGS, VENDOR_LIMITS, type TargetConfig } from '../loaders/forwarders/targets/target-configs.js';
-import type { TargetConfigContext } from '../loaders/forwarders/targets/target-config.js';
+import { Secret } from '../common/secret.js';
+import { TARGET_CONFIGS, VENDOR_LIMITS, type TargetConfig } from '../forwarders/targets/target-configs.js';
+import type { TargetConfigContext } from '../forwarders/targets/target-config.js';
 
 export { VENDOR_LIMITS };
 export type {
@@ -28,7 +28,7 @@ export type {
   MixpanelTargetConfig,
   TargetConfig,
   VendorCommon,
-} from '../loaders/forwarders/targets/target-configs.js';
+} from '../forwarders/targets/target-configs.js';
 
 // ---------------------------------------------------------------- types
 
@@ -181,7 +181,7 @@ const destinationSchema = t.object({
   name: t.string(),
   filter: t.optional(filterSchema),
   transform: t.optional(transformSchema),
-  // The target's own keys are read with its schema (loaders/forwarders/targets/<type>-config.ts).
+  // The target's own keys are read with its schema (forwarders/targets/<type>-config.ts).
   target: t.object({ type: t.enum(TARGET_TYPES) }, { open: true }),
   batch: t.object(
     {

@@ -1,33 +1,19 @@
 /**
- * Snowplow bad rows (snowplow-badrows 2.3.0 shapes, ../shared/spec/enrich.md §5), serialized as compact
- * self-describing JSON. Union members carry no discriminator: their shape says which they are.
+ * The enricher's Snowplow bad rows (snowplow-badrows 2.3.0 shapes, ../shared/spec/enrich.md §5); the envelope,
+ * schemas and the partially enriched event are in formats/bad-rows.ts. Union members carry no discriminator.
  *
  *   {"schema":"iglu:com.snowplowanalytics.snowplow.badrows/<name>/jsonschema/<version>",
  *    "data":{"processor":{"artifact","version"},"failure":{…},"payload":…}}
  */
 import type { AdapterFailureMessage, LoadedPayload, RawEvent } from './adapters/adapter.js';
 import type { TaggedEnrichmentFailure } from './enrichments/enrichment.js';
-import { ENRICHED_FIELDS, EnrichedEvent } from './event.js';
-import { NUMERIC_FIELDS } from './atomic-fields.js';
-import { instantToString, jodaToString } from './converters.js';
-import type { CPFormatViolationMessage } from './loaders/thrift-loader.js';
+import { EnrichedEvent } from '../formats/enriched-event.js';
+import { BAD_ROW_SCHEMAS, badRowJson, partiallyEnrichedJson, type BadRowKind, type Processor } from '../formats/bad-rows.js';
 import type { ClientError } from '../iglu-resolver/types.js';
+import { instantToString, jodaToString } from './converters.js';
+import type { CPFormatViolationMessage } from './payloads/thrift-loader.js';
 
-const BADROWS = 'iglu:com.snowplowanalytics.snowplow.badrows';
-export const BAD_ROW_SCHEMAS = Object.freeze({
-  collector_payload_format_violation: `${BADROWS}/collector_payload_format_violation/jsonschema/1-0-0`,
-  size_violation: `${BADROWS}/size_violation/jsonschema/1-0-0`,
-  adapter_failures: `${BADROWS}/adapter_failures/jsonschema/1-0-0`,
-  tracker_protocol_violations: `${BADROWS}/tracker_protocol_violations/jsonschema/1-0-1`,
-  schema_violations: `${BADROWS}/schema_violations/jsonschema/2-0-1`,
-  enrichment_failures: `${BADROWS}/enrichment_failures/jsonschema/2-0-1`,
-});
-export type BadRowKind = keyof typeof BAD_ROW_SCHEMAS;
-
-export interface Processor {
-  artifact: string;
-  version: string;
-}
+export { ATOMIC_SCHEMA, BAD_ROW_SCHEMAS, partiallyEnrichedJson, type BadRowKind, type Processor } from '../formats/bad-rows.js';
 
 /** schema_violations message variants (FailureDetails.SchemaViolation). */
 export type SchemaViolation =
@@ -36,10 +22,9 @@ export type SchemaViolation =
   | { schemaKey: string; schemaCriterion: string } // CriterionMismatch
   | { schemaKey: string; error: ClientError }; // IgluError
 
-export const ATOMIC_SCHEMA = 'iglu:com.snowplowanalytics.snowplow/atomic/jsonschema/1-0-0';
 
 function wrap(kind: BadRowKind, processor: Processor, failure: unknown, payload: unknown): string {
-  return JSON.stringify({ schema: BAD_ROW_SCHEMAS[kind], data: { processor, failure, payload } });
+  return badRowJson(BAD_ROW_SCHEMAS[kind], processor, failure, payload);
 }
 
 export function collectorPayloadFormatViolation(processor: Processor, now: number, record: Buffer, message: CPFormatViolationMessage): string {
@@ -94,20 +79,6 @@ export function rawEventJson(r: RawEvent): Record<string, unknown> {
     headers: r.context.headers,
     userId: r.context.userId,
   };
-}
-
-/** PartiallyEnrichedEvent: all 131 fields; ints, floats and 0/1 bytes as JSON numbers. */
-export function partiallyEnrichedJson(ev: EnrichedEvent): Record<string, unknown> {
-  const rec = ev as unknown as Record<string, string | null>;
-  const out: Record<string, unknown> = {};
-  for (const f of ENRICHED_FIELDS) {
-    const v = rec[f] ?? null;
-    if (v !== null && NUMERIC_FIELDS.has(f)) {
-      const n = Number(v);
-      out[f] = Number.isFinite(n) ? n : v;
-    } else out[f] = v;
-  }
-  return out;
 }
 
 export function schemaViolations(processor: Processor, now: number, messages: SchemaViolation[], event: EnrichedEvent, raw: RawEvent): string {

@@ -268,10 +268,18 @@ const B64_VALUES = (() => {
  * every non-alphabet byte skipped, decoding stops at the first `=`; the result is read as UTF-8.
  */
 const CLEAN_BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+const B64_SCRATCH = Buffer.allocUnsafe(48 * 1024);
+/** Base64 text up to this length decodes into B64_SCRATCH (4 characters → at most 3 bytes). */
+const B64_SCRATCH_CHARS = (B64_SCRATCH.length / 3) * 4;
 
 export function decodeBase64Lenient(s: string): string {
   // Fast path: a clean string (either alphabet, trailing padding only) decodes the same with Node's decoder.
-  if (CLEAN_BASE64.test(s)) return Buffer.from(s, 'base64').toString('utf8');
+  if (CLEAN_BASE64.test(s)) {
+    // Decoded into a reused scratch buffer and read out as a string: Buffer.from cut Node's 8 KiB pool every
+    // few `cx` values (createPool 1.7 % of the enrich profile).
+    if (s.length <= B64_SCRATCH_CHARS) return B64_SCRATCH.toString('utf8', 0, B64_SCRATCH.write(s, 'base64'));
+    return Buffer.from(s, 'base64').toString('utf8');
+  }
   const input = Buffer.from(s, 'utf8');
   const out = Buffer.allocUnsafe(Math.ceil((input.length * 3) / 4) + 3);
   let o = 0;

@@ -11,6 +11,7 @@
  *
  * Exit code after a shutdown: 0 when every worker exited 0 (or by the forwarded SIGTERM), else 1.
  */
+import { backoffMs } from '../common/timing.js';
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { FurrowError } from '../common/errors.js';
@@ -115,7 +116,7 @@ export function superviseWorkers(opts: SupervisorOptions): Promise<number> {
           shutdown();
         } else {
           if (upMs >= stableAfterMs) slot.failures = 0;
-          const delay = Math.min(restartMaxMs, restartInitialMs * 2 ** slot.failures);
+          const delay = backoffMs(slot.failures, restartInitialMs, restartMaxMs);
           slot.failures++;
           log.warn({ worker: slot.index, code, signal: sig, upMs, restartInMs: delay }, 'worker died; restarting');
           slot.restartTimer = setTimeout(() => start(slot), delay);

@@ -1,12 +1,12 @@
 /**
  * Tracker protocol → enriched fields (../shared/spec/enrich.md §2.1, vectors unit/tracker_param_mapping.json).
- * The handler table is built once at module load; per event the core walks the raw parameters once.
+ * The rule table is compiled once at module load into one function; per event the core walks the raw parameters once.
  *
  * Alias precedence (upstream applies them in hash-map order; furrow picks one and documents it):
  * `se_*` over legacy `ev_*`, `ti_nm` over legacy `ti_na`, `tnuid` over `nuid`. `ue_pr/ue_px` and `co/cx`
  * are read by the self-describing step, not here.
  */
-import type { EnrichedEvent, EnrichedFieldName } from './event.js';
+import type { EnrichedEvent, EnrichedFieldName } from '../formats/enriched-event.js';
 import {
   ConversionError, convertBooleanByte, convertDecimal, convertDimensions, convertEventType, convertInt, convertIp,
   convertPlatform, convertTrackerTimestamp, convertUuid, makeTsvSafe,
@@ -19,57 +19,25 @@ export interface AtomicParseError {
   path: string;
 }
 
-type Fields = Record<EnrichedFieldName, string | null>;
-type Handler = (ev: Fields, value: string, name: string, params: ReadonlyMap<string, string | null>, errors: AtomicParseError[]) => void;
+type Converter = (v: string) => string | null | ConversionError;
 
-const SAFE_FIELD = /^[a-z_]+$/;
+/** How one tracker parameter lands on the event. */
+type Rule =
+  | { kind: 'str'; field: EnrichedFieldName }
+  | { kind: 'conv'; field: EnrichedFieldName; f: Converter }
+  | { kind: 'dims'; w: EnrichedFieldName; h: EnrichedFieldName }
+  | { kind: 'ip' }
+  /** A legacy alias: ignored when the modern parameter is present with a value. */
+  | { kind: 'legacy'; modern: string; rule: Rule };
 
-/**
- * A store into one named field with its own property access site: a shared `ev[field] = …` site sees ~60 field
- * names and goes megamorphic (measured ~3x slower per parameter than a generated `ev.app_id = …`).
- */
-function setter(field: EnrichedFieldName): (ev: Fields, value: string | null) => void {
-  if (!SAFE_FIELD.test(field)) throw new Error(`unexpected field name ${field}`);
-  return new Function('ev', 'v', `ev.${field} = v;`) as (ev: Fields, value: string | null) => void;
-}
+const str = (field: EnrichedFieldName): Rule => ({ kind: 'str', field });
+const conv = (field: EnrichedFieldName, f: Converter): Rule => ({ kind: 'conv', field, f });
+const dims = (w: EnrichedFieldName, h: EnrichedFieldName): Rule => ({ kind: 'dims', w, h });
+const legacy = (modern: string, rule: Rule): Rule => ({ kind: 'legacy', modern, rule });
 
-const str = (field: EnrichedFieldName): Handler => {
-  const set = setter(field);
-  return (ev, v) => set(ev, makeTsvSafe(v));
-};
-
-/** A legacy alias: ignored when the modern parameter is present with a value. */
-const legacy = (modern: string, h: Handler): Handler => (ev, v, name, params, errors) => {
-  const m = params.get(modern);
-  if (m !== undefined && m !== null) return;
-  h(ev, v, name, params, errors);
-};
-
-const conv = (field: EnrichedFieldName, f: (v: string) => string | null | ConversionError): Handler => {
-  const set = setter(field);
-  return (ev, v, name, _p, errors) => {
-    const r = f(v);
-    if (r instanceof ConversionError) errors.push({ message: r.message, path: name });
-    else set(ev, r);
-  };
-};
-
-const dims = (w: EnrichedFieldName, h: EnrichedFieldName): Handler => {
-  const setW = setter(w);
-  const setH = setter(h);
-  return (ev, v, name, _p, errors) => {
-    const r = convertDimensions(v);
-    if (r instanceof ConversionError) errors.push({ message: r.message, path: name });
-    else {
-      setW(ev, r[0]);
-      setH(ev, r[1]);
-    }
-  };
-};
-
-const HANDLERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
+const RULES: ReadonlyArray<readonly [string, Rule]> = [
   ['e', conv('event', convertEventType)],
-  ['ip', (ev, v) => { ev.user_ipaddress = convertIp(v); }],
+  ['ip', { kind: 'ip' }],
   ['aid', str('app_id')],
   ['p', conv('platform', convertPlatform)],
   ['tid', conv('txn_id', convertInt)],
@@ -139,17 +107,59 @@ const HANDLERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   ['pp_max', conv('pp_xoffset_max', convertInt)],
   ['pp_miy', conv('pp_yoffset_min', convertInt)],
   ['pp_may', conv('pp_yoffset_max', convertInt)],
-]);
+];
+
+const SAFE_FIELD = /^[a-z_]+$/;
+
+type Mapper = (ev: EnrichedEvent, params: ReadonlyMap<string, string | null>, errors: AtomicParseError[]) => void;
+
+/**
+ * The whole table as one function generated at start: parameter name → case number (one Map lookup), then a
+ * `switch` whose cases store into named fields (`ev.app_id = …`) and call their converter from a call site of
+ * their own. The table of per-parameter closures it replaces (a shared `h(ev, …)` call site over ~70 handlers,
+ * each storing through its own generated setter) measured 2.1 µs CPU per event for the bench corpus's ~25
+ * parameters; this, 0.9 µs.
+ */
+function compileMapper(): Mapper {
+  const index = new Map<string, number>();
+  const converters: Converter[] = [];
+  const field = (f: EnrichedFieldName): string => {
+    if (!SAFE_FIELD.test(f)) throw new Error(`unexpected field name ${f}`);
+    return f;
+  };
+  const code = (r: Rule): string => {
+    switch (r.kind) {
+      case 'str':
+        return `ev.${field(r.field)} = safe(v);`;
+      case 'conv': {
+        converters.push(r.f);
+        return `{ const r = conv[${converters.length - 1}](v); if (r instanceof CE) errors.push({ message: r.message, path: name }); else ev.${field(r.field)} = r; }`;
+      }
+      case 'dims':
+        return `{ const r = dims(v); if (r instanceof CE) errors.push({ message: r.message, path: name }); else { ev.${field(r.w)} = r[0]; ev.${field(r.h)} = r[1]; } }`;
+      case 'ip':
+        return 'ev.user_ipaddress = ip(v);';
+      case 'legacy':
+        return `{ const m = params.get(${JSON.stringify(r.modern)}); if (m === undefined || m === null) ${code(r.rule)} }`;
+    }
+  };
+  let body = 'for (const [name, v] of params) {\n  if (v === null) continue;\n  switch (index.get(name)) {\n';
+  for (const [name, rule] of RULES) {
+    if (index.has(name)) throw new Error(`duplicate tracker parameter ${name}`);
+    index.set(name, index.size);
+    body += `    case ${index.size - 1}: ${code(rule)} break;\n`;
+  }
+  body += '  }\n}';
+  const f = new Function('index', 'conv', 'CE', 'safe', 'dims', 'ip', 'ev', 'params', 'errors', body);
+  return (ev, params, errors) => f(index, converters, ConversionError, makeTsvSafe, convertDimensions, convertIp, ev, params, errors);
+}
+
+const mapParameters: Mapper = compileMapper();
 
 /**
  * Maps every parameter with a value onto the event; conversion failures are appended to `errors`
  * (the field stays as it was). Unknown parameters are ignored.
  */
 export function transformParameters(event: EnrichedEvent, params: ReadonlyMap<string, string | null>, errors: AtomicParseError[]): void {
-  const ev = event as unknown as Fields;
-  for (const [name, value] of params) {
-    if (value === null) continue;
-    const h = HANDLERS.get(name);
-    if (h !== undefined) h(ev, value, name, params, errors);
-  }
+  mapParameters(event, params, errors);
 }

@@ -21,8 +21,8 @@ import { createSchemaCompiler } from './validator.js';
 export type { IgluResolver } from './types.js';
 export type { ResolverConfig, RepositoryConfig } from './resolver-config.js';
 export { parseResolverConfig, readResolverConfigFile } from './resolver-config.js';
-export { parseSchemaUri, parseCriterion, criterionMatches, criterionToString, compareSchemaVer, parseSchemaVer, schemaKeyToUri, isSchemaKey } from './schema-key.js';
-export type { SchemaKey, SchemaVer, SchemaCriterion } from './schema-key.js';
+export { parseSchemaUri, parseCriterion, criterionMatches, criterionToString, compareSchemaVer, parseSchemaVer, schemaKeyToUri, isSchemaKey } from '../formats/schema-key.js';
+export type { SchemaKey, SchemaVer, SchemaCriterion } from '../formats/schema-key.js';
 
 export interface ResolverOptions {
   /** fetch used for HTTP registries (tests inject one pointing at 127.0.0.1). */

@@ -5,7 +5,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { compareSchemaVer, parseSchemaVer } from './schema-key.js';
+import { compareSchemaVer, parseSchemaVer } from '../formats/schema-key.js';
 import { createSchemaCompiler, SELF_DESC_META_URI, toDataReports } from './validator.js';
 import { PATTERN_FORMATS } from './formats.js';
 

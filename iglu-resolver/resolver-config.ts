@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { FurrowError } from '../common/errors.js';
 import { builtinRegistryRoot } from './builtin.js';
-import { isSchemaKey, parseSchemaUri, schemaVerToString } from './schema-key.js';
+import { isSchemaKey, parseSchemaUri, schemaVerToString } from '../formats/schema-key.js';
 import { createSchemaCompiler, toDataReports } from './validator.js';
 
 export type RepositoryConnection = { readonly kind: 'embedded'; readonly path: string } | { readonly kind: 'http'; readonly uri: string; readonly apikey: string | null };
@@ -42,10 +42,10 @@ export function parseResolverConfig(json: unknown, baseDir: string = process.cwd
   if (typeof sdj.schema !== 'string') invalid('the resolver config has no "schema" string (expected iglu:com.snowplowanalytics.iglu/resolver-config/jsonschema/1-0-x)');
   if (!('data' in sdj)) invalid('the resolver config has no "data" key');
   const key = parseSchemaUri(sdj.schema);
-  if (!isSchemaKey(key) || key.vendor !== 'com.snowplowanalytics.iglu' || key.name !== 'resolver-config' || key.format !== 'jsonschema' || key.version.model !== 1) {
+  if (!isSchemaKey(key) || key.vendor !== 'com.snowplowanalytics.iglu' || key.name !== 'resolver-config' || key.format !== 'jsonschema' || key.model !== 1) {
     invalid(`"schema" is ${JSON.stringify(sdj.schema)}; expected iglu:com.snowplowanalytics.iglu/resolver-config/jsonschema/1-*-*`);
   }
-  const version = schemaVerToString(key.version);
+  const version = schemaVerToString(key);
   let schemaText: string;
   try {
     schemaText = readFileSync(join(builtinRegistryRoot(), 'schemas', 'com.snowplowanalytics.iglu', 'resolver-config', 'jsonschema', version), 'utf8');

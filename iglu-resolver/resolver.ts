@@ -13,7 +13,7 @@
 import { LRUCache } from 'lru-cache';
 import type { ClientError, DataReport, IgluResolver, LookupAttempt, LookupOutcome, ValidationOutcome } from './types.js';
 import { CLASS_PRIORITY, type Registry, type RegistryError, type RegistryResult } from './registries/registry.js';
-import { compareSchemaVer, isSchemaKey, parseSchemaUri, parseSchemaVer, schemaKeyToPath, schemaKeyToUri, type SchemaKey } from './schema-key.js';
+import { compareSchemaVer, isSchemaKey, parseSchemaUri, parseSchemaVer, schemaKeyToPath, schemaKeyToUri, type SchemaKey } from '../formats/schema-key.js';
 import { toDataReports, type SchemaCompiler } from './validator.js';
 import type { ValidateFunction } from 'ajv';
 import { Counter, type Registry as PromRegistry } from 'prom-client';
@@ -247,14 +247,14 @@ export class Resolver implements IgluResolver {
     const v = typeof sup === 'string' ? parseSchemaVer(sup) : null;
     const problem = !v
       ? `Error while trying to decode superseding version: ${JSON.stringify(sup)} is not a SchemaVer`
-      : compareSchemaVer(v, key.version) <= 0
+      : compareSchemaVer(v, key) <= 0
         ? `Superseding version ${sup as string} isn't greater than the version of schema ${schemaKeyToPath(key)}`
         : null;
     if (problem !== null || !v) {
       const h = new Map<string, RepoHistory>([[entry.repo, { errors: [{ error: 'ClientFailure', message: problem! }], attempts: 1, lastAttempt: entry.storedAt }]]);
       return { ok: false, error: this.resolutionError(h) };
     }
-    const target = await this.lookupInRepo(entry.repo, { ...key, version: v });
+    const target = await this.lookupInRepo(entry.repo, { ...key, model: v.model, revision: v.revision, addition: v.addition });
     if (!target.ok) return { ok: false, error: this.resolutionError(target.history) };
     return { ok: true, schema: target.schema, supersededBy: sup as string };
   }

@@ -7,7 +7,7 @@
  * Table order = the enriched TSV order without its three JSON columns (contexts, unstruct_event,
  * derived_contexts), which are shredded into per-schema tables instead.
  */
-import { ENRICHED_FIELDS } from '../enricher/event.js';
+import { ENRICHED_FIELDS } from '../formats/enriched-event.js';
 
 export interface AtomicColumn {
   readonly name: string;

@@ -6,7 +6,7 @@
  *   loader_runtime_error/1-0-1  – the database rejected the event (payload = the event as JSON)
  */
 import { DOWNSTREAM_MAX_JSON_DEPTH, parseJsonWithin } from '../common/json-depth.js';
-import { ENRICHED_FIELDS } from '../enricher/event.js';
+import { ENRICHED_FIELDS } from '../formats/enriched-event.js';
 import type { ClientError } from '../iglu-resolver/types.js';
 
 export const LOADER_ARTIFACT = 'furrow-loader';

@@ -1,7 +1,7 @@
 /**
- * The contract of a warehouse loader and the loop that feeds it from a LineSource.
+ * The contract of a warehouse loader and the loop that feeds it from a line Source (streams/source.ts).
  *
- *   LineSource ──batch{lines, position}──> BatchLoader.load ──> warehouse (+ position, atomically)
+ *   Source<string> ──batch{records, position}──> BatchLoader.load ──> warehouse (+ position, atomically)
  *        ^                                       │
  *        └──── from = BatchLoader.position() ────┘  (on start: resume after the last loaded line)
  *
@@ -10,7 +10,7 @@
  */
 import type { Logger } from '../common/logger.js';
 import type { LoaderMetrics } from './metrics.js';
-import type { LineSource } from './sources/line-source.js';
+import type { Source } from '../streams/source.js';
 
 export interface BatchOutcome {
   /** Events loaded (atomic rows). */
@@ -54,7 +54,7 @@ export interface RunTotals {
 
 /** Feeds a loader from a source until the source ends or the signal aborts; logs progress. */
 export async function runLoader(
-  source: LineSource,
+  source: Source<string>,
   loader: BatchLoader,
   signal: AbortSignal,
   logger: Logger,
@@ -85,21 +85,24 @@ export async function runLoader(
   const prepare = loader.prepare?.bind(loader);
   const commit = loader.commit?.bind(loader);
   await source.run(
-    from,
     async (batch) => {
       const t0 = performance.now();
+      const lines = batch.records;
+      const position = batch.position;
+      if (position === null) throw new Error('runLoader: the source hands out no positions (use runKinesisLoader for Kinesis)');
       if (prepare === undefined || commit === undefined) {
-        done(await loader.load(batch.lines, source.streamId, batch.position), batch.lines.length, batch.position, t0);
+        done(await loader.load(lines, source.streamId, position), lines.length, position, t0);
         return;
       }
-      const prepared = await prepare(batch.lines);
+      const prepared = await prepare(lines);
       while (inflight.length >= MAX_IN_FLIGHT) await inflight.shift();
-      const p = commit(prepared, source.streamId, batch.position).then((out) => done(out, batch.lines.length, batch.position, t0));
+      const p = commit(prepared, source.streamId, position).then((out) => done(out, lines.length, position, t0));
       // Keep a rejection from being reported as unhandled before the next batch (or the end) awaits it.
       p.catch(() => undefined);
       inflight.push(p);
     },
     signal,
+    from,
   );
   while (inflight.length > 0) await inflight.shift();
   logger.info({ ...totals, ms: Date.now() - started }, 'input finished');

@@ -2,14 +2,18 @@
  * Prometheus metrics of a loader (`--metrics-port N` serves /metrics and /health on that port).
  * Counters per outcome, batch duration histogram, and the collector_tstamp lag is left to the warehouse.
  */
-import { createServer, type Server } from 'node:http';
 import { Counter, Histogram, Registry } from 'prom-client';
-import type { Logger } from '../common/logger.js';
-import type { BatchOutcome } from './loader.js';
+
+/** What a batch came to (BatchOutcome of loader.ts, named here so the two files do not import each other). */
+export interface BatchCounts {
+  readonly loaded: number;
+  readonly bad: number;
+  readonly skipped: boolean;
+}
 
 export interface LoaderMetrics {
   /** One committed (or skipped) batch and how long it took. */
-  batch(out: BatchOutcome, lines: number, seconds: number): void;
+  batch(out: BatchCounts, lines: number, seconds: number): void;
   /** One object uploaded by the S3 loader. */
   upload(lines: number, bytes: number): void;
 }
@@ -40,24 +44,5 @@ export function createLoaderMetrics(registry: Registry, target: string): LoaderM
   };
 }
 
-/** Serves /metrics (Prometheus text) and /health; port 0 picks a free one (logged). */
-export async function serveMetrics(port: number, registry: Registry, logger: Logger): Promise<Server> {
-  const server = createServer((req, res) => {
-    if (req.url === '/metrics') {
-      registry.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
-        () => res.writeHead(500).end(),
-      );
-    } else if (req.url === '/health') res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-    else res.writeHead(404).end();
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, () => resolve());
-  });
-  const addr = server.address();
-  logger.info({ port: typeof addr === 'object' && addr !== null ? addr.port : port }, 'serving /metrics and /health');
-  return server;
-}
-
+export { serveMetrics } from '../common/metrics-server.js';
 export { Registry };

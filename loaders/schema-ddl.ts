@@ -10,32 +10,18 @@
  *   required non-nullable properties first (NOT NULL), then the rest, each group by name.
  */
 import { DOWNSTREAM_MAX_JSON_DEPTH } from '../common/json-depth.js';
+import { parseSchemaKey, type SchemaKey } from '../formats/schema-key.js';
 
-export interface SchemaKey {
-  readonly vendor: string;
-  readonly name: string;
-  readonly format: string;
-  readonly model: number;
-  readonly revision: number;
-  readonly addition: number;
+/** A parsed Iglu key (formats/schema-key.ts) with the URI it came from. */
+export interface TableKey extends SchemaKey {
   /** `iglu:vendor/name/format/M-R-A` */
   readonly uri: string;
 }
 
-const URI_RE = /^iglu:([a-zA-Z0-9\-_.]+)\/([a-zA-Z0-9\-_]+)\/([a-zA-Z0-9\-_]+)\/([1-9][0-9]*|0)-(0|[1-9][0-9]*)-(0|[1-9][0-9]*)$/;
-
-export function parseSchemaUri(uri: string): SchemaKey | null {
-  const m = URI_RE.exec(uri);
-  if (m === null) return null;
-  return {
-    vendor: m[1]!, name: m[2]!, format: m[3]!,
-    model: Number(m[4]), revision: Number(m[5]), addition: Number(m[6]), uri,
-  };
-}
-
-/** Orders two keys of the same model by revision then addition. */
-export function compareVersions(a: SchemaKey, b: SchemaKey): number {
-  return a.model - b.model || a.revision - b.revision || a.addition - b.addition;
+/** The key of an entity's schema URI, or null when it is not an Iglu URI. */
+export function parseTableKey(uri: string): TableKey | null {
+  const k = parseSchemaKey(uri);
+  return k === null ? null : { vendor: k.vendor, name: k.name, format: k.format, model: k.model, revision: k.revision, addition: k.addition, uri };
 }
 
 /** Iglu's snake_case: `linkClick` → `link_click`, `HTMLParser` → `html_parser`, `a-b.c` → `a_b_c`. */

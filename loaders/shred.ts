@@ -7,12 +7,12 @@
  *                                     (each first bounded to DOWNSTREAM_MAX_JSON_DEPTH levels: deeper = bad row)
  */
 import { DOWNSTREAM_MAX_JSON_DEPTH, exceedsDepth } from '../common/json-depth.js';
-import { ENRICHED_FIELDS } from '../enricher/event.js';
+import { ENRICHED_FIELDS } from '../formats/enriched-event.js';
 import { parsingBadRow, type ParsingFailure } from './bad-rows.js';
-import { parseSchemaUri, type SchemaKey } from './schema-ddl.js';
+import { parseTableKey, type TableKey } from './schema-ddl.js';
 
 export interface Entity {
-  readonly key: SchemaKey;
+  readonly key: TableKey;
   readonly data: unknown;
 }
 
@@ -85,13 +85,13 @@ function addContexts(raw: string, field: string, out: Entity[]): Invalid | null 
 }
 
 // Parsed schema keys by URI: a batch names a handful of schemas thousands of times (bounded).
-const keyCache = new Map<string, SchemaKey | null>();
+const keyCache = new Map<string, TableKey | null>();
 
-function schemaKeyOf(uri: string): SchemaKey | null {
+function schemaKeyOf(uri: string): TableKey | null {
   let key = keyCache.get(uri);
   if (key === undefined) {
     if (keyCache.size >= 10_000) keyCache.clear();
-    key = parseSchemaUri(uri);
+    key = parseTableKey(uri);
     keyCache.set(uri, key);
   }
   return key;

@@ -14,7 +14,8 @@
  * `refr_dvce_tstamp` `refr_device_tstamp`; both JSON forms keep that name.
  */
 import { DOWNSTREAM_MAX_JSON_DEPTH, parseJsonWithin } from '../common/json-depth.js';
-import { ENRICHED_FIELDS, type EnrichedEvent, type EnrichedFieldName } from '../enricher/event.js';
+import { parseSchemaKey } from '../formats/schema-key.js';
+import { ENRICHED_FIELDS, type EnrichedEvent, type EnrichedFieldName } from '../formats/enriched-event.js';
 
 type Kind = 'string' | 'tstamp' | 'int' | 'double' | 'bool' | 'contexts' | 'unstruct';
 
@@ -137,11 +138,11 @@ export function toSdkEvent(ev: EnrichedEvent): Record<string, unknown> {
  * `contexts_com_acme_my_context_1` from `iglu:com.acme/myContext/jsonschema/1-0-0`.
  */
 export function entityColumn(prefix: 'contexts' | 'unstruct_event', schemaUri: string): string | null {
-  const m = /^iglu:([^/]+)\/([^/]+)\/[^/]+\/(\d+)-\d+-\d+$/.exec(schemaUri);
-  if (!m) return null;
-  const vendor = m[1]!.replace(/[.-]/g, '_').toLowerCase();
-  const name = m[2]!.replace(/[.-]/g, '_').replace(/([^A-Z_])([A-Z])/g, '$1_$2').toLowerCase();
-  return `${prefix}_${vendor}_${name}_${m[3]}`;
+  const k = parseSchemaKey(schemaUri);
+  if (k === null) return null;
+  const vendor = k.vendor.replace(/[.-]/g, '_').toLowerCase();
+  const name = k.name.replace(/[.-]/g, '_').replace(/([^A-Z_])([A-Z])/g, '$1_$2').toLowerCase();
+  return `${prefix}_${vendor}_${name}_${k.model}`;
 }
 
 /** The lossy (flattened) JSON of the Analytics SDKs' event transformer; null columns are left out. */

@@ -1,14 +1,15 @@
 /**
  * mini's embedded AWS stand-ins: kinesalite (Kinesis) and dynalite (DynamoDB), in this process, in memory,
  * on 127.0.0.1 with ports the OS picks. The pipeline talks to them through the ordinary AWS SDK clients
- * (common/aws/clients.ts), exactly as it would talk to AWS.
+ * (streams/aws-clients.ts), exactly as it would talk to AWS.
  */
+import { sleep } from '../common/timing.js';
 import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CreateStreamCommand, DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createDynamoDbClient, createKinesisClient } from '../common/aws/clients.js';
+import { createDynamoDbClient, createKinesisClient } from '../streams/aws-clients.js';
 import { FurrowError } from '../common/errors.js';
 
 const require = createRequire(import.meta.url);
@@ -63,7 +64,7 @@ export async function startLocalAws(): Promise<LocalAws> {
       for (let i = 0; i < 400; i++) {
         const s = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
         if (s.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
-        await new Promise((r) => setTimeout(r, 10));
+        await sleep(10);
       }
       throw new FurrowError('MINI_EMBEDDED_AWS', `embedded Kinesis stream ${name} never became ACTIVE`);
     },

@@ -15,6 +15,7 @@
  *   GET|POST /micro/wait                    count?, good?, bad?, event_id? (repeatable / comma list), timeout? ms
  *                                           → 200 {ok:true,…} when met, 408 {ok:false, missing,…} on timeout
  *   GET      /micro/columns, /micro/schemas, /micro/bad-groups, /micro/timeline, /micro/status  (UI support)
+ *   POST     /micro/recovery/preview|apply  {type, message, steps[]}: recover a bad-row group (recovery.ts)
  *   GET      /micro/stream                  Server-Sent Events: `summary` on every change (≤ 5/s), `events` stored since
  *   GET      /micro/ui/…                    the web UI (static files)
  * Every /micro route: the Host and cross-site checks (network-policy.ts), CORS for pages on localhost without
@@ -24,11 +25,14 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { ENRICHED_FIELDS } from '../enricher/event.js';
+import { ENRICHED_FIELDS } from '../formats/enriched-event.js';
 import type { ClientError, IgluResolver } from '../iglu-resolver/types.js';
 import { createAuthMiddleware, type AuthConfig } from './auth.js';
 import { createNetworkGuard, NetworkPolicy } from './network-policy.js';
 import type { MiniStore, StoredRecord, WaitCondition } from './store.js';
+import { MAX_APPLY_ROWS, type MiniRecovery } from './recovery.js';
+import { FurrowError } from '../common/errors.js';
+import { parseJsonWithin } from '../common/json-depth.js';
 
 export interface MicroApiOptions {
   store: MiniStore;
@@ -41,6 +45,8 @@ export interface MicroApiOptions {
   maxWaitMs?: number;
   /** Which Host names and page origins may use the API; default: loopback names only. */
   network?: NetworkPolicy;
+  /** Bad-row recovery behind /micro/recovery/*; absent answers 404. */
+  recovery?: MiniRecovery;
 }
 
 const NOT_FOUND_TEXT = 'Path for micro has to be one of: /events /all /good /bad /reset /iglu /wait /ui';
@@ -442,6 +448,35 @@ export function createMicroRouter(opts: MicroApiOptions): Router {
   router.get('/micro/bad-groups', (_req, res) => {
     res.json(store.groups());
   });
+  const recovery = opts.recovery;
+  if (recovery !== undefined) {
+    const recoveryRoute = (what: 'preview' | 'apply') => async (req: Request, res: Response) => {
+      const text = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+      const parsed = parseJsonWithin(text, 64);
+      const b = parsed.ok ? (parsed.value as { type?: unknown; message?: unknown; steps?: unknown }) : null;
+      if (b === null || typeof b !== 'object' || typeof b.type !== 'string' || typeof b.message !== 'string') {
+        res.status(400).json({ error: 'expected {"type": …, "message": …, "steps": [...]} (a bad-row group and recovery steps)' });
+        return;
+      }
+      if (!recovery.available) {
+        res.status(503).json({ error: 'the enricher is still starting' });
+        return;
+      }
+      const lines = store.badLines(b.type, b.message, what === 'preview' ? 1 : MAX_APPLY_ROWS);
+      try {
+        if (what === 'preview') {
+          const p = await recovery.preview(lines, b.steps ?? []);
+          if (p === null) res.status(404).json({ error: 'no bad rows in that group' });
+          else res.json({ ...p, rows: store.groups().find((g) => g.type === b.type && g.message === b.message)?.count ?? p.rows });
+        } else res.json(await recovery.apply(lines, b.steps ?? []));
+      } catch (e) {
+        if (e instanceof FurrowError && (e.code.startsWith('CONFIG_') || e.code === 'RECOVER_SCRIPT_COMPILE')) res.status(400).json({ error: e.message });
+        else res.status(500).json({ error: (e as Error).message });
+      }
+    };
+    router.post('/micro/recovery/preview', recoveryRoute('preview'));
+    router.post('/micro/recovery/apply', recoveryRoute('apply'));
+  }
   router.get(
     '/micro/timeline',
     wrap((req, res) => {

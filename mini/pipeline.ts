@@ -17,6 +17,7 @@
  * enricher → store readers → optional loaders. startMini resolves when both are done. A failure anywhere stops
  * what already started and reports which part failed. Shutdown follows STOP_ORDER.
  */
+import { sleep } from '../common/timing.js';
 import { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { mkdir } from 'node:fs/promises';
@@ -26,10 +27,9 @@ import express from 'express';
 import { Gauge, Registry } from 'prom-client';
 import { FurrowError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
-import { KinesisWriter } from '../common/kinesis/kinesis-writer.js';
 import { createCollector, type Collector } from '../collector/collector.js';
 import { createCollectorHttpServer } from '../collector/server.js';
-import { KinesisSink } from '../collector/sinks/kinesis-sink.js';
+import { createSinks } from '../collector/sinks/factory.js';
 import type { CollectorSink } from '../collector/sinks/sink.js';
 import { parseCollectorConfig } from '../config/collector-config.js';
 import { readHoconFile } from '../config/hocon.js';
@@ -38,10 +38,12 @@ import type { IgluResolver } from '../iglu-resolver/types.js';
 import { createAuthMiddleware, type AuthConfig } from './auth.js';
 import { startLocalAws, type LocalAws } from './local-aws.js';
 import { FURROW_VERSION } from '../common/version.js';
+import { MiniRecovery } from './recovery.js';
 import { createMicroRouter } from './micro-api.js';
 import { createNetworkGuard, isLoopbackHost, NetworkPolicy } from './network-policy.js';
 import { RawTap } from './raw-tap.js';
-import { MiniStore } from './store.js';
+import { MiniStore, type RestoredRecord } from './store.js';
+import { openStoreJournal, type StoreJournal } from './store-journal.js';
 import { DEFAULT_ENRICHMENTS } from './default-enrichments.js';
 
 
@@ -66,6 +68,8 @@ export interface MiniOptions {
   forwardConfig: string | null;
   auth: AuthConfig;
   maxEvents: number;
+  /** `--data DIR`: keep the store's events in DIR (store-journal.ts) so they survive a restart; null: memory only. */
+  dataDir?: string | null;
   logger: Logger;
   /** Shards of the raw and enriched streams (1 is plenty on one machine). */
   shards?: number;
@@ -99,6 +103,8 @@ export interface MiniInfo {
   iglu: string[];
   postgres: string | null;
   forward: string | null;
+  /** `--data` directory and how many events were restored from it at start, or null (memory only). */
+  data: { dir: string; restored: number } | null;
   /** From the call to the collector accepting events (ms). */
   acceptingMs: number;
   /** From the call to everything running (ms). */
@@ -114,14 +120,15 @@ const WRITER_TIME_LIMIT_MS = 20;
 const READ_IDLE_MS = 50;
 
 type Stopper = { name: string; stop: () => Promise<void> };
-type CreateKinesisSource = typeof import('../enricher/leases/kinesis-source.js').createKinesisSource;
+type CreateKinesisInput = typeof import('../streams/factory.js').createKinesisInput;
 
 /**
  * Shutdown order: stop taking requests, flush the collector into the raw stream, drain the loaders and
  * forwarders, let the enricher finish its batch and release its leases (readers stop), then flush the
- * enricher's writers, close enrichments, store, and last the embedded Kinesis/DynamoDB they all talk to.
+ * enricher's writers, close enrichments, store, the --data journal (fsync, unlock), and last the embedded
+ * Kinesis/DynamoDB they all talk to.
  */
-const STOP_ORDER = ['http server', 'collector', 'Postgres loader', 'forwarders', 'stream readers', 'enricher writers', 'enrichments', 'store', 'embedded AWS'];
+const STOP_ORDER = ['http server', 'collector', 'Postgres loader', 'forwarders', 'stream readers', 'enricher writers', 'enrichments', 'store', 'data directory', 'embedded AWS'];
 
 /**
  * The collector's config for mini: the user's collector HOCON (`--config`, as Micro's) or an empty one, with
@@ -163,7 +170,7 @@ function collectorConfig(o: MiniOptions, userDoc: Record<string, unknown> | null
 function tappedSink(inner: CollectorSink, tap: RawTap, log: Logger): CollectorSink {
   return new Proxy(inner, {
     get(target, prop, receiver) {
-      if (prop === 'store' || prop === 'enqueue') {
+      if (prop === 'write' || prop === 'enqueue') {
         const fn = Reflect.get(target, prop, receiver) as (records: readonly Buffer[], ...rest: unknown[]) => unknown;
         return (records: readonly Buffer[], ...rest: unknown[]) => {
           // Off the request path: decoding and parsing POST bodies happens after the response is on its way
@@ -234,6 +241,22 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
     collectorConfig(o, userCollectorDoc, 'http://127.0.0.1:1', true);
     const policy = new NetworkPolicy({ host: o.host, allowHosts: o.allowHosts ?? [] });
     if (o.port !== 0) await checkPortFree(o.host, o.port);
+    // --data: locked and read before anything starts (a used or damaged directory stops start-up here).
+    let journal: StoreJournal | null = null;
+    let restored: RestoredRecord[] = [];
+    if (o.dataDir != null) {
+      const opened = openStoreJournal({
+        dir: o.dataDir, maxEvents: o.maxEvents, logger: log,
+        onError: (e) => {
+          log.error({ err: e.message }, 'mini: cannot write the --data directory; stopping');
+          failRun(e);
+        },
+      });
+      const j = opened.journal;
+      journal = j;
+      restored = opened.records;
+      stoppers.push({ name: 'data directory', stop: async () => j.close() });
+    }
 
     // ---- embedded Kinesis and DynamoDB, and the streams
     const aws: LocalAws = await startLocalAws();
@@ -243,8 +266,12 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
 
     // ---- the store (the readers that fill it start in phase 2)
     const tap = new RawTap(Math.max(1000, o.maxEvents));
-    const store = new MiniStore({ maxEvents: o.maxEvents, tap });
+    const store = new MiniStore({ maxEvents: o.maxEvents, tap, persistence: journal });
+    store.restore(restored);
     stoppers.push({ name: 'store', stop: async () => store.close() });
+    const data = o.dataDir != null ? { dir: o.dataDir, restored: restored.length } : null;
+    restored = [];
+    if (data !== null) log.info(data, 'mini: events restored from the --data directory');
 
     // ---- collector + Micro API + UI on one port. The resolver arrives in phase 2; /micro/iglu waits for it.
     let resolveResolver: (r: IgluResolver) => void = () => {};
@@ -261,12 +288,7 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
       listSchemas: async (v, n, m) => (await resolverReady).listSchemas(v, n, m),
     };
     const config = collectorConfig(o, userCollectorDoc, aws.kinesisEndpoint);
-    const sink = (which: 'good' | 'bad') => {
-      const sc = config.streams[which];
-      if (sc.type !== 'kinesis') throw new FurrowError('MINI_COMPONENT_FAILED', 'internal: mini\'s collector streams must be Kinesis');
-      return new KinesisSink({ config: sc, client: aws.kinesis, logger: log.child({ component: 'collector', sink: which }), callTimeoutMs: config.furrow.kinesisCallTimeoutMs });
-    };
-    const sinks = { good: sink('good'), bad: sink('bad') };
+    const sinks = createSinks(config, { logger: log.child({ component: 'collector' }), kinesisClient: aws.kinesis });
     // One /metrics for the whole process: collector, enricher (leases, records), store.
     const registry = new Registry();
     const storeRegistry = new Registry();
@@ -301,7 +323,7 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
       collector: '', ui: '', api: '', kinesis: aws.kinesisEndpoint, dynamodb: aws.dynamoEndpoint,
       streams: { ...STREAMS }, enrichments: [],
       iglu: [...o.igluDirs, 'built-in registry (schemas/)', ...(resolverFile !== null ? [`resolver config ${resolverFile}`] : o.offline ? [] : ['Iglu Central (http)'])],
-      postgres: null, forward: null, acceptingMs: 0, startupMs: 0,
+      postgres: null, forward: null, data, acceptingMs: 0, startupMs: 0,
     };
     let loaderBadRows: (() => number) | null = null;
     // mini's own surfaces: the Micro API and UI, and /metrics (the collector's route, here behind the same Host
@@ -316,9 +338,10 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
       ...(metricsAuth ? [metricsAuth] : []),
       (req: IncomingMessage, res: ServerResponse) => running.listener(req, res),
     );
+    const recovery = new MiniRecovery(log.child({ component: 'recovery' }));
     micro.use(
       createMicroRouter({
-        store, resolver: lateResolver, auth: o.auth, network: policy,
+        store, resolver: lateResolver, auth: o.auth, network: policy, recovery,
         status: () => ({ ...info, uptimeSec: Math.round(process.uptime()), ...(loaderBadRows !== null ? { postgresBadRows: loaderBadRows() } : {}) }),
       }),
     );
@@ -348,7 +371,7 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
         const closed = new Promise<void>((r) => server.close(() => r()));
         server.closeIdleConnections();
         const deadline = Date.now() + 2000;
-        while (running.tracking.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        while (running.tracking.inFlight > 0 && Date.now() < deadline) await sleep(20);
         server.closeAllConnections();
         await closed;
       },
@@ -373,7 +396,7 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
       { EnrichmentManager },
       { RecordProcessor },
       { DEFAULT_ENRICH_CONFIG },
-      { createKinesisSource },
+      { createKinesisInput, createKinesisOutput },
     ] = await Promise.all([
       import('../iglu-resolver/index.js'),
       import('../enricher/enrichments/registry.js'),
@@ -382,7 +405,7 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
       import('../enricher/enrichment-manager.js'),
       import('../enricher/processor.js'),
       import('../config/enrich-config.js'),
-      import('../enricher/leases/kinesis-source.js'),
+      import('../streams/factory.js'),
     ]);
 
     // ---- Iglu resolver and enrichments
@@ -415,16 +438,19 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
       manager, adapters: new AdapterRegistry(), adapterDeps: { resolver, maxJsonDepth: c.validation.maxJsonDepth }, processor: PROCESSOR, framing: c.decompression, maxRecordSize: 1_000_000,
     });
     const writer = (streamName: string) =>
-      new KinesisWriter({ client: aws.kinesis, streamName, timeLimitMs: WRITER_TIME_LIMIT_MS, logger: log.child({ stream: streamName }) });
+      createKinesisOutput({ streamName, timeLimitMs: WRITER_TIME_LIMIT_MS }, aws.kinesis, log.child({ stream: streamName }));
     const goodOut = writer(STREAMS.enriched);
     const badOut = writer(STREAMS.enrichedBad);
     const piiOut = writer(STREAMS.pii);
-    stoppers.push({ name: 'enricher writers', stop: async () => void (await Promise.all([goodOut.close(), badOut.close(), piiOut.close()])) });
-    const enrichSource = createKinesisSource({
-      kinesis: aws.kinesis, dynamodb: aws.dynamodb, streamName: STREAMS.raw, appName: 'furrow-mini-enrich',
+    // Recovered bad rows go to the raw stream, like the collector's records (mini/recovery.ts).
+    const recoveredOut = writer(STREAMS.raw);
+    recovery.ready(processor, recoveredOut);
+    stoppers.push({ name: 'enricher writers', stop: async () => void (await Promise.all([goodOut.close(), badOut.close(), piiOut.close(), recoveredOut.close()])) });
+    const enrichSource = createKinesisInput({
+      streamName: STREAMS.raw, appName: 'furrow-mini-enrich',
       initialPosition: 'TRIM_HORIZON', leaseDurationMs: 10_000, takerIntervalMs: 200, renewIntervalMs: 3000, shardSyncIntervalMs: 60_000,
       idleTimeBetweenReadsMs: READ_IDLE_MS, minReadIntervalMs: READ_IDLE_MS, progressLogIntervalMs: 0, registry, logger: log.child({ component: 'enricher' }),
-    });
+    }, aws);
     supervise(
       'enricher',
       runEnrich(
@@ -435,10 +461,10 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
 
     // ---- store readers (no lease table needed: one reader each, in-memory checkpoints like the store)
     const reader = (streamName: string, onLine: (line: string) => void) => {
-      const src = createKinesisSource({
-        kinesis: aws.kinesis, dynamodb: null, streamName, initialPosition: 'TRIM_HORIZON',
+      const src = createKinesisInput({
+        streamName, initialPosition: 'TRIM_HORIZON',
         idleTimeBetweenReadsMs: READ_IDLE_MS, minReadIntervalMs: READ_IDLE_MS, progressLogIntervalMs: 0, registry: null, logger: log.child({ component: `store-reader:${streamName}` }),
-      });
+      }, { kinesis: aws.kinesis, dynamodb: null });
       supervise(`store reader (${streamName})`, src.run(async (batch) => {
         for (const rec of batch.records) {
           // Per line: a line the store cannot take is logged, never a reason to stop the reader (and mini).
@@ -463,7 +489,7 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
     });
 
     // ---- optional: Postgres loader and forwarders on the enriched stream
-    const extras = await startExtras(o, aws, resolver, createKinesisSource, supervise, stoppers);
+    const extras = await startExtras(o, aws, resolver, createKinesisInput, supervise, stoppers);
     info.postgres = extras.postgres;
     info.forward = extras.forward;
     if (extras.postgres !== null) loaderBadRows = extras.loaderBadRows;
@@ -481,16 +507,16 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
 
 /** `--postgres` and `--forward`: loaded only when asked for, each reading the enriched stream with its own leases. */
 async function startExtras(
-  o: MiniOptions, aws: LocalAws, resolver: IgluResolver, createKinesisSource: CreateKinesisSource,
+  o: MiniOptions, aws: LocalAws, resolver: IgluResolver, createKinesisInput: CreateKinesisInput,
   supervise: (name: string, p: Promise<unknown>) => Promise<void>, stoppers: Stopper[],
 ): Promise<{ postgres: string | null; forward: string | null; loaderBadRows: () => number }> {
   const log = o.logger;
   const enrichedSource = (appName: string, component: string) =>
-    createKinesisSource({
-      kinesis: aws.kinesis, dynamodb: aws.dynamodb, streamName: STREAMS.enriched, appName, initialPosition: 'TRIM_HORIZON',
+    createKinesisInput({
+      streamName: STREAMS.enriched, appName, initialPosition: 'TRIM_HORIZON',
       takerIntervalMs: 200, idleTimeBetweenReadsMs: READ_IDLE_MS, minReadIntervalMs: READ_IDLE_MS, progressLogIntervalMs: 0,
       registry: null, logger: log.child({ component }),
-    });
+    }, aws);
   let postgres: string | null = null;
   let forward: string | null = null;
   let loaderBad = 0;
@@ -498,7 +524,7 @@ async function startExtras(
   if (o.postgresUrl !== null) {
     const pg = (await importPart('--postgres', 'pg', () => import('pg'))).default;
     const { PostgresLoader } = await importPart('--postgres', 'the Postgres loader', () => import('../loaders/postgres/postgres-loader.js'));
-    const { runKinesisLoader } = await importPart('--postgres', 'the loaders\' Kinesis input', () => import('../loaders/sources/kinesis.js'));
+    const { runKinesisLoader } = await importPart('--postgres', 'the loaders\' Kinesis input', () => import('../loaders/kinesis-input.js'));
     const pool = new pg.Pool({ connectionString: o.postgresUrl, max: 3, connectionTimeoutMillis: 5000 });
     pool.on('error', (err) => log.warn({ err: err.message }, 'mini: idle PostgreSQL connection lost'));
     const shown = redactUrl(o.postgresUrl);
@@ -534,7 +560,7 @@ async function startExtras(
 
   if (o.forwardConfig !== null) {
     const { loadForwardConfig } = await importPart('--forward', 'the forwarder config reader', () => import('../config/forward-config.js'));
-    const { buildForwarder } = await importPart('--forward', 'the forwarders', () => import('../loaders/forwarders/build.js'));
+    const { buildForwarder } = await importPart('--forward', 'the forwarders', () => import('../forwarders/build.js'));
     const cfg = await loadForwardConfig(o.forwardConfig);
     if (cfg.input.type !== 'kinesis' && cfg.input.type !== 'stdin') {
       log.warn({ input: cfg.input.type }, 'mini: the forward config\'s input is ignored; mini feeds the enriched stream');

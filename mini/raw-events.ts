@@ -14,7 +14,7 @@
  * Timestamps are rendered as Joda's DateTime.toString() does in Micro (`2021-08-29T12:01:05.787Z`).
  */
 import { gunzipSync } from 'node:zlib';
-import { decodeCollectorPayload, type CollectorPayload } from '../common/collector-payload.js';
+import { decodeCollectorPayload, type CollectorPayload } from '../formats/collector-payload.js';
 import { DOWNSTREAM_MAX_JSON_DEPTH, parseJsonWithin } from '../common/json-depth.js';
 
 export interface MicroApi {

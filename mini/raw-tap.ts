@@ -18,7 +18,7 @@
  * recently used are forgotten first (their events then show `rawEvent: null`).
  */
 import { LRUCache } from 'lru-cache';
-import type { CollectorPayload } from '../common/collector-payload.js';
+import type { CollectorPayload } from '../formats/collector-payload.js';
 import {
   collectorPayloadToMicro, decodeRawRecord, rawEventsOfPayload, type MicroApi, type MicroCollectorPayload, type MicroRawEvent,
 } from './raw-events.js';

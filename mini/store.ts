@@ -10,8 +10,12 @@
  * records are kept; past that the oldest are dropped in chunks of 1 % (and counted in `evicted`), so a long
  * session cannot exhaust memory. Nothing the streams deliver is lost silently: an enriched line that does not parse is kept
  * as a bad record of type `unparseable_enriched_event`.
+ *
+ * With `persistence` (mini --data, store-journal.ts) every add is also handed to it, in the same synchronous turn
+ * (no API answer can show a record it has not been given), and reset() clears it; restore() refills the store
+ * from it at start, with each record's original time and raw event.
  */
-import { parseEnrichedTsv, type EnrichedEvent } from '../enricher/event.js';
+import { parseEnrichedTsv, type EnrichedEvent } from '../formats/enriched-event.js';
 import { parseBadRow, type ParsedBadRow } from './bad-events.js';
 import { parseContexts, toLossyJson, toSdkEvent, tsvTimestampToMillis } from './event-json.js';
 import type { MicroCollectorPayload, MicroRawEvent } from './raw-events.js';
@@ -101,10 +105,31 @@ export interface BadGroup {
   latestSeq: number;
 }
 
+/** Where stored records also go (mini --data: store-journal.ts). */
+export interface StorePersistence {
+  /**
+   * A record was stored from this stream line (`kind`: which add took it); `rec` holds what the tap gave it;
+   * `kept`: how many records the store holds now (older ones were evicted by maxEvents).
+   */
+  added(kind: 'good' | 'bad', line: string, rec: StoredRecord, kept: number): void;
+  /** The store was cleared (/micro/reset). */
+  reset(): void;
+}
+
+/** A record as persisted: its stream line, when it was stored, and what the tap had for it. */
+export interface RestoredRecord {
+  kind: 'good' | 'bad';
+  line: string;
+  receivedAt: number;
+  /** The good event's raw event, or the collector payload the tap found for a bad row (null: none). */
+  tapped: MicroRawEvent | MicroCollectorPayload | null;
+}
+
 export interface StoreOptions {
   maxEvents?: number;
   tap?: RawTap | null;
   now?: () => number;
+  persistence?: StorePersistence | null;
 }
 
 interface Waiter {
@@ -119,6 +144,9 @@ export class MiniStore {
   readonly maxEvents: number;
   private readonly tap: RawTap | null;
   private readonly now: () => number;
+  private persistence: StorePersistence | null;
+  /** Set while restore() replays: records then take these instead of the tap's and the clock's. */
+  private restoring: RestoredRecord | null = null;
   private good: GoodRecord[] = [];
   private bad: BadRecord[] = [];
   /** event_id → its records in arrival order; `head` skips evicted ones (a repeated eid stays O(1) to evict). */
@@ -138,6 +166,23 @@ export class MiniStore {
     this.maxEvents = opts.maxEvents ?? 100_000;
     this.tap = opts.tap ?? null;
     this.now = opts.now ?? Date.now;
+    this.persistence = opts.persistence ?? null;
+  }
+
+  /** Stores persisted records (oldest first) as they were, without handing them back to the persistence. */
+  restore(records: Iterable<RestoredRecord>): void {
+    const persistence = this.persistence;
+    this.persistence = null;
+    try {
+      for (const r of records) {
+        this.restoring = r;
+        if (r.kind === 'good') this.addGood(r.line);
+        else this.addBad(r.line);
+      }
+    } finally {
+      this.restoring = null;
+      this.persistence = persistence;
+    }
   }
 
   // ---------------------------------------------------------------- writes
@@ -145,18 +190,21 @@ export class MiniStore {
   /** Stores one enriched TSV line from the good stream. */
   addGood(line: string): StoredRecord {
     const parsed = parseEnrichedTsv(line.endsWith('\n') ? line.slice(0, -1) : line);
-    if (typeof parsed === 'string') {
-      return this.addBadParsed({
-        type: 'unparseable_enriched_event', schema: null, message: parsed, messages: [parsed],
-        errors: ['Error while validating the event.', line], collectorPayload: null, rawEvent: null, eventId: null, enriched: null, row: line,
-      });
-    }
-    return this.addGoodEvent(parsed);
+    const rec =
+      typeof parsed === 'string'
+        ? this.addBadParsed({
+            type: 'unparseable_enriched_event', schema: null, message: parsed, messages: [parsed],
+            errors: ['Error while validating the event.', line], collectorPayload: null, rawEvent: null, eventId: null, enriched: null, row: line,
+          })
+        : this.addGoodEvent(parsed);
+    this.persistence?.added('good', line, rec, this.good.length + this.bad.length);
+    return rec;
   }
 
   addGoodEvent(ev: EnrichedEvent): GoodRecord {
     const collectorTstampMs = tsvTimestampToMillis(ev.collector_tstamp);
-    const tapped = this.tap?.take(ev.event_id, collectorTstampMs);
+    const restoring = this.restoring;
+    const rawEvent = restoring !== null ? (restoring.tapped as MicroRawEvent | null) : (this.tap?.take(ev.event_id, collectorTstampMs)?.raw ?? null);
     const schema =
       ev.event_vendor !== null && ev.event_name !== null && ev.event_format !== null && ev.event_version !== null
         ? `iglu:${ev.event_vendor}/${ev.event_name}/${ev.event_format}/${ev.event_version}`
@@ -164,14 +212,14 @@ export class MiniStore {
     const rec: GoodRecord = {
       valid: true,
       seq: ++this.seq,
-      receivedAt: this.now(),
+      receivedAt: restoring !== null ? restoring.receivedAt : this.now(),
       event: ev,
       eventId: ev.event_id,
       eventType: ev.event,
       schema,
       contexts: parseContexts(ev.contexts).map((c) => c.schema),
       derivedContexts: parseContexts(ev.derived_contexts).map((c) => c.schema),
-      rawEvent: tapped?.raw ?? null,
+      rawEvent,
       collectorTstampMs,
       lossy: null,
     };
@@ -183,16 +231,19 @@ export class MiniStore {
 
   /** Stores one bad-row JSON line from the bad stream. */
   addBad(line: string): BadRecord {
-    return this.addBadParsed(parseBadRow(line.endsWith('\n') ? line.slice(0, -1) : line));
+    const rec = this.addBadParsed(parseBadRow(line.endsWith('\n') ? line.slice(0, -1) : line));
+    this.persistence?.added('bad', line, rec, this.good.length + this.bad.length);
+    return rec;
   }
 
   private addBadParsed(bad: ParsedBadRow): BadRecord {
-    const collectorPayload = bad.collectorPayload ?? this.tappedPayload(bad);
+    const restoring = this.restoring;
+    const collectorPayload = bad.collectorPayload ?? (restoring !== null ? (restoring.tapped as MicroCollectorPayload | null) : this.tappedPayload(bad));
     const ts = bad.rawEvent?.context.timestamp ?? collectorPayload?.context.timestamp ?? null;
     const rec: BadRecord = {
       valid: false,
       seq: ++this.seq,
-      receivedAt: this.now(),
+      receivedAt: restoring !== null ? restoring.receivedAt : this.now(),
       bad,
       eventId: bad.eventId,
       collectorPayload,
@@ -225,6 +276,7 @@ export class MiniStore {
     this.schemaUse.clear();
     this.badGroups.clear();
     this.tap?.clear();
+    this.persistence?.reset();
     this.evicted = 0;
     this.generation++;
     this.scheduleNotify();
@@ -405,6 +457,16 @@ export class MiniStore {
 
   schemas(): SchemaUse[] {
     return [...this.schemaUse.values()].sort((a, b) => a.schema.localeCompare(b.schema)).map((u) => ({ ...u }));
+  }
+
+  /** The bad-row lines of one group (type + message), oldest first, at most `limit`. */
+  badLines(type: string, message: string, limit: number): string[] {
+    const out: string[] = [];
+    for (const rec of this.bad) {
+      if (out.length >= limit) break;
+      if (rec.bad.type === type && rec.bad.message === message && typeof rec.bad.errors[1] === 'string') out.push(rec.bad.errors[1]);
+    }
+    return out;
   }
 
   groups(): BadGroup[] {

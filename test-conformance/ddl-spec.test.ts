@@ -6,11 +6,11 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ENRICHED_FIELDS } from '../enricher/event.js';
+import { ENRICHED_FIELDS } from '../formats/enriched-event.js';
 import { ATOMIC_COLUMNS } from '../loaders/atomic-columns.js';
 import { atomicEventsSql, createShredTableSql } from '../loaders/postgres/ddl.js';
 import { atomicEventsDdl, copyAtomicSql, copyShredSql, manifestDdl, shredTableDdl } from '../loaders/redshift/sql.js';
-import { flattenSchema, parseSchemaUri, snakeCase, tableName } from '../loaders/schema-ddl.js';
+import { flattenSchema, parseTableKey, snakeCase, tableName } from '../loaders/schema-ddl.js';
 import { SPEC } from './support.js';
 
 const pgSpec = readFileSync(join(SPEC, 'atomic-events-postgres.sql'), 'utf8');
@@ -56,9 +56,9 @@ t.test('Redshift atomic.events and manifest DDL equal the spec (RDB Loader 6.x)'
 });
 
 t.test('shredded table DDL follows the spec templates', async (t) => {
-  const key = parseSchemaUri('iglu:com.acme/some_context/jsonschema/2-0-0')!;
+  const key = parseTableKey('iglu:com.acme/some_context/jsonschema/2-0-0')!;
   t.equal(tableName(key), 'com_acme_some_context_2');
-  t.equal(tableName(parseSchemaUri('iglu:com.acme/linkClick/jsonschema/1-0-0')!), 'com_acme_link_click_1');
+  t.equal(tableName(parseTableKey('iglu:com.acme/linkClick/jsonschema/1-0-0')!), 'com_acme_link_click_1');
   t.equal(snakeCase('HTMLParser'), 'html_parser');
   const columns = flattenSchema({ type: 'object', properties: { targetUrl: { type: 'string' } }, required: ['targetUrl'] });
   // Redshift: spec template with its meta columns, FK, DISTKEY/SORTKEY, comment.

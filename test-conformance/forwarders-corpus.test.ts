@@ -1,16 +1,16 @@
 /**
  * The forwarders against Snowplow's material in ../shared: the atomic field kinds against spec/enriched_fields.json,
  * the JSON view of Snowplow's full-TSV test events against the Analytics SDK, and every target's vendor stand-in
- * (test/loaders/forwarders/targets-suite.ts) on generated events plus those test events.
+ * (test/forwarders/targets-suite.ts) on generated events plus those test events.
  */
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sdk from 'snowplow-analytics-sdk';
-import { ENRICHED_FIELDS } from '../enricher/event.js';
-import { ATOMIC_KINDS, ForwardEvent } from '../loaders/forwarders/forward-event.js';
-import { generateLines } from '../test/loaders/forwarders/tsv-generator.js';
-import { N, targetTests } from '../test/loaders/forwarders/targets-suite.js';
+import { ENRICHED_FIELDS } from '../formats/enriched-event.js';
+import { ATOMIC_KINDS, ForwardEvent } from '../forwarders/forward-event.js';
+import { generateLines } from '../test/forwarders/tsv-generator.js';
+import { N, targetTests } from '../test/forwarders/targets-suite.js';
 import { corpusLines, SPEC } from './support.js';
 
 t.test('atomic kinds agree with ../shared/spec/enriched_fields.json', async (t) => {

@@ -10,11 +10,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { silentLogger } from '../common/logger.js';
-import { ENRICHED_FIELDS } from '../enricher/event.js';
+import { ENRICHED_FIELDS } from '../formats/enriched-event.js';
 import { ATOMIC_COLUMNS } from '../loaders/atomic-columns.js';
 import { MemoryBadRowOutput } from '../loaders/bad-row-output.js';
 import { PostgresLoader } from '../loaders/postgres/postgres-loader.js';
-import { parseSchemaUri, tableName } from '../loaders/schema-ddl.js';
+import { parseTableKey, tableName } from '../loaders/schema-ddl.js';
 import { startPostgres } from '../test/support/postgres.js';
 import { dirResolver } from '../test/loaders/fixtures/dir-resolver.js';
 import { IGLU_CENTRAL, VECTORS } from './support.js';
@@ -105,7 +105,7 @@ t.test('Stream Enrich test events load and read back column for column', async (
       const sdj = JSON.parse(raw) as { data: unknown };
       const items = (Array.isArray(sdj.data) ? sdj.data : [sdj.data]) as Array<{ schema: string; data: Record<string, unknown> }>;
       for (const item of items) {
-        const table = tableName(parseSchemaUri(item.schema)!);
+        const table = tableName(parseTableKey(item.schema)!);
         const r = await pool.query(
           `SELECT t.schema_version FROM atomic.${table} t JOIN atomic.events e ON e.event_id = t.root_id AND e.collector_tstamp = t.root_tstamp WHERE e.event_id = $1`,
           [e.id],

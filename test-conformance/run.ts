@@ -25,7 +25,7 @@ import { silentLogger } from '../common/logger.js';
 import { FurrowError } from '../common/errors.js';
 import type { LoadedPayload, RawEvent } from '../enricher/adapters/adapter.js';
 import { AdapterRegistry } from '../enricher/adapters/registry.js';
-import { DEFAULT_ATOMIC_FIELD_LIMITS } from '../enricher/atomic-fields.js';
+import { DEFAULT_ATOMIC_FIELD_LIMITS } from '../formats/atomic-fields.js';
 import {
   ConversionError, convertBooleanByte, convertDecimal, convertDimensions, convertEventType, convertInt, convertIp, convertPlatform,
   convertTrackerTimestamp, convertUuid, decodeBase64Lenient, formatTimestamp, isRedshiftCompatible, javaFloatToString, makeTsvSafe,
@@ -33,12 +33,12 @@ import {
 import { derivedTstamp, EnrichmentManager } from '../enricher/enrichment-manager.js';
 import { buildEnrichments, ENRICHMENT_FACTORIES } from '../enricher/enrichments/registry.js';
 import type { EnrichmentDeps, EnrichmentPipeline } from '../enricher/enrichments/enrichment.js';
-import { EnrichedEvent, parseEnrichedTsv } from '../enricher/event.js';
-import { extractIpAddress } from '../enricher/loaders/ip-address-extractor.js';
-import { loadThrift } from '../enricher/loaders/thrift-loader.js';
+import { EnrichedEvent, parseEnrichedTsv } from '../formats/enriched-event.js';
+import { extractIpAddress } from '../enricher/payloads/ip-address-extractor.js';
+import { loadThrift } from '../enricher/payloads/thrift-loader.js';
 import { RecordProcessor } from '../enricher/processor.js';
 import { formatContexts, formatUnstructEvent, makeEntity } from '../enricher/self-describing.js';
-import { toTsv } from '../enricher/tsv.js';
+import { toTsv } from '../formats/enriched-tsv.js';
 import { explodeUri } from '../enricher/uri.js';
 
 const ROOT = resolve(join(import.meta.dirname, '..'));
@@ -693,7 +693,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const started = Date.now();
-  const { encodeCollectorPayload } = await import('../common/collector-payload.js');
+  const { encodeCollectorPayload } = await import('../formats/collector-payload.js');
   encodeModern = (p) => encodeCollectorPayload(Object.fromEntries(Object.entries(p).filter(([, x]) => x !== null)) as any).toString('base64');
   const common = await resolverOver('test-iglu-registry-common');
   const blackbox = await resolverOver('test-iglu-registry-5.4.0');

@@ -5,8 +5,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ENRICHED_FIELDS } from '../enricher/event.js';
-import { eventId, IDX, tstamp } from '../test/loaders/forwarders/tsv-generator.js';
+import { ENRICHED_FIELDS } from '../formats/enriched-event.js';
+import { eventId, IDX, tstamp } from '../test/forwarders/tsv-generator.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const SHARED = resolve(ROOT, '..', 'shared');

@@ -5,7 +5,7 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { COLLECTOR_PAYLOAD_SCHEMA, encodeCollectorPayload, type CollectorPayload } from '../common/collector-payload.js';
+import { COLLECTOR_PAYLOAD_SCHEMA, encodeCollectorPayload, type CollectorPayload } from '../formats/collector-payload.js';
 import { rawRequest, startTestCollector } from '../test/collector/helpers.js';
 import { THRIFT_CP } from './support.js';
 

@@ -6,7 +6,7 @@
 import t from 'tap';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeCollectorPayload } from '../common/collector-payload.js';
+import { decodeCollectorPayload } from '../formats/collector-payload.js';
 import { adapterFor, payload, run, unstruct } from '../test/enricher/adapters/webhooks/helpers.js';
 import { VECTORS } from './support.js';
 

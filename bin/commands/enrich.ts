@@ -2,15 +2,15 @@
  * `furrow enrich`: wiring only. Snowplow enrich's flags (`--config`, `--iglu-config`, `--enrichments`) plus
  * furrow's file/stdin mode (`--input`, `--output`).
  */
-import { accessSync, constants, createReadStream, createWriteStream, mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { serveMetrics } from '../../common/metrics-server.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { createDynamoDbClient, createKinesisClient } from '../../common/aws/clients.js';
 import { FurrowError } from '../../common/errors.js';
 import { createLogger, type Logger } from '../../common/logger.js';
-import type { RecordSink, StreamSource } from '../../common/stream.js';
+import type { Source } from '../../streams/source.js';
+import type { Sink } from '../../streams/sink.js';
 import { DEFAULT_ENRICH_CONFIG, readEnrichConfig, type EnrichConfig } from '../../config/enrich-config.js';
 import { createBuiltinResolver, createResolverFromFile } from '../../iglu-resolver/index.js';
 import type { IgluResolver } from '../../iglu-resolver/types.js';
@@ -18,10 +18,8 @@ import { runEnrich } from '../../enricher/enrich-app.js';
 import { createEnricher, PROCESSOR } from '../../enricher/enricher-factory.js';
 import type { EnrichmentPipeline } from '../../enricher/enrichments/enrichment.js';
 import { buildEnrichments, loadEnrichmentsDir } from '../../enricher/enrichments/registry.js';
-import { createKinesisSource } from '../../enricher/leases/kinesis-source.js';
-import { createKinesisSink } from '../../enricher/sinks/kinesis-sinks.js';
-import { LineSink } from '../../enricher/sinks/line-sink.js';
-import { LineSource } from '../../enricher/sources/line-source.js';
+import { createKinesisInput, createLineOutput, createPayloadLineInput, kinesisClientFor } from '../../streams/factory.js';
+import { createKinesisSink } from '../../streams/sinks/kinesis-sink.js';
 import { parseWorkerIndex, parseWorkers, superviseCommand } from '../../enricher/supervisor.js';
 import { parseCommandArgs, str, type FlagTable } from '../args.js';
 import type { Command } from '../command.js';
@@ -115,17 +113,17 @@ function parseFlags(argv: string[]): Flags {
   };
 }
 
-function fileSink(path: string): LineSink {
-  return new LineSink(createWriteStream(path, { flags: 'a' }), true);
+function fileSink(path: string): Sink {
+  return createLineOutput({ path });
 }
 
-interface Sinks { good: RecordSink; bad: RecordSink; pii: RecordSink | null; failed: RecordSink | null; maxRecordSize: number | null }
+interface Sinks { good: Sink; bad: Sink; pii: Sink | null; failed: Sink | null; maxRecordSize: number | null }
 
 function buildSinks(f: Flags, config: EnrichConfig, log: Logger): Sinks {
   if (f.output === 'stdout' || f.output === '-') {
     return {
-      good: new LineSink(process.stdout, false),
-      bad: f.bad === 'stderr' ? new LineSink(process.stderr, false) : fileSink(f.bad),
+      good: createLineOutput('stdout'),
+      bad: f.bad === 'stderr' ? createLineOutput('stderr') : fileSink(f.bad),
       pii: f.pii === null ? null : fileSink(f.pii),
       failed: f.failed === null ? null : fileSink(f.failed),
       maxRecordSize: null,
@@ -145,8 +143,7 @@ function buildSinks(f: Flags, config: EnrichConfig, log: Logger): Sinks {
   if (good === null || bad === null) {
     throw new FurrowError('CONFIG_MISSING_KEY', 'output.good and output.bad are required in --config unless --output is given');
   }
-  const client = (c: { region: string | null; customEndpoint: string | null }) =>
-    createKinesisClient({ ...(c.region ? { region: c.region } : {}), ...(c.customEndpoint ? { endpoint: c.customEndpoint } : {}) });
+  const client = (c: { region: string | null; customEndpoint: string | null }) => kinesisClientFor({ region: c.region, endpoint: c.customEndpoint });
   return {
     good: createKinesisSink(client(good), good, log, true),
     bad: createKinesisSink(client(bad), bad, log, false),
@@ -157,7 +154,7 @@ function buildSinks(f: Flags, config: EnrichConfig, log: Logger): Sinks {
   };
 }
 
-function buildSource(f: Flags, config: EnrichConfig, log: Logger, registry: Registry): StreamSource {
+function buildSource(f: Flags, config: EnrichConfig, log: Logger, registry: Registry): Source {
   if (f.input !== null) {
     if (f.input !== 'stdin' && f.input !== '-') {
       try {
@@ -166,15 +163,11 @@ function buildSource(f: Flags, config: EnrichConfig, log: Logger, registry: Regi
         throw new FurrowError('ENRICH_INPUT_UNREADABLE', `--input ${f.input}: ${(e as Error).message}`);
       }
     }
-    const stream = f.input === 'stdin' || f.input === '-' ? process.stdin : createReadStream(f.input);
-    return new LineSource(stream, f.input);
+    return createPayloadLineInput(f.input);
   }
   const input = config.input;
   if (input === null) throw new FurrowError('CONFIG_MISSING_KEY', 'input.streamName is required in --config unless --input is given');
-  const opts = { ...(input.region ? { region: input.region } : {}) };
-  return createKinesisSource({
-    kinesis: createKinesisClient({ ...opts, ...(input.customEndpoint ? { endpoint: input.customEndpoint } : {}) }),
-    dynamodb: input.leases ? createDynamoDbClient({ ...opts, ...(input.dynamodbCustomEndpoint ? { endpoint: input.dynamodbCustomEndpoint } : {}) }) : null,
+  return createKinesisInput({
     streamName: input.streamName,
     appName: input.appName,
     initialPosition: input.initialPosition,
@@ -185,21 +178,7 @@ function buildSource(f: Flags, config: EnrichConfig, log: Logger, registry: Regi
     checkpointBackoff: input.checkpointBackoff,
     logger: log,
     registry,
-  });
-}
-
-function serveMetrics(port: number, registry: Registry, log: Logger): Server {
-  const server = createServer((req, res) => {
-    if (req.url === '/metrics') {
-      registry.metrics().then(
-        (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
-        (e: unknown) => res.writeHead(500).end(String(e)),
-      );
-    } else if (req.url === '/health') res.writeHead(200).end('OK');
-    else res.writeHead(404).end();
-  });
-  server.listen(port, () => log.info({ port }, 'serving /health and /metrics'));
-  return server;
+  }, { region: input.region, endpoint: input.customEndpoint, dynamodbEndpoint: input.dynamodbCustomEndpoint, leases: input.leases });
 }
 
 export const command: Command = {
@@ -250,7 +229,7 @@ export const command: Command = {
       emitFailed: sinks.failed !== null,
       onIgluOutage: f.input === null ? 'stop' : 'bad-row',
     });
-    const server = config.metricsPort === null ? null : serveMetrics(config.metricsPort, registry, log);
+    const server = config.metricsPort === null ? null : await serveMetrics(config.metricsPort, registry, log, { healthBody: 'OK' });
     const abort = new AbortController();
     const stop = (): void => {
       log.info('shutting down: finishing the current batch');

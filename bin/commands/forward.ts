@@ -5,10 +5,10 @@ import { Registry } from 'prom-client';
 import { FurrowError } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import { loadForwardConfig } from '../../config/forward-config.js';
-import { buildForwarder, createInput } from '../../loaders/forwarders/build.js';
-import { LineSource } from '../../loaders/forwarders/line-source.js';
-import { registerForwardMetrics } from '../../loaders/forwarders/metrics.js';
-import { serveMetrics } from '../../loaders/metrics.js';
+import { buildForwarder, createInput } from '../../forwarders/build.js';
+import { createTextLineInput } from '../../streams/factory.js';
+import { registerForwardMetrics } from '../../forwarders/metrics.js';
+import { serveMetrics } from '../../common/metrics-server.js';
 import { list, parseCommandArgs, str, usageError, type FlagTable } from '../args.js';
 import type { Command } from '../command.js';
 
@@ -88,7 +88,7 @@ async function run(argv: string[]): Promise<number> {
     deadLetterOverride = out.type === 'file' ? { type: 'file', path: out.path } : undefined;
   }
   const registry = cfg.metricsPort !== null ? new Registry() : null;
-  const source = args.replayFile !== null ? LineSource.file(args.replayFile, 500, 50) : await createInput(cfg.input, log, registry);
+  const source = args.replayFile !== null ? createTextLineInput(args.replayFile, 500, 50) : await createInput(cfg.input, log, registry);
   const built = await buildForwarder(cfg, {
     log,
     ...(deadLetterOverride ? { deadLetter: deadLetterOverride } : {}),

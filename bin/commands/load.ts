@@ -3,7 +3,7 @@
  */
 import { FurrowError } from '../../common/errors.js';
 import { createLogger, type Logger } from '../../common/logger.js';
-import { createS3Client } from '../../common/aws/clients.js';
+import { createS3Client } from '../../streams/aws-clients.js';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Command } from '../command.js';
 import { loadConfig, type LoaderConfig, type LoaderTarget } from '../../loaders/config.js';
@@ -89,14 +89,14 @@ async function feed(cfg: LoaderConfig, loader: BatchLoader, logger: Logger, s3: 
   await loader.start();
   try {
     if (cfg.kinesis !== null) {
-      const { createLoaderKinesisSource, runKinesisLoader } = await import('../../loaders/sources/kinesis.js');
+      const { createLoaderKinesisSource, runKinesisLoader } = await import('../../loaders/kinesis-input.js');
       const source = await createLoaderKinesisSource(cfg, logger, registry);
       const totals = await runKinesisLoader(source, cfg.kinesis.streamName, loader, signal, logger, metrics, encoding);
       logger.info(totals, 'stopped');
     } else {
-      const { createLineSource } = await import('../../loaders/sources/index.js');
+      const { createLineInput } = await import('../../streams/factory.js');
       const { runLoader } = await import('../../loaders/loader.js');
-      await runLoader(createLineSource(cfg, s3, encoding), loader, signal, logger, metrics);
+      await runLoader(createLineInput(cfg, s3, encoding), loader, signal, logger, metrics);
     }
   } finally {
     await loader.close();
@@ -127,7 +127,7 @@ async function runPostgres(cfg: LoaderConfig, logger: Logger): Promise<number> {
 async function runRedshift(cfg: LoaderConfig, logger: Logger): Promise<number> {
   const { RedshiftLoader, createRedshiftExecutor } = await import('../../loaders/redshift/redshift-loader.js');
   const { createBadRowOutput } = await import('../../loaders/bad-row-output.js');
-  const { parseS3Url } = await import('../../loaders/sources/s3-source.js');
+  const { parseS3Url } = await import('../../streams/sources/s3-source.js');
   const stage = parseS3Url(cfg.stage!);
   if (stage === null) throw new FurrowError('CONFIG_INVALID_VALUE', `stage: '${cfg.stage}' is not s3://bucket/prefix`);
   const s3 = s3Factory(cfg);

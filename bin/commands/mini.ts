@@ -15,7 +15,7 @@ const usage = `Usage: furrow mini [options]
 
 Runs the whole pipeline on this machine, with nothing else installed: the collector, an embedded Kinesis
 (kinesalite) and DynamoDB (dynalite), the enricher (Kinesis source with leases), the Iglu resolver and the
-enrichments, and an in-memory store of good and bad events behind Snowplow Micro's REST API and a web UI.
+enrichments, and a store of good and bad events (in memory, or in --data DIR) behind Snowplow Micro's REST API and a web UI.
 Point any Snowplow tracker at http://localhost:9090. It listens on 127.0.0.1 only unless --host opens it.
 
 Options:
@@ -36,6 +36,8 @@ Options:
   --enrichments DIR     enrichment configs (*.json, Snowplow's format); default: campaign_attribution,
                         event_fingerprint_config, ua_parser_config (nothing to download)
   --max-events N        keep at most N events in memory, dropping the oldest (default 100000)
+  --data DIR            keep the events in DIR (created if missing) so they survive a restart; one
+                        mini per DIR; /micro/reset clears it too. Without it events live in memory only
   --auth USER:PASSWORD  require HTTP basic auth on /micro/* (API and UI) and /metrics; trackers are never asked
   --auth-token TOKEN    require "Authorization: Bearer TOKEN" (or ?token=TOKEN once, for the UI) there
                         (for either: @FILE reads the secret from a file, keeping it out of ps)
@@ -68,6 +70,7 @@ const FLAGS: FlagTable = {
   offline: { type: 'boolean', default: false },
   enrichments: { type: 'string' },
   'max-events': { type: 'string', default: '100000' },
+  data: { type: 'string' },
   auth: { type: 'string' },
   'auth-token': { type: 'string' },
   postgres: { type: 'string' },
@@ -85,6 +88,7 @@ function parse(argv: string[]): { opts: Omit<MiniOptions, 'logger'>; logLevel: s
   if (!Number.isInteger(maxEvents) || maxEvents < 1) throw new FurrowError('CONFIG_CLI_USAGE', `--max-events: expected a positive integer, got ${v['max-events']}`);
   const level = args.logLevel;
   if (v.postgres !== undefined) checkPostgresUrl(v.postgres, '--postgres');
+  if (v.data !== undefined && v.data.trim() === '') throw new FurrowError('CONFIG_CLI_USAGE', '--data: expected a directory');
   const auth: AuthConfig = { basic: null, token: null };
   if (v.auth !== undefined) {
     const s = secret(v.auth, '--auth');
@@ -117,7 +121,7 @@ function parse(argv: string[]): { opts: Omit<MiniOptions, 'logger'>; logLevel: s
     logLevel: level,
     opts: {
       port, host: v.host!, allowHosts: v['allow-host'] as string[], collectorConfigFile, igluDirs, igluResolverFile, offline: v.offline === true, enrichmentsDir: v.enrichments ?? null,
-      postgresUrl: v.postgres ?? null, forwardConfig: v.forward ?? null, auth, maxEvents,
+      postgresUrl: v.postgres ?? null, forwardConfig: v.forward ?? null, auth, maxEvents, dataDir: v.data ?? null,
     },
   };
 }
@@ -136,6 +140,11 @@ function banner(m: RunningMini, authOn: boolean): string {
     `  Iglu           ${i.iglu.join(' → ')}`,
     `  enrichments    ${i.enrichments.length > 0 ? i.enrichments.join(', ') : 'none'}`,
   ];
+  lines.push(
+    i.data
+      ? `  events kept in ${i.data.dir} (${i.data.restored} restored; they survive a restart)`
+      : '  events kept in memory only (--data DIR keeps them across restarts)',
+  );
   if (i.postgres) lines.push(`  PostgreSQL     ${i.postgres}`);
   if (i.forward) lines.push(`  forwarders     ${i.forward}`);
   lines.push(`  listening on   ${i.host}${i.open ? ' (all interfaces)' : ''}`);

@@ -1,5 +1,5 @@
 /**
- * The Kinesis sink: the shared buffered PutRecords writer (common/kinesis) plus Snowplow's health rules:
+ * The Kinesis sink: the shared buffered PutRecords writer (streams/kinesis/kinesis-writer.ts) plus Snowplow's health rules:
  * unhealthy until DescribeStreamSummary says ACTIVE or a put succeeds, unhealthy again after
  * `backoffPolicy.maxRetries` failed attempts (or at once when a call hangs past `callTimeoutMs`).
  *
@@ -9,9 +9,9 @@
  *                                          (one probe at a time): the request gets 503 + Retry-After
  */
 import type { KinesisStreamConfig } from '../../config/collector-config.js';
-import { KinesisWriter, type KinesisSender, type KinesisWriterObserver } from '../../common/kinesis/kinesis-writer.js';
+import { KinesisWriter, type KinesisSender, type KinesisWriterObserver } from '../../streams/kinesis/kinesis-writer.js';
 import type { Logger } from '../../common/logger.js';
-import type { WriteResult } from '../../common/stream.js';
+import type { WriteResult } from '../../streams/sink.js';
 import type { CollectorSink } from './sink.js';
 
 export interface KinesisSinkOptions {
@@ -57,7 +57,7 @@ export class KinesisSink implements CollectorSink {
   pendingBytes(): number {
     return this.writer.pendingBytes;
   }
-  store(records: readonly Buffer[], partitionKey: string): Promise<WriteResult> {
+  write(records: readonly Buffer[], partitionKey: string): Promise<WriteResult> {
     return this.writer.write(records, partitionKey, AWAITED);
   }
   enqueue(records: readonly Buffer[], partitionKey: string, onDone: (r: WriteResult) => void): void {

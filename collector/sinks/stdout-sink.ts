@@ -16,7 +16,7 @@
  * instead of one call and one 1.4 KB string per record (the largest cost of the sink in a --cpu-prof of GET /i).
  */
 import type { Writable } from 'node:stream';
-import type { WriteResult } from '../../common/stream.js';
+import type { WriteResult } from '../../streams/sink.js';
 import type { CollectorSink } from './sink.js';
 
 export interface StdoutSinkOptions {
@@ -187,7 +187,7 @@ export class StdoutSink implements CollectorSink {
 
   private readonly writeOutBound = (): void => this.writeOut();
 
-  store(records: readonly Buffer[], _partitionKey: string): Promise<WriteResult> {
+  write(records: readonly Buffer[], _partitionKey: string): Promise<WriteResult> {
     if (records.length === 0) return Promise.resolve({ sent: 0, failed: [] });
     this.append(records);
     return new Promise((resolve) => this.waiters.push({ count: records.length, resolve }));

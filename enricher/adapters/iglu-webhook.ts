@@ -12,8 +12,9 @@
  */
 import type { Adapter, AdapterDeps, AdapterFailureMessage, AdapterOutcome, LoadedPayload, RawEvent } from './adapter.js';
 import { parseJson, stringifyJson } from '../json.js';
-import { parseFormBody } from '../loaders/querystring.js';
-import { childShadow, parseSchemaKey, toSdj, UNSTRUCT_EVENT_SCHEMA } from '../self-describing.js';
+import { parseFormBody } from '../../common/querystring.js';
+import { parseSchemaUri } from '../../formats/schema-key.js';
+import { childShadow, toSdj, UNSTRUCT_EVENT_SCHEMA } from '../self-describing.js';
 import { ADAPTER_MAX_JSON_DEPTH, failure, rawEvent, toParams } from './snowplow-common.js';
 
 const TRACKER_VERSION = 'com.snowplowanalytics.iglu-v1';
@@ -45,7 +46,7 @@ export const igluWebhookAdapter: Adapter = Object.freeze({
       return { ok: true, events: [event(payload, qs, 'app', sdj.entity.schema, stringifyJson(sdj.entity.data, childShadow(parsed.shadow, 'data')))] };
     }
 
-    const key = parseSchemaKey(schemaParam);
+    const key = parseSchemaUri(schemaParam);
     if (typeof key === 'string') return failure({ field: 'schema', value: schemaParam, expectation: key });
 
     if (body === null) {

@@ -6,12 +6,13 @@
  */
 import type { Adapter, AdapterDeps, AdapterFailureMessage, AdapterOutcome, LoadedPayload, RawEvent } from './adapter.js';
 import { parseJson } from '../json.js';
-import { criterion, toSdj } from '../self-describing.js';
+import { compileCriterion } from '../../formats/schema-key.js';
+import { toSdj } from '../self-describing.js';
 import { ADAPTER_MAX_JSON_DEPTH, SNOWPLOW_VENDOR, failure, rawEvent, toParams } from './snowplow-common.js';
 
 const CONTENT_TYPES = new Set(['application/json', 'application/json; charset=utf-8', 'application/json; charset=UTF-8']);
 const CONTENT_TYPE_EXPECTATION = 'expected one of application/json, application/json; charset=utf-8, application/json; charset=UTF-8';
-const PAYLOAD_DATA = criterion('iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-*-*');
+const PAYLOAD_DATA = compileCriterion('iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-*-*');
 
 export const tp2Adapter: Adapter = Object.freeze({
   vendor: SNOWPLOW_VENDOR,

@@ -85,9 +85,20 @@ function maskGroups(groups: string[], segments: number): string {
 
 const MAPPED = /^(::ffff:)(.*)$/i;
 
+/** The masked tail of a valid IPv4 address per anonOctets (1 → `x`, 2 → `x.x`, …). */
+const V4_MASKS = ['', 'x', 'x.x', 'x.x.x', 'x.x.x.x'];
+
+/** maskV4 for a valid dotted quad: one slice at the right dot instead of split, map and join. */
+function maskValidV4(ip: string, octets: number): string {
+  if (octets >= 4) return V4_MASKS[4]!;
+  let cut = -1;
+  for (let k = 4 - octets; k > 0; k--) cut = ip.indexOf('.', cut + 1);
+  return ip.slice(0, cut + 1) + V4_MASKS[octets]!;
+}
+
 export function anonymizeIp(ip: string | null, octets: number, segments: number): string | null {
   if (ip === null) return null;
-  if (isIPv4(ip)) return maskV4(ip, octets);
+  if (isIPv4(ip)) return maskValidV4(ip, octets);
   if (ip.includes(':')) {
     const mapped = MAPPED.exec(ip);
     if (mapped !== null && isIPv4(mapped[2]!)) return mapped[1]! + maskV4(mapped[2]!, octets);

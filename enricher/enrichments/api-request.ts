@@ -13,7 +13,8 @@
 import { LRUCache } from 'lru-cache';
 import type { SelfDescribingData } from '../../iglu-resolver/types.js';
 import type { Enrichment, EnrichmentDeps, EnrichmentFactory, EnrichmentFailureMessage, EnrichmentInput, EnrichmentOutput } from './enrichment.js';
-import { configInvalid, parseSchemaKey, readParameters } from './enrichment-config.js';
+import { parseSchemaKey } from '../../formats/schema-key.js';
+import { configInvalid, readParameters } from './enrichment-config.js';
 import { JsonPath } from './json-path.js';
 import { inputSource, inputSourceKeys, pullValue, renderValue, type InputSource } from './inputs.js';
 import { t } from '../../config/schema.js';

@@ -87,7 +87,7 @@ async function download(remote: Remote, deps: EnrichmentDeps, label: string, ref
     if (!res.ok) throw assetError(label, ref, `download failed: HTTP ${res.status}`);
     return Buffer.from(await res.arrayBuffer());
   }
-  const { createS3Client } = await import('../../common/aws/clients.js');
+  const { createS3Client } = await import('../../streams/aws-clients.js');
   const { GetObjectCommand } = await import('@aws-sdk/client-s3');
   const client = createS3Client(deps.s3Endpoint === undefined ? {} : { endpoint: deps.s3Endpoint });
   try {

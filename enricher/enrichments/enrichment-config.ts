@@ -7,53 +7,7 @@ import { FurrowError } from '../../common/errors.js';
 import { compileReader, type ConfigReader as SchemaReader } from '../../config/reader.js';
 import type { Schema, Static } from '../../config/schema.js';
 import type { SelfDescribingData } from '../../iglu-resolver/types.js';
-
-export interface SchemaKeyParts {
-  vendor: string;
-  name: string;
-  format: string;
-  model: number;
-  revision: number;
-  addition: number;
-}
-
-const IGLU_URI = /^iglu:([a-zA-Z0-9\-_.]+)\/([a-zA-Z0-9\-_]+)\/([a-zA-Z0-9\-_]+)\/([1-9][0-9]*|0)-(0|[1-9][0-9]*)-(0|[1-9][0-9]*)$/;
-
-export function parseSchemaKey(uri: string): SchemaKeyParts | null {
-  const m = IGLU_URI.exec(uri);
-  if (m === null) return null;
-  return { vendor: m[1]!, name: m[2]!, format: m[3]!, model: Number(m[4]), revision: Number(m[5]), addition: Number(m[6]) };
-}
-
-/** Iglu SchemaCriterion `iglu:v/n/f/1-*-*` (parts may be `*`). */
-export interface SchemaCriterion {
-  vendor: string;
-  name: string;
-  format: string;
-  model: number | null;
-  revision: number | null;
-  addition: number | null;
-}
-
-const CRITERION = /^iglu:([a-zA-Z0-9\-_.]+)\/([a-zA-Z0-9\-_]+)\/([a-zA-Z0-9\-_]+)\/([1-9][0-9]*|\*)-((?:0|[1-9][0-9]*)|\*)-((?:0|[1-9][0-9]*)|\*)$/;
-
-export function parseSchemaCriterion(text: string): SchemaCriterion | null {
-  const m = CRITERION.exec(text);
-  if (m === null) return null;
-  const num = (s: string): number | null => (s === '*' ? null : Number(s));
-  return { vendor: m[1]!, name: m[2]!, format: m[3]!, model: num(m[4]!), revision: num(m[5]!), addition: num(m[6]!) };
-}
-
-export function criterionMatches(c: SchemaCriterion, k: SchemaKeyParts): boolean {
-  return (
-    c.vendor === k.vendor &&
-    c.name === k.name &&
-    c.format === k.format &&
-    (c.model === null || c.model === k.model) &&
-    (c.revision === null || c.revision === k.revision) &&
-    (c.addition === null || c.addition === k.addition)
-  );
-}
+import { parseSchemaKey } from '../../formats/schema-key.js';
 
 const readers = new WeakMap<object, SchemaReader<unknown>>();
 

@@ -6,7 +6,7 @@
  *
  * The core runs the enrichments through `registry.ts`'s pipeline in Snowplow's fixed order.
  */
-import type { EnrichedEvent } from '../event.js';
+import type { EnrichedEvent } from '../../formats/enriched-event.js';
 import type { RawEvent } from '../adapters/adapter.js';
 import type { IgluResolver, SelfDescribingData } from '../../iglu-resolver/types.js';
 import type { Logger } from '../../common/logger.js';

@@ -9,8 +9,9 @@
 import type { SelfDescribingData } from '../../iglu-resolver/types.js';
 import { t, type Static } from '../../config/schema.js';
 import type { EnrichmentInput } from './enrichment.js';
-import { ENRICHED_FIELDS } from '../event.js';
-import { configInvalid, criterionMatches, parseSchemaCriterion, parseSchemaKey, type SchemaCriterion } from './enrichment-config.js';
+import { ENRICHED_FIELDS } from '../../formats/enriched-event.js';
+import { criterionMatches, parseCriterion, parseSchemaKey, type SchemaCriterion } from '../../formats/schema-key.js';
+import { configInvalid } from './enrichment-config.js';
 import { JsonPath } from './json-path.js';
 
 export type InputSource =
@@ -47,7 +48,7 @@ export function inputSource(config: SelfDescribingData, item: { readonly pojo?: 
 
 /** A `json` input item (read with `jsonInputSchema`): the criterion parsed and the JSONPath compiled, at start-up. Shared by api_request, sql_query and pii. */
 export function jsonSource(config: SelfDescribingData, j: { readonly field: JsonField; readonly schemaCriterion: string; readonly jsonPath: string }, at: string): Extract<InputSource, { kind: 'json' }> {
-  const criterion = parseSchemaCriterion(j.schemaCriterion);
+  const criterion = parseCriterion(j.schemaCriterion);
   if (criterion === null) throw configInvalid(config, `${at}.schemaCriterion`, 'is not an Iglu schema criterion (iglu:vendor/name/format/1-*-*)');
   let path: JsonPath;
   try {

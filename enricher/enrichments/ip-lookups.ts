@@ -20,6 +20,7 @@ import { readParameters } from './enrichment-config.js';
 import { t } from '../../config/schema.js';
 import { openAsset, type Refreshable } from './assets.js';
 import { javaFloatString } from './tsv-safe.js';
+import { immutableEntity } from '../self-describing.js';
 
 export const ASN_SCHEMA = 'iglu:com.snowplowanalytics.snowplow/asn/jsonschema/1-0-1';
 const NO_OUTPUT: EnrichmentOutput = Object.freeze({});
@@ -134,10 +135,7 @@ class IpLookupsEnrichment implements Enrichment {
       ip_netspeed: str(conn?.['connection_type']),
       asn:
         typeof asnNumber === 'number'
-          ? Object.freeze({
-              schema: ASN_SCHEMA,
-              data: Object.freeze({ number: asnNumber, organization: str(asnRec?.['autonomous_system_organization']) }),
-            })
+          ? immutableEntity(ASN_SCHEMA, { number: asnNumber, organization: str(asnRec?.['autonomous_system_organization']) })
           : null,
     };
     this.cache.set(ip, r);
@@ -163,8 +161,8 @@ class IpLookupsEnrichment implements Enrichment {
     if (r.ip_organization !== null) ev.ip_organization = r.ip_organization;
     if (r.ip_domain !== null) ev.ip_domain = r.ip_domain;
     if (r.ip_netspeed !== null) ev.ip_netspeed = r.ip_netspeed;
-    // A fresh (shallow) entity per event: asn_lookups rewrites it and PII may hash inside it.
-    if (r.asn !== null) return { derivedContexts: [{ schema: ASN_SCHEMA, data: { ...(r.asn.data as object) } }] };
+    // The cached entity itself (immutable): asn_lookups replaces it with a new one, and the pipeline gives pii a copy.
+    if (r.asn !== null) return { derivedContexts: [r.asn] };
     return NO_OUTPUT;
   }
 

@@ -23,7 +23,7 @@
  */
 import type { SelfDescribingData } from '../../iglu-resolver/types.js';
 import { ScriptSandbox, SandboxStartError } from '../../common/script-sandbox.js';
-import { ENRICHED_FIELDS } from '../event.js';
+import { ENRICHED_FIELDS } from '../../formats/enriched-event.js';
 import type { Enrichment, EnrichmentDeps, EnrichmentFactory, EnrichmentInput, EnrichmentOutput } from './enrichment.js';
 import { FurrowError } from '../../common/errors.js';
 import { isObject, readParameters } from './enrichment-config.js';

@@ -14,9 +14,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { SelfDescribingData } from '../../iglu-resolver/types.js';
-import type { EnrichedEvent } from '../event.js';
+import type { EnrichedEvent } from '../../formats/enriched-event.js';
 import type { Enrichment, EnrichmentFactory, EnrichmentInput, EnrichmentOutput } from './enrichment.js';
-import { configInvalid, criterionMatches, parseSchemaKey, readEnrichmentData, type SchemaCriterion } from './enrichment-config.js';
+import { criterionMatches, parseSchemaKey, type SchemaCriterion } from '../../formats/schema-key.js';
+import { configInvalid, readEnrichmentData } from './enrichment-config.js';
 import type { JsonPath } from './json-path.js';
 import { jsonInputSchema, jsonSource } from './inputs.js';
 import { t } from '../../config/schema.js';

@@ -25,7 +25,9 @@ import type {
   EnrichmentPipelineResult,
   TaggedEnrichmentFailure,
 } from './enrichment.js';
-import { isObject, parseSchemaKey } from './enrichment-config.js';
+import { parseSchemaKey } from '../../formats/schema-key.js';
+import { isObject } from './enrichment-config.js';
+import { thawEntity } from '../self-describing.js';
 import { parseQuerystring } from './querystring.js';
 import { anonIpFactory } from './anon-ip.js';
 import { campaignAttributionFactory } from './campaign-attribution.js';
@@ -225,6 +227,8 @@ class Pipeline implements EnrichmentPipeline {
   private readonly tags: Array<{ schemaKey: string; identifier: string }>;
   private readonly needsQs: boolean[];
   private readonly changesInputs: boolean[];
+  /** Enrichments that rewrite derived contexts in place (pii): they get mutable copies of immutable entities. */
+  private readonly rewritesDerived: boolean[];
 
   constructor(
     readonly enrichments: readonly Enrichment[],
@@ -233,6 +237,7 @@ class Pipeline implements EnrichmentPipeline {
     this.tags = enrichments.map((e) => Object.freeze({ schemaKey: e.schemaKey, identifier: e.identifier }));
     this.needsQs = enrichments.map((e) => NEEDS_QUERYSTRING.has(e.identifier));
     this.changesInputs = enrichments.map((e) => e.identifier === 'Javascript enrichment');
+    this.rewritesDerived = enrichments.map((e) => e.identifier === 'pii');
   }
 
   async run(input: EnrichmentInput): Promise<EnrichmentPipelineResult> {
@@ -248,6 +253,10 @@ class Pipeline implements EnrichmentPipeline {
       const e = list[i]!;
       if (this.needsQs[i] === true && input.pageQuerystring === undefined) {
         input.pageQuerystring = parseQuerystring(input.event.page_urlquery, input.raw.source.encoding);
+      }
+      if (this.rewritesDerived[i] === true) {
+        const dcs = input.derivedContexts ?? acc;
+        for (let k = 0; k < dcs.length; k++) dcs[k] = thawEntity(dcs[k]!);
       }
       const watch = this.changesInputs[i] === true;
       const ctxBefore = watch ? input.event.contexts : null;

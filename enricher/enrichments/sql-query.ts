@@ -18,7 +18,8 @@ import { LRUCache } from 'lru-cache';
 import type { SelfDescribingData } from '../../iglu-resolver/types.js';
 import { FurrowError } from '../../common/errors.js';
 import type { Enrichment, EnrichmentDeps, EnrichmentFactory, EnrichmentInput, EnrichmentOutput } from './enrichment.js';
-import { configInvalid, parseSchemaKey, readParameters } from './enrichment-config.js';
+import { parseSchemaKey } from '../../formats/schema-key.js';
+import { configInvalid, readParameters } from './enrichment-config.js';
 import { inputSource, inputSourceKeys, pullValue, type InputSource } from './inputs.js';
 import { t } from '../../config/schema.js';
 

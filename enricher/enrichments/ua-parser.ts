@@ -18,6 +18,7 @@ import { readParameters } from './enrichment-config.js';
 import { t } from '../../config/schema.js';
 import { openAsset, type Refreshable } from './assets.js';
 import { FurrowError } from '../../common/errors.js';
+import { immutableEntity } from '../self-describing.js';
 
 export const UA_PARSER_CONTEXT = 'iglu:com.snowplowanalytics.snowplow/ua_parser_context/jsonschema/1-0-0';
 const NO_OUTPUT: EnrichmentOutput = Object.freeze({});
@@ -144,7 +145,8 @@ export function bundledRegexes(): Promise<string> {
 
 class UaParserEnrichment implements Enrichment {
   readonly identifier = 'ua-parser';
-  private readonly cache = new LRUCache<string, UaResult>({ max: 5000 });
+  /** user agent → its ua_parser_context entity, immutable (see immutableEntity): printed and validated once. */
+  private readonly cache = new LRUCache<string, SelfDescribingData>({ max: 5000 });
   private generation = 0;
 
   constructor(
@@ -159,8 +161,9 @@ class UaParserEnrichment implements Enrichment {
       this.cache.clear();
       this.generation = this.parser.generation;
     }
-    let r = this.cache.get(ua);
-    if (r === undefined) {
+    let entity = this.cache.get(ua);
+    if (entity === undefined) {
+      let r: UaResult;
       try {
         const parser = this.parser instanceof UapParser ? this.parser : this.parser.current;
         // Hostile input bound: matching is roughly linear in length (~1-2 ms per KB over 1200 rules); agents beyond
@@ -169,10 +172,12 @@ class UaParserEnrichment implements Enrichment {
       } catch (err) {
         return { failures: [{ error: `could not parse useragent [${ua}]: ${(err as Error).message}` }] };
       }
-      this.cache.set(ua, r);
+      entity = immutableEntity(UA_PARSER_CONTEXT, r);
+      this.cache.set(ua, entity);
     }
-    // A fresh object per event: later enrichments (PII on derived_contexts) may rewrite it.
-    return { derivedContexts: [{ schema: UA_PARSER_CONTEXT, data: { ...r } }] };
+    // The same entity for every event with this agent (the pipeline copies it for an enrichment that rewrites
+    // derived contexts, pii): a fresh copy per event, its validation and printing were 1.6 µs CPU per bench event.
+    return { derivedContexts: [entity] };
   }
 
   async close(): Promise<void> {

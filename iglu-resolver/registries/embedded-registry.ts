@@ -6,7 +6,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import { isUnsafeSegment, type Registry, type RegistryResult } from './registry.js';
-import { compareSchemaVer, parseSchemaVer, schemaKeyToUri, type SchemaKey, type SchemaVer } from '../schema-key.js';
+import { compareSchemaVer, parseSchemaVer, schemaKeyToUri, type SchemaKey, type SchemaVer } from '../../formats/schema-key.js';
 
 export interface EmbeddedRegistryOptions {
   name: string;
@@ -44,7 +44,7 @@ export class EmbeddedRegistry implements Registry {
   }
 
   async lookup(key: SchemaKey): Promise<RegistryResult<unknown>> {
-    const file = this.inside(key.vendor, key.name, key.format, `${key.version.model}-${key.version.revision}-${key.version.addition}`);
+    const file = this.inside(key.vendor, key.name, key.format, `${key.model}-${key.revision}-${key.addition}`);
     if (!file) return { ok: false, error: { error: 'NotFound' } };
     let text: string;
     try {
@@ -81,6 +81,6 @@ export class EmbeddedRegistry implements Registry {
       .filter((v): v is SchemaVer => v !== null && v.model === model)
       .sort(compareSchemaVer);
     if (versions.length === 0) return { ok: false, error: { error: 'NotFound' } };
-    return { ok: true, value: versions.map((version) => schemaKeyToUri({ vendor, name, format: 'jsonschema', version })) };
+    return { ok: true, value: versions.map((v) => schemaKeyToUri({ vendor, name, format: 'jsonschema', model: v.model, revision: v.revision, addition: v.addition })) };
   }
 }

@@ -17,8 +17,9 @@
  *
  *   up ──network error / 5xx──▶ down(until t+backoff) ──t passed: one probe──▶ ok ⇒ up │ fails ⇒ down(backoff·2)
  */
+import { backoffMs, sleep } from '../../common/timing.js';
 import { isUnsafeSegment, type Registry, type RegistryError, type RegistryResult } from './registry.js';
-import { parseSchemaUri, isSchemaKey, schemaKeyToUri, type SchemaKey } from '../schema-key.js';
+import { parseSchemaUri, isSchemaKey, schemaKeyToUri, type SchemaKey } from '../../formats/schema-key.js';
 import type { Logger } from '../../common/logger.js';
 
 export interface HttpRegistryOptions {
@@ -44,7 +45,7 @@ export interface HttpRegistryOptions {
 
 /** Time a registry stays skipped after its n-th consecutive failed lookup (ms). */
 export function outageBackoffMs(n: number): number {
-  return Math.min(60_000, 1000 * 2 ** Math.max(0, n - 1));
+  return backoffMs(Math.max(0, n - 1), 1000, 60_000);
 }
 
 /** Largest response body accepted (an Iglu schema is a few KB; Iglu Central's largest is ~60 KB). */
@@ -99,7 +100,7 @@ export class HttpRegistry implements Registry {
   }
 
   lookup(key: SchemaKey): Promise<HttpRegistryResult<unknown>> {
-    const segs = [key.vendor, key.name, key.format, `${key.version.model}-${key.version.revision}-${key.version.addition}`];
+    const segs = [key.vendor, key.name, key.format, `${key.model}-${key.revision}-${key.addition}`];
     if (segs.some(isUnsafeSegment)) return Promise.resolve({ ok: false, error: { error: 'NotFound' }, attempts: 0 });
     return this.getJson(`${this.baseUri}/schemas/${segs.join('/')}`);
   }
@@ -135,7 +136,7 @@ export class HttpRegistry implements Registry {
         retriable = r.retriable === true;
         // A probe of a registry that is down gets one attempt: it must not cost seconds again.
         if (!retriable || probe || attempts > this.retries) return { ok: false, error: last, attempts };
-        await sleep(Math.min(this.retryMaxWaitMs, this.retryBaseMs * 2 ** (attempts - 1)));
+        await sleep(backoffMs(attempts - 1, this.retryBaseMs, this.retryMaxWaitMs));
       }
     } finally {
       this.probing = false;
@@ -210,10 +211,6 @@ function errorMessage(e: unknown): string {
   return cause ? `${err.message}: ${cause}` : String(err.message ?? e);
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
 /**
  * Iglu schema list rules (SchemaList.parseStrings): non-empty array of URIs of the same vendor/name/model,
  * the first one M-0-0, no duplicates. Returns the URIs or a message.
@@ -226,13 +223,13 @@ export function checkSchemaList(value: unknown, vendor: string, name: string, mo
     if (typeof item !== 'string') return 'Schema list contains a value that is not a string';
     const k = parseSchemaUri(item);
     if (!isSchemaKey(k)) return `Schema list contains an invalid Iglu URI: ${item}`;
-    if (k.vendor !== vendor || k.name !== name || k.version.model !== model) return `Schema list contains a schema of another vendor, name or model: ${item}`;
+    if (k.vendor !== vendor || k.name !== name || k.model !== model) return `Schema list contains a schema of another vendor, name or model: ${item}`;
     const uri = schemaKeyToUri(k);
     if (seen.has(uri)) return `Schema list contains ${item} twice`;
     seen.add(uri);
     out.push(uri);
   }
   const first = parseSchemaUri(out[0]!);
-  if (isSchemaKey(first) && (first.version.revision !== 0 || first.version.addition !== 0)) return `Schema list must start with ${model}-0-0`;
+  if (isSchemaKey(first) && (first.revision !== 0 || first.addition !== 0)) return `Schema list must start with ${model}-0-0`;
   return out;
 }

@@ -2,7 +2,7 @@
  * One interface for every kind of Iglu registry (embedded folder, built-in, HTTP static repo / Iglu Server).
  * A registry answers one lookup with an outcome; it never throws for I/O or bad content.
  */
-import type { SchemaKey } from '../schema-key.js';
+import type { SchemaKey } from '../../formats/schema-key.js';
 
 /** The per-repository error kinds of Snowplow's Iglu client (RegistryError), as they appear in lookupHistory. */
 export type RegistryError =

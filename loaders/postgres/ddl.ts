@@ -3,7 +3,7 @@
  * plus furrow's state table holding each stream's position (written in the same transaction as the rows).
  */
 import { ATOMIC_COLUMNS } from '../atomic-columns.js';
-import { PG_META_COLUMNS, quoteIdent, quoteLiteral, type SchemaKey, type ShredColumn } from '../schema-ddl.js';
+import { PG_META_COLUMNS, quoteIdent, quoteLiteral, type TableKey, type ShredColumn } from '../schema-ddl.js';
 
 export const STATE_TABLE = 'furrow_load_state';
 
@@ -35,7 +35,7 @@ export function addColumnSql(schema: string, table: string, column: ShredColumn)
   return `ALTER TABLE ${quoteIdent(schema)}.${quoteIdent(table)} ADD COLUMN ${quoteIdent(column.name)} ${column.pgType} NULL`;
 }
 
-export function commentSql(schema: string, table: string, key: SchemaKey): string {
+export function commentSql(schema: string, table: string, key: TableKey): string {
   return `COMMENT ON TABLE ${quoteIdent(schema)}.${quoteIdent(table)} IS ${quoteLiteral(key.uri)}`;
 }
 

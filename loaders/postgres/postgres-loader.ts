@@ -12,6 +12,8 @@
  *     UPSERT furrow_load_state(stream, position)
  *   COMMIT   ── connection lost anywhere ─> reconnect with back-off, redo the batch (re-reading the position)
  */
+import { sleep } from '../../common/timing.js';
+import { compareSchemaVer } from '../../formats/schema-key.js';
 import { finished } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -21,7 +23,7 @@ import type { ClientError, IgluResolver } from '../../iglu-resolver/types.js';
 import { igluBadRow, runtimeBadRow } from '../bad-rows.js';
 import type { BadRowOutput } from '../bad-row-output.js';
 import type { BatchLoader, BatchOutcome, PreparedBatch } from '../loader.js';
-import { compareVersions, flattenSchema, parseSchemaUri, quoteIdent, quoteLiteral, tableName, type SchemaKey, type ShredColumn } from '../schema-ddl.js';
+import { flattenSchema, parseTableKey, quoteIdent, quoteLiteral, tableName, type TableKey, type ShredColumn } from '../schema-ddl.js';
 import { columnsOf, shredLineSafely, type ShreddedEvent } from '../shred.js';
 import { atomicBinaryBuffer, atomicRow, shredRow } from './copy-text.js';
 import {
@@ -146,7 +148,7 @@ export class PostgresLoader implements BatchLoader {
           throw new FurrowError('LOADER_DATABASE_UNREACHABLE', `${what}: gave up after ${this.options.retryForMs} ms: ${errorMessage(err)}`, { cause: err });
         }
         this.logger.warn({ err: errorMessage(err), retryInMs: delay }, `${what} failed; retrying`);
-        await new Promise((r) => setTimeout(r, delay));
+        await sleep(delay);
         delay = Math.min(delay * 2, 5000);
       }
     }
@@ -174,7 +176,7 @@ export class PostgresLoader implements BatchLoader {
   }
 
   /** The table for one schema version, created or migrated on first use (cached per URI). */
-  private bind(key: SchemaKey): Promise<Binding> {
+  private bind(key: TableKey): Promise<Binding> {
     let b = this.bindings.get(key.uri);
     if (b === undefined) {
       b = this.resolveAndMigrate(key);
@@ -185,7 +187,7 @@ export class PostgresLoader implements BatchLoader {
     return b;
   }
 
-  private async resolveAndMigrate(key: SchemaKey): Promise<Binding> {
+  private async resolveAndMigrate(key: TableKey): Promise<Binding> {
     const found = await this.resolver.lookupSchema(key.uri);
     if (!found.ok) return { ok: false, error: found.error };
     const columns = flattenSchema(found.schema);
@@ -198,7 +200,7 @@ export class PostgresLoader implements BatchLoader {
    * Creates the table, or adds the columns this version has and the table lacks, under an advisory lock
    * so concurrent loaders serialize. The table comment records the newest version seen.
    */
-  private async migrate(c: pg.PoolClient, key: SchemaKey, table: string, columns: readonly ShredColumn[]): Promise<void> {
+  private async migrate(c: pg.PoolClient, key: TableKey, table: string, columns: readonly ShredColumn[]): Promise<void> {
     await c.query('BEGIN');
     await c.query('SELECT pg_advisory_xact_lock($1)', [lockKey(`furrow:${this.schema}.${table}`)]);
     const existing = await c.query<{ column_name: string }>(
@@ -220,8 +222,8 @@ export class PostgresLoader implements BatchLoader {
       const comment = await c.query<{ c: string | null }>('SELECT obj_description(to_regclass($1), \'pg_class\') AS c', [
         `${quoteIdent(this.schema)}.${quoteIdent(table)}`,
       ]);
-      const current = comment.rows[0]?.c ? parseSchemaUri(comment.rows[0].c) : null;
-      if (current === null || compareVersions(current, key) < 0) await c.query(commentSql(this.schema, table, key));
+      const current = comment.rows[0]?.c ? parseTableKey(comment.rows[0].c) : null;
+      if (current === null || compareSchemaVer(current, key) < 0) await c.query(commentSql(this.schema, table, key));
       if (added.length > 0) this.logger.info({ table: `${this.schema}.${table}`, schema: key.uri, added }, 'added columns');
     }
     await c.query('COMMIT');

@@ -26,9 +26,9 @@ import type { ClientError, IgluResolver } from '../../iglu-resolver/types.js';
 import { igluBadRow, LOADER_ARTIFACT, LOADER_VERSION, runtimeBadRow } from '../bad-rows.js';
 import type { BadRowOutput } from '../bad-row-output.js';
 import type { BatchLoader, BatchOutcome } from '../loader.js';
-import { flattenSchema, quoteLiteral, tableName, type SchemaKey, type ShredColumn } from '../schema-ddl.js';
+import { flattenSchema, quoteLiteral, tableName, type TableKey, type ShredColumn } from '../schema-ddl.js';
 import { atomicTsvOf, columnsOf, shredLineSafely, type Entity } from '../shred.js';
-import type { S3Location } from '../sources/s3-source.js';
+import type { S3Location } from '../../streams/sources/s3-source.js';
 import { addColumnDdl, atomicEventsDdl, copyAtomicSql, copyShredSql, manifestDdl, shredTableDdl, stateDdl, type CopyAuth } from './sql.js';
 
 export interface SqlExecutor {
@@ -90,7 +90,7 @@ export interface RedshiftLoaderOptions extends CopyAuth {
 }
 
 interface Binding {
-  readonly key: SchemaKey;
+  readonly key: TableKey;
   readonly table: string;
   readonly columns: readonly ShredColumn[];
 }
@@ -149,7 +149,7 @@ export class RedshiftLoader implements BatchLoader {
     return (r.rows[0]?.['position'] as string | undefined) ?? null;
   }
 
-  private bind(key: SchemaKey) {
+  private bind(key: TableKey) {
     let b = this.bindings.get(key.uri);
     if (b === undefined) {
       b = (async () => {

@@ -4,7 +4,7 @@
  * ADD COLUMN migrations, and the COPY statements with RDB Loader's options.
  */
 import { ATOMIC_COLUMNS, REDSHIFT_LOAD_TSTAMP } from '../atomic-columns.js';
-import { REDSHIFT_META_COLUMNS, quoteIdent, quoteLiteral, type SchemaKey, type ShredColumn } from '../schema-ddl.js';
+import { REDSHIFT_META_COLUMNS, quoteIdent, quoteLiteral, type TableKey, type ShredColumn } from '../schema-ddl.js';
 
 export function atomicEventsDdl(schema: string): string {
   const cols = ATOMIC_COLUMNS.map((c) => `  ${c.name} ${c.redshift},`);
@@ -50,7 +50,7 @@ function propertyColumn(c: ShredColumn): string {
   return `  ${quoteIdent(c.name)} ${c.redshiftType} ENCODE ZSTD${c.notNull ? ' NOT NULL' : ''},`;
 }
 
-export function shredTableDdl(schema: string, table: string, key: SchemaKey, columns: readonly ShredColumn[]): string[] {
+export function shredTableDdl(schema: string, table: string, key: TableKey, columns: readonly ShredColumn[]): string[] {
   return [
     [
       `CREATE TABLE IF NOT EXISTS ${schema}.${table} (`,

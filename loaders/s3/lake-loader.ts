@@ -14,17 +14,18 @@
  * purpose enriched: lines that are not 131-column TSV go to the `bad` prefix as loader_parsing_error rows
  * (or stay in the good file when no bad prefix is configured: nothing is dropped).
  */
+import { backoffMs, sleep } from '../../common/timing.js';
 import { randomBytes } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createGzip, type Gzip } from 'node:zlib';
 import { FurrowError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import { ENRICHED_FIELDS } from '../../enricher/event.js';
+import { ENRICHED_FIELDS } from '../../formats/enriched-event.js';
 import { parsingBadRow } from '../bad-rows.js';
 import type { LoaderConfig } from '../config.js';
 import type { Registry } from 'prom-client';
 import type { LoaderMetrics } from '../metrics.js';
-import { parseS3Url, type S3Location } from '../sources/s3-source.js';
+import { parseS3Url, type S3Location } from '../../streams/sources/s3-source.js';
 
 export interface LakeWriterOptions {
   readonly location: S3Location;
@@ -139,7 +140,7 @@ export class LakeWriter {
       } catch (err) {
         lastErr = err;
         this.logger.warn({ key, attempt, err: (err as Error).message }, 'upload failed');
-        if (attempt < this.opts.uploadAttempts) await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 5000)));
+        if (attempt < this.opts.uploadAttempts) await sleep(backoffMs(attempt, 200, 5000));
       }
     }
     if (lastErr !== undefined) {
@@ -205,14 +206,14 @@ export async function runLakeLoader(
   }, Math.max(50, Math.min(1000, cfg.rollMs / 4)));
   try {
     if (cfg.kinesis !== null) {
-      const { createLoaderKinesisSource } = await import('../sources/kinesis.js');
+      const { createLoaderKinesisSource } = await import('../kinesis-input.js');
       const source = await createLoaderKinesisSource(cfg, logger, registry);
       await source.run((batch) => write(batch.records.map((r) => r.toString('utf8').replace(/\r?\n$/, '')), () => batch.commit()), signal);
     } else {
-      const { createLineSource } = await import('../sources/index.js');
+      const { createLineInput } = await import('../../streams/factory.js');
       // A file/stdin source has no checkpoint: it is read once, start to end.
-      const source = createLineSource({ ...cfg, streamName: null }, () => s3);
-      await source.run(null, (b) => write(b.lines, noop), signal);
+      const source = createLineInput({ ...cfg, streamName: null }, () => s3);
+      await source.run((b) => write(b.records, noop), signal);
     }
   } finally {
     clearInterval(timer);

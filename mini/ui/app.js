@@ -6,7 +6,7 @@
   const $ = (sel) => document.querySelector(sel);
   const FAILURE_COL = 'contexts_com_snowplowanalytics_snowplow_failure_1';
   const PAGE_SIZE = 25;
-  const state = { page: 1, totalPages: 1, bucketMs: 5000, buckets: 60, selected: null, detailJson: '' };
+  const state = { page: 1, totalPages: 1, bucketMs: 5000, buckets: 60, selected: null, detailJson: '', recovery: null };
 
   async function api(path, body) {
     const res = await fetch(path, body === undefined ? {} : { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
@@ -175,7 +175,7 @@
   async function loadGroups() {
     const groups = await api('/micro/bad-groups');
     const body = $('#groups tbody');
-    if (groups.length === 0) body.replaceChildren(el('tr', { class: 'empty-row' }, el('td', { colspan: 4, text: 'No bad rows.' })));
+    if (groups.length === 0) body.replaceChildren(el('tr', { class: 'empty-row' }, el('td', { colspan: 5, text: 'No bad rows.' })));
     else
       body.replaceChildren(
         ...groups.map((g) =>
@@ -186,10 +186,101 @@
             el('td', { class: 'wrap', text: g.message }),
             el('td', { class: 'num', text: g.count }),
             el('td', { class: 'mono', text: fmtTime(g.lastSeen) }),
+            el('td', {}, el('button', { type: 'button', class: 'recover', text: 'Recover…', onclick: () => openRecovery(g) })),
           ),
         ),
       );
+    if (state.recovery) {
+      const g = groups.find((x) => x.type === state.recovery.type && x.message === state.recovery.message);
+      $('#recovery-count').textContent = g ? g.count : 0;
+    }
   }
+
+  // ------------------------------------------------------------------ recovery of a bad-row group
+  // A fix is turned into recovery steps (docs/recovery.md); preview runs it on the group's first row (the enricher
+  // re-validates it), apply sends every fixed row to the raw stream, after which the events arrive as good.
+  const SCHEMA_IN = /iglu:[a-zA-Z0-9._-]+\/[a-zA-Z0-9_-]+\/jsonschema\/\d+-\d+-\d+/;
+
+  function openRecovery(g) {
+    state.recovery = { type: g.type, message: g.message };
+    $('#recovery').hidden = false;
+    $('#recovery-type').textContent = g.type;
+    $('#recovery-message').textContent = g.message;
+    $('#recovery-count').textContent = g.count;
+    $('#recovery-result').textContent = '';
+    const m = SCHEMA_IN.exec(g.message);
+    if (m) {
+      const parts = m[0].split('-');
+      $('#fix-from').value = m[0];
+      $('#fix-to').value = parts.slice(0, -1).join('-') + '-' + (Number(parts[parts.length - 1]) + 1);
+    }
+    const field = /\$\.([A-Za-z0-9_]+): is not defined in the schema/.exec(g.message);
+    if (field) $('#fix-path').value = '$.raw.parameters.ue_pr.data.data.' + field[1];
+    $('#fix-kind').value = field ? 'remove' : m ? 'schema' : 'none';
+    showFixFields();
+    $('#recovery').scrollIntoView({ block: 'nearest' });
+  }
+
+  function showFixFields() {
+    const kind = $('#fix-kind').value;
+    const show = (cls, on) => document.querySelectorAll(`#recovery .${cls}`).forEach((e) => (e.hidden = !on));
+    show('fix-schema', kind === 'schema');
+    show('fix-path', kind === 'remove' || kind === 'set');
+    show('fix-value', kind === 'set');
+    show('fix-steps', kind === 'steps');
+  }
+
+  function fixSteps() {
+    const kind = $('#fix-kind').value;
+    if (kind === 'schema') return [{ op: 'SetSchema', from: $('#fix-from').value.trim(), to: $('#fix-to').value.trim() }];
+    if (kind === 'remove') return [{ op: 'Remove', path: $('#fix-path').value.trim() }];
+    if (kind === 'set') {
+      const v = $('#fix-value').value;
+      let value = v;
+      try { value = JSON.parse(v); } catch (e) { /* text */ }
+      return [{ op: 'Set', path: $('#fix-path').value.trim(), value }];
+    }
+    if (kind === 'steps') return JSON.parse($('#fix-steps').value);
+    return [];
+  }
+
+  async function recoveryCall(what) {
+    const out = $('#recovery-result');
+    let steps;
+    try {
+      steps = fixSteps();
+    } catch (e) {
+      out.textContent = `the steps are not JSON: ${e.message}`;
+      return;
+    }
+    out.textContent = what === 'preview' ? 'previewing…' : 'applying…';
+    const res = await fetch(`/micro/recovery/${what}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ ...state.recovery, steps }) });
+    const body = await res.json().catch(() => ({ error: `HTTP ${res.status}` }));
+    if (!res.ok) {
+      out.textContent = `error: ${body.error || res.status}`;
+      return;
+    }
+    const show = (v) => (v === undefined ? '(none)' : JSON.stringify(v));
+    if (what === 'preview') {
+      const lines = [`preview on 1 of ${body.rows} rows: ${body.outcome === 'recovered' ? 'recovered' : body.outcome === 'failed' ? 'still failing' : 'skipped'}` + (body.reason ? ` — ${body.reason}` : '')];
+      for (const c of body.changes) lines.push(`  ${c.path}: ${show(c.before)} → ${show(c.after)}`);
+      if (body.changes.length === 0) lines.push('  (no field changed)');
+      out.textContent = lines.join('\n');
+      out.dataset.outcome = body.outcome;
+    } else {
+      out.textContent = `applied to ${body.read} rows: recovered ${body.recovered} (${body.records} records sent to the enricher), still failing ${body.failed}, skipped ${body.skipped}` +
+        (body.reasons.length ? '\n' + body.reasons.map((r) => '  ' + r).join('\n') : '');
+      out.dataset.outcome = 'applied';
+    }
+  }
+
+  $('#fix-kind').addEventListener('change', showFixFields);
+  $('#recovery-preview').addEventListener('click', () => recoveryCall('preview'));
+  $('#recovery-apply').addEventListener('click', () => recoveryCall('apply'));
+  $('#recovery-close').addEventListener('click', () => {
+    state.recovery = null;
+    $('#recovery').hidden = true;
+  });
 
   async function loadSchemas() {
     const schemas = await api('/micro/schemas');

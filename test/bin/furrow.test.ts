@@ -9,11 +9,11 @@ const furrow = (...args: string[]) => spawnSync(process.execPath, ['--import', '
 t.test('furrow --help lists every command', async (t) => {
   const r = furrow('--help');
   t.equal(r.status, 0);
-  for (const c of ['collector', 'enrich', 'iglu', 'load', 'forward', 'mini']) t.match(r.stdout, new RegExp(`^  ${c} `, 'm'));
+  for (const c of ['collector', 'enrich', 'iglu', 'load', 'forward', 'mini', 'recover']) t.match(r.stdout, new RegExp(`^  ${c} `, 'm'));
 });
 
 t.test('every command answers --help with its usage', async (t) => {
-  for (const c of ['collector', 'enrich', 'iglu', 'load', 'forward', 'mini']) {
+  for (const c of ['collector', 'enrich', 'iglu', 'load', 'forward', 'mini', 'recover']) {
     const r = furrow(c, '--help');
     t.equal(r.status, 0, `${c} --help exits 0`);
     t.match(r.stdout, /furrow/i, `${c} --help prints usage`);

@@ -7,7 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeCollectorPayload } from '../../common/collector-payload.js';
+import { decodeCollectorPayload } from '../../formats/collector-payload.js';
 import { send } from './helpers.js';
 
 const FURROW = ['--import', 'tsx', 'bin/furrow.ts'];

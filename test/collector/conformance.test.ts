@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createCollector } from '../../collector/collector.js';
 import { PIXEL } from '../../collector/tracking-handler.js';
-import { decodeCollectorPayload } from '../../common/collector-payload.js';
+import { decodeCollectorPayload } from '../../formats/collector-payload.js';
 import { collectorPayloadView } from '../support/thrift-binary.js';
 import { Capture, configFrom, header, rawRequest, send, sendRaw, setCookies, startTestCollector, type TestCollector } from './helpers.js';
 

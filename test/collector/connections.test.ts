@@ -10,7 +10,7 @@
  */
 import t from 'tap';
 import { connect, type Socket } from 'node:net';
-import type { WriteResult } from '../../common/stream.js';
+import type { WriteResult } from '../../streams/sink.js';
 import { createCollector } from '../../collector/collector.js';
 import { startCollectorServer } from '../../collector/server.js';
 import type { CollectorSink } from '../../collector/sinks/sink.js';
@@ -141,11 +141,11 @@ class ManualSink implements CollectorSink {
   pendingBytes(): number {
     return 0;
   }
-  store(records: readonly Buffer[]): Promise<WriteResult> {
+  write(records: readonly Buffer[]): Promise<WriteResult> {
     return new Promise((resolve) => this.waiting.push(() => resolve({ sent: records.length, failed: [] })));
   }
   enqueue(records: readonly Buffer[], _key: string, onDone: (r: WriteResult) => void): void {
-    void this.store(records).then(onDone);
+    void this.write(records).then(onDone);
   }
   ackAll(): void {
     for (const w of this.waiting.splice(0)) w({ sent: 1, failed: [] });

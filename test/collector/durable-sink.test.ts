@@ -14,7 +14,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { createCollector, type Collector } from '../../collector/collector.js';
 import { startCollectorServer, type RunningCollector } from '../../collector/server.js';
-import { decodeCollectorPayload } from '../../common/collector-payload.js';
+import { decodeCollectorPayload } from '../../formats/collector-payload.js';
 import { configFrom, send, type Reply } from './helpers.js';
 
 type Mode = 'ok' | 'hang' | '500';

@@ -7,12 +7,12 @@ import t from 'tap';
 import express from 'express';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:http';
-import type { WriteResult } from '../../common/stream.js';
+import type { WriteResult } from '../../streams/sink.js';
 import { createCollector } from '../../collector/collector.js';
 import { startCollectorServer } from '../../collector/server.js';
 import type { CollectorSink } from '../../collector/sinks/sink.js';
 import { StdoutSink } from '../../collector/sinks/stdout-sink.js';
-import { decodeCollectorPayload } from '../../common/collector-payload.js';
+import { decodeCollectorPayload } from '../../formats/collector-payload.js';
 import { Capture, configFrom, send } from './helpers.js';
 
 /** A sink whose acknowledgements the test controls. */
@@ -29,11 +29,11 @@ class ManualSink implements CollectorSink {
   pendingBytes(): number {
     return this.pending;
   }
-  store(records: readonly Buffer[]): Promise<WriteResult> {
+  write(records: readonly Buffer[]): Promise<WriteResult> {
     return new Promise((resolve) => this.waiting.push({ records, resolve }));
   }
   enqueue(records: readonly Buffer[], _key: string, onDone: (r: WriteResult) => void): void {
-    void this.store(records).then(onDone);
+    void this.write(records).then(onDone);
   }
   ackAll(fail = false): void {
     for (const w of this.waiting.splice(0)) {
@@ -194,7 +194,7 @@ t.test('stdout sink: a broken output stream makes the sink unhealthy instead of 
   const broken = new Writable({ write(_c, _e, cb) { cb(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })); } });
   const sink = new StdoutSink({ out: broken, maxBytes: 1_000_000 });
   t.equal(sink.isHealthy(), true);
-  const r = await sink.store([Buffer.from('x')], '');
+  const r = await sink.write([Buffer.from('x')], '');
   t.equal(r.sent, 0, 'nothing reported sent');
   t.equal(r.failed.length, 1, 'the record is reported failed (durable mode answers 503)');
   t.equal(sink.isHealthy(), false);

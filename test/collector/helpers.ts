@@ -4,7 +4,7 @@
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { Writable } from 'node:stream';
-import { decodeCollectorPayload, type CollectorPayload } from '../../common/collector-payload.js';
+import { decodeCollectorPayload, type CollectorPayload } from '../../formats/collector-payload.js';
 import { parseHocon } from '../../config/hocon.js';
 import { parseCollectorConfig, type CollectorConfig } from '../../config/collector-config.js';
 import { createCollector, type Collector, type CollectorOptions } from '../../collector/collector.js';

@@ -7,6 +7,7 @@ import { connect } from 'node:net';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { brotliWindowBytes } from '../../collector/inflate-body.js';
 import { header, rawRequest, send, sendRaw, startTestCollector, type TestCollector } from './helpers.js';
+import { waitFor } from '../support/wait-for.js';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const TP2 = '/com.snowplowanalytics.snowplow/tp2';
@@ -130,9 +131,6 @@ t.test('body budget: past collector.furrow.maxBodyBytesInFlight a request gets 5
   const b = await startTestCollector('collector { networking { maxPayloadSize = 50000, dropPayloadSize = 60000 }, furrow.maxBodyBytesInFlight = 150000 }');
   t.teardown(() => b.close());
   const budget = b.collector.bodyBudget;
-  const waitFor = async (cond: () => boolean): Promise<void> => {
-    for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
-  };
   // Two connections hold 50 000 bytes each of unfinished 60 000-byte bodies.
   const holders = [0, 1].map(() => {
     const s = connect(b.port, '127.0.0.1');
@@ -140,7 +138,7 @@ t.test('body budget: past collector.furrow.maxBodyBytesInFlight a request gets 5
     s.write(`POST ${TP2} HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\n${'a'.repeat(50_000)}`);
     return s;
   });
-  await waitFor(() => budget.inUse >= 100_000);
+  await waitFor('two bodies held in the budget', () => budget.inUse >= 100_000);
   t.equal(budget.inUse, 100_000, 'the received parts of the unfinished bodies are charged');
   const refused = await rawRequest(b.port, `POST ${TP2} HTTP/1.1`, [['Host', 'x'], ['Content-Length', '60000']], 'b'.repeat(60_000));
   t.equal(refused.status, 503);
@@ -148,7 +146,7 @@ t.test('body budget: past collector.furrow.maxBodyBytesInFlight a request gets 5
   t.equal(header(refused, 'Connection'), 'close');
   t.equal(budget.inUse, 100_000, 'the refused request gave back what it had taken');
   for (const s of holders) s.destroy();
-  await waitFor(() => budget.inUse === 0);
+  await waitFor('the budget to be free', () => budget.inUse === 0);
   t.equal(budget.inUse, 0, 'the abandoned bodies were given back');
   t.equal((await send(b.port, 'POST', TP2, [['Host', 'x']], 'c'.repeat(60_000))).status, 200, 'a full-size body fits again');
   // gzip: window and decoder state (96 KiB) + 30 000 inflated bytes fit in 150 000.
@@ -158,7 +156,7 @@ t.test('body budget: past collector.furrow.maxBodyBytesInFlight a request gets 5
   const br = brotliCompressSync('{"e":"pv"}');
   t.equal(brotliWindowBytes(br), 4 * 1024 * 1024);
   t.equal((await send(b.port, 'POST', TP2, [['Host', 'x'], ['Content-Encoding', 'br']], br)).status, 503, 'the decoder window counts');
-  await waitFor(() => budget.inUse === 0);
+  await waitFor('the budget to be free', () => budget.inUse === 0);
   t.equal(budget.inUse, 0, 'nothing left charged');
   const records = await b.good();
   t.same(records.map((r) => r.body?.length), [60_000, 30_000], 'exactly the two accepted bodies were sunk');

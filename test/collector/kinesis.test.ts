@@ -9,9 +9,9 @@ import type { Server } from 'node:http';
 import { CreateStreamCommand, DescribeStreamSummaryCommand, GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, PutRecordsCommand, type KinesisClient, type PutRecordsCommandOutput, type PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
 // @ts-expect-error kinesalite ships no types
 import kinesalite from 'kinesalite';
-import { createKinesisClient } from '../../common/aws/clients.js';
-import { decodeCollectorPayload } from '../../common/collector-payload.js';
-import { KinesisWriter, PUT_RECORDS_MAX_BYTES, type KinesisSender } from '../../common/kinesis/kinesis-writer.js';
+import { createKinesisClient } from '../../streams/aws-clients.js';
+import { decodeCollectorPayload } from '../../formats/collector-payload.js';
+import { KinesisWriter, PUT_RECORDS_MAX_BYTES, type KinesisSender } from '../../streams/kinesis/kinesis-writer.js';
 import { createCollector } from '../../collector/collector.js';
 import { startCollectorServer } from '../../collector/server.js';
 import { configFrom, send } from './helpers.js';

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { decodeCollectorPayload, encodeCollectorPayload, type CollectorPayload } from '../../common/collector-payload.js';
+import { decodeCollectorPayload, encodeCollectorPayload, type CollectorPayload } from '../../formats/collector-payload.js';
 import { instantString, parseJsonPreserving, printCompact, split, splitAndSerialize } from '../../collector/split-batch.js';
 
 t.test('56: split() reverses batches and events', async (t) => {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StdoutSink } from '../../collector/sinks/stdout-sink.js';
-import type { WriteResult } from '../../common/stream.js';
+import type { WriteResult } from '../../streams/sink.js';
 
 /** A stream that takes each chunk now and calls back later, reading the chunk only then (as a slow pipe would). */
 function slowStream(delayMs: number): { out: Writable; text: () => string; writes: () => number } {
@@ -76,9 +76,9 @@ t.test('a failing stream reports the records of its turn failed, the sink turns 
     },
   });
   const sink = new StdoutSink({ out, maxBytes: 1_000_000 });
-  const stored = sink.store([randomBytes(10), randomBytes(10)], '');
+  const stored = sink.write([randomBytes(10), randomBytes(10)], '');
   const outcome = await Promise.race([stored, sleep(5000).then(() => null)]);
-  t.ok(outcome, 'store() settled');
+  t.ok(outcome, 'write() settled');
   t.equal(outcome!.sent, 0);
   t.equal(outcome!.failed.length, 2);
   t.notOk(sink.isHealthy());

@@ -8,7 +8,7 @@ t.test('codes are unique, prefixed by area and described', async (t) => {
   const codes = Object.keys(ERROR_CODES);
   t.equal(new Set(codes).size, codes.length);
   for (const [code, meaning] of Object.entries(ERROR_CODES)) {
-    t.match(code, /^(CONFIG|COLLECTOR|IGLU|ENRICH|LEASE|LOADER|FORWARD|MINI)_[A-Z0-9_]+$/, code);
+    t.match(code, /^(CONFIG|COLLECTOR|IGLU|ENRICH|LEASE|LOADER|FORWARD|MINI|RECOVER)_[A-Z0-9_]+$/, code);
     t.ok(typeof meaning === 'string' && meaning.length > 5, `${code} has a meaning`);
   }
 });

@@ -10,9 +10,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { createStream, readAll, startLocalAws } from './leases/local-aws.js';
+import { createStream, readAll, startLocalAws } from '../support/local-aws.js';
 import { badSchema, column, qs, record, sdkDisagreements, sdkParse } from './support.js';
 import { BUILTIN_REGISTRY, ENRICHMENT_CONFIGS, TEST_REGISTRY } from '../support/fixtures.js';
+import { waitFor } from '../support/wait-for.js';
 
 interface Run { code: number | null; stdout: string; stderr: string }
 
@@ -199,11 +200,11 @@ for (const { leases, workers, name } of KINESIS_MODES) t.test(`Kinesis in, Kines
   t.teardown(() => child.kill('SIGKILL'));
   let good: string[] = [];
   let bad: string[] = [];
-  for (let i = 0; i < 200 && good.length + bad.length < 6; i++) {
-    await new Promise((r) => setTimeout(r, 200));
+  await waitFor('6 events out', async () => {
     good = await readAll(aws.kinesis, 'enriched');
     bad = await readAll(aws.kinesis, 'bad');
-  }
+    return good.length + bad.length >= 6;
+  }, { timeoutMs: 40_000, everyMs: 200 });
   t.equal(good.length, 4, stderr);
   t.equal(bad.length, 2);
   for (const g of good) t.ok(sdkParse(g)['event_id']);
@@ -215,9 +216,9 @@ for (const { leases, workers, name } of KINESIS_MODES) t.test(`Kinesis in, Kines
     t.match(metrics, /furrow_enrich_bad_total 2/);
     t.match(metrics, /furrow_enrich_events_total 6/);
   }
-  // Give a moment for duplicates to show up, if there were any.
-  await new Promise((r) => setTimeout(r, 500));
-  t.equal((await readAll(aws.kinesis, 'enriched')).length, 4, 'no duplicates');
   child.kill('SIGTERM');
   t.equal(await exited, 0, 'graceful shutdown on SIGTERM');
+  // Read after the enricher (every worker) has exited: whatever it wrote is in the stream by now, so a
+  // duplicate (a batch re-processed before its checkpoint) would be counted here.
+  t.equal((await readAll(aws.kinesis, 'enriched')).length, 4, 'no duplicates');
 });

@@ -10,7 +10,7 @@ import {
 import { describeJsonError, exceedsDepth, parseJson, stringifyJson } from '../../enricher/json.js';
 import { derivedTstamp } from '../../enricher/enrichment-manager.js';
 import { explodeUri, normalizeUri } from '../../enricher/uri.js';
-import { parseQuerystring } from '../../enricher/loaders/querystring.js';
+import { parseQuerystring } from '../../common/querystring.js';
 
 t.test('BigDecimal rendering', async (t) => {
   const cases: Array<[string, string | null]> = [

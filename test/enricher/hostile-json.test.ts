@@ -7,14 +7,14 @@ import t from 'tap';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeCollectorPayload, type CollectorPayload } from '../../common/collector-payload.js';
+import { encodeCollectorPayload, type CollectorPayload } from '../../formats/collector-payload.js';
 import { silentLogger } from '../../common/logger.js';
 import { DEFAULT_ENRICH_CONFIG } from '../../config/enrich-config.js';
 import { createEnricher } from '../../enricher/enricher-factory.js';
 import { JsonPath } from '../../enricher/enrichments/json-path.js';
 import type { Enrichment, EnrichmentPipeline, EnrichmentPipelineResult } from '../../enricher/enrichments/enrichment.js';
 import { buildEnrichments } from '../../enricher/enrichments/registry.js';
-import { ENRICHED_FIELDS } from '../../enricher/event.js';
+import { ENRICHED_FIELDS } from '../../formats/enriched-event.js';
 import { createBuiltinResolver } from '../../iglu-resolver/index.js';
 import { json, startServer } from '../support/enrichments-http.js';
 

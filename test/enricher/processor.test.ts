@@ -6,8 +6,8 @@
 import t from 'tap';
 import { gzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
-import { encodeCollectorPayload } from '../../common/collector-payload.js';
-import { ENRICHED_FIELDS, parseEnrichedTsv } from '../../enricher/event.js';
+import { encodeCollectorPayload } from '../../formats/collector-payload.js';
+import { ENRICHED_FIELDS, parseEnrichedTsv } from '../../formats/enriched-event.js';
 import { BASE_PAYLOAD, badSchema, column, qs, record, sdkDisagreements, sdkParse, testEnricher, tp2Body } from './support.js';
 
 const UE = (schema: string, data: unknown) => JSON.stringify({ schema: 'iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0', data: { schema, data } });
@@ -25,6 +25,13 @@ function frame(payloads: Buffer[]): Buffer {
     parts.push(len, p);
   }
   return Buffer.concat(parts);
+}
+
+/** A framed batch whose one payload is `n` zero bytes (inflates past small maxBytesInBatch limits). */
+function zeroPayload(n: number): Buffer {
+  const head = Buffer.from([1, 1, 0, 0, 0, 0]);
+  head.writeInt32BE(n, 2);
+  return Buffer.concat([head, Buffer.alloc(n)]);
 }
 
 /** A zstd frame holding `data` in one raw (uncompressed) block: enough to exercise the zstd path without an encoder. */
@@ -196,7 +203,8 @@ t.test('hostile inputs each become the right bad row', async (t) => {
     ['deeply nested context', record({ querystring: qs({ e: 'pv', p: 'web', tv: 't', co: nestedCo }) }), 'schema_violations'],
     ['deeply nested ue_pr', record({ querystring: qs({ e: 'ue', p: 'web', tv: 't', ue_pr: deep }) }), 'schema_violations'],
     ['wrong type of tracker value', record({ querystring: qs({ e: 'pv', p: 'web', tv: 't', vp: '10xabc', eid: 'nope', cookie: '2' }) }), 'schema_violations'],
-    ['gzip bomb over the batch limit', gzipSync(Buffer.alloc(5_000_000)), 'size_violation'],
+    ['gzip bomb over the batch limit', gzipSync(zeroPayload(5_000_000)), 'size_violation'],
+    ['gzip of zeros (framing version 0.0)', gzipSync(Buffer.alloc(5_000_000)), 'collector_payload_format_violation'],
     ['gzip with wrong framing version', gzipSync(Buffer.from([2, 1, 0, 0, 0, 0])), 'collector_payload_format_violation'],
     ['truncated gzip', gzipSync(frame([record({ querystring: 'e=pv' })])).subarray(0, 30), 'collector_payload_format_violation'],
   ];
@@ -240,7 +248,7 @@ t.test('good line over the sink limit becomes a size_violation with a truncated 
 
 t.test('with a sink limit, no bad row is ever bigger than the limit (huge hostile records)', async (t) => {
   const { processor } = await testEnricher({ decompression: { maxBytesInBatch: 100_000 } }, null, 10_000);
-  const huge = [randomBytes(50_000), gzipSync(Buffer.alloc(2_000_000)), record({ path: '/com.snowplowanalytics.snowplow/tp2', contentType: 'text/plain', body: 'x'.repeat(50_000) })];
+  const huge = [randomBytes(50_000), gzipSync(zeroPayload(2_000_000)), record({ path: '/com.snowplowanalytics.snowplow/tp2', contentType: 'text/plain', body: 'x'.repeat(50_000) })];
   for (const rec of huge) {
     const out = await processor.process(rec);
     t.equal(out.bad.length, 1);

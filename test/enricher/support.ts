@@ -3,13 +3,13 @@
  * test/fixtures/iglu, offline), a processor factory, CollectorPayload builders and an analytics-SDK check.
  */
 import sdk from 'snowplow-analytics-sdk';
-import { encodeCollectorPayload, type CollectorPayload } from '../../common/collector-payload.js';
+import { encodeCollectorPayload, type CollectorPayload } from '../../formats/collector-payload.js';
 import { createResolver } from '../../iglu-resolver/index.js';
 import type { IgluResolver } from '../../iglu-resolver/types.js';
 import { DEFAULT_ENRICH_CONFIG, parseEnrichConfig, type EnrichConfig } from '../../config/enrich-config.js';
 import { createEnricher } from '../../enricher/enricher-factory.js';
 import type { EnrichmentPipeline } from '../../enricher/enrichments/enrichment.js';
-import { ENRICHED_FIELDS } from '../../enricher/event.js';
+import { ENRICHED_FIELDS } from '../../formats/enriched-event.js';
 import { TEST_REGISTRY } from '../support/fixtures.js';
 
 export { BUILTIN_REGISTRY, TEST_REGISTRY } from '../support/fixtures.js';

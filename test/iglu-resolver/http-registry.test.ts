@@ -284,7 +284,7 @@ t.test('oversized responses (declared or streamed) are a RepoFailure, not retrie
   const port = (srv.address() as { port: number }).port;
   const { HttpRegistry } = await import('../../iglu-resolver/registries/http-registry.js');
   const reg = new HttpRegistry({ name: 'Big', priority: 0, vendorPrefixes: [], uri: `http://127.0.0.1:${port}`, maxBodyBytes: 64 * 1024, retries: 2, retryBaseMs: 1 });
-  const { parseSchemaUri } = await import('../../iglu-resolver/schema-key.js');
+  const { parseSchemaUri } = await import('../../formats/schema-key.js');
   const key = (name: string) => parseSchemaUri(`iglu:com.acme/${name}/jsonschema/1-0-0`) as Exclude<ReturnType<typeof parseSchemaUri>, string>;
   const streamed = await reg.lookup(key('streamed'));
   t.match(streamed, { ok: false, error: { error: 'RepoFailure', message: /larger than 65536 bytes/ }, attempts: 1 });

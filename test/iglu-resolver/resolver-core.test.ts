@@ -9,7 +9,7 @@ import { Registry as PromRegistry } from 'prom-client';
 import { Resolver } from '../../iglu-resolver/resolver.js';
 import { createSchemaCompiler, type SchemaCompiler } from '../../iglu-resolver/validator.js';
 import type { Registry, RegistryKind, RegistryResult } from '../../iglu-resolver/registries/registry.js';
-import { schemaKeyToPath, type SchemaKey } from '../../iglu-resolver/schema-key.js';
+import { schemaKeyToPath, type SchemaKey } from '../../formats/schema-key.js';
 
 class MemoryRegistry implements Registry {
   calls: string[] = [];

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { atomicBinaryBuffer, atomicRow, escapeCopy, shredRow } from '../../loaders/postgres/copy-text.js';
-import { flattenSchema, parseSchemaUri } from '../../loaders/schema-ddl.js';
+import { flattenSchema, parseTableKey } from '../../loaders/schema-ddl.js';
 import { atomicTsvOf, columnsOf, shredLine } from '../../loaders/shred.js';
 import { ENRICHED_INDEX as F, generateColumns } from '../support/enriched-generator.js';
 
@@ -35,7 +35,7 @@ t.test('per-schema rows render each JSON type for its column kind', async (t) =>
     type: 'object',
     properties: { s: { type: 'string' }, n: { type: 'number' }, b: { type: 'boolean' }, j: { type: 'array' }, o: { type: 'object', properties: { x: { type: 'integer' } } } },
   });
-  const key = parseSchemaUri('iglu:com.acme/x/jsonschema/1-0-2')!;
+  const key = parseTableKey('iglu:com.acme/x/jsonschema/1-0-2')!;
   const row = shredRow({ key, data: { s: 'a\tb', n: 1.5, b: false, j: [1, 'x\\y'], o: { x: 3 } } }, 'id', 'ts', cols);
   t.equal(row, 'com.acme\tx\tjsonschema\t1-0-2\tid\tts\tf\t[1,"x\\\\\\\\y"]\t1.5\t3\ta\\tb\n');
   t.equal(shredRow({ key, data: {} }, 'id', 'ts', cols), 'com.acme\tx\tjsonschema\t1-0-2\tid\tts\t\\N\t\\N\t\\N\t\\N\t\\N\n');

@@ -1,18 +1,18 @@
 /**
  * The generated DDL and COPY statements, checked against facts the repository owns: the enriched field order
- * (enricher/event.ts), the enricher's atomic field length limits (enricher/atomic-fields.ts, which Enrich validates
- * so that every value fits the Redshift column), the field kinds of loaders/forwarders/forward-event.ts, and the
+ * (formats/enriched-event.ts), the enricher's atomic field length limits (formats/atomic-fields.ts, which Enrich validates
+ * so that every value fits the Redshift column), the field kinds of forwarders/forward-event.ts, and the
  * statement layouts of RDB Loader / snowplow-postgres-loader written out below. The text-for-text comparison with
  * Snowplow's DDL files (../shared/spec/atomic-events-*.sql) runs in `npm run conformance` (test-conformance/ddl-spec.test.ts).
  */
 import t from 'tap';
-import { DEFAULT_ATOMIC_FIELD_LIMITS } from '../../enricher/atomic-fields.js';
-import { ENRICHED_FIELDS } from '../../enricher/event.js';
+import { DEFAULT_ATOMIC_FIELD_LIMITS } from '../../formats/atomic-fields.js';
+import { ENRICHED_FIELDS } from '../../formats/enriched-event.js';
 import { ATOMIC_COLUMNS } from '../../loaders/atomic-columns.js';
-import { ATOMIC_KINDS } from '../../loaders/forwarders/forward-event.js';
+import { ATOMIC_KINDS } from '../../forwarders/forward-event.js';
 import { atomicEventsSql, copyAtomicSql as pgCopyAtomicSql, createShredTableSql } from '../../loaders/postgres/ddl.js';
 import { atomicEventsDdl, copyAtomicSql, copyShredSql, manifestDdl, shredTableDdl } from '../../loaders/redshift/sql.js';
-import { flattenSchema, parseSchemaUri, snakeCase, tableName } from '../../loaders/schema-ddl.js';
+import { flattenSchema, parseTableKey, snakeCase, tableName } from '../../loaders/schema-ddl.js';
 
 type Kind = (typeof ATOMIC_KINDS)[keyof typeof ATOMIC_KINDS];
 
@@ -88,9 +88,9 @@ t.test('Redshift manifest table (RDB Loader 0.2.0 layout)', async (t) => {
 });
 
 t.test('shredded tables: names, meta columns, keys, comment', async (t) => {
-  const key = parseSchemaUri('iglu:com.acme/some_context/jsonschema/2-0-0')!;
+  const key = parseTableKey('iglu:com.acme/some_context/jsonschema/2-0-0')!;
   t.equal(tableName(key), 'com_acme_some_context_2');
-  t.equal(tableName(parseSchemaUri('iglu:com.acme/linkClick/jsonschema/1-0-0')!), 'com_acme_link_click_1');
+  t.equal(tableName(parseTableKey('iglu:com.acme/linkClick/jsonschema/1-0-0')!), 'com_acme_link_click_1');
   t.equal(snakeCase('HTMLParser'), 'html_parser');
   const columns = flattenSchema({ type: 'object', properties: { targetUrl: { type: 'string' }, elementId: { type: 'string', maxLength: 64 } }, required: ['targetUrl'] });
   const [rs, rsComment] = shredTableDdl('atomic', 'com_acme_some_context_2', key, columns);

@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { COLLECTOR_PAYLOAD_SCHEMA, encodeCollectorPayload } from '../../common/collector-payload.js';
-import { ENRICHED_FIELDS } from '../../enricher/event.js';
+import { COLLECTOR_PAYLOAD_SCHEMA, encodeCollectorPayload } from '../../formats/collector-payload.js';
+import { ENRICHED_FIELDS } from '../../formats/enriched-event.js';
 import { startPostgres } from '../support/postgres.js';
 import { IGLU_CENTRAL } from './fixtures/dir-resolver.js';
 

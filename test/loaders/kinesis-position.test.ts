@@ -4,16 +4,16 @@
  * be judged against the warehouse's current position, not one remembered from before.
  */
 import t from 'tap';
-import type { StreamSource } from '../../common/stream.js';
-import type { KinesisRecordBatch } from '../../enricher/leases/kinesis-source.js';
+import type { Source } from '../../streams/source.js';
+import type { KinesisRecordBatch } from '../../streams/kinesis/kinesis-source.js';
 import type { BatchLoader, BatchOutcome } from '../../loaders/loader.js';
-import { runKinesisLoader } from '../../loaders/sources/kinesis.js';
+import { runKinesisLoader } from '../../loaders/kinesis-input.js';
 import { silentLogger } from '../../common/logger.js';
 
 function batch(shardId: string, first: number, count: number): KinesisRecordBatch {
   const records = Array.from({ length: count }, (_, i) => Buffer.from(`event-${first + i}\n`));
   return {
-    records, origin: shardId, shardId, millisBehindLatest: 0,
+    records, origin: shardId, position: null, shardId, millisBehindLatest: 0,
     firstSequenceNumber: String(first), lastSequenceNumber: String(first + count - 1),
     commit: async () => {},
   };
@@ -36,7 +36,8 @@ class MemoryLoader implements BatchLoader {
 
 t.test('a shard that came back after another loader advanced it loads nothing twice', async (t) => {
   const loader = new MemoryLoader();
-  const source: StreamSource = {
+  const source: Source = {
+    streamId: 'enriched',
     async run(onBatch) {
       await onBatch(batch('shard-0', 100, 10)); // we load 100..109
       // The lease moves away: another loader loads 110..119 and stores its position.

@@ -6,13 +6,13 @@
 import t from 'tap';
 import pg from 'pg';
 import { silentLogger } from '../../common/logger.js';
-import { createKinesisSource } from '../../enricher/leases/kinesis-source.js';
+import { createKinesisSource } from '../../streams/kinesis/kinesis-source.js';
 import { MemoryBadRowOutput } from '../../loaders/bad-row-output.js';
 import { PostgresLoader } from '../../loaders/postgres/postgres-loader.js';
-import { runKinesisLoader } from '../../loaders/sources/kinesis.js';
+import { runKinesisLoader } from '../../loaders/kinesis-input.js';
 import { generateLine } from '../support/enriched-generator.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
-import { createStream, putRecords, startLocalAws, type LocalAws } from '../enricher/leases/local-aws.js';
+import { createStream, putRecords, startLocalAws, type LocalAws } from '../support/local-aws.js';
 import { dirResolver, IGLU_CENTRAL } from './fixtures/dir-resolver.js';
 
 let aws: LocalAws;

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { createS3Client } from '../../common/aws/clients.js';
+import { createS3Client } from '../../streams/aws-clients.js';
 import { silentLogger } from '../../common/logger.js';
 import { createBuiltinResolver } from '../../iglu-resolver/index.js';
 import { MemoryBadRowOutput } from '../../loaders/bad-row-output.js';

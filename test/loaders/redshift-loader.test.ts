@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { createS3Client } from '../../common/aws/clients.js';
+import { createS3Client } from '../../streams/aws-clients.js';
 import { silentLogger } from '../../common/logger.js';
 import { MemoryBadRowOutput } from '../../loaders/bad-row-output.js';
 import { DryRunExecutor, RedshiftLoader } from '../../loaders/redshift/redshift-loader.js';

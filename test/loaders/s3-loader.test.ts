@@ -6,14 +6,14 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
-import { createS3Client } from '../../common/aws/clients.js';
+import { createS3Client } from '../../streams/aws-clients.js';
 import { FurrowError } from '../../common/errors.js';
 import { silentLogger } from '../../common/logger.js';
 import { MemoryBadRowOutput } from '../../loaders/bad-row-output.js';
 import { runLoader } from '../../loaders/loader.js';
 import { PostgresLoader } from '../../loaders/postgres/postgres-loader.js';
 import { LakeWriter, splitEnriched } from '../../loaders/s3/lake-loader.js';
-import { S3LineSource } from '../../loaders/sources/s3-source.js';
+import { S3Source } from '../../streams/sources/s3-source.js';
 import { generateLine } from '../support/enriched-generator.js';
 import { startPostgres } from '../support/postgres.js';
 import { dirResolver, IGLU_CENTRAL } from './fixtures/dir-resolver.js';
@@ -116,17 +116,17 @@ t.test('the lake is the replay source: load postgres --input s3://… resumes af
   // First pass stops (abort) after two batches; the second resumes from the stored position.
   const ac = new AbortController();
   let batches = 0;
-  const stopping = new S3LineSource(s3, { bucket: 'other', prefix: 'replay' }, { batchSize: 25, maxDelayMs: 1000 });
+  const stopping = new S3Source(s3, { bucket: 'other', prefix: 'replay' }, { batchSize: 25, maxDelayMs: 1000 });
   const from = await loader.position(stopping.streamId);
   t.equal(from, null);
-  await stopping.run(from, async (b) => {
-    await loader.load(b.lines, stopping.streamId, b.position);
+  await stopping.run(async (b) => {
+    await loader.load(b.records, stopping.streamId, b.position!);
     if (++batches === 2) ac.abort();
   }, ac.signal);
   const mid = await pool.query('SELECT count(*)::int AS n FROM atomic.events');
   const loadedFirst = mid.rows[0].n as number;
   t.ok(loadedFirst > 0 && loadedFirst < 120, `first pass stopped part-way (${loadedFirst})`);
-  const totals = await runLoader(new S3LineSource(s3, { bucket: 'other', prefix: 'replay' }, { batchSize: 25, maxDelayMs: 1000 }), loader, new AbortController().signal, silentLogger);
+  const totals = await runLoader(new S3Source(s3, { bucket: 'other', prefix: 'replay' }, { batchSize: 25, maxDelayMs: 1000 }), loader, new AbortController().signal, silentLogger);
   t.equal(totals.loaded, 120 - loadedFirst, 'the second run loads only the rest');
   const all = await pool.query('SELECT count(*)::int AS n, count(DISTINCT event_id)::int AS d FROM atomic.events');
   t.same(all.rows[0], { n: 120, d: 120 });

@@ -2,7 +2,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ENRICHED_FIELDS, type EnrichedFieldName } from '../../enricher/event.js';
+import { ENRICHED_FIELDS, type EnrichedFieldName } from '../../formats/enriched-event.js';
 
 export function tsv(fields: Partial<Record<EnrichedFieldName, string>>): string {
   return ENRICHED_FIELDS.map((f) => fields[f] ?? '').join('\t');

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { encodeCollectorPayload } from '../../common/collector-payload.js';
-import { parseEnrichedTsv, type EnrichedEvent } from '../../enricher/event.js';
+import { encodeCollectorPayload } from '../../formats/collector-payload.js';
+import { parseEnrichedTsv, type EnrichedEvent } from '../../formats/enriched-event.js';
 import { entityColumn, toLossyJson, toSdkEvent, tsvTimestampToInstant } from '../../mini/event-json.js';
 import { RawTap } from '../../mini/raw-tap.js';
 import { MiniStore, type GoodRecord } from '../../mini/store.js';

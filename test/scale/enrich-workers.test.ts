@@ -11,10 +11,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { createDynamoDbLeaseTable } from '../../enricher/leases/dynamodb-lease-table.js';
-import { createStream, readAll, startLocalAws } from '../enricher/leases/local-aws.js';
+import { createDynamoDbLeaseTable } from '../../streams/kinesis/dynamodb-lease-table.js';
+import { createStream, readAll, startLocalAws } from '../support/local-aws.js';
 import { column, qs, record } from '../enricher/support.js';
 import { BUILTIN_REGISTRY, TEST_REGISTRY } from '../support/fixtures.js';
+import { waitFor } from '../support/wait-for.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -40,15 +41,6 @@ async function freePortPair(): Promise<number> {
   throw new Error('no two free neighbouring ports');
 }
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | null | false>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await probe();
-    if (v !== null && v !== false) return v;
-    await sleep(200);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
 
 t.test('furrow enrich --workers 2: shards shared through leases, a killed worker restarted, clean SIGTERM', async (t) => {
   const aws = await startLocalAws();
@@ -110,22 +102,22 @@ t.test('furrow enrich --workers 2: shards shared through leases, a killed worker
     if (sup.exitCode === null) sup.kill('SIGKILL');
   });
 
-  await until('the first 200 events enriched', 90_000, async () => (await enrichedUrls()).size === 200);
+  await waitFor('the first 200 events enriched', async () => (await enrichedUrls()).size === 200, { timeoutMs: 90_000, everyMs: 200 });
   const table = createDynamoDbLeaseTable(aws.dynamodb, 'furrow-enrich-workers');
   const owners = async () => new Set((await table.list()).map((l) => l.leaseOwner).filter((o): o is string => o !== null));
-  const both = await until('two workers holding leases', 30_000, async () => ((await owners()).size === 2 ? owners() : null));
+  const both = await waitFor('two workers holding leases', async () => ((await owners()).size === 2 ? owners() : null), { timeoutMs: 30_000, everyMs: 200 });
   t.same([...both].sort(), ['box1-0', 'box1-1'], 'each worker has its own id (workerIdentifier + index)');
 
   // Records on every shard now that both workers read: afterwards each has read and checkpointed.
   await put(200, 400);
-  await until('400 events enriched', 90_000, async () => (await enrichedUrls()).size === 400);
+  await waitFor('400 events enriched', async () => (await enrichedUrls()).size === 400, { timeoutMs: 90_000, everyMs: 200 });
   // Observability: each worker's /metrics shows its leases, per-shard lag, records read and checkpoints.
   const scrape = async () => Promise.all([port, port + 1].map(async (p) => (await fetch(`http://127.0.0.1:${p}/metrics`)).text()));
   const heldBy = (text: string) => Number(/^furrow_leases_held\{app="furrow-enrich-workers",worker="box1-\d"\} (\d+)$/m.exec(text)?.[1] ?? -1);
-  const texts = await until('4 leases held between the two workers', 20_000, async () => {
+  const texts = await waitFor('4 leases held between the two workers', async () => {
     const tx = await scrape();
     return tx.every((x) => heldBy(x) >= 1) && tx.reduce((n, x) => n + heldBy(x), 0) === 4 ? tx : null;
-  });
+  }, { timeoutMs: 20_000, everyMs: 200 });
   for (const [i, text] of texts.entries()) {
     t.match(text, /^furrow_kinesis_millis_behind_latest\{stream="raw",shard="shardId-\d+"\} \d+$/m, `worker ${i}: per-shard lag`);
     t.match(text, /^furrow_lease_checkpoints_total\{app="furrow-enrich-workers",result="ok"\} [1-9]/m, `worker ${i}: checkpoints`);
@@ -141,12 +133,12 @@ t.test('furrow enrich --workers 2: shards shared through leases, a killed worker
   const children = workerPids();
   t.equal(children.length, 2, `two worker processes (${children.join(', ')})`);
   process.kill(children[0]!, 'SIGKILL');
-  await until('a replacement worker', 30_000, async () => {
+  await waitFor('a replacement worker', async () => {
     const now = workerPids();
     return now.length === 2 && !now.includes(children[0]!);
-  });
+  }, { timeoutMs: 30_000, everyMs: 200 });
   await put(400, 600);
-  await until('all 600 events enriched', 90_000, async () => (await enrichedUrls()).size === 600);
+  await waitFor('all 600 events enriched', async () => (await enrichedUrls()).size === 600, { timeoutMs: 90_000, everyMs: 200 });
   t.equal((await readAll(aws.kinesis, 'bad')).length, 0, 'no bad rows');
 
   sup.kill('SIGTERM');

@@ -9,9 +9,10 @@ import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListShardsCommand, MergeShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
-import { createDynamoDbLeaseTable } from '../../enricher/leases/dynamodb-lease-table.js';
-import { SHARD_END, type Lease } from '../../enricher/leases/lease.js';
-import { createStream, putRecords, startLocalAws, waitActive, type LocalAws } from '../enricher/leases/local-aws.js';
+import { createDynamoDbLeaseTable } from '../../streams/kinesis/dynamodb-lease-table.js';
+import { SHARD_END, type Lease } from '../../streams/kinesis/lease.js';
+import { createStream, putRecords, startLocalAws, waitActive, type LocalAws } from '../support/local-aws.js';
+import { waitFor } from '../support/wait-for.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const LEASE_MS = 2_000;
@@ -31,15 +32,6 @@ interface WriteLine {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | null | false>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await probe();
-    if (v !== null && v !== false) return v;
-    await sleep(50);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
 
 function readWrites(file: string): WriteLine[] {
   if (!existsSync(file)) return [];
@@ -189,10 +181,10 @@ t.test('3 worker processes on 4 shards: balanced, at-least-once, kill -9 taken o
     for (const l of leases) if (l.leaseOwner) per.set(l.leaseOwner, [...(per.get(l.leaseOwner) ?? []), l.leaseKey]);
     return { leases, per };
   };
-  await until('balanced leases', 40_000, async () => {
+  await waitFor('balanced leases', async () => {
     const { leases, per } = await owners();
     return leases.length === 4 && leases.every((l) => l.leaseOwner) && per.size === 3 && [...per.values()].every((v) => v.length <= 2);
-  });
+  }, { timeoutMs: 40_000, everyMs: 50 });
   const steadyUntil = Date.now() + 2 * LEASE_MS;
   let maxHeld = 0;
   while (Date.now() < steadyUntil) {
@@ -208,11 +200,11 @@ t.test('3 worker processes on 4 shards: balanced, at-least-once, kill -9 taken o
   t.ok(producing, 'the producer is still writing when the worker is killed');
   const killedAt = Date.now();
   workers.children.get(victim)!.kill('SIGKILL');
-  const takeoverMs = await until('takeover', 30_000, async () => {
+  const takeoverMs = await waitFor('takeover', async () => {
     const leases = await table.list().catch(() => [] as Lease[]);
     const mine = leases.filter((l) => victimShards.includes(l.leaseKey));
     return mine.every((l) => l.leaseOwner && l.leaseOwner !== victim) ? Date.now() - killedAt : null;
-  });
+  }, { timeoutMs: 30_000, everyMs: 50 });
   t.comment(`kill -9 ${victim} (held ${victimShards.join(', ')}): taken over after ${takeoverMs} ms (bound ${FAILOVER_BOUND_MS} ms)`);
   // Not before the lease could have expired (safety), and within lease + 2 taker periods (+ scheduling slack).
   t.ok(takeoverMs >= LEASE_MS - RENEW_MS - 100, `not taken before expiry (${takeoverMs} ms)`);
@@ -226,10 +218,10 @@ t.test('3 worker processes on 4 shards: balanced, at-least-once, kill -9 taken o
   await sleep(1_000);
   producing = false;
   await producer;
-  await until('every produced record written', 30_000, async () => {
+  await waitFor('every produced record written', async () => {
     const written = new Set(readWrites(out).flatMap((w) => w.recs));
     return produced.every((p) => written.has(p));
-  });
+  }, { timeoutMs: 30_000, everyMs: 50 });
 
   // Graceful stop: SIGTERM, exit 0, leases released (no owner left).
   for (const w of survivors) workers.children.get(w)!.kill('SIGTERM');
@@ -283,10 +275,10 @@ t.test('split one shard and merge two while 2 worker processes read: nothing los
   const children = all.filter((s) => parentsOf.get(s.ShardId!)!.length > 0);
   t.equal(children.length, 3, 'kinesalite made 2 split children and 1 merge child');
 
-  await until('every produced record written', 60_000, async () => {
+  await waitFor('every produced record written', async () => {
     const written = new Set(readWrites(out).flatMap((w) => w.recs));
     return produced.every((p) => written.has(p));
-  });
+  }, { timeoutMs: 60_000, everyMs: 50 });
   for (const w of ['w0', 'w1']) workers.children.get(w)!.kill('SIGTERM');
   t.same(await Promise.all(['w0', 'w1'].map((w) => workers.exitOf(w))), [0, 0], 'workers exit 0 on SIGTERM');
 
@@ -325,19 +317,19 @@ t.test('a worker with no lease stays up and takes over at once when the owner st
   await createStream(aws.kinesis, 'one', 1);
   const table = createDynamoDbLeaseTable(aws.dynamodb, 'furrow-scale-c');
   for (const id of ['w0', 'w1']) workers.start(id);
-  const owner = await until('an owner', 30_000, async () => (await table.list().catch(() => []))[0]?.leaseOwner ?? null);
+  const owner = await waitFor('an owner', async () => (await table.list().catch(() => []))[0]?.leaseOwner ?? null, { timeoutMs: 30_000, everyMs: 50 });
   const idle = owner === 'w0' ? 'w1' : 'w0';
   await sleep(2 * LEASE_MS);
   t.equal(workers.children.get(idle)!.exitCode, null, 'the worker without a lease is still running');
   await putRecords(aws.kinesis, 'one', ['a1', 'a2']);
-  await until('first records', 10_000, async () => readWrites(out).length > 0);
+  await waitFor('first records', async () => readWrites(out).length > 0, { timeoutMs: 10_000, everyMs: 50 });
   const stoppedAt = Date.now();
   workers.children.get(owner)!.kill('SIGTERM');
   t.equal(await workers.exitOf(owner), 0);
-  const tookMs = await until('handover', 10_000, async () => ((await table.list())[0]?.leaseOwner === idle ? Date.now() - stoppedAt : null));
+  const tookMs = await waitFor('handover', async () => ((await table.list())[0]?.leaseOwner === idle ? Date.now() - stoppedAt : null), { timeoutMs: 10_000, everyMs: 50 });
   t.ok(tookMs < LEASE_MS, `released lease taken by the idle worker after ${tookMs} ms (no expiry wait)`);
   await putRecords(aws.kinesis, 'one', ['b1', 'b2']);
-  await until('records after handover', 10_000, async () => readWrites(out).some((w) => w.w === idle));
+  await waitFor('records after handover', async () => readWrites(out).some((w) => w.w === idle), { timeoutMs: 10_000, everyMs: 50 });
   const writes = readWrites(out);
   t.same(writes.flatMap((w) => w.recs).sort(), ['a1', 'a2', 'b1', 'b2'], 'each record once: the checkpoint moved with the lease');
   workers.children.get(idle)!.kill('SIGTERM');

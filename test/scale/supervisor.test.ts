@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../common/logger.js';
 import { parseWorkerIndex, parseWorkers, superviseWorkers, workerArgs, type SupervisorOptions, type WorkerEvent } from '../../enricher/supervisor.js';
+import { waitFor } from '../support/wait-for.js';
 
 const CHILD = join(import.meta.dirname, 'fixtures/supervised-child.mjs');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -68,13 +69,6 @@ function setup(t: Test) {
   return { events, run, sup, restartDelays };
 }
 
-async function until(what: string, probe: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 const alive = (pid: number) => {
   try {
@@ -88,13 +82,13 @@ const alive = (pid: number) => {
 t.test('runs N workers, restarts one killed with -9, forwards SIGTERM and waits for all', async (t) => {
   const { events, run, sup, restartDelays } = setup(t);
   const { ac, done } = run('serve', { argsFor: (i) => ['--worker-index', String(i)] });
-  await until('3 workers', () => events().filter((e) => e.ev === 'start').length === 3);
+  await waitFor('3 workers', () => events().filter((e) => e.ev === 'start').length === 3, { timeoutMs: 15_000, everyMs: 20 });
   const first = events().map((e) => e.pid);
   t.equal(new Set(first).size, 3, 'three processes');
   t.same(events().map((e) => e.index).sort(), ['0', '1', '2'], 'each worker got its own index');
   const slot = sup.find((e) => e.type === 'start' && e.pid === first[1])!.worker;
   process.kill(first[1]!, 'SIGKILL');
-  await until('a replacement', () => events().filter((e) => e.ev === 'start').length === 4);
+  await waitFor('a replacement', () => events().filter((e) => e.ev === 'start').length === 4, { timeoutMs: 15_000, everyMs: 20 });
   const replacement = events().filter((e) => e.ev === 'start')[3]!;
   t.notOk(first.includes(replacement.pid), 'a new process');
   t.equal(replacement.index, String(slot), 'with the index of the worker it replaces');
@@ -111,7 +105,7 @@ t.test('a worker that keeps dying is restarted with doubling backoff, capped', a
   const { run, sup, restartDelays } = setup(t);
   // Without the cap the delays would go on 400, 800, 1600 ms.
   const { ac, done } = run('crash', { workers: 1, restartInitialMs: 100, restartMaxMs: 200 });
-  await until('6 starts', () => sup.filter((e) => e.type === 'start').length >= 6, 30_000);
+  await waitFor('6 starts', () => sup.filter((e) => e.type === 'start').length >= 6, { timeoutMs: 30_000, everyMs: 20 });
   ac.abort();
   t.equal(await done, 0, 'nothing running at shutdown');
   const d = restartDelays();
@@ -125,10 +119,10 @@ t.test('a worker that stayed up long enough starts again from the initial backof
   // Without the reset the delays would be 500, 1000, 2000, 4000 ms.
   const { ac, done } = run('serve', { workers: 1, restartInitialMs: 500, restartMaxMs: 10_000, stableAfterMs: 300 });
   for (let round = 0; round < 4; round++) {
-    await until(`start ${round + 1}`, () => events().filter((e) => e.ev === 'start').length === round + 1);
+    await waitFor(`start ${round + 1}`, () => events().filter((e) => e.ev === 'start').length === round + 1, { timeoutMs: 15_000, everyMs: 20 });
     await sleep(400);
     process.kill(events().filter((e) => e.ev === 'start')[round]!.pid, 'SIGKILL');
-    await until(`restart ${round + 1}`, () => restartDelays().length === round + 1);
+    await waitFor(`restart ${round + 1}`, () => restartDelays().length === round + 1, { timeoutMs: 15_000, everyMs: 20 });
   }
   const d = restartDelays();
   t.comment(`restart delays: ${d.join(', ')} ms`);
@@ -163,7 +157,7 @@ t.test('workers that finish (exit 0) are not restarted; the supervisor exits 0 w
 t.test('a worker ignoring SIGTERM is killed after the grace period; exit 1', async (t) => {
   const { events, run } = setup(t);
   const { ac, done } = run('stubborn', { workers: 2, shutdownTimeoutMs: 500 });
-  await until('2 workers', () => events().filter((e) => e.ev === 'start').length === 2);
+  await waitFor('2 workers', () => events().filter((e) => e.ev === 'start').length === 2, { timeoutMs: 15_000, everyMs: 20 });
   const t0 = Date.now();
   ac.abort();
   t.equal(await done, 1);

@@ -4,7 +4,7 @@
  * link_click unstruct event. Schemas are real Iglu Central ones (as the built-in registry ships them in schemas/).
  * Deterministic: line i of a given seed is always the same; event ids are unique per (seed, i).
  */
-import { ENRICHED_FIELDS } from '../../enricher/event.js';
+import { ENRICHED_FIELDS } from '../../formats/enriched-event.js';
 
 export const GENERATOR_SCHEMAS = {
   webPage: 'iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0',

@@ -10,7 +10,7 @@ import Ajv04 from 'ajv-draft-04';
 import type { IgluResolver, SelfDescribingData, ValidationOutcome, LookupOutcome } from '../../iglu-resolver/types.js';
 import type { EnrichmentDeps, EnrichmentInput } from '../../enricher/enrichments/enrichment.js';
 import type { RawEvent } from '../../enricher/adapters/adapter.js';
-import { EnrichedEvent } from '../../enricher/event.js';
+import { EnrichedEvent } from '../../formats/enriched-event.js';
 import { silentLogger } from '../../common/logger.js';
 import { BUILTIN_SCHEMAS, ENRICHMENT_CONFIGS } from './fixtures.js';
 

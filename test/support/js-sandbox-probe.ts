@@ -7,10 +7,10 @@
  *   FURROW_PROBE = {"kind":"enrich"|"transform","script":"…","events":n,"timeoutMs":…,"maxMemoryMb":…}
  */
 import { buildEnrichments } from '../../enricher/enrichments/registry.js';
-import { compileTransform, SKIP, TransformFailure } from '../../loaders/forwarders/transform.js';
-import { ForwardEvent } from '../../loaders/forwarders/forward-event.js';
+import { compileTransform, SKIP, TransformFailure } from '../../forwarders/transform.js';
+import { ForwardEvent } from '../../forwarders/forward-event.js';
 import type { TransformConfig } from '../../config/forward-config.js';
-import { generateLines } from '../loaders/forwarders/tsv-generator.js';
+import { generateLines } from '../forwarders/tsv-generator.js';
 import { makeInput, sdj, testDeps } from './enrichments-deps.js';
 
 interface Probe { kind: 'enrich' | 'transform'; script: string; events?: number; timeoutMs?: number; maxMemoryMb?: number }

@@ -1,5 +1,5 @@
 /**
- * An independent cross-check for the CollectorPayload codec (common/collector-payload.ts): a generic reader for
+ * An independent cross-check for the CollectorPayload codec (formats/collector-payload.ts): a generic reader for
  * Thrift's binary protocol (TBinaryProtocol, a struct as TSerializer writes it), written for the tests from the
  * Thrift protocol description, sharing no code with the codec under test.
  *

@@ -11,6 +11,8 @@ import { buildEnrichments } from '../../../enricher/enrichments/registry.js';
 import { normaliseIp } from '../../../enricher/enrichments/ip-lookups.js';
 import { javaFloatString } from '../../../enricher/enrichments/tsv-safe.js';
 import { makeInput, sdj, testDeps } from '../../support/enrichments-deps.js';
+import { waitFor } from '../../support/wait-for.js';
+import { createLogger } from '../../../common/logger.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'furrow-mmdb-'));
 const city = buildMmdb(
@@ -143,7 +145,10 @@ t.test('downloaded databases are refreshed on a timer and hot-swapped; a bad ref
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.teardown(() => new Promise<void>((r) => server.close(() => r())));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mm`;
-  const p = await buildEnrichments([cfg({ geo: { uri: base, database: 'GeoIP2-City.mmdb' } })], testDeps({ assetsUpdatePeriodMs: 50 }));
+  // The refresh logs each refused download: that line is the proof the corrupt file had its chance to be used.
+  const logged: string[] = [];
+  const logger = createLogger('test', 'error', { write: (line: string) => void logged.push(line) });
+  const p = await buildEnrichments([cfg({ geo: { uri: base, database: 'GeoIP2-City.mmdb' } })], testDeps({ assetsUpdatePeriodMs: 50, logger }));
   t.teardown(() => p.close());
   const cityOf = async () => {
     const input = makeInput({ user_ipaddress: '81.2.69.170' });
@@ -152,20 +157,16 @@ t.test('downloaded databases are refreshed on a timer and hot-swapped; a bad ref
   };
   t.equal(await cityOf(), 'London');
   serve = Buffer.from('garbage, not a database');
-  await new Promise((r) => setTimeout(r, 200));
+  await waitFor('a refused refresh', () => logged.some((l) => l.includes('enrichment asset refresh failed')), { timeoutMs: 15_000 });
   t.equal(await cityOf(), 'London', 'a corrupt download is refused; the previous database stays');
   serve = v2;
-  let city2: string | null = null;
-  for (let i = 0; i < 300 && city2 !== 'Paris'; i++) {
-    await new Promise((r) => setTimeout(r, 50));
-    city2 = await cityOf();
-  }
+  const city2 = await waitFor('the new database', async () => ((await cityOf()) === 'Paris' ? 'Paris' : null), { timeoutMs: 15_000, everyMs: 50 });
   t.equal(city2, 'Paris', 'the new database is used (and the lookup cache dropped)');
 });
 
 t.test('databases are fetched from s3:// (a local S3 stand-in)', async (t) => {
   const { startS3rver } = await import('../../loaders/fixtures/s3rver.js');
-  const { createS3Client } = await import('../../../common/aws/clients.js');
+  const { createS3Client } = await import('../../../streams/aws-clients.js');
   const { PutObjectCommand } = await import('@aws-sdk/client-s3');
   const s3 = await startS3rver(['assets']);
   t.teardown(() => s3.stop());

@@ -74,6 +74,9 @@ t.test('pii: atomic fields and JSONPath in unstruct_event, contexts and derived_
   t.match(ev.contexts, /"emails":\["[0-9a-f]{40}",5,"[0-9a-f]{40}"\]/, 'TSV column re-rendered');
   t.match(ev.unstruct_event, new RegExp(h('a@b.c')));
   t.equal((r.derivedContexts[0]?.data as { useragentFamily: string }).useragentFamily, h('curl'));
+  // ua_parser hands out one cached entity per user agent; pii hashes a copy, so the next event is hashed once, not twice.
+  const next = await p.run(makeInput({ useragent: 'curl/7.50.3' }));
+  t.equal((next.derivedContexts[0]?.data as { useragentFamily: string }).useragentFamily, h('curl'), 'second event: the cache was not rewritten');
   const d = r.piiEvent?.data as { pii: { pojo: unknown[]; json: Array<Record<string, string>> }; strategy: unknown };
   const pii = d.pii;
   t.equal(r.piiEvent?.schema, 'iglu:com.snowplowanalytics.snowplow/pii_transformation/jsonschema/1-0-0');
