@@ -559,7 +559,7 @@ async function startExtras(
   }
 
   if (o.forwardConfig !== null) {
-    const { loadForwardConfig } = await importPart('--forward', 'the forwarder config reader', () => import('../config/forward-config.js'));
+    const { loadForwardConfig } = await importPart('--forward', 'the forwarder config reader', () => import('../forwarders/config.js'));
     const { buildForwarder } = await importPart('--forward', 'the forwarders', () => import('../forwarders/build.js'));
     const cfg = await loadForwardConfig(o.forwardConfig);
     if (cfg.input.type !== 'kinesis' && cfg.input.type !== 'stdin') {

@@ -2,7 +2,7 @@
  * What a forwarder target declares about its config, beside its implementation (`<name>.ts` + `<name>-config.ts`):
  * the JSON Schema of its `target { ... }` block (config/schema.ts), its vendor's request limits, and how the
  * validated block becomes the target's typed config (secrets read from the environment here, once).
- * config/forward-config.ts reads the block with config/reader.ts and calls `build`; target-configs.ts lists them.
+ * forwarders/config.ts reads the block with config/reader.ts and calls `build`; target-configs.ts lists them.
  */
 import type { Schema, Static } from '../../config/schema.js';
 import type { Secret } from '../../common/secret.js';

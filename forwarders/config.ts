@@ -10,12 +10,12 @@
  * Reference with every key and default: docs/forwarders.md; examples: config/examples/forward*.
  */
 import { FurrowError } from '../common/errors.js';
-import { readHoconFile } from './hocon.js';
-import { compileReader, deepFreeze, readConfig, readConfigThen } from './reader.js';
-import { t, type Schema, type Static } from './schema.js';
+import { readHoconFile } from '../config/hocon.js';
+import { compileReader, deepFreeze, readConfig, readConfigThen } from '../config/reader.js';
+import { t, type Schema, type Static } from '../config/schema.js';
 import { Secret } from '../common/secret.js';
-import { TARGET_CONFIGS, VENDOR_LIMITS, type TargetConfig } from '../forwarders/targets/target-configs.js';
-import type { TargetConfigContext } from '../forwarders/targets/target-config.js';
+import { TARGET_CONFIGS, VENDOR_LIMITS, type TargetConfig } from './targets/target-configs.js';
+import type { TargetConfigContext } from './targets/target-config.js';
 
 export { VENDOR_LIMITS };
 export type {
@@ -28,7 +28,7 @@ export type {
   MixpanelTargetConfig,
   TargetConfig,
   VendorCommon,
-} from '../forwarders/targets/target-configs.js';
+} from './targets/target-configs.js';
 
 // ---------------------------------------------------------------- types
 
