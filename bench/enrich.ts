@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { encodeCollectorPayload, decodeCollectorPayload } from '../formats/collector-payload.js';
 import { silentLogger } from '../common/logger.js';
-import { DEFAULT_ENRICH_CONFIG } from '../config/enrich-config.js';
+import { DEFAULT_ENRICH_CONFIG } from '../enricher/config.js';
 import { createBuiltinResolver } from '../iglu-resolver/index.js';
 import { createEnricher } from '../enricher/enricher-factory.js';
 import type { EnrichmentPipeline } from '../enricher/enrichments/enrichment.js';

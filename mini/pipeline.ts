@@ -404,7 +404,7 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
       import('../enricher/adapters/registry.js'),
       import('../enricher/enrichment-manager.js'),
       import('../enricher/processor.js'),
-      import('../config/enrich-config.js'),
+      import('../enricher/config.js'),
       import('../streams/factory.js'),
     ]);
 

@@ -4,7 +4,8 @@
  * 5.4 "next": `output.enriched`; 6.x: config.kinesis.reference.hocon, `input.kinesis {}`), read once at start into a
  * frozen, typed object.
  *
- *   file ──readHoconFile (env substitution)──▶ plain object ──Section walker──▶ deepFreeze(EnrichConfig)
+ *   file ──readHoconFile (env substitution)──▶ plain object ──config/reader.ts + the schema below──▶ frozen EnrichConfig
+ *   (the Kinesis output blocks are read with the Kinesis sink's schema, streams/sinks/kinesis-output-config.ts)
  *
  * Unknown keys stop start-up (CONFIG_UNKNOWN_KEY). Every key of Snowplow's Kinesis configs is accepted:
  * - implemented where furrow can have the effect (checkpointBackoff, output.incomplete/failed, maxJsonDepth,
@@ -22,9 +23,12 @@
 import { FurrowError } from '../common/errors.js';
 import { DEFAULT_MAX_JSON_DEPTH, MAX_ENRICHER_JSON_DEPTH } from '../common/json-depth.js';
 import { DEFAULT_ATOMIC_FIELD_LIMITS } from '../formats/atomic-fields.js';
-import { readHoconFile } from './hocon.js';
-import { compileReader, deepFreeze, readConfig, type ConfigWarning } from './reader.js';
-import { t, type Static } from './schema.js';
+import { readHoconFile } from '../config/hocon.js';
+import { compileReader, deepFreeze, readConfig, type ConfigWarning } from '../config/reader.js';
+import { t, type Static } from '../config/schema.js';
+import { kinesisOutput, kinesisOutputSchema, type KinesisOutputConfig } from '../streams/sinks/kinesis-output-config.js';
+
+export type { KinesisOutputConfig };
 
 export type InitialPositionConfig = 'TRIM_HORIZON' | 'LATEST' | { readonly timestamp: Date };
 
@@ -53,21 +57,6 @@ export interface BackoffConfig {
 }
 
 export type { ConfigWarning };
-
-export interface KinesisOutputConfig {
-  readonly streamName: string;
-  readonly region: string | null;
-  readonly customEndpoint: string | null;
-  readonly recordLimit: number;
-  readonly byteLimit: number;
-  /** Atomic field whose value is the partition key; null = random UUID per record. */
-  readonly partitionKey: string | null;
-  readonly maxRetries: number;
-  readonly minBackoffMs: number;
-  readonly maxBackoffMs: number;
-  /** Largest serialized record (6.x `maxRecordSize`); a larger enriched event becomes a size_violation bad row. */
-  readonly maxRecordSize: number;
-}
 
 export interface ValidationConfig {
   readonly acceptInvalid: boolean;
@@ -177,36 +166,6 @@ const inputNested = t.object({
   leases: bool(true),
 });
 
-const outputSchema = (allowEmptyName: boolean) =>
-  t.optional(
-    t.object({
-      type: transport(),
-      streamName: allowEmptyName ? t.string({ minLength: 0 }) : t.string(),
-      region: optStr(),
-      customEndpoint: optStr(),
-      recordLimit: optNum(1),
-      byteLimit: optNum(1),
-      partitionKey: optStr(),
-      maxRetries: optNum(0),
-      maxRecordSize: num(1_000_000, 1),
-      throttledBackoffPolicy: backoffSchema,
-      backoffPolicy: backoffSchema,
-      // 3.0–3.1 (KPL): collection.maxCount / maxSize are the PutRecords request limits.
-      collection: t.optional(t.object({ maxCount: optNum(1), maxSize: optNum(1) })),
-      // KPL-era (3.0–3.1) client tuning and 6.x PubSub/Kafka attributes: no effect on a Kinesis record.
-      attributes: t.ignored(),
-      cloudwatchCustomEndpoint: t.ignored(),
-      maxBufferedTime: t.ignored(),
-      recordTtl: t.ignored(),
-      aggregation: t.ignored(),
-      maxConnections: t.ignored(),
-      logLevel: t.ignored(),
-      customPort: t.ignored(),
-      cloudwatchEndpoint: t.ignored(),
-      cloudwatchPort: t.ignored(),
-    }),
-  );
-
 const atomicLimitKeys = Object.fromEntries(Object.keys(DEFAULT_ATOMIC_FIELD_LIMITS).map((k) => [k, optNum(1)])) as Record<string, ReturnType<typeof optNum>>;
 
 const enrichSchema = t.object({
@@ -214,13 +173,13 @@ const enrichSchema = t.object({
   input: t.optional(t.record(t.any())),
   output: t.optional(
     t.object({
-      good: outputSchema(false),
-      enriched: outputSchema(false), // 5.4's "next" preview named the good stream `enriched`
-      bad: outputSchema(false),
+      good: kinesisOutputSchema(false),
+      enriched: kinesisOutputSchema(false), // 5.4's "next" preview named the good stream `enriched`
+      bad: kinesisOutputSchema(false),
       // Snowplow drops a pii / incomplete / failed output whose streamName is empty (the examples leave it so).
-      pii: outputSchema(true),
-      failed: outputSchema(true),
-      incomplete: outputSchema(true), // 5.x name of the failed-events stream
+      pii: kinesisOutputSchema(true),
+      failed: kinesisOutputSchema(true),
+      incomplete: kinesisOutputSchema(true), // 5.x name of the failed-events stream
     }),
   ),
   validation: t.optional(
@@ -344,30 +303,6 @@ function kinesisInput(raw: Record<string, unknown>, warnings: ConfigWarning[], i
     leases: outer.leases,
     workerIdentifier: s.workerIdentifier ?? null,
     checkpointBackoff,
-  };
-}
-
-type OutputBlock = NonNullable<Static<ReturnType<typeof outputSchema>>>;
-
-function kinesisOutput(o: OutputBlock, path: string): KinesisOutputConfig {
-  checkTransport(o.type, path);
-  // One backoff in furrow's writer: delays from the throttling policy (6.x), retries from backoffPolicy (3.x–5.x).
-  const delays = o.throttledBackoffPolicy ?? o.backoffPolicy;
-  const policyRetries = o.backoffPolicy?.maxRetries ?? o.throttledBackoffPolicy?.maxRetries;
-  for (const [k, b] of [['throttledBackoffPolicy', o.throttledBackoffPolicy], ['backoffPolicy', o.backoffPolicy]] as const) {
-    if (b?.minBackoff !== undefined && b.maxBackoff !== undefined && b.maxBackoff < b.minBackoff) throw invalid(`${path}.${k}.maxBackoff`, 'must not be below minBackoff', b.maxBackoff);
-  }
-  return {
-    streamName: o.streamName,
-    region: o.region ?? null,
-    customEndpoint: o.customEndpoint ?? null,
-    recordLimit: Math.min(500, o.recordLimit ?? o.collection?.maxCount ?? 500),
-    byteLimit: Math.min(5_242_880, o.byteLimit ?? o.collection?.maxSize ?? 5_242_880),
-    partitionKey: o.partitionKey ?? null,
-    maxRetries: o.maxRetries ?? policyRetries ?? 10,
-    minBackoffMs: delays?.minBackoff ?? 100,
-    maxBackoffMs: delays?.maxBackoff ?? 1000,
-    maxRecordSize: o.maxRecordSize,
   };
 }
 
