@@ -31,7 +31,7 @@ import { createCollector, type Collector } from '../collector/collector.js';
 import { createCollectorHttpServer } from '../collector/server.js';
 import { createSinks } from '../collector/sinks/factory.js';
 import type { CollectorSink } from '../collector/sinks/sink.js';
-import { parseCollectorConfig } from '../config/collector-config.js';
+import { parseCollectorConfig } from '../collector/config.js';
 import { readHoconFile } from '../config/hocon.js';
 import type { EnrichmentPipeline } from '../enricher/enrichments/enrichment.js';
 import type { IgluResolver } from '../iglu-resolver/types.js';
