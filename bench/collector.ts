@@ -83,7 +83,7 @@ process.on('SIGTERM', () => server.close(() => process.exit(0)));
 
 const EXPRESS_SERVER = (configPath: string): string => `
 import express from 'express';
-import { loadCollectorConfig } from './dist/config/collector-config.js';
+import { loadCollectorConfig } from './dist/collector/config.js';
 import { createCollector } from './dist/collector/collector.js';
 const config = await loadCollectorConfig(${JSON.stringify(configPath)});
 const collector = createCollector(config);
@@ -280,7 +280,7 @@ interface KinesisCount { calls: number; records: number; bytes: number; units: n
 async function kinesisPerThousandEvents(compression: string): Promise<KinesisCount & { events: number }> {
   const { DescribeStreamSummaryCommand, PutRecordsCommand } = await import('@aws-sdk/client-kinesis');
   const { parseHocon } = await import('../config/hocon.js');
-  const { parseCollectorConfig } = await import('../config/collector-config.js');
+  const { parseCollectorConfig } = await import('../collector/config.js');
   const { createCollector } = await import('../collector/collector.js');
   const { startCollectorServer } = await import('../collector/server.js');
   const { request, Agent } = await import('node:http');

@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { encodeCollectorPayload, decodeCollectorPayload } from '../formats/collector-payload.js';
 import { silentLogger } from '../common/logger.js';
-import { DEFAULT_ENRICH_CONFIG } from '../config/enrich-config.js';
+import { DEFAULT_ENRICH_CONFIG } from '../enricher/config.js';
 import { createBuiltinResolver } from '../iglu-resolver/index.js';
 import { createEnricher } from '../enricher/enricher-factory.js';
 import type { EnrichmentPipeline } from '../enricher/enrichments/enrichment.js';
@@ -159,7 +159,9 @@ async function loadImpl(root: string): Promise<Impl> {
     m('enricher/enricher-factory.ts'), m('enricher/enrich-app.ts'),
     m(layered ? 'streams/sources/base64-line-source.ts' : 'enricher/sources/line-source.ts'),
     m(layered ? 'streams/sinks/line-sink.ts' : 'enricher/sinks/line-sink.ts'),
-    m('enricher/enrichments/registry.ts'), m('iglu-resolver/index.ts'), m('config/enrich-config.ts'),
+    m('enricher/enrichments/registry.ts'), m('iglu-resolver/index.ts'),
+    // The enrich config moved to enricher/config.ts with the config work of issue 17.
+    m(existsSync(join(root, 'enricher', 'config.ts')) ? 'enricher/config.ts' : 'config/enrich-config.ts'),
   ]);
   return {
     createEnricher: f['createEnricher'], runEnrich: a['runEnrich'], LineSource: src[layered ? 'Base64LineSource' : 'LineSource'], LineSink: sink['LineSink'],

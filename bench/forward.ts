@@ -28,7 +28,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { silentLogger } from '../common/logger.js';
-import { parseForwardConfig } from '../config/forward-config.js';
+import { parseForwardConfig } from '../forwarders/config.js';
 import { buildForwarder } from '../forwarders/build.js';
 import { ForwardEvent } from '../forwarders/forward-event.js';
 import { MemorySource } from '../test/forwarders/helpers.js';

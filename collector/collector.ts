@@ -13,7 +13,7 @@ import type { Writable } from 'node:stream';
 import express, { type Express, type Router } from 'express';
 import type { KinesisSender } from '../streams/kinesis/kinesis-writer.js';
 import { silentLogger, type Logger } from '../common/logger.js';
-import type { CollectorConfig } from '../config/collector-config.js';
+import type { CollectorConfig } from './config.js';
 import { BodyBudget } from './body-budget.js';
 import { CollectorMetrics } from './metrics.js';
 import { createRoutes } from './routes.js';

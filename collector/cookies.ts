@@ -5,7 +5,7 @@
  *            Cookie header in the payload  ─sanitizeCookieHeader (RFC 6265 filter)──▶ "Cookie: a=1;sp=<nuid>"
  *   response Set-Cookie: <name>=<nuid>; Expires=<date>; [Domain=<d>; ]Path=/; [SameSite=<v>; ][Secure; ][HttpOnly]
  */
-import type { CookieConfig } from '../config/collector-config.js';
+import type { CookieConfig } from './config.js';
 
 /** cookie-octet of RFC 6265 (printable ASCII minus space, `"`, `,`, `;`, `\`). */
 const COOKIE_OCTET = new Uint8Array(128);

@@ -4,7 +4,7 @@
  * Exact bodies and headers are built once here. Every route is GET only (HEAD ⇒ 404, as Snowplow).
  */
 import express, { type Request, type Response, type Router } from 'express';
-import type { CollectorConfig } from '../config/collector-config.js';
+import type { CollectorConfig } from './config.js';
 import type { CollectorMetrics } from './metrics.js';
 import type { CollectorSink } from './sinks/sink.js';
 import type { TrackingHandler } from './tracking-handler.js';

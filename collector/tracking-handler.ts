@@ -18,7 +18,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { COLLECTOR_PAYLOAD_SCHEMA, encodeCollectorPayloadTransient, type CollectorPayload, type HeaderPairs } from '../formats/collector-payload.js';
 import type { Logger } from '../common/logger.js';
 import type { WriteResult } from '../streams/sink.js';
-import type { CollectorConfig } from '../config/collector-config.js';
+import type { CollectorConfig } from './config.js';
 import type { BodyBudget } from './body-budget.js';
 import { parseContentType, type ContentType } from './content-type.js';
 import { CookieRenderer, findCookie, isCookieValue, parseOrigin, sanitizeCookieHeader as sanitizeForPayload } from './cookies.js';

@@ -25,11 +25,10 @@ export async function readHoconFile(path: string, env: NodeJS.ProcessEnv = proce
 
 export async function parseHocon(text: string, origin = '<text>', env: NodeJS.ProcessEnv = process.env): Promise<Record<string, unknown>> {
   const scanned = scanStructure(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, origin, env);
-  // The parser resolves substitutions against process.env; give it exactly the environment we were handed.
-  const saved = process.env;
-  process.env = env;
   try {
-    const out = await parser.parse({ text: scanned, strict: true });
+    // Substitutions that are not keys of the file resolve from `env` only: the parser's context scope is looked up
+    // before the environment, and `env: false` keeps it off process.env (no global state, safe across awaits).
+    const out = await parser.parse({ text: scanned, strict: true, scope: envScope(env), env: false });
     if (out === null || typeof out !== 'object' || Array.isArray(out)) {
       throw new FurrowError('CONFIG_PARSE', `${origin}: top level must be an object`);
     }
@@ -37,9 +36,14 @@ export async function parseHocon(text: string, origin = '<text>', env: NodeJS.Pr
   } catch (e) {
     if (e instanceof FurrowError) throw e;
     throw new FurrowError('CONFIG_PARSE', `${origin}: ${parserMessage((e as Error).message)}`, { cause: e });
-  } finally {
-    process.env = saved;
   }
+}
+
+/** The environment as a plain object of strings (the parser walks it like a config object; unset names stay out). */
+function envScope(env: NodeJS.ProcessEnv): Record<string, string> {
+  const scope: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) scope[k] = v;
+  return scope;
 }
 
 /**

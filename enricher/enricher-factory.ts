@@ -4,7 +4,7 @@
  */
 import { FURROW_VERSION } from '../common/version.js';
 import type { IgluResolver } from '../iglu-resolver/types.js';
-import type { EnrichConfig } from '../config/enrich-config.js';
+import type { EnrichConfig } from './config.js';
 import { AdapterRegistry } from './adapters/registry.js';
 import type { Processor } from './bad-rows.js';
 import { EnrichmentManager } from './enrichment-manager.js';

@@ -8,7 +8,7 @@ import { createKinesisInput, createKinesisOutput, createTextLineInput } from '..
 import type { Logger } from '../common/logger.js';
 import type { Source } from '../streams/source.js';
 import type { Registry } from 'prom-client';
-import type { DeadLetterConfig, ForwardConfig, InputConfig } from '../config/forward-config.js';
+import type { DeadLetterConfig, ForwardConfig, InputConfig } from './config.js';
 import { FileDeadLetterSink, KinesisDeadLetterSink, type DeadLetterSink } from './dead-letter.js';
 import { Forwarder } from './forwarder.js';
 import { compileTransform, type Transformer } from './transform.js';

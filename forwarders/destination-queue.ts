@@ -15,7 +15,7 @@
  * flush_interval, or when the input has ended (drain). Memory bound: max_events entries waiting or in flight,
  * plus at most one input batch of overshoot.
  */
-import type { DestinationConfig } from '../config/forward-config.js';
+import type { DestinationConfig } from './config.js';
 import type { Logger } from '../common/logger.js';
 import type { DeadLetter, DeadLetterReason, DeadLetterSink } from './dead-letter.js';
 import { RateLimiter } from './rate-limiter.js';

@@ -9,7 +9,7 @@
  * For an entity path that matches several values (several contexts of one schema), the first is used.
  */
 import { FurrowError } from '../common/errors.js';
-import type { FilterConfig } from '../config/forward-config.js';
+import type { FilterConfig } from './config.js';
 import { compileFieldPath, type ForwardEvent } from './forward-event.js';
 
 export type EventPredicate = (ev: ForwardEvent) => boolean;

@@ -15,7 +15,7 @@
  */
 import type { Logger } from '../common/logger.js';
 import type { Batch, Source } from '../streams/source.js';
-import type { DestinationConfig, ForwardConfig } from '../config/forward-config.js';
+import type { DestinationConfig, ForwardConfig } from './config.js';
 import { parseDeadLetterLine, type DeadLetter, type DeadLetterSink } from './dead-letter.js';
 import { DestinationQueue, type Settleable } from './destination-queue.js';
 import { compileFilter, type EventPredicate } from './filter.js';

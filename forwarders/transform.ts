@@ -21,7 +21,7 @@
 import { FurrowError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { ScriptSandbox, SandboxStartError } from '../common/script-sandbox.js';
-import type { TransformConfig } from '../config/forward-config.js';
+import type { TransformConfig } from './config.js';
 import { exceedsDepth } from '../common/json-depth.js';
 import { compileFieldPath, type FieldPath, type ForwardEvent } from './forward-event.js';
 

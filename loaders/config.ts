@@ -16,9 +16,14 @@
  *   }
  */
 import { FurrowError } from '../common/errors.js';
-import { parseDurationMs, readHoconFile } from '../config/hocon.js';
+import { readHoconFile } from '../config/hocon.js';
 import { checkPostgresUrl } from '../config/postgres-url.js';
+import { readConfig } from '../config/reader.js';
+import { t, type JsonSchema, type Static } from '../config/schema.js';
 import { checkLogLevel, parseCommandArgs, type FlagTable } from '../bin/args.js';
+import { postgresKeys } from './postgres/config-schema.js';
+import { redshiftKeys } from './redshift/config-schema.js';
+import { s3Keys } from './s3/config-schema.js';
 
 export type LoaderTarget = 'postgres' | 'redshift' | 's3';
 
@@ -67,52 +72,48 @@ export interface LoaderConfig {
   readonly purpose: 'enriched' | 'bad';
 }
 
-type Kind = 'string' | 'int' | 'duration' | 'bool' | 'object';
-
-interface KeyDef {
-  kind: Kind;
-  targets: readonly LoaderTarget[];
-}
-
-const ALL: readonly LoaderTarget[] = ['postgres', 'redshift', 's3'];
-const DB: readonly LoaderTarget[] = ['postgres', 'redshift'];
-
-const KEYS: Record<string, KeyDef> = {
-  input: { kind: 'string', targets: ALL },
-  kinesis: { kind: 'object', targets: ALL },
-  batchSize: { kind: 'int', targets: ALL },
-  batchMaxDelay: { kind: 'duration', targets: ALL },
-  bad: { kind: 'string', targets: ALL },
-  streamName: { kind: 'string', targets: ALL },
-  igluConfig: { kind: 'string', targets: DB },
-  region: { kind: 'string', targets: ALL },
-  s3Endpoint: { kind: 'string', targets: ALL },
-  logLevel: { kind: 'string', targets: ALL },
-  metricsPort: { kind: 'int', targets: ALL },
-  url: { kind: 'string', targets: DB },
-  schema: { kind: 'string', targets: DB },
-  retryFor: { kind: 'duration', targets: DB },
-  stage: { kind: 'string', targets: ['redshift'] },
-  iamRole: { kind: 'string', targets: ['redshift'] },
-  maxError: { kind: 'int', targets: ['redshift'] },
-  dryRun: { kind: 'bool', targets: ['redshift'] },
-  output: { kind: 'string', targets: ['s3'] },
-  rollBytes: { kind: 'int', targets: ['s3'] },
-  rollTime: { kind: 'duration', targets: ['s3'] },
-  purpose: { kind: 'string', targets: ['s3'] },
+/** Keys every loader takes; each target adds its own (loaders/<target>/config-schema.ts). */
+const commonKeys = {
+  input: t.optional(t.string()),
+  kinesis: t.optional(
+    t.object({
+      streamName: t.string(),
+      appName: t.string(),
+      initialPosition: t.enum(['TRIM_HORIZON', 'LATEST'], { default: 'TRIM_HORIZON' }),
+      region: t.optional(t.string()),
+      endpoint: t.optional(t.string()),
+      dynamodbEndpoint: t.optional(t.string()),
+      leases: t.boolean({ default: true }),
+    }),
+  ),
+  batchMaxDelay: t.duration({ default: 1000 }),
+  bad: t.string({ default: '-' }),
+  streamName: t.optional(t.string()),
+  region: t.optional(t.string()),
+  s3Endpoint: t.optional(t.string()),
+  logLevel: t.string({ default: 'info' }),
+  metricsPort: t.optional(t.integer({ minimum: 0, maximum: 65535 })),
 };
 
-const KINESIS_KEYS = new Set(['streamName', 'appName', 'initialPosition', 'region', 'endpoint', 'dynamodbEndpoint', 'leases']);
+const SCHEMAS = {
+  postgres: t.object({ ...commonKeys, ...postgresKeys }),
+  redshift: t.object({ ...commonKeys, ...redshiftKeys }),
+  s3: t.object({ ...commonKeys, ...s3Keys }),
+};
+
+/** One loader's file and flags as its schema describes them (defaults in, durations in ms). */
+type LoaderFile = Partial<Static<typeof SCHEMAS.postgres> & Static<typeof SCHEMAS.redshift> & Static<typeof SCHEMAS.s3>>;
 
 const kebab = (k: string): string => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const camel = (k: string): string => k.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
-/** The flags of `furrow load <target>`: every file key of the target, in kebab-case (`batchSize` ⇄ `--batch-size`). */
+/** The flags of `furrow load <target>`: every file key of the target's schema, in kebab-case (`batchSize` ⇄ `--batch-size`). */
 function flagTable(target: LoaderTarget): FlagTable {
   const table: Record<string, { type: 'string' | 'boolean' }> = { config: { type: 'string' } };
-  for (const [name, def] of Object.entries(KEYS)) {
-    if (def.kind === 'object' || !def.targets.includes(target) || name === 'logLevel') continue;
-    table[kebab(name)] = { type: def.kind === 'bool' ? 'boolean' : 'string' };
+  const props = SCHEMAS[target]['properties'] as Record<string, JsonSchema>;
+  for (const [name, s] of Object.entries(props)) {
+    if (s['type'] === 'object' || name === 'logLevel') continue;
+    table[kebab(name)] = { type: s['type'] === 'boolean' ? 'boolean' : 'string' };
   }
   return table;
 }
@@ -132,91 +133,42 @@ export function parseFlags(argv: readonly string[], target: LoaderTarget, usage 
   return { values, configFile };
 }
 
-function str(key: string, v: unknown): string {
-  if (typeof v !== 'string' || v === '') throw new FurrowError('CONFIG_INVALID_VALUE', `${key}: expected a non-empty string`);
-  return v;
-}
-
-function int(key: string, v: unknown, min: number): number {
-  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < min) throw new FurrowError('CONFIG_INVALID_VALUE', `${key}: expected an integer >= ${min}, got ${JSON.stringify(v)}`);
-  return n;
-}
-
-const dur = (key: string, v: unknown): number => parseDurationMs(v, key);
-
-function bool(key: string, v: unknown): boolean {
-  if (v === true || v === 'true') return true;
-  if (v === false || v === 'false') return false;
-  throw new FurrowError('CONFIG_INVALID_VALUE', `${key}: expected true or false`);
-}
-
-function parseKinesis(v: unknown): KinesisInputConfig {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new FurrowError('CONFIG_INVALID_VALUE', 'kinesis: expected an object');
-  const o = v as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!KINESIS_KEYS.has(k)) throw new FurrowError('CONFIG_UNKNOWN_KEY', `kinesis.${k} is not a known key`);
-  const ip = o['initialPosition'] ?? 'TRIM_HORIZON';
-  if (ip !== 'TRIM_HORIZON' && ip !== 'LATEST') throw new FurrowError('CONFIG_INVALID_VALUE', 'kinesis.initialPosition: TRIM_HORIZON or LATEST');
-  const opt = (k: string): string | null => (o[k] === undefined ? null : str(`kinesis.${k}`, o[k]));
-  return Object.freeze({
-    streamName: str('kinesis.streamName', o['streamName']),
-    appName: str('kinesis.appName', o['appName']),
-    initialPosition: ip,
-    region: opt('region'),
-    endpoint: opt('endpoint'),
-    dynamodbEndpoint: opt('dynamodbEndpoint'),
-    leases: o['leases'] === undefined ? true : bool('kinesis.leases', o['leases']),
-  });
-}
-
 /** Flags over the config file → frozen LoaderConfig for one target; checks required keys per target. */
-export async function loadConfig(target: LoaderTarget, argv: readonly string[]): Promise<LoaderConfig> {
+export async function loadConfig(target: LoaderTarget, argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<LoaderConfig> {
   const { values, configFile } = parseFlags(argv, target);
-  const file = configFile === null ? {} : await readHoconFile(configFile);
-  for (const k of Object.keys(file)) {
-    const def = KEYS[k];
-    if (def === undefined || !def.targets.includes(target)) throw new FurrowError('CONFIG_UNKNOWN_KEY', `${k} is not a known key for furrow load ${target}`);
-  }
-  const raw: Record<string, unknown> = { ...file, ...values };
-  const get = <T>(k: string, parse: (key: string, v: unknown) => T, dflt: T): T => (raw[k] === undefined ? dflt : parse(k, raw[k]));
-  const optStr = (k: string): string | null => get(k, str, null as string | null);
-
-  const kinesis = raw['kinesis'] === undefined ? null : parseKinesis(raw['kinesis']);
-  if (kinesis !== null && values['input'] === undefined && file['input'] !== undefined) {
+  const file = configFile === null ? {} : await readHoconFile(configFile, env);
+  if (file['kinesis'] !== undefined && values['input'] === undefined && file['input'] !== undefined) {
     throw new FurrowError('CONFIG_INVALID_VALUE', 'input and kinesis are exclusive: set one');
   }
-  const input = kinesis !== null && values['input'] === undefined ? null : get('input', str, '-');
-  const purpose = get('purpose', str, 'enriched');
-  if (purpose !== 'enriched' && purpose !== 'bad') throw new FurrowError('CONFIG_INVALID_VALUE', `purpose: enriched or bad, got ${purpose}`);
-  const schema = get('schema', str, 'atomic');
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new FurrowError('CONFIG_INVALID_VALUE', `schema: '${schema}' is not a plain lower-case SQL identifier`);
-
+  const f = readConfig(SCHEMAS[target], { ...file, ...values }, { unknownKey: (k) => (k.includes('.') ? `${k} is not a known key` : `${k} is not a known key for furrow load ${target}`) }) as LoaderFile;
+  const kinesis = f.kinesis !== undefined && values['input'] === undefined ? f.kinesis : null;
+  const input = kinesis !== null ? null : (f.input ?? '-');
   const cfg: LoaderConfig = Object.freeze({
     target,
     input,
-    kinesis: kinesis !== null && input === null ? kinesis : null,
-    batchSize: get('batchSize', (k, v) => int(k, v, 1), target === 'redshift' ? 100_000 : target === 'postgres' ? 2000 : 1000),
-    batchMaxDelayMs: get('batchMaxDelay', dur, 1000),
-    bad: get('bad', str, '-'),
-    streamName: optStr('streamName'),
-    igluConfig: optStr('igluConfig'),
-    region: optStr('region'),
-    s3Endpoint: optStr('s3Endpoint'),
-    logLevel: get('logLevel', str, 'info'),
-    metricsPort: get('metricsPort', (k, v) => int(k, v, 0), null as number | null),
-    url: optStr('url'),
-    schema,
-    retryForMs: get('retryFor', dur, 10 * 60_000),
-    stage: optStr('stage'),
-    iamRole: optStr('iamRole'),
-    maxError: get('maxError', (k, v) => int(k, v, 0), 1),
-    dryRun: get('dryRun', bool, false),
-    output: optStr('output'),
-    rollBytes: get('rollBytes', (k, v) => int(k, v, 1), 64 * 1024 * 1024),
-    rollMs: get('rollTime', dur, 5 * 60_000),
-    purpose,
+    kinesis: kinesis === null ? null : { ...kinesis, region: kinesis.region ?? null, endpoint: kinesis.endpoint ?? null, dynamodbEndpoint: kinesis.dynamodbEndpoint ?? null },
+    batchSize: f.batchSize!,
+    batchMaxDelayMs: f.batchMaxDelay!,
+    bad: f.bad!,
+    streamName: f.streamName ?? null,
+    igluConfig: f.igluConfig ?? null,
+    region: f.region ?? null,
+    s3Endpoint: f.s3Endpoint ?? null,
+    logLevel: f.logLevel!,
+    metricsPort: f.metricsPort ?? null,
+    url: f.url ?? null,
+    schema: f.schema ?? 'atomic',
+    retryForMs: f.retryFor ?? 10 * 60_000,
+    stage: f.stage ?? null,
+    iamRole: f.iamRole ?? null,
+    maxError: f.maxError ?? 1,
+    dryRun: f.dryRun ?? false,
+    output: f.output ?? null,
+    rollBytes: f.rollBytes ?? 64 * 1024 * 1024,
+    rollMs: f.rollTime ?? 5 * 60_000,
+    purpose: f.purpose ?? 'enriched',
   });
-  if (cfg.metricsPort !== null && cfg.metricsPort > 65535) throw new FurrowError('CONFIG_INVALID_VALUE', `metricsPort: ${cfg.metricsPort} is not a TCP port`);
+  Object.freeze(cfg.kinesis);
   if (target === 'postgres' && cfg.url === null) throw new FurrowError('CONFIG_MISSING_KEY', 'url (--url postgres://…) is required');
   if (target === 'postgres') checkPostgresUrl(cfg.url!, 'url');
   checkLogLevel(cfg.logLevel, 'logLevel');

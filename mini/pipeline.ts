@@ -31,7 +31,7 @@ import { createCollector, type Collector } from '../collector/collector.js';
 import { createCollectorHttpServer } from '../collector/server.js';
 import { createSinks } from '../collector/sinks/factory.js';
 import type { CollectorSink } from '../collector/sinks/sink.js';
-import { parseCollectorConfig } from '../config/collector-config.js';
+import { parseCollectorConfig } from '../collector/config.js';
 import { readHoconFile } from '../config/hocon.js';
 import type { EnrichmentPipeline } from '../enricher/enrichments/enrichment.js';
 import type { IgluResolver } from '../iglu-resolver/types.js';
@@ -404,7 +404,7 @@ export async function startMini(o: MiniOptions): Promise<RunningMini> {
       import('../enricher/adapters/registry.js'),
       import('../enricher/enrichment-manager.js'),
       import('../enricher/processor.js'),
-      import('../config/enrich-config.js'),
+      import('../enricher/config.js'),
       import('../streams/factory.js'),
     ]);
 
@@ -559,7 +559,7 @@ async function startExtras(
   }
 
   if (o.forwardConfig !== null) {
-    const { loadForwardConfig } = await importPart('--forward', 'the forwarder config reader', () => import('../config/forward-config.js'));
+    const { loadForwardConfig } = await importPart('--forward', 'the forwarder config reader', () => import('../forwarders/config.js'));
     const { buildForwarder } = await importPart('--forward', 'the forwarders', () => import('../forwarders/build.js'));
     const cfg = await loadForwardConfig(o.forwardConfig);
     if (cfg.input.type !== 'kinesis' && cfg.input.type !== 'stdin') {

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { readHoconFile } from '../config/hocon.js';
-import { readEnrichConfig } from '../config/enrich-config.js';
+import { readEnrichConfig } from '../enricher/config.js';
 import { readResolverConfigFile } from '../iglu-resolver/resolver-config.js';
 import { buildEnrichments, ENRICHMENT_FACTORIES, EXECUTION_ORDER, UNSUPPORTED_ENRICHMENTS } from '../enricher/enrichments/registry.js';
 import { makeInput, testDeps } from '../test/support/enrichments-deps.js';

@@ -4,7 +4,7 @@
 import cluster from 'node:cluster';
 import { FurrowError } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
-import { loadCollectorConfig, type SinkType } from '../../config/collector-config.js';
+import { loadCollectorConfig, type SinkType } from '../../collector/config.js';
 import { parseCommandArgs, str, usageError, type FlagTable } from '../args.js';
 import type { Command } from '../command.js';
 

@@ -11,7 +11,7 @@ import { FurrowError } from '../../common/errors.js';
 import { createLogger, type Logger } from '../../common/logger.js';
 import type { Source } from '../../streams/source.js';
 import type { Sink } from '../../streams/sink.js';
-import { DEFAULT_ENRICH_CONFIG, readEnrichConfig, type EnrichConfig } from '../../config/enrich-config.js';
+import { DEFAULT_ENRICH_CONFIG, readEnrichConfig, type EnrichConfig } from '../../enricher/config.js';
 import { createBuiltinResolver, createResolverFromFile } from '../../iglu-resolver/index.js';
 import type { IgluResolver } from '../../iglu-resolver/types.js';
 import { runEnrich } from '../../enricher/enrich-app.js';

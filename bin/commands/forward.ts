@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { Registry } from 'prom-client';
 import { FurrowError } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
-import { loadForwardConfig } from '../../config/forward-config.js';
+import { loadForwardConfig } from '../../forwarders/config.js';
 import { buildForwarder, createInput } from '../../forwarders/build.js';
 import { createTextLineInput } from '../../streams/factory.js';
 import { registerForwardMetrics } from '../../forwarders/metrics.js';

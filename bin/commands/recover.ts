@@ -210,7 +210,7 @@ function sink(dest: string, base64: boolean, a: ReturnType<typeof parseCommandAr
 
 async function buildValidate(a: ReturnType<typeof parseCommandArgs>, log: Logger): Promise<{ validate: Validate | null; close: () => Promise<void> }> {
   if (a.values['no-validate'] === true) return { validate: null, close: async () => {} };
-  const { DEFAULT_ENRICH_CONFIG } = await import('../../config/enrich-config.js');
+  const { DEFAULT_ENRICH_CONFIG } = await import('../../enricher/config.js');
   const { createBuiltinResolver, createResolverFromFile } = await import('../../iglu-resolver/index.js');
   const { createEnricher } = await import('../../enricher/enricher-factory.js');
   const igluConfig = str(a, 'iglu-config') ?? str(a, 'resolver');

@@ -6,7 +6,7 @@ import type { Writable } from 'node:stream';
 import { createKinesisClient } from '../../streams/aws-clients.js';
 import type { KinesisSender } from '../../streams/kinesis/kinesis-writer.js';
 import type { Logger } from '../../common/logger.js';
-import type { CollectorConfig, StreamConfig } from '../../config/collector-config.js';
+import type { CollectorConfig, StreamConfig } from '../config.js';
 import type { CollectorMetrics } from '../metrics.js';
 import { CompressingSink } from './compressing-sink.js';
 import { KinesisSink } from './kinesis-sink.js';

@@ -8,7 +8,7 @@
  *                                          attempts or once unhealthy, failed at once while unhealthy
  *                                          (one probe at a time): the request gets 503 + Retry-After
  */
-import type { KinesisStreamConfig } from '../../config/collector-config.js';
+import type { KinesisStreamConfig } from '../config.js';
 import { KinesisWriter, type KinesisSender, type KinesisWriterObserver } from '../../streams/kinesis/kinesis-writer.js';
 import type { Logger } from '../../common/logger.js';
 import type { WriteResult } from '../../streams/sink.js';

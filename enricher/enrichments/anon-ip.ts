@@ -11,7 +11,8 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { SelfDescribingData } from '../../iglu-resolver/types.js';
 import type { Enrichment, EnrichmentFactory, EnrichmentInput, EnrichmentOutput } from './enrichment.js';
-import { ConfigReader } from './enrichment-config.js';
+import { readParameters } from './enrichment-config.js';
+import { t } from '../../config/schema.js';
 
 const NO_OUTPUT: EnrichmentOutput = Object.freeze({});
 
@@ -122,15 +123,17 @@ class AnonIpEnrichment implements Enrichment {
   }
 }
 
+/** `anon_ip` 1-0-x `parameters` (anonSegments: 1-0-1). */
+export const anonIpParameters = t.object({
+  anonOctets: t.integer({ minimum: 1, maximum: 4, expect: 'must be between 1 and 4' }),
+  anonSegments: t.optional(t.integer({ minimum: 1, maximum: 8, expect: 'must be between 1 and 8' })),
+});
+
 export const anonIpFactory: EnrichmentFactory = {
   name: 'anon_ip',
   criterion: '1-*-*',
   async create(config: SelfDescribingData): Promise<Enrichment> {
-    const r = new ConfigReader(config);
-    const p = r.parameters();
-    p.onlyKeys(['anonOctets', 'anonSegments']);
-    const octets = p.integer('anonOctets', 1, 4);
-    const segments = p.optInteger('anonSegments', 1, 8) ?? octets;
-    return new AnonIpEnrichment(config.schema, octets, segments);
+    const p = readParameters(config, anonIpParameters);
+    return new AnonIpEnrichment(config.schema, p.anonOctets, p.anonSegments ?? p.anonOctets);
   },
 };

@@ -14,9 +14,10 @@ import { LRUCache } from 'lru-cache';
 import type { SelfDescribingData } from '../../iglu-resolver/types.js';
 import type { Enrichment, EnrichmentDeps, EnrichmentFactory, EnrichmentFailureMessage, EnrichmentInput, EnrichmentOutput } from './enrichment.js';
 import { parseSchemaKey } from '../../formats/schema-key.js';
-import { ConfigReader } from './enrichment-config.js';
+import { configInvalid, readParameters } from './enrichment-config.js';
 import { JsonPath } from './json-path.js';
-import { pullValue, readInputSource, renderValue, type InputSource } from './inputs.js';
+import { inputSource, inputSourceKeys, pullValue, renderValue, type InputSource } from './inputs.js';
+import { t } from '../../config/schema.js';
 
 const NO_OUTPUT: EnrichmentOutput = Object.freeze({});
 
@@ -109,55 +110,49 @@ class ApiRequestEnrichment implements Enrichment {
   }
 }
 
+const between = (minimum: number, maximum: number) => t.integer({ minimum, maximum, expect: `must be between ${minimum} and ${maximum}` });
+const str = () => t.string({ minLength: 0 });
+
+/** `api_request_enrichment_config` `parameters` (1-0-x). */
+const apiRequestParameters = t.object({
+  inputs: t.array(t.object({ key: str(), ...inputSourceKeys })),
+  api: t.object({
+    http: t.object({
+      method: t.enum(['GET', 'POST', 'PUT']),
+      uri: str(),
+      timeout: between(1, 60000),
+      authentication: t.optional(t.object({ httpBasic: t.optional(t.object({ username: str(), password: str() })) })),
+    }),
+  }),
+  outputs: t.array(t.object({ schema: str(), json: t.object({ jsonPath: str() }) })),
+  cache: t.object({ size: between(0, 10_000_000), ttl: between(0, 86400) }),
+  ignoreOnError: t.boolean({ default: false }),
+});
+
 export const apiRequestFactory: EnrichmentFactory = {
   name: 'api_request_enrichment_config',
   criterion: '1-*-*',
   async create(config: SelfDescribingData, deps: EnrichmentDeps): Promise<Enrichment> {
-    const r = new ConfigReader(config);
-    const p = r.parameters();
-    p.onlyKeys(['inputs', 'api', 'outputs', 'cache', 'ignoreOnError']);
-    const inputs = p.objectArray('inputs').map((item) => {
-      item.onlyKeys(['key', 'pojo', 'json']);
-      return { key: item.string('key'), src: readInputSource(item) };
-    });
-    const api = p.object('api');
-    api.onlyKeys(['http']);
-    const http = api.object('http');
-    http.onlyKeys(['method', 'uri', 'timeout', 'authentication']);
-    const method = http.oneOf('method', ['GET', 'POST', 'PUT'] as const);
-    const uri = http.string('uri');
+    const p = readParameters(config, apiRequestParameters);
+    const inputs = p.inputs.map((item, i) => ({ key: item.key, src: inputSource(config, item, `parameters.inputs[${i}]`) }));
+    const { method, uri, timeout, authentication } = p.api.http;
     try {
       new URL(uri.replace(/\{\{\s*[A-Za-z0-9_-]+\s*\}\}/g, 'x'));
     } catch {
-      http.fail('uri', `"${uri}" is not a URL`);
+      throw configInvalid(config, 'parameters.api.http.uri', `"${uri}" is not a URL`);
     }
-    const timeout = http.integer('timeout', 1, 60000);
-    const authObj = http.optObject('authentication');
-    let auth: string | null = null;
-    if (authObj !== null) {
-      authObj.onlyKeys(['httpBasic']);
-      const basic = authObj.optObject('httpBasic');
-      if (basic !== null) {
-        basic.onlyKeys(['username', 'password']);
-        auth = `Basic ${Buffer.from(`${basic.string('username')}:${basic.string('password')}`).toString('base64')}`;
-      }
-    }
-    const outputs = p.objectArray('outputs').map((o): Output => {
-      o.onlyKeys(['schema', 'json']);
-      const schema = o.string('schema');
-      if (parseSchemaKey(schema) === null) o.fail('schema', `"${schema}" is not an Iglu URI`);
-      const j = o.object('json');
-      j.onlyKeys(['jsonPath']);
+    const basic = authentication?.httpBasic;
+    const auth = basic === undefined ? null : `Basic ${Buffer.from(`${basic.username}:${basic.password}`).toString('base64')}`;
+    const outputs = p.outputs.map((o, i): Output => {
+      if (parseSchemaKey(o.schema) === null) throw configInvalid(config, `parameters.outputs[${i}].schema`, `"${o.schema}" is not an Iglu URI`);
       try {
-        return { schema, path: JsonPath.compile(j.string('jsonPath')) };
+        return { schema: o.schema, path: JsonPath.compile(o.json.jsonPath) };
       } catch (err) {
-        return j.fail('jsonPath', (err as Error).message);
+        throw configInvalid(config, `parameters.outputs[${i}].json.jsonPath`, (err as Error).message);
       }
     });
-    if (outputs.length === 0) p.fail('outputs', 'must list at least one output');
-    const c = p.object('cache');
-    c.onlyKeys(['size', 'ttl']);
-    const cache = { size: c.integer('size', 0, 10_000_000), ttlSec: c.integer('ttl', 0, 86400) };
-    return new ApiRequestEnrichment(config.schema, inputs, method, uri, timeout, auth, outputs, cache, p.optBoolean('ignoreOnError', false), deps.fetch);
+    if (outputs.length === 0) throw configInvalid(config, 'parameters.outputs', 'must list at least one output');
+    const cache = { size: p.cache.size, ttlSec: p.cache.ttl };
+    return new ApiRequestEnrichment(config.schema, inputs, method, uri, timeout, auth, outputs, cache, p.ignoreOnError, deps.fetch);
   },
 };

@@ -8,7 +8,8 @@
  */
 import type { SelfDescribingData } from '../../iglu-resolver/types.js';
 import type { Enrichment, EnrichmentDeps, EnrichmentFactory, EnrichmentInput, EnrichmentOutput } from './enrichment.js';
-import { ConfigReader } from './enrichment-config.js';
+import { readParameters } from './enrichment-config.js';
+import { t } from '../../config/schema.js';
 import { openAsset, type Refreshable } from './assets.js';
 import { ASN_SCHEMA } from './ip-lookups.js';
 
@@ -57,25 +58,24 @@ class AsnLookupsEnrichment implements Enrichment {
   }
 }
 
+/** `asn_lookups` `parameters`: bot ASNs from a CSV file and/or listed inline; platforms that skip the check. */
+const asnLookupsParameters = t.object({
+  botAsnsFile: t.optional(t.object({ uri: t.optional(t.string({ minLength: 0 })), database: t.string({ minLength: 0 }) })),
+  botAsns: t.array(t.object({ asn: t.integer({ minimum: 0, maximum: 4294967295 }), name: t.optional(t.string({ minLength: 0 })) }), { default: [] }),
+  bypassPlatforms: t.array(t.string({ minLength: 0 }), { default: [] }),
+});
+
 export const asnLookupsFactory: EnrichmentFactory = {
   name: 'asn_lookups',
   criterion: '1-*-*',
   async create(config: SelfDescribingData, deps: EnrichmentDeps): Promise<Enrichment> {
-    const r = new ConfigReader(config);
-    const p = r.parameters();
-    p.onlyKeys(['botAsnsFile', 'botAsns', 'bypassPlatforms']);
-    const list = new Set<number>();
-    for (const a of p.objectArray('botAsns', true)) {
-      a.onlyKeys(['asn', 'name']);
-      list.add(a.integer('asn', 0, 4294967295));
-      a.optString('name');
-    }
-    const f = p.optObject('botAsnsFile');
+    const p = readParameters(config, asnLookupsParameters);
+    const list = new Set<number>(p.botAsns.map((a) => a.asn));
+    const f = p.botAsnsFile;
     let file: Refreshable<Set<number>> | null = null;
-    if (f !== null) {
-      f.onlyKeys(['uri', 'database']);
-      file = await openAsset({ uri: f.optString('uri'), database: f.string('database') }, deps, 'asn_lookups.botAsnsFile', (_p, b) => parseAsnCsv(b.toString('utf8')));
+    if (f !== undefined) {
+      file = await openAsset({ uri: f.uri ?? null, database: f.database }, deps, 'asn_lookups.botAsnsFile', (_p, b) => parseAsnCsv(b.toString('utf8')));
     }
-    return new AsnLookupsEnrichment(config.schema, file, list, new Set(p.stringArray('bypassPlatforms', true)));
+    return new AsnLookupsEnrichment(config.schema, file, list, new Set(p.bypassPlatforms));
   },
 };

@@ -12,7 +12,8 @@
  */
 import type { SelfDescribingData } from '../../iglu-resolver/types.js';
 import type { Enrichment, EnrichmentFactory, EnrichmentInput, EnrichmentOutput } from './enrichment.js';
-import { ConfigReader } from './enrichment-config.js';
+import { readParameters } from './enrichment-config.js';
+import { t } from '../../config/schema.js';
 import { IAB_SCHEMA } from './iab-spiders-and-robots.js';
 import { ASN_SCHEMA } from './ip-lookups.js';
 
@@ -44,18 +45,19 @@ class BotDetectionEnrichment implements Enrichment {
   }
 }
 
+/** `bot_detection_enrichment_config` `parameters`: which signals count. */
+const botDetectionParameters = t.object({
+  useYauaa: t.boolean({ default: false }),
+  useIab: t.boolean({ default: false }),
+  useAsnLookups: t.boolean({ default: false }),
+  useClientSideDetection: t.boolean({ default: false }),
+});
+
 export const botDetectionFactory: EnrichmentFactory = {
   name: 'bot_detection_enrichment_config',
   criterion: '1-*-*',
   async create(config: SelfDescribingData): Promise<Enrichment> {
-    const r = new ConfigReader(config);
-    const p = r.parameters();
-    p.onlyKeys(['useYauaa', 'useIab', 'useAsnLookups', 'useClientSideDetection']);
-    return new BotDetectionEnrichment(config.schema, {
-      yauaa: p.optBoolean('useYauaa', false),
-      iab: p.optBoolean('useIab', false),
-      asn: p.optBoolean('useAsnLookups', false),
-      client: p.optBoolean('useClientSideDetection', false),
-    });
+    const p = readParameters(config, botDetectionParameters);
+    return new BotDetectionEnrichment(config.schema, { yauaa: p.useYauaa, iab: p.useIab, asn: p.useAsnLookups, client: p.useClientSideDetection });
   },
 };

@@ -9,7 +9,8 @@
  */
 import type { SelfDescribingData } from '../../iglu-resolver/types.js';
 import type { Enrichment, EnrichmentFactory, EnrichmentInput, EnrichmentOutput } from './enrichment.js';
-import { ConfigReader } from './enrichment-config.js';
+import { readParameters } from './enrichment-config.js';
+import { t } from '../../config/schema.js';
 import { FurrowError } from '../../common/errors.js';
 import { querystringMap } from './querystring.js';
 import { makeTsvSafe } from './tsv-safe.js';
@@ -70,33 +71,42 @@ class CampaignAttributionEnrichment implements Enrichment {
   }
 }
 
+const names = () => t.array(t.string({ minLength: 0 }));
+
+/** `campaign_attribution` `parameters`: the querystring names of each marketing field; mktClickId: name → network. */
+const campaignParameters = t.object({
+  mapping: t.optional(t.string({ minLength: 0 })),
+  fields: t.object({
+    mktMedium: names(),
+    mktSource: names(),
+    mktTerm: names(),
+    mktContent: names(),
+    mktCampaign: names(),
+    mktClickId: t.optional(t.record(t.string({ minLength: 0 }))),
+  }),
+});
+
 export const campaignAttributionFactory: EnrichmentFactory = {
   name: 'campaign_attribution',
   criterion: '1-*-*',
   async create(config: SelfDescribingData): Promise<Enrichment> {
-    const r = new ConfigReader(config);
-    const p = r.parameters();
-    p.onlyKeys(['mapping', 'fields']);
-    const mapping = p.optString('mapping');
+    const p = readParameters(config, campaignParameters);
+    const mapping = p.mapping ?? null;
     if (mapping !== null && mapping !== 'static') {
       throw new FurrowError(
         'ENRICH_ENRICHMENT_UNSUPPORTED',
         `campaign_attribution: parameters.mapping "${mapping}" is not supported (only "static", as in Snowplow)`,
       );
     }
-    const f = p.object('fields');
-    f.onlyKeys(['mktMedium', 'mktSource', 'mktTerm', 'mktContent', 'mktCampaign', 'mktClickId']);
+    const f = p.fields;
     const clickIds = new Map<string, string>(DEFAULT_CLICK_IDS);
-    const custom = f.optObject('mktClickId');
-    if (custom !== null) {
-      for (const k of Object.keys(custom.obj)) clickIds.set(k, custom.string(k));
-    }
+    for (const [k, v] of Object.entries(f.mktClickId ?? {})) clickIds.set(k, v);
     return new CampaignAttributionEnrichment(config.schema, {
-      medium: f.stringArray('mktMedium'),
-      source: f.stringArray('mktSource'),
-      term: f.stringArray('mktTerm'),
-      content: f.stringArray('mktContent'),
-      campaign: f.stringArray('mktCampaign'),
+      medium: [...f.mktMedium],
+      source: [...f.mktSource],
+      term: [...f.mktTerm],
+      content: [...f.mktContent],
+      campaign: [...f.mktCampaign],
       clickIds: [...clickIds],
     });
   },

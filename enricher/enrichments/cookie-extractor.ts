@@ -5,7 +5,8 @@
  */
 import type { SelfDescribingData } from '../../iglu-resolver/types.js';
 import type { Enrichment, EnrichmentFactory, EnrichmentInput, EnrichmentOutput } from './enrichment.js';
-import { ConfigReader } from './enrichment-config.js';
+import { readParameters } from './enrichment-config.js';
+import { t } from '../../config/schema.js';
 
 export const HTTP_COOKIE_SCHEMA = 'iglu:org.ietf/http_cookie/jsonschema/1-0-0';
 const NO_OUTPUT: EnrichmentOutput = Object.freeze({});
@@ -34,13 +35,14 @@ class CookieExtractorEnrichment implements Enrichment {
   }
 }
 
+/** `cookie_extractor_config` `parameters`. */
+export const cookieExtractorParameters = t.object({ cookies: t.array(t.string({ minLength: 0 })) });
+
 export const cookieExtractorFactory: EnrichmentFactory = {
   name: 'cookie_extractor_config',
   criterion: '1-*-*',
   async create(config: SelfDescribingData): Promise<Enrichment> {
-    const r = new ConfigReader(config);
-    const p = r.parameters();
-    p.onlyKeys(['cookies']);
-    return new CookieExtractorEnrichment(config.schema, new Set(p.stringArray('cookies')));
+    const p = readParameters(config, cookieExtractorParameters);
+    return new CookieExtractorEnrichment(config.schema, new Set(p.cookies));
   },
 };

@@ -10,7 +10,8 @@
  */
 import type { SelfDescribingData } from '../../iglu-resolver/types.js';
 import type { Enrichment, EnrichmentFactory, EnrichmentInput, EnrichmentOutput } from './enrichment.js';
-import { ConfigReader } from './enrichment-config.js';
+import { readParameters } from './enrichment-config.js';
+import { t } from '../../config/schema.js';
 
 export const CROSS_NAVIGATION_SCHEMA = 'iglu:com.snowplowanalytics.snowplow/cross_navigation/jsonschema/1-0-0';
 const NO_OUTPUT: EnrichmentOutput = Object.freeze({});
@@ -66,12 +67,14 @@ class CrossNavigationEnrichment implements Enrichment {
   }
 }
 
+/** `cross_navigation_config` takes no parameters. */
+const NO_PARAMETERS = t.object({});
+
 export const crossNavigationFactory: EnrichmentFactory = {
   name: 'cross_navigation_config',
   criterion: '1-*-*',
   async create(config: SelfDescribingData): Promise<Enrichment> {
-    const r = new ConfigReader(config);
-    r.parameters(true).onlyKeys([]);
+    readParameters(config, NO_PARAMETERS, { optional: true });
     return new CrossNavigationEnrichment(config.schema);
   },
 };

@@ -12,7 +12,8 @@
 import { LRUCache } from 'lru-cache';
 import type { SelfDescribingData } from '../../iglu-resolver/types.js';
 import type { Enrichment, EnrichmentDeps, EnrichmentFactory, EnrichmentFailureMessage, EnrichmentInput, EnrichmentOutput } from './enrichment.js';
-import { ConfigReader } from './enrichment-config.js';
+import { readParameters } from './enrichment-config.js';
+import { t } from '../../config/schema.js';
 import { parseTstamp } from './tsv-safe.js';
 
 const NO_OUTPUT: EnrichmentOutput = Object.freeze({});
@@ -173,19 +174,22 @@ class CurrencyConversionEnrichment implements Enrichment {
   }
 }
 
+/** `currency_conversion_config` `parameters` (Open Exchange Rates). */
+const currencyParameters = t.object({
+  accountType: t.enum(['DEVELOPER', 'ENTERPRISE', 'UNLIMITED']),
+  apiKey: t.string({ pattern: '\\S', expect: 'is empty' }),
+  baseCurrency: t.string({ pattern: '^[A-Z]{3}$', expect: 'is not an ISO 4217 code' }),
+  rateAt: t.enum(['EOD_PRIOR']),
+});
+
 export const currencyConversionFactory: EnrichmentFactory = {
   name: 'currency_conversion_config',
   criterion: '1-*-*',
   async create(config: SelfDescribingData, deps: EnrichmentDeps): Promise<Enrichment> {
-    const r = new ConfigReader(config);
-    const p = r.parameters();
-    p.onlyKeys(['accountType', 'apiKey', 'baseCurrency', 'rateAt']);
-    const account = p.oneOf('accountType', ['DEVELOPER', 'ENTERPRISE', 'UNLIMITED'] as const);
-    const base = p.string('baseCurrency');
-    if (!/^[A-Z]{3}$/.test(base)) p.fail('baseCurrency', `"${base}" is not an ISO 4217 code`);
-    p.oneOf('rateAt', ['EOD_PRIOR'] as const);
-    const apiKey = p.string('apiKey');
-    if (apiKey.trim() === '') p.fail('apiKey', 'is empty');
+    const p = readParameters(config, currencyParameters);
+    const account = p.accountType;
+    const base = p.baseCurrency;
+    const apiKey = p.apiKey;
     const baseUrl = (deps.openExchangeRatesBaseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
     return new CurrencyConversionEnrichment(config.schema, apiKey, base, account === 'DEVELOPER', baseUrl, deps.fetch);
   },

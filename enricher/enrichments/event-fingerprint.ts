@@ -7,7 +7,8 @@
 import * as crypto from 'node:crypto';
 import type { SelfDescribingData } from '../../iglu-resolver/types.js';
 import type { Enrichment, EnrichmentFactory, EnrichmentInput, EnrichmentOutput } from './enrichment.js';
-import { ConfigReader } from './enrichment-config.js';
+import { readParameters } from './enrichment-config.js';
+import { t } from '../../config/schema.js';
 
 const NO_OUTPUT: EnrichmentOutput = Object.freeze({});
 const SEP = '\u001f';
@@ -90,14 +91,14 @@ class EventFingerprintEnrichment implements Enrichment {
   }
 }
 
+/** `event_fingerprint_config` `parameters`. */
+export const eventFingerprintParameters = t.object({ excludeParameters: t.array(t.string({ minLength: 0 })), hashAlgorithm: t.enum(ALGORITHMS) });
+
 export const eventFingerprintFactory: EnrichmentFactory = {
   name: 'event_fingerprint_config',
   criterion: '1-*-*',
   async create(config: SelfDescribingData): Promise<Enrichment> {
-    const r = new ConfigReader(config);
-    const p = r.parameters();
-    p.onlyKeys(['excludeParameters', 'hashAlgorithm']);
-    const algo = p.oneOf('hashAlgorithm', ALGORITHMS);
-    return new EventFingerprintEnrichment(config.schema, NODE_HASH[algo], new Set(p.stringArray('excludeParameters')));
+    const p = readParameters(config, eventFingerprintParameters);
+    return new EventFingerprintEnrichment(config.schema, NODE_HASH[p.hashAlgorithm], new Set(p.excludeParameters));
   },
 };

@@ -5,7 +5,9 @@
  */
 import type { SelfDescribingData } from '../../iglu-resolver/types.js';
 import type { Enrichment, EnrichmentFactory, EnrichmentInput, EnrichmentOutput } from './enrichment.js';
-import { ConfigReader } from './enrichment-config.js';
+import { readParameters } from './enrichment-config.js';
+import { FurrowError } from '../../common/errors.js';
+import { t } from '../../config/schema.js';
 
 export const HTTP_HEADER_SCHEMA = 'iglu:org.ietf/http_header/jsonschema/1-0-0';
 const NO_OUTPUT: EnrichmentOutput = Object.freeze({});
@@ -30,19 +32,19 @@ class HttpHeaderExtractorEnrichment implements Enrichment {
   }
 }
 
+/** `http_header_extractor_config` `parameters`. */
+export const httpHeaderExtractorParameters = t.object({ headersPattern: t.string({ minLength: 0 }) });
+
 export const httpHeaderExtractorFactory: EnrichmentFactory = {
   name: 'http_header_extractor_config',
   criterion: '1-*-*',
   async create(config: SelfDescribingData): Promise<Enrichment> {
-    const r = new ConfigReader(config);
-    const p = r.parameters();
-    p.onlyKeys(['headersPattern']);
-    const src = p.string('headersPattern');
+    const src = readParameters(config, httpHeaderExtractorParameters).headersPattern;
     let re: RegExp;
     try {
       re = new RegExp(`^(?:${src})$`);
     } catch (err) {
-      return r.fail('parameters.headersPattern', `is not a valid regular expression: ${(err as Error).message}`);
+      throw new FurrowError('ENRICH_ENRICHMENT_CONFIG_INVALID', `http_header_extractor_config: parameters.headersPattern is not a valid regular expression: ${(err as Error).message}`);
     }
     return new HttpHeaderExtractorEnrichment(config.schema, re);
   },

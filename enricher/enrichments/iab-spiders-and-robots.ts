@@ -20,7 +20,8 @@
 import { BlockList, isIP } from 'node:net';
 import type { SelfDescribingData } from '../../iglu-resolver/types.js';
 import type { Enrichment, EnrichmentDeps, EnrichmentFactory, EnrichmentInput, EnrichmentOutput } from './enrichment.js';
-import { ConfigReader, type ParamReader } from './enrichment-config.js';
+import { readParameters } from './enrichment-config.js';
+import { t } from '../../config/schema.js';
 import { openAsset, type Refreshable } from './assets.js';
 import { normaliseIp } from './ip-lookups.js';
 import { parseTstamp } from './tsv-safe.js';
@@ -200,24 +201,29 @@ class IabEnrichment implements Enrichment {
   }
 }
 
-function ref(p: ParamReader, key: string): { uri: string | null; database: string } {
-  const o = p.object(key);
-  o.onlyKeys(['uri', 'database']);
-  return { uri: o.optString('uri'), database: o.string('database') };
-}
+const fileRef = t.object({ uri: t.optional(t.string({ minLength: 0 })), database: t.string({ minLength: 0 }) });
+
+/** `iab_spiders_and_robots_enrichment` `parameters`: three files (uri + database) and optional user-agent lists. */
+const iabParameters = t.object({
+  ipFile: fileRef,
+  excludeUseragentFile: fileRef,
+  includeUseragentFile: fileRef,
+  includeUseragents: t.array(t.string({ minLength: 0 }), { default: [] }),
+  excludeUseragents: t.array(t.string({ minLength: 0 }), { default: [] }),
+});
+
+const ref = (o: { readonly uri?: string; readonly database: string }): { uri: string | null; database: string } => ({ uri: o.uri ?? null, database: o.database });
 
 export const iabFactory: EnrichmentFactory = {
   name: 'iab_spiders_and_robots_enrichment',
   criterion: '1-*-*',
   async create(config: SelfDescribingData, deps: EnrichmentDeps): Promise<Enrichment> {
-    const r = new ConfigReader(config);
-    const p = r.parameters();
-    p.onlyKeys(['ipFile', 'excludeUseragentFile', 'includeUseragentFile', 'includeUseragents', 'excludeUseragents']);
+    const p = readParameters(config, iabParameters);
     const label = 'iab_spiders_and_robots_enrichment';
-    const ips = await openAsset(ref(p, 'ipFile'), deps, `${label}.ipFile`, (_p, b) => parseIpList(b.toString('latin1')));
-    const exclude = await openAsset(ref(p, 'excludeUseragentFile'), deps, `${label}.excludeUseragentFile`, (_p, b) => parseExcludeList(b.toString('latin1')));
-    const include = await openAsset(ref(p, 'includeUseragentFile'), deps, `${label}.includeUseragentFile`, (_p, b) => parseIncludeList(b.toString('latin1')));
-    const low = (xs: string[]) => xs.map((x) => x.toLowerCase());
-    return new IabEnrichment(config.schema, ips, include, exclude, low(p.stringArray('includeUseragents', true)), low(p.stringArray('excludeUseragents', true)));
+    const ips = await openAsset(ref(p.ipFile), deps, `${label}.ipFile`, (_p, b) => parseIpList(b.toString('latin1')));
+    const exclude = await openAsset(ref(p.excludeUseragentFile), deps, `${label}.excludeUseragentFile`, (_p, b) => parseExcludeList(b.toString('latin1')));
+    const include = await openAsset(ref(p.includeUseragentFile), deps, `${label}.includeUseragentFile`, (_p, b) => parseIncludeList(b.toString('latin1')));
+    const low = (xs: readonly string[]) => xs.map((x) => x.toLowerCase());
+    return new IabEnrichment(config.schema, ips, include, exclude, low(p.includeUseragents), low(p.excludeUseragents));
   },
 };

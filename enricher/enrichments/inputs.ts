@@ -6,50 +6,57 @@
  *   json        → first matching entity (in field order) whose path selects a non-null value; strings as they are,
  *                 numbers/booleans as text, objects/arrays as compact JSON
  */
+import type { SelfDescribingData } from '../../iglu-resolver/types.js';
+import { t, type Static } from '../../config/schema.js';
 import type { EnrichmentInput } from './enrichment.js';
 import { ENRICHED_FIELDS } from '../../formats/enriched-event.js';
 import { criterionMatches, parseCriterion, parseSchemaKey, type SchemaCriterion } from '../../formats/schema-key.js';
-import type { ParamReader } from './enrichment-config.js';
+import { configInvalid } from './enrichment-config.js';
 import { JsonPath } from './json-path.js';
 
 export type InputSource =
   | { kind: 'pojo'; field: string }
   | { kind: 'json'; field: 'contexts' | 'derived_contexts' | 'unstruct_event'; criterion: SchemaCriterion; path: JsonPath };
 
+type JsonField = 'contexts' | 'derived_contexts' | 'unstruct_event';
+
 const FIELD_SET = new Set<string>(ENRICHED_FIELDS);
 
-/** Reads `pojo` / `json` of one input item (exactly one of them must be present). */
-export function readInputSource(item: ParamReader): InputSource {
-  const pojo = item.optObject('pojo');
-  const json = item.optObject('json');
-  if ((pojo === null) === (json === null)) return item.fail('', 'must have exactly one of pojo or json');
-  if (pojo !== null) {
-    pojo.onlyKeys(['field']);
-    const field = pojo.string('field');
-    if (!FIELD_SET.has(field)) pojo.fail('field', `"${field}" is not an atomic field`);
-    return { kind: 'pojo', field };
-  }
-  return readJsonSource(json!, ['contexts', 'derived_contexts', 'unstruct_event']);
+/** A `json` input: entities of `field` matching `schemaCriterion`, then `jsonPath` (`fields` in the order the enrichment's docs give). */
+export function jsonInputSchema<const F extends JsonField>(fields: readonly F[]) {
+  return t.object({ field: t.enum(fields), schemaCriterion: t.string({ minLength: 0 }), jsonPath: t.string({ minLength: 0 }) });
 }
 
-/**
- * Reads a `json` input item: `field` (one of `fields`, listed in the order the enrichment's docs give),
- * `schemaCriterion` and `jsonPath` (compiled here, at start-up). Shared by api_request, sql_query and pii.
- */
-export function readJsonSource(
-  j: ParamReader,
-  fields: readonly ('contexts' | 'derived_contexts' | 'unstruct_event')[],
-): Extract<InputSource, { kind: 'json' }> {
-  j.onlyKeys(['field', 'schemaCriterion', 'jsonPath']);
-  const criterion = parseCriterion(j.string('schemaCriterion'));
-  if (criterion === null) return j.fail('schemaCriterion', 'is not an Iglu schema criterion (iglu:vendor/name/format/1-*-*)');
+const jsonInput = jsonInputSchema(['contexts', 'derived_contexts', 'unstruct_event']);
+
+/** The `pojo` / `json` keys of an api_request or sql_query input item (exactly one of them; checked by `inputSource`). */
+export const inputSourceKeys = {
+  pojo: t.optional(t.object({ field: t.string({ minLength: 0 }) })),
+  json: t.optional(jsonInput),
+};
+
+/** An input item as read with `inputSourceKeys`; `at` is its key path (`parameters.inputs[0]`) for messages. */
+export function inputSource(config: SelfDescribingData, item: { readonly pojo?: { readonly field: string }; readonly json?: Static<typeof jsonInput> }, at: string): InputSource {
+  if ((item.pojo === undefined) === (item.json === undefined)) throw configInvalid(config, at, 'must have exactly one of pojo or json');
+  if (item.pojo !== undefined) {
+    const field = item.pojo.field;
+    if (!FIELD_SET.has(field)) throw configInvalid(config, `${at}.pojo.field`, `"${field}" is not an atomic field`);
+    return { kind: 'pojo', field };
+  }
+  return jsonSource(config, item.json!, `${at}.json`);
+}
+
+/** A `json` input item (read with `jsonInputSchema`): the criterion parsed and the JSONPath compiled, at start-up. Shared by api_request, sql_query and pii. */
+export function jsonSource(config: SelfDescribingData, j: { readonly field: JsonField; readonly schemaCriterion: string; readonly jsonPath: string }, at: string): Extract<InputSource, { kind: 'json' }> {
+  const criterion = parseCriterion(j.schemaCriterion);
+  if (criterion === null) throw configInvalid(config, `${at}.schemaCriterion`, 'is not an Iglu schema criterion (iglu:vendor/name/format/1-*-*)');
   let path: JsonPath;
   try {
-    path = JsonPath.compile(j.string('jsonPath'));
+    path = JsonPath.compile(j.jsonPath);
   } catch (err) {
-    return j.fail('jsonPath', (err as Error).message);
+    throw configInvalid(config, `${at}.jsonPath`, (err as Error).message);
   }
-  return { kind: 'json', field: j.oneOf('field', fields), criterion, path };
+  return { kind: 'json', field: j.field, criterion, path };
 }
 
 export function renderValue(v: unknown): string | null {

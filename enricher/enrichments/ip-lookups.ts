@@ -15,7 +15,9 @@ import { Reader, type Response } from 'maxmind';
 import { LRUCache } from 'lru-cache';
 import type { SelfDescribingData } from '../../iglu-resolver/types.js';
 import type { Enrichment, EnrichmentDeps, EnrichmentFactory, EnrichmentInput, EnrichmentOutput } from './enrichment.js';
-import { ConfigReader, type ParamReader } from './enrichment-config.js';
+import { FurrowError } from '../../common/errors.js';
+import { readParameters } from './enrichment-config.js';
+import { t } from '../../config/schema.js';
 import { openAsset, type Refreshable } from './assets.js';
 import { javaFloatString } from './tsv-safe.js';
 import { immutableEntity } from '../self-describing.js';
@@ -177,11 +179,14 @@ const EXPECTED_TYPE: Record<string, RegExp> = {
   asn: /ASN/i,
 };
 
-async function openDb(p: ParamReader, key: string, deps: EnrichmentDeps): Promise<Db | null> {
-  const o = p.optObject(key);
-  if (o === null) return null;
-  o.onlyKeys(['uri', 'database']);
-  const ref = { uri: o.optString('uri'), database: o.string('database') };
+const dbRef = t.optional(t.object({ uri: t.optional(t.string({ minLength: 0 })), database: t.string({ minLength: 0 }) }));
+
+/** `ip_lookups` 2-0-x `parameters`: one MaxMind database (uri + database) per lookup; at least one. */
+const ipLookupsParameters = t.object({ geo: dbRef, isp: dbRef, domain: dbRef, connectionType: dbRef, asn: dbRef });
+
+async function openDb(o: { readonly uri?: string; readonly database: string } | undefined, key: string, deps: EnrichmentDeps): Promise<Db | null> {
+  if (o === undefined) return null;
+  const ref = { uri: o.uri ?? null, database: o.database };
   return openAsset(ref, deps, `ip_lookups.${key}`, (_path, bytes) => {
     const reader = new Reader<Response>(bytes);
     const type = reader.metadata.databaseType;
@@ -196,18 +201,16 @@ export const ipLookupsFactory: EnrichmentFactory = {
   name: 'ip_lookups',
   criterion: '2-*-*',
   async create(config: SelfDescribingData, deps: EnrichmentDeps): Promise<Enrichment> {
-    const r = new ConfigReader(config);
-    const p = r.parameters();
-    p.onlyKeys(['geo', 'isp', 'domain', 'connectionType', 'asn']);
+    const p = readParameters(config, ipLookupsParameters);
     const opened: Db[] = [];
     try {
-      const open = async (k: string) => {
-        const db = await openDb(p, k, deps);
+      const open = async (k: 'geo' | 'isp' | 'domain' | 'connectionType' | 'asn') => {
+        const db = await openDb(p[k], k, deps);
         if (db !== null) opened.push(db);
         return db;
       };
       const dbs = { geo: await open('geo'), isp: await open('isp'), domain: await open('domain'), connectionType: await open('connectionType'), asn: await open('asn') };
-      if (opened.length === 0) r.fail('parameters', 'configures no database (geo, isp, domain, connectionType or asn)');
+      if (opened.length === 0) throw new FurrowError('ENRICH_ENRICHMENT_CONFIG_INVALID', 'ip_lookups: parameters configures no database (geo, isp, domain, connectionType or asn)');
       return new IpLookupsEnrichment(config.schema, dbs);
     } catch (err) {
       for (const d of opened) d.close();

@@ -25,7 +25,9 @@ import type { SelfDescribingData } from '../../iglu-resolver/types.js';
 import { ScriptSandbox, SandboxStartError } from '../../common/script-sandbox.js';
 import { ENRICHED_FIELDS } from '../../formats/enriched-event.js';
 import type { Enrichment, EnrichmentDeps, EnrichmentFactory, EnrichmentInput, EnrichmentOutput } from './enrichment.js';
-import { ConfigReader, isObject } from './enrichment-config.js';
+import { FurrowError } from '../../common/errors.js';
+import { isObject, readParameters } from './enrichment-config.js';
+import { t } from '../../config/schema.js';
 import { exceedsDepth, parseJson } from '../json.js';
 import { toSdj, type Entity } from '../self-describing.js';
 
@@ -229,18 +231,21 @@ function parseUnstruct(text: string | null): Entity | null | undefined {
   return s.ok ? s.entity : undefined;
 }
 
+/** `javascript_script_config` `parameters`: the script (base64) and an optional object handed to it. */
+const javascriptParameters = t.object({ script: t.string({ minLength: 0 }), config: t.optional(t.record(t.any())) });
+
+const fail = (problem: string): never => {
+  throw new FurrowError('ENRICH_ENRICHMENT_CONFIG_INVALID', `javascript_script_config: parameters.script ${problem}`);
+};
+
 export const javascriptScriptFactory: EnrichmentFactory = {
   name: 'javascript_script_config',
   criterion: '1-*-*',
   async create(config: SelfDescribingData, deps: EnrichmentDeps): Promise<Enrichment> {
-    const r = new ConfigReader(config);
-    const p = r.parameters();
-    p.onlyKeys(['script', 'config']);
-    const b64 = p.string('script');
-    const source = Buffer.from(b64, 'base64').toString('utf8');
-    if (source.trim() === '') r.fail('parameters.script', 'is empty after base64 decoding');
-    const params = p.raw('config');
-    if (params !== undefined && params !== null && !isObject(params)) r.fail('parameters.config', 'must be an object');
+    const p = readParameters(config, javascriptParameters);
+    const source = Buffer.from(p.script, 'base64').toString('utf8');
+    if (source.trim() === '') fail('is empty after base64 decoding');
+    const params = p.config;
     const timeoutMs = deps.javascriptTimeoutMs ?? DEFAULT_JS_TIMEOUT_MS;
     const maxMemoryMb = deps.javascriptMaxMemoryMb ?? DEFAULT_JS_MAX_MEMORY_MB;
     try {
@@ -262,7 +267,7 @@ export const javascriptScriptFactory: EnrichmentFactory = {
         deps.logger.error({ enrichment: 'javascript_script_config', err: message }, 'JavaScript enrichment script does not start; exitOnJsCompileError is false, so every event will fail');
         return new JavascriptEnrichment(config.schema, null, message);
       }
-      return r.fail('parameters.script', message);
+      return fail(message);
     }
   },
 };

@@ -17,9 +17,10 @@ import type { SelfDescribingData } from '../../iglu-resolver/types.js';
 import type { EnrichedEvent } from '../../formats/enriched-event.js';
 import type { Enrichment, EnrichmentFactory, EnrichmentInput, EnrichmentOutput } from './enrichment.js';
 import { criterionMatches, parseSchemaKey, type SchemaCriterion } from '../../formats/schema-key.js';
-import { ConfigReader } from './enrichment-config.js';
+import { configInvalid, readEnrichmentData } from './enrichment-config.js';
 import type { JsonPath } from './json-path.js';
-import { readJsonSource } from './inputs.js';
+import { jsonInputSchema, jsonSource } from './inputs.js';
+import { t } from '../../config/schema.js';
 import { formatContexts, formatUnstructEvent } from '../self-describing.js';
 
 export const PII_TRANSFORMATION_SCHEMA = 'iglu:com.snowplowanalytics.snowplow/pii_transformation/jsonschema/1-0-0';
@@ -167,33 +168,41 @@ class PiiEnrichment implements Enrichment {
   }
 }
 
+/**
+ * `pii_enrichment_config` `data` (2-0-x): `emitEvent` and `anonymousOnly` sit beside `parameters`. A `json` field
+ * lists unstruct_event first, as Snowplow's schema does.
+ */
+const piiData = t.object({
+  vendor: t.optional(t.any()),
+  name: t.optional(t.any()),
+  enabled: t.optional(t.any()),
+  emitEvent: t.boolean({ default: false }),
+  anonymousOnly: t.boolean({ default: false }),
+  parameters: t.object({
+    pii: t.array(
+      t.object({
+        pojo: t.optional(t.object({ field: t.enum(PII_POJO_FIELDS) })),
+        json: t.optional(jsonInputSchema(['unstruct_event', 'contexts', 'derived_contexts'])),
+      }),
+    ),
+    strategy: t.object({
+      pseudonymize: t.object({ hashFunction: t.enum(HASHES), salt: t.optional(t.string({ minLength: 0 })) }),
+    }),
+  }),
+});
+
 export const piiFactory: EnrichmentFactory = {
   name: 'pii_enrichment_config',
   criterion: '2-*-*',
   async create(config: SelfDescribingData): Promise<Enrichment> {
-    const r = new ConfigReader(config);
-    for (const k of Object.keys(r.data)) {
-      if (!['vendor', 'name', 'enabled', 'emitEvent', 'anonymousOnly', 'parameters'].includes(k)) r.fail(k, 'is not a known key');
-    }
-    const emitEvent = r.topBoolean('emitEvent', false);
-    const anonymousOnly = r.topBoolean('anonymousOnly', false);
-    const p = r.parameters();
-    p.onlyKeys(['pii', 'strategy']);
-    const fields: PiiField[] = p.objectArray('pii').map((item): PiiField => {
-      item.onlyKeys(['pojo', 'json']);
-      const pojo = item.optObject('pojo');
-      const json = item.optObject('json');
-      if ((pojo === null) === (json === null)) item.fail('', 'must have exactly one of pojo or json');
-      if (pojo !== null) {
-        pojo.onlyKeys(['field']);
-        return { kind: 'pojo', field: pojo.oneOf('field', PII_POJO_FIELDS) };
-      }
-      return readJsonSource(json!, ['unstruct_event', 'contexts', 'derived_contexts']);
+    const d = readEnrichmentData(config, piiData);
+    const fields = d.parameters.pii.map((item, i): PiiField => {
+      const at = `parameters.pii[${i}]`;
+      if ((item.pojo === undefined) === (item.json === undefined)) throw configInvalid(config, at, 'must have exactly one of pojo or json');
+      if (item.pojo !== undefined) return { kind: 'pojo', field: item.pojo.field };
+      return jsonSource(config, item.json!, `${at}.json`);
     });
-    const ps = p.object('strategy').object('pseudonymize');
-    ps.onlyKeys(['hashFunction', 'salt']);
-    const hash = ps.oneOf('hashFunction', HASHES);
-    const salt = ps.optString('salt') ?? '';
-    return new PiiEnrichment(config.schema, fields, hash, salt, emitEvent, anonymousOnly);
+    const ps = d.parameters.strategy.pseudonymize;
+    return new PiiEnrichment(config.schema, fields, ps.hashFunction, ps.salt ?? '', d.emitEvent, d.anonymousOnly);
   },
 };

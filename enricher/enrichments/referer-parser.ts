@@ -13,7 +13,9 @@
  */
 import type { SelfDescribingData } from '../../iglu-resolver/types.js';
 import type { Enrichment, EnrichmentDeps, EnrichmentFactory, EnrichmentInput, EnrichmentOutput } from './enrichment.js';
-import { ConfigReader, isObject } from './enrichment-config.js';
+import { FurrowError } from '../../common/errors.js';
+import { isObject, readParameters } from './enrichment-config.js';
+import { t } from '../../config/schema.js';
 import { openAsset, type Refreshable } from './assets.js';
 import { parseQuerystring } from './querystring.js';
 import { makeTsvSafe } from './tsv-safe.js';
@@ -140,23 +142,29 @@ class RefererParserEnrichment implements Enrichment {
   }
 }
 
+/** `referer_parser` 2-0-x `parameters`; `referrers` (extra referers, the database's layout) is checked by addReferers. */
+const refererParserParameters = t.object({
+  internalDomains: t.array(t.string({ minLength: 0 })),
+  uri: t.string({ minLength: 0 }),
+  database: t.string({ minLength: 0 }),
+  referrers: t.optional(t.any()),
+});
+
 export const refererParserFactory: EnrichmentFactory = {
   name: 'referer_parser',
   criterion: '2-*-*',
   async create(config: SelfDescribingData, deps: EnrichmentDeps): Promise<Enrichment> {
-    const r = new ConfigReader(config);
-    const p = r.parameters();
-    p.onlyKeys(['internalDomains', 'database', 'uri', 'referrers']);
-    const internal = new Set(p.stringArray('internalDomains'));
-    const inline = p.raw('referrers');
+    const p = readParameters(config, refererParserParameters);
+    const internal = new Set(p.internalDomains);
+    const inline = p.referrers;
     if (inline !== undefined && inline !== null) {
       try {
         addReferers(new Map(), inline, 'parameters.referrers');
       } catch (err) {
-        r.fail('parameters.referrers', (err as Error).message);
+        throw new FurrowError('ENRICH_ENRICHMENT_CONFIG_INVALID', `referer_parser: parameters.referrers ${(err as Error).message}`);
       }
     }
-    const db = await openAsset({ uri: p.string('uri'), database: p.string('database') }, deps, 'referer_parser', (path, bytes) => {
+    const db = await openAsset({ uri: p.uri, database: p.database }, deps, 'referer_parser', (path, bytes) => {
       const m: RefererDb = new Map();
       addReferers(m, JSON.parse(bytes.toString('utf8')), path);
       if (inline !== undefined && inline !== null) addReferers(m, inline, 'parameters.referrers');

@@ -19,8 +19,9 @@ import type { SelfDescribingData } from '../../iglu-resolver/types.js';
 import { FurrowError } from '../../common/errors.js';
 import type { Enrichment, EnrichmentDeps, EnrichmentFactory, EnrichmentInput, EnrichmentOutput } from './enrichment.js';
 import { parseSchemaKey } from '../../formats/schema-key.js';
-import { ConfigReader } from './enrichment-config.js';
-import { pullValue, readInputSource, type InputSource } from './inputs.js';
+import { configInvalid, readParameters } from './enrichment-config.js';
+import { inputSource, inputSourceKeys, pullValue, type InputSource } from './inputs.js';
+import { t } from '../../config/schema.js';
 
 const NO_OUTPUT: EnrichmentOutput = Object.freeze({});
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -165,48 +166,54 @@ class SqlQueryEnrichment implements Enrichment {
   }
 }
 
+const between = (minimum: number, maximum: number) => t.integer({ minimum, maximum, expect: `must be between ${minimum} and ${maximum}` });
+const str = () => t.string({ minLength: 0 });
+
+/** `sql_query_enrichment_config` `parameters` (1-0-x). `database.mysql` is accepted here and refused by the factory. */
+const sqlQueryParameters = t.object({
+  inputs: t.array(t.object({ placeholder: between(1, 65535), ...inputSourceKeys })),
+  database: t.object({
+    postgresql: t.optional(
+      t.object({ host: str(), port: between(1, 65535), sslMode: t.boolean({ default: false }), username: str(), password: str(), database: str() }),
+    ),
+    mysql: t.optional(t.any()),
+  }),
+  query: t.object({ sql: str() }),
+  output: t.object({
+    expectedRows: t.enum(EXPECTED),
+    json: t.object({ schema: str(), describes: t.enum(DESCRIBES), propertyNames: t.enum(NAMES) }),
+  }),
+  cache: t.object({ size: between(0, 10_000_000), ttl: between(0, 86400) }),
+  ignoreOnError: t.boolean({ default: false }),
+});
+
 export const sqlQueryFactory: EnrichmentFactory = {
   name: 'sql_query_enrichment_config',
   criterion: '1-*-*',
   async create(config: SelfDescribingData, deps: EnrichmentDeps): Promise<Enrichment> {
-    const r = new ConfigReader(config);
-    const p = r.parameters();
-    p.onlyKeys(['inputs', 'database', 'query', 'output', 'cache', 'ignoreOnError']);
-    const inputs = p.objectArray('inputs').map((item) => {
-      item.onlyKeys(['placeholder', 'pojo', 'json']);
-      return { placeholder: item.integer('placeholder', 1, 65535), src: readInputSource(item) };
-    });
-    const q = p.object('query');
-    q.onlyKeys(['sql']);
-    const { text, count } = toNumberedPlaceholders(q.string('sql'));
-    for (const i of inputs) if (i.placeholder > count) p.fail('inputs', `placeholder ${i.placeholder} does not exist: the query has ${count} "?"`);
-    for (let n = 1; n <= count; n++) if (!inputs.some((i) => i.placeholder === n)) p.fail('inputs', `no input for placeholder ${n}`);
-    const db = p.object('database');
-    db.onlyKeys(['postgresql', 'mysql']);
-    if (db.has('mysql')) {
+    const p = readParameters(config, sqlQueryParameters);
+    const inputs = p.inputs.map((item, i) => ({ placeholder: item.placeholder, src: inputSource(config, item, `parameters.inputs[${i}]`) }));
+    const { text, count } = toNumberedPlaceholders(p.query.sql);
+    for (const i of inputs) if (i.placeholder > count) throw configInvalid(config, 'parameters.inputs', `placeholder ${i.placeholder} does not exist: the query has ${count} "?"`);
+    for (let n = 1; n <= count; n++) if (!inputs.some((i) => i.placeholder === n)) throw configInvalid(config, 'parameters.inputs', `no input for placeholder ${n}`);
+    if (p.database.mysql !== undefined) {
       throw new FurrowError('ENRICH_ENRICHMENT_UNSUPPORTED', 'sql_query_enrichment_config: database.mysql is not supported (furrow ships only a PostgreSQL driver); use database.postgresql');
     }
-    const conn = db.object('postgresql');
-    conn.onlyKeys(['host', 'port', 'sslMode', 'username', 'password', 'database']);
-    const o = p.object('output');
-    o.onlyKeys(['expectedRows', 'json']);
-    const j = o.object('json');
-    j.onlyKeys(['schema', 'describes', 'propertyNames']);
-    const schema = j.string('schema');
-    if (parseSchemaKey(schema) === null) j.fail('schema', `"${schema}" is not an Iglu URI`);
-    const output = { expected: o.oneOf('expectedRows', EXPECTED), schema, describes: j.oneOf('describes', DESCRIBES), names: j.oneOf('propertyNames', NAMES) };
-    const c = p.object('cache');
-    c.onlyKeys(['size', 'ttl']);
-    const cache = { size: c.integer('size', 0, 10_000_000), ttlSec: c.integer('ttl', 0, 86400) };
+    const conn = p.database.postgresql;
+    if (conn === undefined) throw configInvalid(config, 'parameters.database.postgresql', 'is required');
+    const j = p.output.json;
+    if (parseSchemaKey(j.schema) === null) throw configInvalid(config, 'parameters.output.json.schema', `"${j.schema}" is not an Iglu URI`);
+    const output = { expected: p.output.expectedRows, schema: j.schema, describes: j.describes, names: j.propertyNames };
+    const cache = { size: p.cache.size, ttlSec: p.cache.ttl };
     const timeoutMs = deps.sqlTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     const ov = deps.postgresOverride ?? {};
     const pool = new pg.Pool({
-      host: ov.host ?? conn.string('host'),
-      port: ov.port ?? conn.integer('port', 1, 65535),
-      user: ov.user ?? conn.string('username'),
-      password: ov.password ?? conn.string('password'),
-      database: ov.database ?? conn.string('database'),
-      ssl: conn.optBoolean('sslMode', false) ? { rejectUnauthorized: false } : false,
+      host: ov.host ?? conn.host,
+      port: ov.port ?? conn.port,
+      user: ov.user ?? conn.username,
+      password: ov.password ?? conn.password,
+      database: ov.database ?? conn.database,
+      ssl: conn.sslMode ? { rejectUnauthorized: false } : false,
       max: 4,
       idleTimeoutMillis: 30_000,
       connectionTimeoutMillis: timeoutMs,
@@ -216,6 +223,6 @@ export const sqlQueryFactory: EnrichmentFactory = {
     });
     // An idle client losing its server must not crash the process; the next query reports the failure.
     pool.on('error', (err) => deps.logger.warn({ err: err.message }, 'sql_query enrichment: idle PostgreSQL connection failed'));
-    return new SqlQueryEnrichment(config.schema, pool, text, inputs, count, output, cache, p.optBoolean('ignoreOnError', false), timeoutMs);
+    return new SqlQueryEnrichment(config.schema, pool, text, inputs, count, output, cache, p.ignoreOnError, timeoutMs);
   },
 };

@@ -14,7 +14,8 @@ import { parse as parseYaml } from 'yaml';
 import { LRUCache } from 'lru-cache';
 import type { SelfDescribingData } from '../../iglu-resolver/types.js';
 import type { Enrichment, EnrichmentDeps, EnrichmentFactory, EnrichmentInput, EnrichmentOutput } from './enrichment.js';
-import { ConfigReader } from './enrichment-config.js';
+import { readParameters } from './enrichment-config.js';
+import { t } from '../../config/schema.js';
 import { openAsset, type Refreshable } from './assets.js';
 import { FurrowError } from '../../common/errors.js';
 import { immutableEntity } from '../self-describing.js';
@@ -184,15 +185,16 @@ class UaParserEnrichment implements Enrichment {
   }
 }
 
+/** `ua_parser_config` `parameters`: none (the bundled uap-core regexes) or a regexes file. */
+const uaParserParameters = t.object({ uri: t.optional(t.string({ minLength: 0 })), database: t.optional(t.string({ minLength: 0 })) });
+
 export const uaParserFactory: EnrichmentFactory = {
   name: 'ua_parser_config',
   criterion: '1-*-*',
   async create(config: SelfDescribingData, deps: EnrichmentDeps): Promise<Enrichment> {
-    const r = new ConfigReader(config);
-    const p = r.parameters(true);
-    p.onlyKeys(['uri', 'database']);
-    const database = p.optString('database');
-    const uri = p.optString('uri');
+    const p = readParameters(config, uaParserParameters, { optional: true });
+    const database = p.database ?? null;
+    const uri = p.uri ?? null;
     if (database === null && uri === null) {
       let parser: UapParser;
       try {
@@ -202,7 +204,7 @@ export const uaParserFactory: EnrichmentFactory = {
       }
       return new UaParserEnrichment(config.schema, parser);
     }
-    if (database === null) return r.fail('parameters.database', 'is required when uri is set');
+    if (database === null) throw new FurrowError('ENRICH_ENRICHMENT_CONFIG_INVALID', 'ua_parser_config: parameters.database is required when uri is set');
     const handle = await openAsset<UapParser>({ uri, database }, deps, 'ua_parser_config', (_path, bytes) => new UapParser(bytes.toString('utf8')));
     return new UaParserEnrichment(config.schema, handle);
   },

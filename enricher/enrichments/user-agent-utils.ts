@@ -20,7 +20,8 @@ import UAParser from 'ua-parser-js';
 import { LRUCache } from 'lru-cache';
 import type { SelfDescribingData } from '../../iglu-resolver/types.js';
 import type { Enrichment, EnrichmentFactory, EnrichmentInput, EnrichmentOutput } from './enrichment.js';
-import { ConfigReader } from './enrichment-config.js';
+import { readParameters } from './enrichment-config.js';
+import { t } from '../../config/schema.js';
 import { MAX_UA_LENGTH } from './ua-parser.js';
 
 const NO_OUTPUT: EnrichmentOutput = Object.freeze({});
@@ -162,12 +163,14 @@ class UserAgentUtilsEnrichment implements Enrichment {
   }
 }
 
+/** `user_agent_utils_config` takes no parameters. */
+const NO_PARAMETERS = t.object({});
+
 export const userAgentUtilsFactory: EnrichmentFactory = {
   name: 'user_agent_utils_config',
   criterion: '1-*-*',
   async create(config: SelfDescribingData): Promise<Enrichment> {
-    const r = new ConfigReader(config);
-    r.parameters(true).onlyKeys([]);
+    readParameters(config, NO_PARAMETERS, { optional: true });
     return new UserAgentUtilsEnrichment(config.schema);
   },
 };

@@ -14,7 +14,8 @@
 import { LRUCache } from 'lru-cache';
 import type { SelfDescribingData } from '../../iglu-resolver/types.js';
 import type { Enrichment, EnrichmentDeps, EnrichmentFactory, EnrichmentFailureMessage, EnrichmentInput, EnrichmentOutput } from './enrichment.js';
-import { ConfigReader } from './enrichment-config.js';
+import { readParameters } from './enrichment-config.js';
+import { t } from '../../config/schema.js';
 import { parseTstamp } from './tsv-safe.js';
 
 export const WEATHER_SCHEMA = 'iglu:org.openweathermap/weather/jsonschema/1-0-0';
@@ -89,18 +90,21 @@ class WeatherEnrichment implements Enrichment {
   }
 }
 
+/** `weather_enrichment_config` `parameters` (OpenWeatherMap). */
+const weatherParameters = t.object({
+  apiKey: t.string({ minLength: 0 }),
+  apiHost: t.string({ minLength: 0, pattern: '^[A-Za-z0-9.-]+(:\\d+)?$', expect: 'is not a host name' }),
+  timeout: t.integer({ minimum: 1, maximum: 600, expect: 'must be between 1 and 600' }),
+  cacheSize: t.integer({ minimum: 1, maximum: 1_000_000, expect: 'must be between 1 and 1000000' }),
+  geoPrecision: t.integer({ minimum: 1, maximum: 10, expect: 'must be between 1 and 10' }),
+});
+
 export const weatherFactory: EnrichmentFactory = {
   name: 'weather_enrichment_config',
   criterion: '1-*-*',
   async create(config: SelfDescribingData, deps: EnrichmentDeps): Promise<Enrichment> {
-    const r = new ConfigReader(config);
-    const p = r.parameters();
-    p.onlyKeys(['apiKey', 'cacheSize', 'geoPrecision', 'apiHost', 'timeout']);
-    const apiKey = p.string('apiKey');
-    const host = p.string('apiHost');
-    if (!/^[A-Za-z0-9.-]+(:\d+)?$/.test(host)) p.fail('apiHost', `"${host}" is not a host name`);
-    const timeoutSec = p.integer('timeout', 1, 600);
-    const base = (deps.openWeatherMapBaseUrl ?? `http://${host}`).replace(/\/+$/, '');
-    return new WeatherEnrichment(config.schema, apiKey, base, timeoutSec * 1000, p.integer('cacheSize', 1, 1_000_000), p.integer('geoPrecision', 1, 10), deps.fetch);
+    const p = readParameters(config, weatherParameters);
+    const base = (deps.openWeatherMapBaseUrl ?? `http://${p.apiHost}`).replace(/\/+$/, '');
+    return new WeatherEnrichment(config.schema, p.apiKey, base, p.timeout * 1000, p.cacheSize, p.geoPrecision, deps.fetch);
   },
 };

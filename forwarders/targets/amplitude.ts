@@ -16,7 +16,7 @@
  * name; insert_id ← event_id; time ← derived_tstamp; platform, os_name, device_type, language, ip, country,
  * region, city, location_lat/lng from the enriched fields; event_properties ← defaultProperties.
  */
-import type { AmplitudeTargetConfig } from '../../config/forward-config.js';
+import type { AmplitudeTargetConfig } from '../config.js';
 import type { ForwardEvent } from '../forward-event.js';
 import { HttpClient, classifyHttp } from '../http-client.js';
 import { jsonItem, type ForwardTarget, type PreparedItem, type SendOutcome } from '../target.js';

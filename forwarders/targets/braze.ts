@@ -19,7 +19,7 @@
  * becomes a purchase (product_id ← ti_sku, price ← ti_price, quantity ← ti_quantity, currency ← ti_currency /
  * tr_currency / default_currency). Events and purchases travel in separate requests (batch group).
  */
-import type { BrazeTargetConfig } from '../../config/forward-config.js';
+import type { BrazeTargetConfig } from '../config.js';
 import { tstampToIso, type ForwardEvent } from '../forward-event.js';
 import { HttpClient, classifyHttp, parseRetryAfter } from '../http-client.js';
 import type { ForwardTarget, PreparedItem, SendOutcome } from '../target.js';

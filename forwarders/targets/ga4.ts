@@ -17,7 +17,7 @@
  * (Snowplow page_view is GA4's page_view); params: page_location/page_title/page_referrer, language,
  * session_id ← domain_sessionid, the self-describing event's fields, the structured event's fields.
  */
-import type { Ga4TargetConfig } from '../../config/forward-config.js';
+import type { Ga4TargetConfig } from '../config.js';
 import type { ForwardEvent } from '../forward-event.js';
 import { HttpClient, classifyHttp } from '../http-client.js';
 import type { ForwardTarget, PreparedItem, SendOutcome } from '../target.js';

@@ -11,7 +11,7 @@
  * An item is the event's JSON view (the Snowplow Analytics SDK shape, forward-event.ts) unless the
  * destination's transformation (mapping or JS) made something else of it. Anything JSON-able is accepted.
  */
-import type { HttpTargetConfig } from '../../config/forward-config.js';
+import type { HttpTargetConfig } from '../config.js';
 import type { ForwardEvent } from '../forward-event.js';
 import { HttpClient, classifyHttp } from '../http-client.js';
 import { basicCredentials } from '../../common/secret.js';

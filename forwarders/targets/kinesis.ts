@@ -11,7 +11,7 @@
  * larger than Kinesis' 1 MiB record limit ⇒ dead letter (invalid).
  */
 import { randomUUID } from 'node:crypto';
-import type { KinesisTargetConfig } from '../../config/forward-config.js';
+import type { KinesisTargetConfig } from '../config.js';
 import { FurrowError } from '../../common/errors.js';
 import { KinesisWriter, type KinesisSender } from '../../streams/kinesis/kinesis-writer.js';
 import { compileFieldPath, type FieldPath, type ForwardEvent } from '../forward-event.js';

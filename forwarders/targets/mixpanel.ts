@@ -17,7 +17,7 @@
  * ip, $current_url, $referrer, $os, $browser, $screen_width/height, mp_country_code, $city, $region;
  * the rest from defaultProperties.
  */
-import type { MixpanelTargetConfig } from '../../config/forward-config.js';
+import type { MixpanelTargetConfig } from '../config.js';
 import type { ForwardEvent } from '../forward-event.js';
 import { HttpClient, classifyHttp } from '../http-client.js';
 import { basicCredentials } from '../../common/secret.js';

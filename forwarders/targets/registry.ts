@@ -3,7 +3,7 @@
  * (an HTTP client with the destination's own sockets, or a Kinesis client). Nothing else creates clients.
  */
 import { createKinesisClient } from '../../streams/aws-clients.js';
-import type { DestinationConfig } from '../../config/forward-config.js';
+import type { DestinationConfig } from '../config.js';
 import type { KinesisSender } from '../../streams/kinesis/kinesis-writer.js';
 import { HttpClient } from '../http-client.js';
 import type { ForwardTarget } from '../target.js';

@@ -8,7 +8,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { KinesisWriter, type PartitionKeyStrategy } from '../kinesis/kinesis-writer.js';
 import { FurrowError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import type { KinesisOutputConfig } from '../../config/enrich-config.js';
+import type { KinesisOutputConfig } from './kinesis-output-config.js';
 import { ENRICHED_FIELDS } from '../../formats/enriched-event.js';
 
 /** The value of one TSV column, found by scanning tabs (no split, no per-field strings). */

@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FurrowError } from '../../common/errors.js';
 import { parseHocon } from '../../config/hocon.js';
-import { loadCollectorConfig, parseCollectorConfig } from '../../config/collector-config.js';
+import { loadCollectorConfig, parseCollectorConfig } from '../../collector/config.js';
 
 const parse = async (text: string, env: NodeJS.ProcessEnv = {}) => parseCollectorConfig(await parseHocon(text, 't', env));
 

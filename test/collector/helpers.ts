@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { decodeCollectorPayload, type CollectorPayload } from '../../formats/collector-payload.js';
 import { parseHocon } from '../../config/hocon.js';
-import { parseCollectorConfig, type CollectorConfig } from '../../config/collector-config.js';
+import { parseCollectorConfig, type CollectorConfig } from '../../collector/config.js';
 import { createCollector, type Collector, type CollectorOptions } from '../../collector/collector.js';
 import { startCollectorServer, type RunningCollector } from '../../collector/server.js';
 

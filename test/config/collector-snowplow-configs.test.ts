@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import { join } from 'node:path';
-import { loadCollectorConfig } from '../../config/collector-config.js';
+import { loadCollectorConfig } from '../../collector/config.js';
 
 const FIX = join(import.meta.dirname, 'fixtures/snowplow');
 

@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import { join } from 'node:path';
-import { parseEnrichConfig, readEnrichConfig } from '../../config/enrich-config.js';
+import { parseEnrichConfig, readEnrichConfig } from '../../enricher/config.js';
 
 const FIX = join(import.meta.dirname, 'fixtures/snowplow');
 const read = (name: string) => readEnrichConfig(join(FIX, name), {});

@@ -7,7 +7,20 @@ import { parseHocon, readHoconFile, parseDurationMs } from '../../config/hocon.j
 t.test('HOCON with env substitution, optional substitution and unquoted durations', async (t) => {
   const cfg = await parseHocon('collector { port = ${PORT}, host = ${?MISSING_VAR}, cookie { expiration = 365 days } }', 'x', { PORT: '8081' });
   t.same(cfg, { collector: { port: '8081', cookie: { expiration: '365 days' } } });
-  t.equal(process.env.PORT, process.env.PORT, 'process.env restored');
+});
+
+t.test('substitution reads the environment it is given, never the global process.env', async (t) => {
+  const before = process.env;
+  const pending = parseHocon('a = ${FURROW_HOCON_ONLY_HERE}', 'x', { FURROW_HOCON_ONLY_HERE: 'given' });
+  t.equal(process.env, before, 'process.env is not swapped while the parse is pending');
+  const other = parseHocon('a = ${FURROW_HOCON_ONLY_HERE}', 'y', { FURROW_HOCON_ONLY_HERE: 'other' });
+  t.same(await Promise.all([pending, other]), [{ a: 'given' }, { a: 'other' }], 'two parses at once each see their own env');
+  process.env.FURROW_HOCON_ONLY_IN_PROCESS = 'leak';
+  try {
+    await t.rejects(parseHocon('a = ${FURROW_HOCON_ONLY_IN_PROCESS}', 'z', {}), { code: 'CONFIG_PARSE', message: /FURROW_HOCON_ONLY_IN_PROCESS/ }, 'a variable only in process.env is not seen');
+  } finally {
+    delete process.env.FURROW_HOCON_ONLY_IN_PROCESS;
+  }
 });
 
 t.test('a required substitution that is missing fails with CONFIG_PARSE naming it', async (t) => {

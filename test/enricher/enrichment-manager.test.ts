@@ -6,7 +6,7 @@
 import t from 'tap';
 import type { EnrichmentInput, EnrichmentPipeline, EnrichmentPipelineResult } from '../../enricher/enrichments/enrichment.js';
 import type { SelfDescribingData } from '../../iglu-resolver/types.js';
-import { parseEnrichConfig } from '../../config/enrich-config.js';
+import { parseEnrichConfig } from '../../enricher/config.js';
 import { badSchema, column, qs, record, sdkParse, testEnricher } from './support.js';
 
 type Step = (input: EnrichmentInput) => Partial<EnrichmentPipelineResult>;
@@ -143,7 +143,7 @@ t.test('failed events: a copy of the failing event with failure entities first, 
 
 t.test('Iglu outage: bad rows by default, stop before the checkpoint with onIgluOutage=stop', async (t) => {
   const { createEnricher } = await import('../../enricher/enricher-factory.js');
-  const { DEFAULT_ENRICH_CONFIG } = await import('../../config/enrich-config.js');
+  const { DEFAULT_ENRICH_CONFIG } = await import('../../enricher/config.js');
   const { testResolver } = await import('./support.js');
   const real = await testResolver();
   const outage = { error: 'ResolutionError' as const, lookupHistory: [{ repository: 'Iglu Server', errors: [{ error: 'RepoFailure' as const, message: 'connect ECONNREFUSED 127.0.0.1:1' }], attempts: 1, lastAttempt: '2024-01-01T00:00:00Z' }] };

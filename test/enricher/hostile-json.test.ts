@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeCollectorPayload, type CollectorPayload } from '../../formats/collector-payload.js';
 import { silentLogger } from '../../common/logger.js';
-import { DEFAULT_ENRICH_CONFIG } from '../../config/enrich-config.js';
+import { DEFAULT_ENRICH_CONFIG } from '../../enricher/config.js';
 import { createEnricher } from '../../enricher/enricher-factory.js';
 import { JsonPath } from '../../enricher/enrichments/json-path.js';
 import type { Enrichment, EnrichmentPipeline, EnrichmentPipelineResult } from '../../enricher/enrichments/enrichment.js';

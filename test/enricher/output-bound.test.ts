@@ -16,7 +16,7 @@ import { encodeCollectorPayload } from '../../formats/collector-payload.js';
 import { silentLogger } from '../../common/logger.js';
 import type { Batch, Source } from '../../streams/source.js';
 import type { Sink, WriteResult } from '../../streams/sink.js';
-import { DEFAULT_ENRICH_CONFIG } from '../../config/enrich-config.js';
+import { DEFAULT_ENRICH_CONFIG } from '../../enricher/config.js';
 import { AdapterRegistry } from '../../enricher/adapters/registry.js';
 import { runEnrich } from '../../enricher/enrich-app.js';
 import { RecordProcessor, type RecordOutput } from '../../enricher/processor.js';

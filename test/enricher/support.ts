@@ -6,7 +6,7 @@ import sdk from 'snowplow-analytics-sdk';
 import { encodeCollectorPayload, type CollectorPayload } from '../../formats/collector-payload.js';
 import { createResolver } from '../../iglu-resolver/index.js';
 import type { IgluResolver } from '../../iglu-resolver/types.js';
-import { DEFAULT_ENRICH_CONFIG, parseEnrichConfig, type EnrichConfig } from '../../config/enrich-config.js';
+import { DEFAULT_ENRICH_CONFIG, parseEnrichConfig, type EnrichConfig } from '../../enricher/config.js';
 import { createEnricher } from '../../enricher/enricher-factory.js';
 import type { EnrichmentPipeline } from '../../enricher/enrichments/enrichment.js';
 import { ENRICHED_FIELDS } from '../../formats/enriched-event.js';

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { FurrowError } from '../../common/errors.js';
-import { loadForwardConfig, parseForwardConfig } from '../../config/forward-config.js';
+import { loadForwardConfig, parseForwardConfig } from '../../forwarders/config.js';
 import { Secret } from '../../common/secret.js';
 
 const ENV = {

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { FurrowError } from '../../common/errors.js';
-import type { FilterConfig, TransformConfig } from '../../config/forward-config.js';
+import type { FilterConfig, TransformConfig } from '../../forwarders/config.js';
 import { compileFilter } from '../../forwarders/filter.js';
 import { ForwardEvent } from '../../forwarders/forward-event.js';
 import { compileTransform, SKIP, TransformFailure } from '../../forwarders/transform.js';

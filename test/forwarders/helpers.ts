@@ -13,7 +13,7 @@ import { buildForwarder } from '../../forwarders/build.js';
 import type { ForwardSummary, Forwarder } from '../../forwarders/forwarder.js';
 import type { TargetDeps } from '../../forwarders/targets/registry.js';
 import type { Batch, Source } from '../../streams/source.js';
-import { parseForwardConfig, type ForwardConfig } from '../../config/forward-config.js';
+import { parseForwardConfig, type ForwardConfig } from '../../forwarders/config.js';
 
 export interface RecordedRequest {
   readonly method: string;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { PutRecordsCommand, type PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
 import t from 'tap';
 import { silentLogger } from '../../common/logger.js';
-import { parseForwardConfig } from '../../config/forward-config.js';
+import { parseForwardConfig } from '../../forwarders/config.js';
 import { buildForwarder, createInput } from '../../forwarders/build.js';
 import { createStream, putRecords, readAll, startLocalAws } from '../support/local-aws.js';
 import { readDeadLetters, runForward, startServer, tempDir } from './helpers.js';

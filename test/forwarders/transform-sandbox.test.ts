@@ -6,7 +6,7 @@
  */
 import t from 'tap';
 import { execFile } from 'node:child_process';
-import type { TransformConfig } from '../../config/forward-config.js';
+import type { TransformConfig } from '../../forwarders/config.js';
 import { ForwardEvent } from '../../forwarders/forward-event.js';
 import { compileTransform, TransformFailure, SKIP } from '../../forwarders/transform.js';
 import { generateLines } from './tsv-generator.js';

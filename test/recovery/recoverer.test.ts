@@ -63,7 +63,7 @@ t.test('size_violation of one payload whose output was too big: its tp2 events a
   const { manager } = await testEnricher();
   const { AdapterRegistry } = await import('../../enricher/adapters/registry.js');
   const { RecordProcessor } = await import('../../enricher/processor.js');
-  const { DEFAULT_ENRICH_CONFIG } = await import('../../config/enrich-config.js');
+  const { DEFAULT_ENRICH_CONFIG } = await import('../../enricher/config.js');
   const { testResolver, tp2Body, TEST_PROCESSOR } = await import('../enricher/support.js');
   const resolver = await testResolver();
   // An enricher whose per-payload output bound is small enough that 1,200 events exceed it.

@@ -3,7 +3,7 @@
  * recovery tests, and a helper that runs recovered records through the same enricher.
  */
 import { gzipSync } from 'node:zlib';
-import { parseEnrichConfig } from '../../config/enrich-config.js';
+import { parseEnrichConfig } from '../../enricher/config.js';
 import { testEnricher, qs, record, tp2Body, column, badSchema } from '../enricher/support.js';
 
 export { qs, record, tp2Body, column, badSchema };

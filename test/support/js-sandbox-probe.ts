@@ -9,7 +9,7 @@
 import { buildEnrichments } from '../../enricher/enrichments/registry.js';
 import { compileTransform, SKIP, TransformFailure } from '../../forwarders/transform.js';
 import { ForwardEvent } from '../../forwarders/forward-event.js';
-import type { TransformConfig } from '../../config/forward-config.js';
+import type { TransformConfig } from '../../forwarders/config.js';
 import { generateLines } from '../forwarders/tsv-generator.js';
 import { makeInput, sdj, testDeps } from './enrichments-deps.js';
 

@@ -11,7 +11,7 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseEnrichConfig } from '../../../config/enrich-config.js';
+import { parseEnrichConfig } from '../../../enricher/config.js';
 import { buildEnrichments } from '../../../enricher/enrichments/registry.js';
 import { makeInput, rawEvent, sdj, testDeps } from '../../support/enrichments-deps.js';
 import { qs, record } from '../support.js';
