@@ -511,3 +511,26 @@ export class ScriptSandbox {
     this.spec.logger?.warn({ script: this.spec.filename, reason: stop.reason, error: stop.error, restarts: this.restarts }, 'operator script process stopped; a new one takes the next calls');
   }
 }
+
+/**
+ * Helpers for a call function's setup source (the text runs inside the script's context, so it is source, not
+ * code of this realm): `parse`, `stringify`, `deepFreeze(value)` (iterative, so a deep value cannot overflow the
+ * stack) and `message(thrown)`, which reads a thrown value's message and never throws itself.
+ */
+export const SCRIPT_HELPERS = `  var parse = JSON.parse, stringify = JSON.stringify, freeze = Object.freeze, values = Object.values;
+  function deepFreeze(root) {
+    var stack = [root];
+    while (stack.length > 0) {
+      var o = stack.pop();
+      freeze(o);
+      var vs = values(o);
+      for (var i = 0; i < vs.length; i++) if (vs[i] !== null && typeof vs[i] === 'object') stack.push(vs[i]);
+    }
+    return root;
+  }
+  function message(e) {
+    try {
+      var m = e !== null && e !== undefined ? e.message : undefined;
+      return String(m !== null && m !== undefined ? m : e);
+    } catch (x) { return 'the thrown value cannot be printed'; }
+  }`;

@@ -20,7 +20,7 @@
  */
 import { FurrowError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
-import { ScriptSandbox, SandboxStartError } from '../common/script-sandbox.js';
+import { SCRIPT_HELPERS, ScriptSandbox, SandboxStartError } from '../common/script-sandbox.js';
 import type { TransformConfig } from './config.js';
 import { exceedsDepth } from '../common/json-depth.js';
 import { compileFieldPath, type FieldPath, type ForwardEvent } from './forward-event.js';
@@ -101,23 +101,7 @@ const SETUP = `'use strict';
 (function (g) {
   var transform = g.transform;
   if (typeof transform !== 'function') throw new Error('the script must define function transform(event, payload)');
-  var parse = JSON.parse, stringify = JSON.stringify, freeze = Object.freeze, values = Object.values;
-  function deepFreeze(root) {
-    var stack = [root];
-    while (stack.length > 0) {
-      var o = stack.pop();
-      freeze(o);
-      var vs = values(o);
-      for (var i = 0; i < vs.length; i++) if (vs[i] !== null && typeof vs[i] === 'object') stack.push(vs[i]);
-    }
-    return root;
-  }
-  function message(e) {
-    try {
-      var m = e !== null && e !== undefined ? e.message : undefined;
-      return String(m !== null && m !== undefined ? m : e);
-    } catch (x) { return 'the thrown value cannot be printed'; }
-  }
+${SCRIPT_HELPERS}
   return function (text) {
     try {
       var nl = text.indexOf('\\n');

@@ -13,6 +13,7 @@
  *   locate(doc, path)        → every value the path reaches (decoded where it crossed a string)
  *   edit(doc, path, change)  → doc with `change` applied at every reached place (REMOVE deletes it)
  */
+import { exceedsDepth } from '../common/json-depth.js';
 
 export type Segment =
   | { type: 'name'; name: string }
@@ -113,29 +114,12 @@ const MAX_EMBEDDED_DEPTH = 64;
 function parseBoundedJson(text: string): { ok: true; value: unknown } | { ok: false } {
   const t = text.trimStart();
   if (t[0] !== '{' && t[0] !== '[') return { ok: false };
-  if (text.length > MAX_EMBEDDED_CHARS || nestsDeeper(text, MAX_EMBEDDED_DEPTH)) return { ok: false };
+  if (text.length > MAX_EMBEDDED_CHARS || exceedsDepth(text, MAX_EMBEDDED_DEPTH)) return { ok: false };
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch {
     return { ok: false };
   }
-}
-
-/** Bracket nesting outside strings exceeds `max` (cheap pre-check before JSON.parse of untrusted text). */
-function nestsDeeper(text: string, max: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++;
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) {
-      if (++depth > max) return true;
-    } else if (c === 0x7d || c === 0x5d) depth--;
-  }
-  return false;
 }
 
 /** Decodes a string holding JSON, or base64/base64url JSON (ue_px, cx); null when it holds neither. */
