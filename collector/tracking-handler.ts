@@ -464,6 +464,11 @@ export class TrackingHandler {
     return s;
   }
 
+  /**
+   * One tracking request, its body read (or none expected): the request's identity (IP, cookies, network user
+   * id) → the records to the sinks (unless do-not-track or a bounce) → the response (at once, or once the sinks
+   * stored the records when acknowledgement is durable).
+   */
   private finish(
     req: IncomingMessage, res: ServerResponse, rawPath: string, path: string, query: string,
     hostname: string | undefined, authority: string | undefined, pixelExpected: boolean,
@@ -475,31 +480,12 @@ export class TrackingHandler {
     const spAnonymous = h.spAnonymous;
     const redirect = path.startsWith('/r/');
 
-    let ip: string | null = null;
-    if (!spAnonymous) {
-      const remote = req.socket.remoteAddress;
-      if (remote !== this.lastPeer) {
-        this.lastPeer = remote;
-        this.lastPeerRendered = renderPeer(remote);
-      }
-      const peer = this.lastPeerRendered;
-      ip = h.xff === undefined ? peer : (ipFromForwardedFor(h.xff) ?? peer);
-    }
+    const ip = spAnonymous ? null : this.clientIp(req, h.xff);
     const requestCookie = h.cookies.length === 0 ? null : findCookie(h.cookies, this.cookieName);
-    let doNotTrack = false;
-    if (this.dnt !== null && h.cookies.length > 0) {
-      const v = findCookie(h.cookies, this.dnt.name);
-      doNotTrack = v !== null && this.dnt.re.test(v);
-    }
+    const doNotTrack = this.doNotTrack(h.cookies);
     const bounce = this.bounce;
     const alreadyBouncing = bounce !== null && query.includes(bounce.name);
-    let nuidOpt: string | null;
-    if (spAnonymous) nuidOpt = ANONYMOUS_NUID;
-    else {
-      const p = queryParam(query, 'nuid');
-      // A nuid that could not be echoed in Set-Cookie safely is ignored (treated as absent).
-      nuidOpt = p !== null && isCookieValue(p) ? p : requestCookie;
-    }
+    const nuidOpt = spAnonymous ? ANONYMOUS_NUID : this.requestedNuid(query, requestCookie);
     const nuid = nuidOpt ?? (alreadyBouncing ? bounce!.fallbackNetworkUserId : this.uuid());
     const shouldBounce = bounce !== null && nuidOpt === null && !alreadyBouncing && pixelExpected && !redirect;
 
@@ -510,105 +496,147 @@ export class TrackingHandler {
     }
 
     let pending: Promise<[WriteResult, WriteResult]> | null = null;
-    if (doNotTrack || shouldBounce) {
-      this.metrics.notSunk(doNotTrack ? 'do_not_track' : 'bounce');
-    } else {
-      let pairs = h.headers;
-      if (spAnonymous && h.private.length > 0) {
-        const drop = new Set(h.private);
-        pairs = [];
-        for (let i = 0; i < h.headers.length; i += 2) if (!drop.has(i)) pairs.push(h.headers[i]!, h.headers[i + 1]!);
-      }
-      const withBody = body !== undefined && ct !== null;
-      const headers: HeaderPairs = { pairs, lastLine: withBody ? ct.rendered : undefined };
-      const payload: CollectorPayload = {
-        schema: COLLECTOR_PAYLOAD_SCHEMA,
-        ipAddress: ip ?? 'unknown',
-        timestamp: now,
-        encoding: 'UTF-8',
-        collector: this.collectorField,
-        userAgent: h.userAgent,
-        refererUri: h.referer,
-        path,
-        querystring: query,
-        // Valid UTF-8 bytes go into the record as they are (no decode/re-encode); text only when needed.
-        body: typeof body === 'string' ? body : undefined,
-        contentType: withBody ? ct.rendered : undefined,
-        hostname,
-        networkUserId: nuid,
-      };
-      const rawBody = body !== undefined && typeof body !== 'string' ? body : undefined;
-      // The usual record (below maxBytes) goes to the sinks as it is; the view of the encoder's scratch
-      // buffer is copied unless the sink consumes it on the spot. Larger ones are split (spec §5).
-      const view = encodeCollectorPayloadTransient(payload, rawBody, headers);
-      let split: SplitResult;
-      if (view.length < this.limits.maxBytes) split = { good: [this.transientOk ? view : Buffer.from(view)], bad: NO_RECORDS };
-      else {
-        payload.headers = materialise(headers);
-        if (rawBody !== undefined) payload.body = rawBody.toString('utf8');
-        split = splitAndSerialize(payload, Buffer.from(view), this.limits, now);
-      }
-      const key = ip !== null && this.useIpKey ? ip : this.keyed ? this.uuid() : '';
-      const m = this.metrics;
-      let goodP: Promise<WriteResult> | null = null;
-      let badP: Promise<WriteResult> | null = null;
-      if (split.good.length > 0) {
-        let n = 0;
-        for (const r of split.good) n += r.length;
-        m.records('good', split.good.length, n);
-        if (this.durable) goodP = this.good.write(split.good, key);
-        else this.good.enqueue(split.good, key, this.onGoodStored);
-      }
-      if (split.bad.length > 0) {
-        let n = 0;
-        for (const r of split.bad) n += r.length;
-        m.records('bad', split.bad.length, n);
-        if (this.durable) badP = this.bad.write(split.bad, key);
-        else this.bad.enqueue(split.bad, key, this.onBadStored);
-      }
-      if (this.durable) pending = Promise.all([goodP ?? EMPTY_RESULT, badP ?? EMPTY_RESULT]);
-    }
+    if (doNotTrack || shouldBounce) this.metrics.notSunk(doNotTrack ? 'do_not_track' : 'bounce');
+    else pending = this.sinkRecords(h, ip, nuid, now, path, query, hostname, body, ct);
 
-    const method = req.method;
-    const origin = this.allowOrigin(h.origin);
-    let status = 200;
-    let route: RouteLabel;
-    let resBody: Buffer | null = null;
-    if (redirect) {
-      const u = queryParam(query, 'u');
-      const host = u === null ? null : redirectTargetHost(u);
-      const allowed = host !== null && (this.redirectDomains.size === 0 || this.redirectDomains.has(host));
-      if (pixelExpected) out.push('Cache-Control', CACHE_CONTROL);
-      out.push('Access-Control-Allow-Origin', origin, 'Access-Control-Allow-Credentials', 'true');
-      if (allowed) out.push('Location', u!);
-      status = allowed ? 302 : 400;
-      out.push('Content-Length', '0');
-      route = 'redirect';
-    } else if (shouldBounce) {
-      out.push('Cache-Control', CACHE_CONTROL, 'Access-Control-Allow-Origin', origin, 'Access-Control-Allow-Credentials', 'true');
-      out.push('Location', this.bounceLocation(rawPath, query, authority, h.forwardedProto), 'Content-Length', '0');
-      status = 302;
-      route = 'bounce';
-    } else if (pixelExpected) {
-      out.push('Cache-Control', CACHE_CONTROL, 'Access-Control-Allow-Origin', origin, 'Access-Control-Allow-Credentials', 'true', 'Content-Type', 'image/gif');
-      if (method !== 'HEAD') {
-        out.push('Content-Length', '43');
-        resBody = PIXEL;
-      }
-      route = 'pixel';
-    } else {
-      out.push('Access-Control-Allow-Origin', origin, 'Access-Control-Allow-Credentials', 'true', 'Content-Type', 'text/plain', 'Content-Length', '2');
-      resBody = OK_BODY;
-      route = 'post';
-    }
-
+    const route: RouteLabel = redirect ? 'redirect' : shouldBounce ? 'bounce' : pixelExpected ? 'pixel' : 'post';
+    const status = this.responseHeaders(out, route, req.method, pixelExpected, query, h, rawPath, authority);
+    const resBody = route === 'post' ? OK_BODY : route === 'pixel' && req.method !== 'HEAD' ? PIXEL : null;
     if (pending === null) {
       res.writeHead(status, out);
       res.end(resBody);
       this.metrics.request(route, status);
       return;
     }
-    // Durable acknowledgement: answer once both sinks took the records; 503 if they reported failures.
+    this.answerWhenStored(res, pending, status, out, resBody, route);
+  }
+
+  /** The client's IP: the first X-Forwarded-For address, else the peer (rendered once per connection). */
+  private clientIp(req: IncomingMessage, xff: string | undefined): string {
+    const remote = req.socket.remoteAddress;
+    if (remote !== this.lastPeer) {
+      this.lastPeer = remote;
+      this.lastPeerRendered = renderPeer(remote);
+    }
+    const peer = this.lastPeerRendered;
+    return xff === undefined ? peer : (ipFromForwardedFor(xff) ?? peer);
+  }
+
+  /** The do-not-track cookie is set and matches its configured value. */
+  private doNotTrack(cookies: readonly string[]): boolean {
+    if (this.dnt === null || cookies.length === 0) return false;
+    const v = findCookie(cookies, this.dnt.name);
+    return v !== null && this.dnt.re.test(v);
+  }
+
+  /** The network user id the request brings: the `nuid` parameter, else the collector's cookie (null: none). */
+  private requestedNuid(query: string, requestCookie: string | null): string | null {
+    const p = queryParam(query, 'nuid');
+    // A nuid that could not be echoed in Set-Cookie safely is ignored (treated as absent).
+    return p !== null && isCookieValue(p) ? p : requestCookie;
+  }
+
+  /**
+   * Encodes the request as a CollectorPayload (split when over maxBytes, spec §5) and hands the records to the
+   * sinks. Durable acknowledgement: returns the promise of both writes; otherwise the records are enqueued and
+   * null is returned.
+   */
+  private sinkRecords(
+    h: HeaderScan, ip: string | null, nuid: string, now: number, path: string, query: string,
+    hostname: string | undefined, body: string | Buffer | undefined, ct: ContentType | null,
+  ): Promise<[WriteResult, WriteResult]> | null {
+    let pairs = h.headers;
+    if (h.spAnonymous && h.private.length > 0) {
+      const drop = new Set(h.private);
+      pairs = [];
+      for (let i = 0; i < h.headers.length; i += 2) if (!drop.has(i)) pairs.push(h.headers[i]!, h.headers[i + 1]!);
+    }
+    const withBody = body !== undefined && ct !== null;
+    const headers: HeaderPairs = { pairs, lastLine: withBody ? ct.rendered : undefined };
+    const payload: CollectorPayload = {
+      schema: COLLECTOR_PAYLOAD_SCHEMA,
+      ipAddress: ip ?? 'unknown',
+      timestamp: now,
+      encoding: 'UTF-8',
+      collector: this.collectorField,
+      userAgent: h.userAgent,
+      refererUri: h.referer,
+      path,
+      querystring: query,
+      // Valid UTF-8 bytes go into the record as they are (no decode/re-encode); text only when needed.
+      body: typeof body === 'string' ? body : undefined,
+      contentType: withBody ? ct.rendered : undefined,
+      hostname,
+      networkUserId: nuid,
+    };
+    const rawBody = body !== undefined && typeof body !== 'string' ? body : undefined;
+    // The usual record (below maxBytes) goes to the sinks as it is; the view of the encoder's scratch
+    // buffer is copied unless the sink consumes it on the spot. Larger ones are split (spec §5).
+    const view = encodeCollectorPayloadTransient(payload, rawBody, headers);
+    let split: SplitResult;
+    if (view.length < this.limits.maxBytes) split = { good: [this.transientOk ? view : Buffer.from(view)], bad: NO_RECORDS };
+    else {
+      payload.headers = materialise(headers);
+      if (rawBody !== undefined) payload.body = rawBody.toString('utf8');
+      split = splitAndSerialize(payload, Buffer.from(view), this.limits, now);
+    }
+    const key = ip !== null && this.useIpKey ? ip : this.keyed ? this.uuid() : '';
+    const m = this.metrics;
+    let goodP: Promise<WriteResult> | null = null;
+    let badP: Promise<WriteResult> | null = null;
+    if (split.good.length > 0) {
+      let n = 0;
+      for (const r of split.good) n += r.length;
+      m.records('good', split.good.length, n);
+      if (this.durable) goodP = this.good.write(split.good, key);
+      else this.good.enqueue(split.good, key, this.onGoodStored);
+    }
+    if (split.bad.length > 0) {
+      let n = 0;
+      for (const r of split.bad) n += r.length;
+      m.records('bad', split.bad.length, n);
+      if (this.durable) badP = this.bad.write(split.bad, key);
+      else this.bad.enqueue(split.bad, key, this.onBadStored);
+    }
+    return this.durable ? Promise.all([goodP ?? EMPTY_RESULT, badP ?? EMPTY_RESULT]) : null;
+  }
+
+  /** Appends the response headers of `route` to `out` (after HSTS and Set-Cookie); returns the status. */
+  private responseHeaders(
+    out: string[], route: RouteLabel, method: string | undefined, pixelExpected: boolean, query: string,
+    h: HeaderScan, rawPath: string, authority: string | undefined,
+  ): number {
+    const origin = this.allowOrigin(h.origin);
+    switch (route) {
+      case 'redirect': {
+        const u = queryParam(query, 'u');
+        const host = u === null ? null : redirectTargetHost(u);
+        const allowed = host !== null && (this.redirectDomains.size === 0 || this.redirectDomains.has(host));
+        if (pixelExpected) out.push('Cache-Control', CACHE_CONTROL);
+        out.push('Access-Control-Allow-Origin', origin, 'Access-Control-Allow-Credentials', 'true');
+        if (allowed) out.push('Location', u!);
+        out.push('Content-Length', '0');
+        return allowed ? 302 : 400;
+      }
+      case 'bounce':
+        out.push('Cache-Control', CACHE_CONTROL, 'Access-Control-Allow-Origin', origin, 'Access-Control-Allow-Credentials', 'true');
+        out.push('Location', this.bounceLocation(rawPath, query, authority, h.forwardedProto), 'Content-Length', '0');
+        return 302;
+      case 'pixel':
+        out.push('Cache-Control', CACHE_CONTROL, 'Access-Control-Allow-Origin', origin, 'Access-Control-Allow-Credentials', 'true', 'Content-Type', 'image/gif');
+        if (method !== 'HEAD') out.push('Content-Length', '43');
+        return 200;
+      default:
+        out.push('Access-Control-Allow-Origin', origin, 'Access-Control-Allow-Credentials', 'true', 'Content-Type', 'text/plain', 'Content-Length', '2');
+        return 200;
+    }
+  }
+
+  /** Durable acknowledgement: answer once both sinks took the records; 503 if they reported failures, 408 on timeout. */
+  private answerWhenStored(
+    res: ServerResponse, pending: Promise<[WriteResult, WriteResult]>, status: number, out: string[],
+    resBody: Buffer | null, route: RouteLabel,
+  ): void {
     this.inFlight++;
     const timer = setTimeout(() => {
       if (res.headersSent) return;

@@ -22,7 +22,7 @@ import { adapterFailure, collectorPayloadFormatViolation, sizeViolation, unexpec
 import { formatTimestamp } from './converters.js';
 import type { EnrichmentManager, EventResult } from './enrichment-manager.js';
 import { loadThrift } from './payloads/thrift-loader.js';
-import { isCompressedRecord, unframeRecord, type FramingLimits } from './payloads/record-framing.js';
+import { isCompressedRecord, unframeRecord, type FramingLimits } from '../formats/record-framing.js';
 import { toTsv } from '../formats/enriched-tsv.js';
 import { isIgluSystemError } from './self-describing.js';
 import { FurrowError } from '../common/errors.js';

@@ -522,18 +522,10 @@ async function startExtras(
   let loaderBad = 0;
 
   if (o.postgresUrl !== null) {
-    const pg = (await importPart('--postgres', 'pg', () => import('pg'))).default;
-    const { PostgresLoader } = await importPart('--postgres', 'the Postgres loader', () => import('../loaders/postgres/postgres-loader.js'));
+    await importPart('--postgres', 'pg', () => import('pg')); // the target imports it too: a missing pg is named here
+    const { openBatchTarget } = await importPart('--postgres', 'the loader targets', () => import('../loaders/factory.js'));
     const { runKinesisLoader } = await importPart('--postgres', 'the loaders\' Kinesis input', () => import('../loaders/kinesis-input.js'));
-    const pool = new pg.Pool({ connectionString: o.postgresUrl, max: 3, connectionTimeoutMillis: 5000 });
-    pool.on('error', (err) => log.warn({ err: err.message }, 'mini: idle PostgreSQL connection lost'));
     const shown = redactUrl(o.postgresUrl);
-    try {
-      await pool.query('SELECT 1');
-    } catch (e) {
-      await pool.end().catch(() => undefined);
-      throw new FurrowError('MINI_COMPONENT_FAILED', `--postgres ${shown}: cannot connect: ${(e as Error).message}`, { cause: e });
-    }
     // Rows PostgreSQL refuses are logged and counted (they are good events in the store already).
     const badOut = {
       async write(rows: readonly string[]) {
@@ -542,7 +534,19 @@ async function startExtras(
       },
       async close() {},
     };
-    const loader = new PostgresLoader(pool, resolver, badOut, log.child({ component: 'postgres-loader' }), { schema: 'atomic', retryForMs: 60_000 });
+    const target = await openBatchTarget('postgres', {
+      url: o.postgresUrl, schema: 'atomic', retryForMs: 60_000, stage: null, iamRole: null, region: null, maxError: 1, dryRun: false,
+    }, {
+      logger: log.child({ component: 'postgres-loader' }), resolver: async () => resolver, badRows: () => badOut, connectTimeoutMs: 5000,
+      s3: () => { throw new FurrowError('MINI_COMPONENT_FAILED', '--postgres: the Postgres target uses no S3'); },
+    });
+    try {
+      await target.check();
+    } catch (e) {
+      await target.close().catch(() => undefined);
+      throw new FurrowError('MINI_COMPONENT_FAILED', `--postgres ${shown}: cannot connect: ${(e as Error).message}`, { cause: e });
+    }
+    const loader = target.loader;
     await loader.start();
     const ac = new AbortController();
     const run = supervise('Postgres loader', runKinesisLoader(enrichedSource('furrow-mini-postgres', 'postgres-loader'), STREAMS.enriched, loader, ac.signal, log));
@@ -552,7 +556,7 @@ async function startExtras(
         ac.abort();
         await run;
         await loader.close();
-        await pool.end();
+        await target.close();
       },
     });
     postgres = `${shown} (schema atomic)`;

@@ -13,6 +13,7 @@ import { FurrowError } from '../common/errors.js';
 import { KINESIS_RECORD_MAX_BYTES } from '../streams/kinesis/kinesis-writer.js';
 import type { Logger } from '../common/logger.js';
 import type { Sink as RecordSink } from '../streams/sink.js';
+import { loadCollectorPayload } from '../enricher/payloads/thrift-loader.js';
 import { singleFlowConfig } from '../recovery/config.js';
 import { Recoverer, validateWith, type RecordProcessorLike, type RowResult } from '../recovery/recoverer.js';
 import { MemoryLedger } from '../recovery/run.js';
@@ -64,7 +65,7 @@ export class MiniRecovery {
   private async recoverer(steps: unknown): Promise<Recoverer> {
     if (this.processor === null) throw new FurrowError('MINI_COMPONENT_MISSING', 'the enricher is still starting');
     if (!Array.isArray(steps) || steps.length > MAX_STEPS) throw new FurrowError('CONFIG_INVALID_VALUE', `steps must be a list of at most ${MAX_STEPS} recovery steps`);
-    return Recoverer.create({ config: singleFlowConfig('mini', steps), validate: validateWith(this.processor), ledger: this.ledger, logger: this.log, maxRecordBytes: KINESIS_RECORD_MAX_BYTES });
+    return Recoverer.create({ config: singleFlowConfig('mini', steps), loadCheck: loadCollectorPayload, validate: validateWith(this.processor), ledger: this.ledger, logger: this.log, maxRecordBytes: KINESIS_RECORD_MAX_BYTES });
   }
 
   async preview(lines: readonly string[], steps: unknown): Promise<PreviewAnswer | null> {

@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import { decodeCollectorPayload, type CollectorPayload } from '../formats/collector-payload.js';
 import { parseJsonWithin } from '../common/json-depth.js';
-import { unframeRecordSync } from '../enricher/payloads/record-framing.js';
+import { unframeRecordSync } from '../formats/record-framing.js';
 
 export const BAD_ROW_VENDOR = 'iglu:com.snowplowanalytics.snowplow.badrows/';
 

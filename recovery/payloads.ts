@@ -1,6 +1,9 @@
 /**
  * A (fixed) payload document → the CollectorPayload record the enricher reads again (same Thrift codec as the
- * collector: formats/collector-payload.ts), checked by the enricher's own loader before it is accepted.
+ * collector: formats/collector-payload.ts), checked by the enricher's own loader before it is accepted. The
+ * loader checks are the enricher's (enricher/payloads/thrift-loader.ts `loadCollectorPayload`); they are passed
+ * in by whoever composes recovery with the enricher (bin/commands/recover.ts, mini/recovery.ts), so recovery/
+ * imports no stage.
  *
  *   collector   {vendor, version, querystring:[{name,value}], body, contentType, headers, …}
  *               → path /vendor/version (/i for tp1), querystring form-encoded, body/headers/… as they were
@@ -12,8 +15,14 @@
  *   thrift      the Thrift fields themselves
  */
 import { COLLECTOR_PAYLOAD_SCHEMA, encodeCollectorPayload, type CollectorPayload } from '../formats/collector-payload.js';
-import { loadCollectorPayload } from '../enricher/payloads/thrift-loader.js';
 import type { PayloadShape } from './bad-row.js';
+
+/**
+ * The enricher's loader checks on a decoded payload (schema, path, querystring, network user id): `ok: false`
+ * is what the enricher would turn into a collector_payload_format_violation. enricher/payloads/thrift-loader.ts
+ * `loadCollectorPayload` has this shape.
+ */
+export type LoadCheck = (cp: CollectorPayload) => { ok: true } | { ok: false; message: unknown };
 
 export type Encoded = { ok: true; record: Buffer; payload: CollectorPayload } | { ok: false; error: string };
 
@@ -127,7 +136,7 @@ function fromThrift(d: Record<string, unknown>): CollectorPayload {
  * Builds the record of one document and runs the enricher's loader checks on it (schema, path, querystring,
  * network user id): a record the enricher would reject as collector_payload_format_violation is not accepted.
  */
-export function encodeDocument(shape: PayloadShape, doc: unknown): Encoded {
+export function encodeDocument(shape: PayloadShape, doc: unknown, loadCheck: LoadCheck): Encoded {
   if (!isRecord(doc)) return { ok: false, error: 'the fixed payload is not an object' };
   let cp: CollectorPayload;
   try {
@@ -135,7 +144,7 @@ export function encodeDocument(shape: PayloadShape, doc: unknown): Encoded {
   } catch (e) {
     return { ok: false, error: `the fixed payload cannot be encoded: ${(e as Error).message}` };
   }
-  const loaded = loadCollectorPayload(cp);
+  const loaded = loadCheck(cp);
   if (!loaded.ok) return { ok: false, error: `the fixed payload does not load: ${JSON.stringify(loaded.message)}` };
   return { ok: true, record: encodeCollectorPayload(cp), payload: cp };
 }

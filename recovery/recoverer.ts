@@ -1,6 +1,7 @@
 /**
  * The recovery core: bad-row lines in, one result per line out. No I/O but what is injected (the ledger, the
- * re-validation, the script sandbox), so `furrow recover` and furrow mini's UI use the same code.
+ * re-validation, the enricher's loader checks, the script sandbox), so `furrow recover` and furrow mini's UI use
+ * the same code.
  *
  *   line ──readBadRow──▶ usable? ──ledger──▶ selection ──config flows for its schema──▶ first flow whose
  *        conditions hold ──steps on a copy of each payload document──▶ encode (Thrift, enricher loader checks)
@@ -19,7 +20,7 @@ import { FURROW_VERSION } from '../common/version.js';
 import { DEFAULT_BAD_ROW_LIMITS, readBadRow, type BadRowLimits, type BadRowRead, type RecoverableType } from './bad-row.js';
 import type { RecoveryConfig, SchemaPattern, StepSpec } from './config.js';
 import { diffDocuments, type FieldChange } from './diff.js';
-import { encodeDocument } from './payloads.js';
+import { encodeDocument, type LoadCheck } from './payloads.js';
 import { applyStep, conditionsHold, DEFAULT_SCRIPT_LIMITS, startScript, StepFailure, type ScriptLimits, type ScriptRunner } from './steps.js';
 
 export type Outcome = 'recovered' | 'failed' | 'skipped';
@@ -78,6 +79,8 @@ export interface Ledger {
 
 export interface RecovererOptions {
   readonly config: RecoveryConfig;
+  /** The enricher's loader checks (enricher/payloads/thrift-loader.ts `loadCollectorPayload`), injected. */
+  readonly loadCheck: LoadCheck;
   readonly selection?: Selection;
   readonly limits?: BadRowLimits;
   readonly scriptLimits?: ScriptLimits;
@@ -253,7 +256,7 @@ export class Recoverer {
     const changes = after.flatMap((d, i) => diffDocuments(read.documents[i], d, read.documents.length > 1 ? `$[${i}]` : '$'));
     const records: Buffer[] = [];
     for (const d of after) {
-      const enc = encodeDocument(read.shape, d);
+      const enc = encodeDocument(read.shape, d, this.o.loadCheck);
       if (!enc.ok) return fail(`flow "${flow.name}": ${enc.error}`, { flow: flow.name, after, changes });
       const max = this.o.maxRecordBytes ?? null;
       if (max !== null && enc.record.length > max) return fail(`flow "${flow.name}": the fixed record is ${enc.record.length} bytes, more than the output takes (${max})`, { flow: flow.name, after, changes });

@@ -6,7 +6,8 @@ import { createLogger, type Logger } from '../../common/logger.js';
 import { createS3Client } from '../../streams/aws-clients.js';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Command } from '../command.js';
-import { loadConfig, type LoaderConfig, type LoaderTarget } from '../../loaders/config.js';
+import { loadConfig, type LoaderConfig } from '../../loaders/config.js';
+import { isLoaderTarget, LOADER_TARGETS, openBatchTarget } from '../../loaders/factory.js';
 import type { BatchLoader } from '../../loaders/loader.js';
 import type { LoaderMetrics } from '../../loaders/metrics.js';
 import type { Registry } from 'prom-client';
@@ -83,7 +84,7 @@ async function startMetrics(cfg: LoaderConfig, logger: Logger): Promise<{ metric
 }
 
 /** Runs a BatchLoader over the configured input (lines or Kinesis); `encoding` is what the loader takes. */
-async function feed(cfg: LoaderConfig, loader: BatchLoader, logger: Logger, s3: () => S3Client, encoding: 'utf8' | 'latin1' = 'utf8'): Promise<void> {
+async function feed(cfg: LoaderConfig, loader: BatchLoader, logger: Logger, s3: () => S3Client, encoding: 'utf8' | 'latin1'): Promise<void> {
   const signal = signalOnTermination(logger);
   const { metrics, registry, stop } = await startMetrics(cfg, logger);
   await loader.start();
@@ -104,44 +105,15 @@ async function feed(cfg: LoaderConfig, loader: BatchLoader, logger: Logger, s3: 
   }
 }
 
-async function runPostgres(cfg: LoaderConfig, logger: Logger): Promise<number> {
-  const pg = (await import('pg')).default;
-  const { PostgresLoader } = await import('../../loaders/postgres/postgres-loader.js');
+/** postgres, redshift: the target's BatchLoader (loaders/factory.ts) fed by the configured input. */
+async function runBatch(cfg: LoaderConfig, logger: Logger): Promise<number> {
   const { createBadRowOutput } = await import('../../loaders/bad-row-output.js');
-  const pool = new pg.Pool({ connectionString: cfg.url!, max: 3, connectionTimeoutMillis: 10_000 });
-  pool.on('error', (err) => logger.warn({ err: err.message }, 'idle connection lost'));
-  try {
-    // Binary lines: UTF-8 bytes pass from the input to COPY without decoding/encoding (halves the CPU per row).
-    const loader = new PostgresLoader(pool, await createResolver(cfg), createBadRowOutput(cfg.bad), logger, {
-      schema: cfg.schema,
-      retryForMs: cfg.retryForMs,
-      binaryLines: true,
-    });
-    await feed(cfg, loader, logger, s3Factory(cfg), 'latin1');
-  } finally {
-    await pool.end();
-  }
-  return 0;
-}
-
-async function runRedshift(cfg: LoaderConfig, logger: Logger): Promise<number> {
-  const { RedshiftLoader, createRedshiftExecutor } = await import('../../loaders/redshift/redshift-loader.js');
-  const { createBadRowOutput } = await import('../../loaders/bad-row-output.js');
-  const { parseS3Url } = await import('../../streams/sources/s3-source.js');
-  const stage = parseS3Url(cfg.stage!);
-  if (stage === null) throw new FurrowError('CONFIG_INVALID_VALUE', `stage: '${cfg.stage}' is not s3://bucket/prefix`);
   const s3 = s3Factory(cfg);
-  const executor = await createRedshiftExecutor(cfg.dryRun ? null : cfg.url, process.stdout, logger);
+  const target = await openBatchTarget(cfg.target, cfg, { logger, resolver: () => createResolver(cfg), badRows: () => createBadRowOutput(cfg.bad), s3 });
   try {
-    const loader = new RedshiftLoader(executor, s3(), stage, await createResolver(cfg), createBadRowOutput(cfg.bad), logger, {
-      schema: cfg.schema,
-      iamRole: cfg.iamRole,
-      region: cfg.region,
-      maxError: cfg.maxError,
-    });
-    await feed(cfg, loader, logger, s3);
+    await feed(cfg, target.loader, logger, s3, target.encoding);
   } finally {
-    await executor.close();
+    await target.close();
   }
   return 0;
 }
@@ -157,22 +129,17 @@ async function runS3(cfg: LoaderConfig, logger: Logger): Promise<number> {
   return 0;
 }
 
-const RUNNERS: Record<LoaderTarget, (cfg: LoaderConfig, logger: Logger) => Promise<number>> = {
-  postgres: runPostgres,
-  redshift: runRedshift,
-  s3: runS3,
-};
 
 export const command: Command = {
   summary: 'load enriched events into PostgreSQL, Redshift or the S3 data lake',
   usage: USAGE,
   async run(argv) {
     const [target, ...rest] = argv;
-    if (target !== 'postgres' && target !== 'redshift' && target !== 's3') {
-      throw new FurrowError('CONFIG_CLI_USAGE', `expected postgres, redshift or s3 (got ${target ?? 'nothing'}); see furrow load --help`);
+    if (!isLoaderTarget(target)) {
+      throw new FurrowError('CONFIG_CLI_USAGE', `expected ${LOADER_TARGETS.slice(0, -1).join(', ')} or ${LOADER_TARGETS.at(-1)} (got ${target ?? 'nothing'}); see furrow load --help`);
     }
     const cfg = await loadConfig(target, rest);
     const logger = createLogger(`furrow-load-${target}`, cfg.logLevel);
-    return RUNNERS[target](cfg, logger);
+    return target === 's3' ? runS3(cfg, logger) : runBatch(cfg, logger);
   },
 };

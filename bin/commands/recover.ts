@@ -10,6 +10,7 @@ import { FurrowError } from '../../common/errors.js';
 import { KINESIS_RECORD_MAX_BYTES } from '../../streams/kinesis/kinesis-writer.js';
 import { createLogger, type Logger } from '../../common/logger.js';
 import type { Sink as RecordSink } from '../../streams/sink.js';
+import { loadCollectorPayload } from '../../enricher/payloads/thrift-loader.js';
 import { isRecoverableType } from '../../recovery/bad-row.js';
 import { readRecoveryConfig, schemaPattern, singleFlowConfig, type RecoveryConfig } from '../../recovery/config.js';
 import { formatChange } from '../../recovery/diff.js';
@@ -274,7 +275,7 @@ export const command: Command = {
     const { validate, close: closeValidate } = await buildValidate(a, log);
     // A Kinesis record holds at most 1 MiB: a bigger recovered record is still failing, not a reason to stop.
     const maxRecordBytes = outputDest?.startsWith(KINESIS) ? KINESIS_RECORD_MAX_BYTES : null;
-    const recoverer = await Recoverer.create({ config, selection, validate, ledger, logger: log, maxRecordBytes });
+    const recoverer = await Recoverer.create({ config, loadCheck: loadCollectorPayload, selection, validate, ledger, logger: log, maxRecordBytes });
     const output = dryRun || outputDest === undefined ? null : sink(outputDest, true, a, log);
     const failedDest = str(a, 'failed');
     const failed = dryRun || failedDest === undefined ? null : sink(failedDest, false, a, log);

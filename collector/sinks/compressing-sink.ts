@@ -1,7 +1,7 @@
 /**
  * Compressed raw records (Snowplow collector 3.6 `compression { enabled = true }`): wraps the good sink and
  * writes many CollectorPayloads per stream record, in the layout Snowplow enrich 6.1+ and furrow's enricher read
- * (enricher/payloads/record-framing.ts):
+ * (formats/record-framing.ts):
  *
  *   gzip( [0x01 compression format][0x01 payload format] then per payload [int32 BE length][Thrift bytes] )
  *

@@ -12,7 +12,7 @@ import kinesalite from 'kinesalite';
 import { createKinesisClient } from '../../streams/aws-clients.js';
 import { createCollector } from '../../collector/collector.js';
 import { startCollectorServer } from '../../collector/server.js';
-import { isCompressedRecord } from '../../enricher/payloads/record-framing.js';
+import { isCompressedRecord } from '../../formats/record-framing.js';
 import { column, testEnricher } from '../enricher/support.js';
 import { CompressingSink } from '../../collector/sinks/compressing-sink.js';
 import { StdoutSink } from '../../collector/sinks/stdout-sink.js';

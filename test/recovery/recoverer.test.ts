@@ -5,6 +5,7 @@
  */
 import t from 'tap';
 import { decodeCollectorPayload } from '../../formats/collector-payload.js';
+import { loadCollectorPayload } from '../../enricher/payloads/thrift-loader.js';
 import { parseRecoveryConfig, schemaPattern, singleFlowConfig } from '../../recovery/config.js';
 import { Recoverer, recoveryErrorRow, validateWith, type RowResult } from '../../recovery/recoverer.js';
 import { MemoryLedger } from '../../recovery/run.js';
@@ -25,7 +26,7 @@ t.before(async () => {
 
 async function recoverWith(steps: unknown[], lines: string[], more: Partial<Parameters<typeof Recoverer.create>[0]> = {}): Promise<RowResult[]> {
   const { processor } = await testEnricher();
-  const r = await Recoverer.create({ config: singleFlowConfig('test', steps), validate: validateWith(processor), ...more });
+  const r = await Recoverer.create({ config: singleFlowConfig('test', steps), loadCheck: loadCollectorPayload, validate: validateWith(processor), ...more });
   try {
     return await r.recover(lines);
   } finally {
@@ -142,7 +143,7 @@ t.test('selection: type, schema, error text and time range; the rest is skipped'
   const all = Object.values(rows);
   const { processor } = await testEnricher();
   const run = async (selection: object): Promise<RowResult[]> => {
-    const r = await Recoverer.create({ config: singleFlowConfig('t', []), selection, validate: validateWith(processor) });
+    const r = await Recoverer.create({ config: singleFlowConfig('t', []), loadCheck: loadCollectorPayload, selection, validate: validateWith(processor) });
     try {
       return await r.recover(all);
     } finally {
@@ -198,7 +199,7 @@ t.test("Snowplow's recovery config shape: flows by bad-row schema, first flow wh
     },
   })).toString('base64'));
   const { processor } = await testEnricher();
-  const r = await Recoverer.create({ config, validate: validateWith(processor) });
+  const r = await Recoverer.create({ config, loadCheck: loadCollectorPayload, validate: validateWith(processor) });
   const res = await r.recover([rows.extraField!, rows.missingSchema!, rows.legacyAd!, rows.unknownVendor!]);
   await r.close();
   t.same(res.map((x) => [x.outcome, x.flow]), [['recovered', 'email extra'], ['failed', null], ['recovered', 'ad → pv'], ['skipped', null]]);
