@@ -10,7 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { FurrowError } from '../common/errors.js';
-import { LOG_LEVELS } from '../common/logger.js';
+import { checkLogLevel } from '../common/logger.js';
 
 export interface FlagSpec {
   readonly type: 'string' | 'boolean';
@@ -40,13 +40,7 @@ const COMMON: FlagTable = {
   'log-level': { type: 'string' },
 };
 
-/** Checks a pino level name (flag or config key); a usage error otherwise. */
-export function checkLogLevel(level: string, what = '--log-level'): string {
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
-    throw new FurrowError('CONFIG_CLI_USAGE', `${what}: unknown level '${level}' (expected ${LOG_LEVELS.join(', ')})`);
-  }
-  return level;
-}
+export { checkLogLevel };
 
 /** A usage error: the message, then the command's usage text. */
 export function usageError(message: string, usage: string): FurrowError {

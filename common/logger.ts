@@ -1,8 +1,17 @@
 import { pino, type Logger } from 'pino';
 
+import { FurrowError } from './errors.js';
 export type { Logger };
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+/** Checks a pino level name (flag or config key); a usage error (CONFIG_CLI_USAGE) otherwise. */
+export function checkLogLevel(level: string, what = '--log-level'): string {
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new FurrowError('CONFIG_CLI_USAGE', `${what}: unknown level '${level}' (expected ${LOG_LEVELS.join(', ')})`);
+  }
+  return level;
+}
 
 /** Keys pino writes itself on every line; a binding or a logged object never repeats them. */
 const RESERVED = ['level', 'time'];

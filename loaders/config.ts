@@ -20,7 +20,7 @@ import { readHoconFile } from '../config/hocon.js';
 import { checkPostgresUrl } from '../config/postgres-url.js';
 import { readConfig } from '../config/reader.js';
 import { t, type JsonSchema, type Static } from '../config/schema.js';
-import { checkLogLevel, parseCommandArgs, type FlagTable } from '../bin/args.js';
+import { checkLogLevel } from '../common/logger.js';
 import { postgresKeys } from './postgres/config-schema.js';
 import { redshiftKeys } from './redshift/config-schema.js';
 import { s3Keys } from './s3/config-schema.js';
@@ -108,7 +108,7 @@ const kebab = (k: string): string => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCas
 const camel = (k: string): string => k.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
 /** The flags of `furrow load <target>`: every file key of the target's schema, in kebab-case (`batchSize` ⇄ `--batch-size`). */
-function flagTable(target: LoaderTarget): FlagTable {
+export function loaderFlagTable(target: LoaderTarget): Record<string, { type: 'string' | 'boolean' }> {
   const table: Record<string, { type: 'string' | 'boolean' }> = { config: { type: 'string' } };
   const props = SCHEMAS[target]['properties'] as Record<string, JsonSchema>;
   for (const [name, s] of Object.entries(props)) {
@@ -118,24 +118,29 @@ function flagTable(target: LoaderTarget): FlagTable {
   return table;
 }
 
-/** Parses the command line (bin/args.ts: `--key value`, `--key=value`, boolean flags) into camelCase keys. */
-export function parseFlags(argv: readonly string[], target: LoaderTarget, usage = `see furrow load ${target} --help`): { values: Record<string, unknown>; configFile: string | null } {
-  const args = parseCommandArgs(argv, flagTable(target), usage);
+/** What the command line gave (parsed by bin/commands/load.ts with loaderFlagTable): file keys in camelCase, and --config. */
+export interface LoaderFlags {
+  values: Record<string, unknown>;
+  configFile: string | null;
+}
+
+/** Parsed flag values (kebab-case names) → LoaderFlags. `logLevelGiven`: --log-level was on the command line. */
+export function loaderFlags(parsed: Record<string, unknown>, logLevelGiven: boolean): LoaderFlags {
   const values: Record<string, unknown> = {};
   let configFile: string | null = null;
-  for (const [flag, v] of Object.entries(args.values)) {
+  for (const [flag, v] of Object.entries(parsed)) {
     if (v === undefined || flag === 'help') continue;
     if (flag === 'config') configFile = v as string;
     else if (flag === 'log-level') {
-      if (argv.some((a) => a === '--log-level' || a.startsWith('--log-level='))) values['logLevel'] = v;
+      if (logLevelGiven) values['logLevel'] = v;
     } else values[camel(flag)] = v;
   }
   return { values, configFile };
 }
 
 /** Flags over the config file → frozen LoaderConfig for one target; checks required keys per target. */
-export async function loadConfig(target: LoaderTarget, argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<LoaderConfig> {
-  const { values, configFile } = parseFlags(argv, target);
+export async function loadConfig(target: LoaderTarget, flags: LoaderFlags, env: NodeJS.ProcessEnv = process.env): Promise<LoaderConfig> {
+  const { values, configFile } = flags;
   const file = configFile === null ? {} : await readHoconFile(configFile, env);
   if (file['kinesis'] !== undefined && values['input'] === undefined && file['input'] !== undefined) {
     throw new FurrowError('CONFIG_INVALID_VALUE', 'input and kinesis are exclusive: set one');

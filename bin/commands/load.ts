@@ -6,7 +6,8 @@ import { createLogger, type Logger } from '../../common/logger.js';
 import { createS3Client } from '../../streams/aws-clients.js';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Command } from '../command.js';
-import { loadConfig, type LoaderConfig } from '../../loaders/config.js';
+import { loadConfig, loaderFlagTable, loaderFlags, type LoaderConfig, type LoaderFlags } from '../../loaders/config.js';
+import { parseCommandArgs } from '../args.js';
 import { isLoaderTarget, LOADER_TARGETS, openBatchTarget } from '../../loaders/factory.js';
 import type { BatchLoader } from '../../loaders/loader.js';
 import type { LoaderMetrics } from '../../loaders/metrics.js';
@@ -130,6 +131,12 @@ async function runS3(cfg: LoaderConfig, logger: Logger): Promise<number> {
 }
 
 
+/** The command line of `furrow load <target>` (bin/args.ts: `--key value`, `--key=value`, boolean flags). */
+export function parseLoadFlags(argv: readonly string[], target: LoaderConfig['target'], usage = `see furrow load ${target} --help`): LoaderFlags {
+  const args = parseCommandArgs(argv, loaderFlagTable(target), usage);
+  return loaderFlags(args.values, argv.some((a) => a === '--log-level' || a.startsWith('--log-level=')));
+}
+
 export const command: Command = {
   summary: 'load enriched events into PostgreSQL, Redshift or the S3 data lake',
   usage: USAGE,
@@ -138,7 +145,7 @@ export const command: Command = {
     if (!isLoaderTarget(target)) {
       throw new FurrowError('CONFIG_CLI_USAGE', `expected ${LOADER_TARGETS.slice(0, -1).join(', ')} or ${LOADER_TARGETS.at(-1)} (got ${target ?? 'nothing'}); see furrow load --help`);
     }
-    const cfg = await loadConfig(target, rest);
+    const cfg = await loadConfig(target, parseLoadFlags(rest, target));
     const logger = createLogger(`furrow-load-${target}`, cfg.logLevel);
     return target === 's3' ? runS3(cfg, logger) : runBatch(cfg, logger);
   },

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { loadConfig } from '../../loaders/config.js';
+import { parseLoadFlags } from '../../bin/commands/load.js';
 import { FurrowError } from '../../common/errors.js';
 import { generateLine } from '../support/enriched-generator.js';
 import { startPostgres } from '../support/postgres.js';
@@ -31,7 +32,7 @@ function furrow(args: string[], stdin?: string): Promise<{ code: number | null; 
 
 async function configError(target: 'postgres' | 'redshift' | 's3', argv: string[]): Promise<string> {
   try {
-    await loadConfig(target, argv);
+    await loadConfig(target, parseLoadFlags(argv, target));
     return 'no error';
   } catch (e) {
     return e instanceof FurrowError ? e.message : String(e);
@@ -60,7 +61,7 @@ t.test('bad command lines and configs stop start-up naming the key', async (t) =
   t.match(await configError('postgres', ['--config', file]), /^CONFIG_UNKNOWN_KEY: kinesis\.shards/);
   const good = join(dir, 'good.conf');
   writeFileSync(good, 'url = "postgres://x"\nbatchSize = 250\nbatchMaxDelay = 2 seconds\nkinesis { streamName = enriched, appName = furrow-load, region = eu-west-1 }\n');
-  const cfg = await loadConfig('postgres', ['--config', good, '--schema', 'snowplow']);
+  const cfg = await loadConfig('postgres', parseLoadFlags(['--config', good, '--schema', 'snowplow'], 'postgres'));
   t.equal(cfg.batchSize, 250);
   t.equal(cfg.batchMaxDelayMs, 2000);
   t.equal(cfg.schema, 'snowplow', 'flags override the file');
