@@ -13,6 +13,8 @@
  * (wall clock) and as CPU µs per event (process.cpuUsage, user + system): on a shared machine the CPU figure is the
  * steadier one. Ratios: each row to the floor, and common enrichments to no enrichments (what enrichments cost).
  * Targets (issue 18): no enrichments ≥ 0.5 of the floor, common enrichments ≥ 0.33 (events/s ratio, same run).
+ * `npm run bench:enrich` runs node with --max-semi-space-size=32, the flag the enricher's workers get; every row
+ * (the floor too) runs under it.
  *
  * BENCH_BASELINE=/path/to/another/checkout (its node_modules resolvable) adds that tree's enricher as extra rows
  * in the same rounds (before/after of a change, e.g. `git worktree add /tmp/before main`).
@@ -35,6 +37,7 @@ import { LineSink } from '../streams/sinks/line-sink.js';
 import { Base64LineSource } from '../streams/sources/base64-line-source.js';
 import { buildMmdb } from '../test/support/mmdb-writer.js';
 import { benchKinesis, printKinesis } from './enrich-kinesis.js';
+import { ENRICH_YOUNG_GENERATION_FLAG, hasYoungGenerationFlag } from '../enricher/supervisor.js';
 
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 60_000);
 const BASELINE = process.env['BENCH_BASELINE'] ?? null;
@@ -266,6 +269,9 @@ async function main(): Promise<void> {
       `  ${label.padEnd(38)} ${fmt(b.rate)} events/s ${b.cpuUs.toFixed(1).padStart(7)} CPU µs/event   ratio ${ratio(b).toFixed(2)} (CPU ${(best.floor.cpuUs / b.cpuUs).toFixed(2)})` +
       (target === undefined ? '' : `   target ≥ ${target}: ${ratio(b) >= target ? 'met' : 'NOT met'}`);
     console.log(`enrich bench: ${EVENTS} events (40% page views + 2 contexts, 30% self-describing via tp2 POST, 30% page pings), best of ${ROUNDS}, node ${process.version}, load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} CPUs`);
+    // Every row shares this process's V8 flags; `npm run bench:enrich` gives it the young-generation size that
+    // `furrow enrich --workers` gives its workers (enricher/supervisor.ts), so the rows measure the enricher as it runs.
+    console.log(`  node flags: ${hasYoungGenerationFlag() ? [...process.execArgv, process.env['NODE_OPTIONS'] ?? ''].filter((a) => /semi/.test(a)).join(' ') : `none (Node's default young generation; the enricher's workers run with ${ENRICH_YOUNG_GENERATION_FLAG})`}`);
     console.log(`  ${'floor (Thrift decode + JSON.parse)'.padEnd(38)} ${fmt(best.floor.rate)} events/s ${best.floor.cpuUs.toFixed(1).padStart(7)} CPU µs/event`);
     console.log(row('furrow enrich, no enrichments', best.core, TARGET_CORE));
     if (pipeline !== null) {

@@ -159,7 +159,6 @@ export class EnrichmentManager {
     // ---- phase 1 ----
     const ev = new EnrichedEvent();
     const atomicErrors: AtomicParseError[] = [];
-    ev.event_id = randomUUID();
     ev.v_collector = raw.source.name === '' ? null : raw.source.name;
     ev.v_etl = this.vEtl;
     ev.etl_tstamp = etlTstamp;
@@ -173,6 +172,8 @@ export class EnrichmentManager {
       else atomicErrors.push({ message: `Formatted as ${f} is not Redshift-compatible`, path: 'collector_tstamp' });
     }
     transformParameters(ev, raw.parameters, atomicErrors);
+    // A fresh id only when the tracker sent no valid `eid` (most do): 0.5 KB of garbage and ~0.3 µs per event.
+    if (ev.event_id === null) ev.event_id = randomUUID();
     const ex = await this.extractInputs(raw.parameters);
     // As in Snowplow 6.x, phase-1 errors do not stop the event: phases 2 and 3 still run (the bad row's
     // partially enriched event carries their fields, and a failed event needs them), then precedence decides.

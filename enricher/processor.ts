@@ -73,6 +73,8 @@ function lengthFrom(lines: readonly string[], from: number): number {
 
 export class RecordProcessor {
   private readonly maxOutput: number;
+  private etlAt = Number.NaN;
+  private etl = '';
 
   constructor(private readonly o: ProcessorOptions) {
     this.maxOutput = o.maxPayloadOutputChars ?? MAX_PAYLOAD_OUTPUT_CHARS;
@@ -89,7 +91,12 @@ export class RecordProcessor {
    */
   async process(record: Buffer, now: number = Date.now(), spill?: (part: RecordOutput) => Promise<void>): Promise<RecordOutput> {
     let out = emptyOutput();
-    const etl = formatTimestamp(now);
+    // A batch's records share `now`: its etl_tstamp is formatted once.
+    if (now !== this.etlAt) {
+      this.etlAt = now;
+      this.etl = formatTimestamp(now);
+    }
+    const etl = this.etl;
     if (!isCompressedRecord(record)) {
       await this.processPayload(record, now, etl, out);
       return out;

@@ -20,7 +20,7 @@ import type { EnrichmentPipeline } from '../../enricher/enrichments/enrichment.j
 import { buildEnrichments, loadEnrichmentsDir } from '../../enricher/enrichments/registry.js';
 import { createKinesisInput, createLineOutput, createPayloadLineInput, kinesisClientFor } from '../../streams/factory.js';
 import { createKinesisSink } from '../../streams/sinks/kinesis-sink.js';
-import { parseWorkerIndex, parseWorkers, superviseCommand } from '../../enricher/supervisor.js';
+import { ENRICH_YOUNG_GENERATION_FLAG, hasYoungGenerationFlag, parseWorkerIndex, parseWorkers, superviseCommand } from '../../enricher/supervisor.js';
 import { parseCommandArgs, str, type FlagTable } from '../args.js';
 import type { Command } from '../command.js';
 
@@ -197,6 +197,10 @@ export const command: Command = {
         throw new FurrowError('CONFIG_CLI_USAGE', '--workers needs input.leases = true (without leases every worker would read every shard)');
       }
       return superviseCommand('enrich', argv, f.workers, log);
+    }
+    if (f.workerIndex === null && !hasYoungGenerationFlag()) {
+      // Workers get the flag from the supervisor; a single process can only be given it by whoever starts node.
+      log.info({ flag: ENRICH_YOUNG_GENERATION_FLAG }, `Node runs with its default young generation: start node with ${ENRICH_YOUNG_GENERATION_FLAG} (or NODE_OPTIONS=${ENRICH_YOUNG_GENERATION_FLAG}, or use --workers) for ~15 % more events/s (docs/performance.md)`);
     }
     if (config.ignored.length > 0) log.info({ keys: config.ignored }, 'configuration keys accepted but without effect in furrow');
     for (const w of config.warnings) log.warn({ key: w.key }, `${w.key}: ${w.message}`);

@@ -34,7 +34,8 @@ export const tp2Adapter: Adapter = Object.freeze({
     }
     if (ct === null || !CONTENT_TYPES.has(ct)) return failure({ field: 'contentType', value: ct, expectation: CONTENT_TYPE_EXPECTATION });
 
-    const parsed = parseJson(body, deps.maxJsonDepth ?? ADAPTER_MAX_JSON_DEPTH);
+    // No shadow: the body is never printed with its lexemes (events are strings; a bad row prints the parsed value).
+    const parsed = parseJson(body, deps.maxJsonDepth ?? ADAPTER_MAX_JSON_DEPTH, false);
     if (!parsed.ok) return failure({ field: 'body', value: body, error: parsed.error });
     const sdj = toSdj(parsed.value);
     if (!sdj.ok) return failure({ json: parsed.value, error: sdj.error });

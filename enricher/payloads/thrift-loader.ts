@@ -34,24 +34,42 @@ export function loadThrift(bytes: Buffer): LoaderOutcome {
 }
 
 /** The loader's checks on a decoded payload. */
+/**
+ * The last schema that passed SCHEMA_RE: a stream carries one or two schema strings, and an equality check of the
+ * same text is ~10x cheaper than the regex (which was ~1 % of the enrich bench profile).
+ */
+let lastGoodSchema = '';
+
+/** Tracker paths seen → their (vendor, version); a few distinct paths per deployment, bounded. */
+const API_BY_PATH = new Map<string, { vendor: string; version: string }>();
+const API_BY_PATH_MAX = 256;
+
 export function loadCollectorPayload(cp: CollectorPayload): LoaderOutcome {
   const schema = cp.schema ?? null;
-  if (schema === null || !SCHEMA_RE.test(schema)) {
+  if (schema !== lastGoodSchema && (schema === null || !SCHEMA_RE.test(schema))) {
     if (schema !== null && !IGLU_URI_RE.test(schema)) {
       return { ok: false, message: { error: `verifying record as iglu:com.snowplowanalytics.snowplow/CollectorPayload/thrift/1-0-* failed: ${schema === '' ? 'empty schema' : `invalid schema key ${schema}`}` } };
     }
     return { ok: false, message: { error: `verifying record as iglu:com.snowplowanalytics.snowplow/CollectorPayload/thrift/1-0-* failed: found ${schema ?? 'no schema'}` } };
   }
+  lastGoodSchema = schema!;
   const path = cp.path ?? null;
-  let api: { vendor: string; version: string };
   if (path === null) {
     return { ok: false, message: { payloadField: 'path', value: null, expectation: 'request path is required' } };
-  } else if (TP1_PATH_RE.test(path)) {
-    api = { vendor: 'com.snowplowanalytics.snowplow', version: 'tp1' };
-  } else {
-    const m = API_PATH_RE.exec(path);
-    if (!m) return { ok: false, message: { payloadField: 'path', value: path, expectation: 'path does not match (/)vendor/version(/)' } };
-    api = { vendor: m[1]!, version: m[2]! };
+  }
+  let api = API_BY_PATH.get(path);
+  if (api === undefined) {
+    if (TP1_PATH_RE.test(path)) {
+      api = { vendor: 'com.snowplowanalytics.snowplow', version: 'tp1' };
+    } else {
+      const m = API_PATH_RE.exec(path);
+      if (!m) return { ok: false, message: { payloadField: 'path', value: path, expectation: 'path does not match (/)vendor/version(/)' } };
+      api = { vendor: m[1]!, version: m[2]! };
+    }
+    // Frozen: every payload of a path shares the object. Hostile path variety is bounded: at most API_BY_PATH_MAX
+    // paths of at most 256 characters are kept.
+    Object.freeze(api);
+    if (API_BY_PATH.size < API_BY_PATH_MAX && path.length <= 256) API_BY_PATH.set(path, api);
   }
   const encoding = cp.encoding ?? 'UTF-8';
   let querystring: LoadedPayload['querystring'] = [];

@@ -42,8 +42,20 @@ export class Base64LineSource implements Source {
       while (end > start && isSpace(buf[end - 1]!)) end--;
       if (end === start) return;
       const text = buf.toString('latin1', start, end);
+      const len = end - start;
+      if ((len & 3) === 0) {
+        // Padded base64 (what collectors write): decode first, then compare the length with what the text
+        // promises. Node's decoder skips characters outside the alphabet, and for a length of 4n every skipped
+        // character (or misplaced '=') shortens the output, so equal lengths mean a valid line. This replaces a
+        // regex over the whole line (~1.2 µs of ~25 µs per bench event); base64-line-source.test.ts holds the two
+        // rules equal on random lines, so a Node whose decoder behaves otherwise fails the tests.
+        const bytes = Buffer.from(text, 'base64');
+        const pad = buf[end - 1] === 0x3d ? (buf[end - 2] === 0x3d ? 2 : 1) : 0;
+        records.push(bytes.length === ((len - pad) * 3) >>> 2 ? bytes : Buffer.from(buf.subarray(start, end)));
+        return;
+      }
       // A length of 4n+1 is never base64 (decoding would silently drop bytes): keep such a line as raw bytes.
-      const base64 = (text.length & 3) !== 1 && BASE64_LINE.test(text);
+      const base64 = (len & 3) !== 1 && BASE64_LINE.test(text);
       records.push(base64 ? Buffer.from(text, 'base64') : Buffer.from(buf.subarray(start, end)));
     };
     const stop = (): void => {

@@ -77,6 +77,16 @@ t.test('lossless JSON printing', async (t) => {
   t.equal(JSON.parse(stringifyJson(r.value, r.shadow)).b, 7, 'a changed number prints its new value');
   const plain = parseJson('{"x":1.5,"t":"12:00.0"}', 50);
   t.ok(plain.ok && plain.shadow === undefined, 'no lossless parse when nothing would be respelled');
+  // Issue 18: the regex runs only when the parsed value holds a number or a digit-led key; both still find it.
+  const noNumbers = parseJson('{"x":"1.0","y":["2e3",true,null,{"z":"-0"}]}', 50);
+  t.ok(noNumbers.ok && noNumbers.shadow === undefined, 'numbers inside strings need no shadow');
+  const deep = '{"a":' + '['.repeat(70) + '1.0' + ']'.repeat(70) + '}';
+  const d = parseJson(deep, 100);
+  t.ok(d.ok && stringifyJson(d.value, d.shadow) === deep, 'a lexeme deeper than the walk bound keeps its spelling');
+  const key = parseJson('{"b":"x","10":"y"}', 50);
+  t.ok(key.ok && key.shadow !== undefined, 'a digit-led key still takes the lossless path');
+  const unshadowed = parseJson('{"b":1.0}', 50, false);
+  t.ok(unshadowed.ok && unshadowed.shadow === undefined, 'withShadow = false skips it (the tp2 body)');
 });
 
 t.test('JSON depth limit and error messages', async (t) => {
@@ -105,4 +115,13 @@ t.test('URIs and querystrings', async (t) => {
   }
   t.same(parseQuerystring('a=1#b=2', 'UTF-8'), { ok: true, pairs: [{ name: 'a', value: '1' }] }, 'a fragment is not part of the query');
   t.same(parseQuerystring('a=%E9', 'ISO-8859-1'), { ok: true, pairs: [{ name: 'a', value: 'é' }] }, 'the payload encoding is used');
+  // ASCII escapes are decoded by slicing (issue 18); anything else goes to the encoding-aware decoders.
+  const url = 'https%3A%2F%2Fshop.example.com%2Fp%3Fq%3D1%26r%3D%252F%2Bx+y';
+  t.same(parseQuerystring(`url=${url}`, 'UTF-8'), { ok: true, pairs: [{ name: 'url', value: decodeURIComponent(url.replaceAll('+', ' ')) }] });
+  t.same(parseQuerystring('a=%41%c3%a9%2F', 'UTF-8'), { ok: true, pairs: [{ name: 'a', value: 'Aé/' }] }, 'a multi-byte escape after ASCII ones');
+  t.same(parseQuerystring('a=%41%E9%2F', 'ISO-8859-1'), { ok: true, pairs: [{ name: 'a', value: 'Aé/' }] });
+  t.same(parseQuerystring('a=%41%FF', 'UTF-8'), { ok: true, pairs: [{ name: 'a', value: 'A\ufffd' }] }, 'invalid UTF-8 still becomes a replacement character');
+  t.same(parseQuerystring('a=%00%7F', 'UTF-8'), { ok: true, pairs: [{ name: 'a', value: '\u0000\u007f' }] });
+  t.same(parseQuerystring('%EF%BB%BFa=\ufeffb\ufeff', 'UTF-8'), { ok: true, pairs: [{ name: '\ufeffa', value: '\ufeffb\ufeff' }] },
+    'a BOM around a token is kept (Apache trims ASCII whitespace only, and the URI check refuses that)');
 });

@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../common/logger.js';
-import { parseWorkerIndex, parseWorkers, superviseWorkers, workerArgs, type SupervisorOptions, type WorkerEvent } from '../../enricher/supervisor.js';
+import { ENRICH_YOUNG_GENERATION_FLAG, hasYoungGenerationFlag, parseWorkerIndex, parseWorkers, superviseWorkers, workerArgs, workerExecArgv, type SupervisorOptions, type WorkerEvent } from '../../enricher/supervisor.js';
+import { spawn } from 'node:child_process';
 import { waitFor } from '../support/wait-for.js';
 
 const CHILD = join(import.meta.dirname, 'fixtures/supervised-child.mjs');
@@ -174,4 +175,21 @@ t.test('command-line helpers', async (t) => {
   t.ok(parseWorkers('auto') >= 1);
   for (const bad of ['0', '-1', '1.5', 'many', undefined, '5000']) t.throws(() => parseWorkers(bad), { code: 'CONFIG_CLI_USAGE' }, String(bad));
   t.throws(() => superviseWorkers({ workers: 0, command: 'x', args: [], logger: silentLogger, signal: new AbortController().signal }), { code: 'CONFIG_INVALID_VALUE' });
+});
+
+t.test('workers get the young-generation flag unless one is set already (issue 18)', async (t) => {
+  t.same(workerExecArgv(['--import', 'tsx'], ''), [ENRICH_YOUNG_GENERATION_FLAG, '--import', 'tsx'], 'added in front of the own flags');
+  t.same(workerExecArgv(['--max-semi-space-size=64'], ''), ['--max-semi-space-size=64'], 'an operator-chosen size is kept');
+  t.same(workerExecArgv(['--max_semi_space_size=8'], ''), ['--max_semi_space_size=8'], 'underscore spelling too');
+  t.same(workerExecArgv([], '--max-old-space-size=4096 --max-semi-space-size=16'), [], 'NODE_OPTIONS counts');
+  t.notOk(hasYoungGenerationFlag([], '--max-semi-space-sizes=1'), 'a longer flag name is not the flag');
+  // The flag really reaches a worker: the stand-in child reports its own execArgv.
+  const got = await new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, [...workerExecArgv([], ''), '-e', 'process.stdout.write(JSON.stringify(process.execArgv))']);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', () => resolve(out));
+  });
+  t.ok((JSON.parse(got) as string[]).includes(ENRICH_YOUNG_GENERATION_FLAG), 'node accepted the flag and the worker runs with it');
 });
