@@ -80,6 +80,15 @@ const nativeUtf8: (b: Buffer, s: string, o: number) => number =
 const SHORT = 80;
 
 /** Writes `s` as UTF-8 at `o` (the caller made room); returns the byte count. */
+/**
+ * Buffer's native UTF-8 reader, called directly: `toString('utf8', s, e)` adds argument checks and an encoding
+ * lookup per call, ~15 strings per payload (~0.3 µs per bench event).
+ */
+const utf8Slice: (b: Buffer, start: number, end: number) => string =
+  typeof (Buffer.prototype as unknown as { utf8Slice?: unknown }).utf8Slice === 'function'
+    ? (b, start, end) => (b as unknown as { utf8Slice(s: number, e: number): string }).utf8Slice(start, end)
+    : (b, start, end) => b.toString('utf8', start, end);
+
 function writeUtf8(b: Buffer, s: string, o: number): number {
   const n = s.length;
   if (n > SHORT) return nativeUtf8(b, s, o);
@@ -287,7 +296,8 @@ class ThriftReader {
 
   i64(): number {
     this.need(8);
-    const v = Number(this.b.readBigInt64BE(this.o));
+    // High word × 2^32 is exact and the one addition rounds once, as Number(BigInt) does, without a BigInt.
+    const v = this.b.readInt32BE(this.o) * 4294967296 + this.b.readUInt32BE(this.o + 4);
     this.o += 8;
     return v;
   }
@@ -301,7 +311,7 @@ class ThriftReader {
   string(): string {
     const n = this.size('string length');
     this.need(n);
-    const s = this.b.toString('utf8', this.o, this.o + n);
+    const s = utf8Slice(this.b, this.o, this.o + n);
     this.o += n;
     return s;
   }

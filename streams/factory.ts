@@ -108,9 +108,16 @@ export function createLineOutput(to: 'stdout' | 'stderr' | { readonly path: stri
  * enricher's local input. No positions: stdin cannot be replayed.
  */
 export function createPayloadLineInput(input: string, batchSize?: number): Source {
-  const stream = input === 'stdin' || input === '-' ? process.stdin : createReadStream(input);
+  const stream = input === 'stdin' || input === '-' ? process.stdin : createReadStream(input, { highWaterMark: PAYLOAD_FILE_CHUNK });
   return new Base64LineSource(stream, input, batchSize);
 }
+
+/**
+ * Read size of a payload-lines file: 1 MiB instead of the stream default of 64 KiB. Fewer reads and fewer lines cut
+ * in two by a chunk edge (bench:enrich: ~5 % more events/s; a readline-based reader is slower with big chunks, the
+ * Base64LineSource splitter is not).
+ */
+export const PAYLOAD_FILE_CHUNK = 1024 * 1024;
 
 /** Text lines as records (the forwarders' local input); `path` null reads stdin. No positions. */
 export function createTextLineInput(path: string | null, batchSize: number, lingerMs: number): Source {

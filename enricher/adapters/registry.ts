@@ -12,19 +12,27 @@ import { WEBHOOK_ADAPTERS } from './webhooks/index.js';
 export const SNOWPLOW_ADAPTERS: readonly Adapter[] = [tp1Adapter, tp2Adapter, redirectAdapter, igluWebhookAdapter];
 
 export class AdapterRegistry {
-  private readonly byPath: ReadonlyMap<string, Adapter>;
+  /**
+   * vendor → version → adapter: two lookups of the loader's (cached, so already hashed) strings instead of building
+   * `vendor/version` and hashing it for every record.
+   */
+  private readonly byVendor: ReadonlyMap<string, ReadonlyMap<string, Adapter>>;
 
   constructor(adapters: readonly Adapter[] = [...SNOWPLOW_ADAPTERS, ...WEBHOOK_ADAPTERS]) {
-    const m = new Map<string, Adapter>();
-    for (const a of adapters) m.set(`${a.vendor}/${a.version}`, a);
-    this.byPath = m;
+    const m = new Map<string, Map<string, Adapter>>();
+    for (const a of adapters) {
+      let versions = m.get(a.vendor);
+      if (versions === undefined) m.set(a.vendor, (versions = new Map()));
+      versions.set(a.version, a);
+    }
+    this.byVendor = m;
   }
 
   lookup(vendor: string, version: string): Adapter | undefined {
-    return this.byPath.get(`${vendor}/${version}`);
+    return this.byVendor.get(vendor)?.get(version);
   }
 
   has(vendor: string, version: string): boolean {
-    return this.byPath.has(`${vendor}/${version}`);
+    return this.lookup(vendor, version) !== undefined;
   }
 }

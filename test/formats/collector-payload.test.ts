@@ -139,3 +139,16 @@ t.test('raw UTF-8 body bytes and header pairs give the same record as strings', 
   t.ok(viaPairs.length > 70_000);
   t.ok(encodeCollectorPayload({ ...p, headers: [`Big: ${big}`] }).equals(viaPairs));
 });
+
+t.test('timestamps read as BigInt would read them, past 2^53 and negative too (issue 18: no BigInt per record)', async (t) => {
+  const edges = [0n, 1n, -1n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 53n + 3n, -(2n ** 53n) - 3n, 2n ** 63n - 1n, -(2n ** 63n), 1717243200000n, -1717243200000n];
+  for (let i = 0; i < 200; i++) edges.push(BigInt.asIntN(64, BigInt('0x' + randomBytes(8).toString('hex'))));
+  let wrong = 0;
+  for (const v of edges) {
+    // The i64 field's bytes written by hand (the encoder takes a number): T_I64, id 200, value.
+    const rec = Buffer.concat([Buffer.from([0x0a, 0x00, 0xc8]), Buffer.alloc(8), Buffer.from([0x00])]);
+    rec.writeBigInt64BE(v, 3);
+    if (decodeCollectorPayload(rec).timestamp !== Number(v)) wrong++;
+  }
+  t.equal(wrong, 0, `${edges.length} values`);
+});
