@@ -227,3 +227,51 @@ t.test('config: a Snowplow enrich HOCON object parses into typed, frozen values'
   t.match(parseEnrichConfig({ remoteAdapters: { configs: [{ vendor: 'a', version: 'b', url: 'http://x' }] } }).warnings, [{ key: 'remoteAdapters.configs' }]);
   t.match(parseEnrichConfig({ monitoring: { metrics: { cloudwatch: true } } }).warnings, [{ key: 'monitoring.metrics.cloudwatch', message: /Prometheus/ }]);
 });
+
+t.test('issue 18: the synchronous fast path and the waiting path give the same lines', async (t) => {
+  // The same records through a resolver whose hot cache always misses (every validation waits: the continuations
+  // of the ue/cx checks, the tp2 adapter and the pipeline) and through the plain one (everything synchronous).
+  const { createEnricher } = await import('../../enricher/enricher-factory.js');
+  const { DEFAULT_ENRICH_CONFIG } = await import('../../enricher/config.js');
+  const { testResolver, TEST_PROCESSOR } = await import('./support.js');
+  const warm = await testResolver();
+  let waited = 0;
+  const cold = {
+    ...warm,
+    validateCached: () => undefined,
+    validate: async (uri: string, data: unknown) => {
+      waited++;
+      await new Promise((r) => setImmediate(r));
+      return warm.validate(uri, data);
+    },
+  } as typeof warm;
+  const { createPipeline } = await import('../../enricher/enrichments/registry.js');
+  const fake = { schemaKey: 'iglu:com.acme/fake/jsonschema/1-0-0', identifier: 'fake' };
+  const syncPipeline = createPipeline([{ ...fake, enrich: () => ({ derivedContexts: [UA_CTX] }) }]);
+  const asyncPipeline = createPipeline([{ ...fake, enrich: async () => ({ derivedContexts: [UA_CTX] }) }]);
+  const link = JSON.stringify({ schema: 'iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0', data: { schema: 'iglu:com.snowplowanalytics.snowplow/link_click/jsonschema/1-0-1', data: { targetUrl: 'https://a.example/' } } });
+  const twoCtx = JSON.stringify({ schema: 'iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-1', data: [JSON.parse(WEB_PAGE).data[0], { schema: 'iglu:com.snowplowanalytics.snowplow/web_page/jsonschema/1-0-0', data: { id: 'not a uuid' } }, JSON.parse(WEB_PAGE).data[0]] });
+  const records = [
+    pv(),
+    pv({ co: twoCtx }),
+    pv({ e: 'ue', ue_pr: link }),
+    pv({ e: 'ue', ue_pr: link.replace('targetUrl', 'target') }),
+    record({ path: '/com.snowplowanalytics.snowplow/tp2', contentType: 'application/json', body: JSON.stringify({ schema: 'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4', data: [{ e: 'ue', p: 'web', tv: 't', ue_pr: link }, { e: 'pv', p: 'web', tv: 't', co: twoCtx }] }) }),
+  ];
+  const run = async (resolver: typeof warm, pipeline: EnrichmentPipeline): Promise<string[]> => {
+    const { processor } = createEnricher(DEFAULT_ENRICH_CONFIG, resolver, pipeline, { processor: TEST_PROCESSOR });
+    const lines: string[] = [];
+    for (const r of records) {
+      const out = await processor.process(r, Date.UTC(2026, 0, 1));
+      // event_id is random for bad rows' partially enriched events without eid; compare without it.
+      lines.push(...out.good.map((l) => l.split('\t').filter((_, i) => i !== 6).join('\t')), ...out.bad.map((b) => b.replace(/"event_id":"[^"]*"/g, '')));
+    }
+    return lines;
+  };
+  const fast = await run(warm, syncPipeline);
+  const slow = await run(cold, asyncPipeline);
+  t.ok(waited > 10, `the cold resolver was waited on (${waited} validations)`);
+  t.equal(fast.length, 6, 'five records, six events: each a good line or a bad row');
+  t.ok(fast.some((l) => l.startsWith('{')) && fast.some((l) => !l.startsWith('{')), 'good lines and bad rows both compared');
+  t.same(slow, fast);
+});
