@@ -90,30 +90,6 @@ function noContexts(f: SchemaViolation, data: unknown = null): { contexts: Entit
   return { contexts: [], failures: [sourced(f, 'contexts', data)], infos: [] };
 }
 
-interface UnstructCheck { unstruct: Entity | null; failures: SchemaViolation[]; infos: Entity[] }
-interface ContextsCheck { contexts: Entity[]; failures: SchemaViolation[]; infos: Entity[] }
-
-function unstructChecked(entity: Entity, v: ValidationOutcome): UnstructCheck {
-  if (!v.ok) return noUnstruct({ schemaKey: entity.schema, error: v.error }, entity.data);
-  return { unstruct: entity, failures: [], infos: v.supersededBy !== null ? [supersede(entity, v.supersededBy)] : [] };
-}
-
-function contextChecked(acc: ContextsCheck, entity: Entity, v: ValidationOutcome): void {
-  if (!v.ok) {
-    acc.failures.push(sourced({ schemaKey: entity.schema, error: v.error }, 'contexts', entity.data));
-    return;
-  }
-  if (v.supersededBy !== null) acc.infos.push(supersede(entity, v.supersededBy));
-  acc.contexts.push(entity);
-}
-
-/** ue and co/cx results merged, unstruct first (failures and infos keep that order). */
-function extracted(ue: UnstructCheck | null, ctx: ContextsCheck | null): Extracted {
-  if (ctx === null) return ue === null ? { unstruct: null, contexts: [], failures: [], infos: [] } : { unstruct: ue.unstruct, contexts: [], failures: ue.failures, infos: ue.infos };
-  if (ue === null) return { unstruct: null, contexts: ctx.contexts, failures: ctx.failures, infos: ctx.infos };
-  return { unstruct: ue.unstruct, contexts: ctx.contexts, failures: [...ue.failures, ...ctx.failures], infos: [...ue.infos, ...ctx.infos] };
-}
-
 function sourced<T extends SchemaViolation>(v: T, source: string, data: unknown): T {
   VIOLATION_CONTEXT.set(v, { source, data });
   return v;
@@ -198,8 +174,7 @@ export class EnrichmentManager {
     transformParameters(ev, raw.parameters, atomicErrors);
     // A fresh id only when the tracker sent no valid `eid` (most do): 0.5 KB of garbage and ~0.3 µs per event.
     if (ev.event_id === null) ev.event_id = randomUUID();
-    const exr = this.extractInputs(raw.parameters);
-    const ex = exr instanceof Promise ? await exr : exr;
+    const ex = await this.extractInputs(raw.parameters);
     // As in Snowplow 6.x, phase-1 errors do not stop the event: phases 2 and 3 still run (the bad row's
     // partially enriched event carries their fields, and a failed event needs them), then precedence decides.
     const phase1Failed = atomicErrors.length > 0 || ex.failures.length > 0;
@@ -231,8 +206,7 @@ export class EnrichmentManager {
         ev.unstruct_event = formatUnstructEvent(unstruct);
       }
       const input: EnrichmentInput = { event: ev, raw, unstructEvent: unstruct, contexts: ex.contexts, pageQuerystring: pageQs };
-      const rp = this.pipeline.run(input);
-      const result = rp instanceof Promise ? await rp : rp;
+      const result = await this.pipeline.run(input);
       if (result.drop) return { kind: 'dropped' };
       for (const f of result.failures) failures.push(f);
       derived = result.derivedContexts;
@@ -319,84 +293,94 @@ export class EnrichmentManager {
     return this.stopOnIgluOutage;
   }
 
-  /**
-   * ue_pr/ue_px and co/cx, parsed and validated. Synchronous while every schema is in the resolver's hot cache (the
-   * steady state): a Promise only when a validation really waits. The three `async` layers this replaces cost an
-   * allocation and a microtask turn each per event.
-   */
-  private extractInputs(params: ReadonlyMap<string, string | null>): Extracted | Promise<Extracted> {
+  private async extractInputs(params: ReadonlyMap<string, string | null>): Promise<Extracted> {
+    let unstruct: Entity | null = null;
+    let contexts: Entity[] = [];
+    const failures: SchemaViolation[] = [];
+    const infos: Entity[] = [];
     const uePr = params.get('ue_pr');
     const uePx = params.get('ue_px');
-    const ue = uePr !== undefined && uePr !== null ? this.checkUnstruct(uePr, 'ue_pr')
-      : uePx !== undefined && uePx !== null ? this.checkUnstruct(decodeBase64Lenient(uePx), 'ue_px')
-        : null;
+    if (uePr !== undefined && uePr !== null) {
+      const r = await this.checkUnstruct(uePr, 'ue_pr');
+      unstruct = r.unstruct;
+      failures.push(...r.failures);
+      infos.push(...r.infos);
+    } else if (uePx !== undefined && uePx !== null) {
+      const r = await this.checkUnstruct(decodeBase64Lenient(uePx), 'ue_px');
+      unstruct = r.unstruct;
+      failures.push(...r.failures);
+      infos.push(...r.infos);
+    }
     const co = params.get('co');
     const cx = params.get('cx');
-    const ctx = co !== undefined && co !== null ? this.checkContexts(co, 'co')
-      : cx !== undefined && cx !== null ? this.checkContexts(decodeBase64Lenient(cx), 'cx')
-        : null;
-    if (ue instanceof Promise || ctx instanceof Promise) return Promise.all([ue, ctx]).then(([u, c]) => extracted(u, c));
-    return extracted(ue, ctx);
+    if (co !== undefined && co !== null) {
+      const r = await this.checkContexts(co, 'co');
+      contexts = r.contexts;
+      failures.push(...r.failures);
+      infos.push(...r.infos);
+    } else if (cx !== undefined && cx !== null) {
+      const r = await this.checkContexts(decodeBase64Lenient(cx), 'cx');
+      contexts = r.contexts;
+      failures.push(...r.failures);
+      infos.push(...r.infos);
+    }
+    return { unstruct, contexts, failures, infos };
   }
 
   /** ue_pr/ue_px (or a JS-rewritten unstruct_event column): wrapper, then the event SDJ inside it. */
-  checkUnstruct(text: string, field: string): UnstructCheck | Promise<UnstructCheck> {
+  async checkUnstruct(text: string, field: string): Promise<{ unstruct: Entity | null; failures: SchemaViolation[]; infos: Entity[] }> {
+    const none = noUnstruct;
     const parsed = parseJson(text, this.maxJsonDepth);
-    if (!parsed.ok) return noUnstruct({ field, value: text, error: parsed.error });
+    if (!parsed.ok) return none({ field, value: text, error: parsed.error });
     const wrapper = toSdj(parsed.value, parsed.shadow);
-    if (!wrapper.ok) return noUnstruct({ json: parsed.value, error: wrapper.error });
-    if (!UNSTRUCT_CRITERION.matches(wrapper.key)) return noUnstruct({ schemaKey: wrapper.entity.schema, schemaCriterion: UNSTRUCT_CRITERION.text });
-    const wv = this.validate(wrapper.entity.schema, wrapper.entity.data);
-    if (wv instanceof Promise) return wv.then((v) => this.unstructInner(wrapper.entity, parsed.shadow, v));
-    return this.unstructInner(wrapper.entity, parsed.shadow, wv);
-  }
-
-  private unstructInner(wrapper: Entity, shadow: unknown, wv: ValidationOutcome): UnstructCheck | Promise<UnstructCheck> {
-    if (!wv.ok) return noUnstruct({ schemaKey: wrapper.schema, error: wv.error });
-    const inner = toSdj(wrapper.data, childShadow(shadow, 'data'));
-    if (!inner.ok) return noUnstruct({ json: wrapper.data, error: inner.error }, wrapper.data);
-    const v = this.validate(inner.entity.schema, inner.entity.data);
-    if (v instanceof Promise) return v.then((r) => unstructChecked(inner.entity, r));
-    return unstructChecked(inner.entity, v);
+    if (!wrapper.ok) return none({ json: parsed.value, error: wrapper.error });
+    if (!UNSTRUCT_CRITERION.matches(wrapper.key)) return none({ schemaKey: wrapper.entity.schema, schemaCriterion: UNSTRUCT_CRITERION.text });
+    const wvp = this.validate(wrapper.entity.schema, wrapper.entity.data);
+    const wv = wvp instanceof Promise ? await wvp : wvp;
+    if (!wv.ok) return none({ schemaKey: wrapper.entity.schema, error: wv.error });
+    const inner = toSdj(wrapper.entity.data, childShadow(parsed.shadow, 'data'));
+    if (!inner.ok) return none({ json: wrapper.entity.data, error: inner.error }, wrapper.entity.data);
+    const vp = this.validate(inner.entity.schema, inner.entity.data);
+    const v = vp instanceof Promise ? await vp : vp;
+    if (!v.ok) return none({ schemaKey: inner.entity.schema, error: v.error }, inner.entity.data);
+    const infos: Entity[] = [];
+    if (v.supersededBy !== null) infos.push(supersede(inner.entity, v.supersededBy));
+    return { unstruct: inner.entity, failures: [], infos };
   }
 
   /** co/cx (or a JS-rewritten contexts column): wrapper, then each entity independently. */
-  checkContexts(text: string, field: string): ContextsCheck | Promise<ContextsCheck> {
+  async checkContexts(text: string, field: string): Promise<{ contexts: Entity[]; failures: SchemaViolation[]; infos: Entity[] }> {
+    const none = noContexts;
     const parsed = parseJson(text, this.maxJsonDepth);
-    if (!parsed.ok) return noContexts({ field, value: text, error: parsed.error });
+    if (!parsed.ok) return none({ field, value: text, error: parsed.error });
     const wrapper = toSdj(parsed.value, parsed.shadow);
-    if (!wrapper.ok) return noContexts({ json: parsed.value, error: wrapper.error });
-    if (!CONTEXTS_CRITERION.matches(wrapper.key)) return noContexts({ schemaKey: wrapper.entity.schema, schemaCriterion: CONTEXTS_CRITERION.text });
-    const wv = this.validate(wrapper.entity.schema, wrapper.entity.data);
-    if (wv instanceof Promise) return wv.then((v) => this.contextItems(parsed.value, parsed.shadow, wrapper.entity, v));
-    return this.contextItems(parsed.value, parsed.shadow, wrapper.entity, wv);
-  }
-
-  private contextItems(json: unknown, shadow: unknown, wrapper: Entity, wv: ValidationOutcome): ContextsCheck | Promise<ContextsCheck> {
-    if (!wv.ok) return noContexts({ schemaKey: wrapper.schema, error: wv.error });
-    const items = wrapper.data;
-    if (!Array.isArray(items)) return noContexts({ json, error: 'INVALID_DATA_PAYLOAD' });
-    return this.contextItemsFrom(items, childShadow(shadow, 'data'), 0, { contexts: [], failures: [], infos: [] });
-  }
-
-  /** Validates items[from…] into `acc`; continues asynchronously from the first validation that waits. */
-  private contextItemsFrom(items: unknown[], dataShadow: unknown, from: number, acc: ContextsCheck): ContextsCheck | Promise<ContextsCheck> {
-    for (let i = from; i < items.length; i++) {
+    if (!wrapper.ok) return none({ json: parsed.value, error: wrapper.error });
+    if (!CONTEXTS_CRITERION.matches(wrapper.key)) return none({ schemaKey: wrapper.entity.schema, schemaCriterion: CONTEXTS_CRITERION.text });
+    const wvp = this.validate(wrapper.entity.schema, wrapper.entity.data);
+    const wv = wvp instanceof Promise ? await wvp : wvp;
+    if (!wv.ok) return none({ schemaKey: wrapper.entity.schema, error: wv.error });
+    const items = wrapper.entity.data;
+    if (!Array.isArray(items)) return none({ json: parsed.value, error: 'INVALID_DATA_PAYLOAD' });
+    const dataShadow = childShadow(parsed.shadow, 'data');
+    const contexts: Entity[] = [];
+    const failures: SchemaViolation[] = [];
+    const infos: Entity[] = [];
+    for (let i = 0; i < items.length; i++) {
       const sdj = toSdj(items[i], childShadow(dataShadow, i));
       if (!sdj.ok) {
-        acc.failures.push(sourced({ json: items[i], error: sdj.error }, 'contexts', items[i]));
+        failures.push(sourced({ json: items[i], error: sdj.error }, 'contexts', items[i]));
         continue;
       }
-      const v = this.validate(sdj.entity.schema, sdj.entity.data);
-      if (v instanceof Promise) {
-        return v.then((r) => {
-          contextChecked(acc, sdj.entity, r);
-          return this.contextItemsFrom(items, dataShadow, i + 1, acc);
-        });
+      const vp = this.validate(sdj.entity.schema, sdj.entity.data);
+      const v = vp instanceof Promise ? await vp : vp;
+      if (!v.ok) {
+        failures.push(sourced({ schemaKey: sdj.entity.schema, error: v.error }, 'contexts', sdj.entity.data));
+        continue;
       }
-      contextChecked(acc, sdj.entity, v);
+      if (v.supersededBy !== null) infos.push(supersede(sdj.entity, v.supersededBy));
+      contexts.push(sdj.entity);
     }
-    return acc;
+    return { contexts, failures, infos };
   }
 
   /** `_sp=duid.tstamp[.sid.uid.sourceId.platform.reason]` in the page URL: always sets refr_domain_userid/refr_dvce_tstamp. */

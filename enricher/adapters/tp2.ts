@@ -7,8 +7,7 @@
 import type { Adapter, AdapterDeps, AdapterFailureMessage, AdapterOutcome, LoadedPayload, RawEvent } from './adapter.js';
 import { parseJson } from '../json.js';
 import { compileCriterion } from '../../formats/schema-key.js';
-import { toSdj, type SdjOutcome } from '../self-describing.js';
-import type { ValidationOutcome } from '../../iglu-resolver/types.js';
+import { toSdj } from '../self-describing.js';
 import { ADAPTER_MAX_JSON_DEPTH, SNOWPLOW_VENDOR, failure, rawEvent, toParams } from './snowplow-common.js';
 
 const CONTENT_TYPES = new Set(['application/json', 'application/json; charset=utf-8', 'application/json; charset=UTF-8']);
@@ -19,8 +18,7 @@ export const tp2Adapter: Adapter = Object.freeze({
   vendor: SNOWPLOW_VENDOR,
   version: 'tp2',
   failureKind: 'tracker_protocol_violations' as const,
-  /** Synchronous while payload_data's schema is in the resolver's hot cache; a Promise only when validation waits. */
-  toRawEvents(payload: LoadedPayload, deps: AdapterDeps): AdapterOutcome | Promise<AdapterOutcome> {
+  async toRawEvents(payload: LoadedPayload, deps: AdapterDeps): Promise<AdapterOutcome> {
     const qs = toParams(payload.querystring);
     const body = payload.body === null || payload.body === '' ? null : payload.body;
     const ct = payload.contentType;
@@ -41,40 +39,34 @@ export const tp2Adapter: Adapter = Object.freeze({
     if (!parsed.ok) return failure({ field: 'body', value: body, error: parsed.error });
     const sdj = toSdj(parsed.value);
     if (!sdj.ok) return failure({ json: parsed.value, error: sdj.error });
-    const cached = deps.resolver.validateCached(sdj.entity.schema, sdj.entity.data);
-    if (cached === undefined) return deps.resolver.validate(sdj.entity.schema, sdj.entity.data).then((v) => itemEvents(payload, qs, sdj, v));
-    return itemEvents(payload, qs, sdj, cached);
+    const schemaKey = sdj.entity.schema;
+    const v = deps.resolver.validateCached(schemaKey, sdj.entity.data) ?? (await deps.resolver.validate(schemaKey, sdj.entity.data));
+    if (!v.ok) return failure({ schemaKey, error: v.error });
+    if (!PAYLOAD_DATA.matches(sdj.key)) return failure({ schemaKey, schemaCriterion: PAYLOAD_DATA.text });
+
+    const items = sdj.entity.data;
+    if (!Array.isArray(items)) return failure({ field: 'body', value: JSON.stringify(items), expectation: 'json is not an array' });
+    if (items.length === 0) return failure({ field: 'body', value: JSON.stringify(items), expectation: 'empty list of events' });
+    const events: RawEvent[] = [];
+    const messages: AdapterFailureMessage[] = [];
+    for (const item of items) {
+      if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+        messages.push({ field: 'body', value: JSON.stringify(item), expectation: 'event is not a json object' });
+        continue;
+      }
+      const params = new Map<string, string | null>();
+      // Object.keys + a property read instead of Object.entries: no [key, value] array per parameter.
+      const rec = item as Record<string, unknown>;
+      for (const k of Object.keys(rec)) {
+        const val = rec[k];
+        if (typeof val === 'string') params.set(k, val);
+        else if (val === null) messages.push({ field: k, value: null, expectation: 'value cannot be null' });
+        else messages.push({ field: k, value: JSON.stringify(val), expectation: 'value is not a string' });
+      }
+      for (const [k, val] of qs) params.set(k, val);
+      events.push(rawEvent(payload, params));
+    }
+    if (messages.length > 0) return { ok: false, messages };
+    return { ok: true, events };
   },
 });
-
-/** The validated payload_data's items as raw events, each merged with the querystring (querystring wins). */
-function itemEvents(payload: LoadedPayload, qs: Map<string, string | null>, sdj: Extract<SdjOutcome, { ok: true }>, v: ValidationOutcome): AdapterOutcome {
-  const schemaKey = sdj.entity.schema;
-  if (!v.ok) return failure({ schemaKey, error: v.error });
-  if (!PAYLOAD_DATA.matches(sdj.key)) return failure({ schemaKey, schemaCriterion: PAYLOAD_DATA.text });
-
-  const items = sdj.entity.data;
-  if (!Array.isArray(items)) return failure({ field: 'body', value: JSON.stringify(items), expectation: 'json is not an array' });
-  if (items.length === 0) return failure({ field: 'body', value: JSON.stringify(items), expectation: 'empty list of events' });
-  const events: RawEvent[] = [];
-  const messages: AdapterFailureMessage[] = [];
-  for (const item of items) {
-    if (item === null || typeof item !== 'object' || Array.isArray(item)) {
-      messages.push({ field: 'body', value: JSON.stringify(item), expectation: 'event is not a json object' });
-      continue;
-    }
-    const params = new Map<string, string | null>();
-    // Object.keys + a property read instead of Object.entries: no [key, value] array per parameter.
-    const rec = item as Record<string, unknown>;
-    for (const k of Object.keys(rec)) {
-      const val = rec[k];
-      if (typeof val === 'string') params.set(k, val);
-      else if (val === null) messages.push({ field: k, value: null, expectation: 'value cannot be null' });
-      else messages.push({ field: k, value: JSON.stringify(val), expectation: 'value is not a string' });
-    }
-    for (const [k, val] of qs) params.set(k, val);
-    events.push(rawEvent(payload, params));
-  }
-  if (messages.length > 0) return { ok: false, messages };
-  return { ok: true, events };
-}

@@ -127,8 +127,7 @@ export interface EnrichmentPipeline {
    * cross_navigation enrichment is enabled, else null (enrich.md, vectors/unit/cross_navigation.json).
    */
   readonly crossNavigation: { schemaKey: string; identifier: string } | null;
-  /** Synchronous when every enrichment answered synchronously; a Promise from the first one that waits. */
-  run(input: EnrichmentInput): EnrichmentPipelineResult | Promise<EnrichmentPipelineResult>;
+  run(input: EnrichmentInput): Promise<EnrichmentPipelineResult>;
   close(): Promise<void>;
 }
 

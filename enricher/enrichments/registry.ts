@@ -223,21 +223,6 @@ export function createPipeline(enrichments: readonly Enrichment[]): EnrichmentPi
 
 const NEEDS_QUERYSTRING = new Set(['campaign-attribution', 'cross-navigation']);
 
-/** What a pipeline run has gathered so far. */
-interface RunState {
-  acc: SelfDescribingData[];
-  failures: TaggedEnrichmentFailure[] | null;
-  piiEvent: SelfDescribingData | null;
-  drop: boolean;
-  contextsChanged: boolean;
-  unstructEventChanged: boolean;
-}
-
-/** An enrichment must return failures, not throw; a throw is a bug, but the event still becomes a bad row. */
-function thrown(e: Enrichment, err: unknown): EnrichmentOutput {
-  return { failures: [{ error: `unexpected error in ${e.identifier}: ${err instanceof Error ? err.message : String(err)}` }] };
-}
-
 class Pipeline implements EnrichmentPipeline {
   private readonly tags: Array<{ schemaKey: string; identifier: string }>;
   private readonly needsQs: boolean[];
@@ -255,79 +240,62 @@ class Pipeline implements EnrichmentPipeline {
     this.rewritesDerived = enrichments.map((e) => e.identifier === 'pii');
   }
 
-  /**
-   * Runs the enrichments in order. Synchronous while every enrichment answers synchronously (ua_parser, ip_lookups,
-   * campaign, referer, fingerprint, anon_ip from their caches): a Promise only from the first one that waits.
-   */
-  run(input: EnrichmentInput): EnrichmentPipelineResult | Promise<EnrichmentPipelineResult> {
-    const st: RunState = { acc: [], failures: null, piiEvent: null, drop: false, contextsChanged: false, unstructEventChanged: false };
-    input.derivedContexts = st.acc;
-    return this.runFrom(input, st, 0);
-  }
-
-  private runFrom(input: EnrichmentInput, st: RunState, from: number): EnrichmentPipelineResult | Promise<EnrichmentPipelineResult> {
+  async run(input: EnrichmentInput): Promise<EnrichmentPipelineResult> {
+    const acc: SelfDescribingData[] = [];
+    input.derivedContexts = acc;
+    let failures: TaggedEnrichmentFailure[] | null = null;
+    let piiEvent: SelfDescribingData | null = null;
+    let drop = false;
+    let contextsChanged = false;
+    let unstructEventChanged = false;
     const list = this.enrichments;
-    for (let i = from; i < list.length; i++) {
+    for (let i = 0; i < list.length; i++) {
       const e = list[i]!;
       if (this.needsQs[i] === true && input.pageQuerystring === undefined) {
         input.pageQuerystring = parseQuerystring(input.event.page_urlquery, input.raw.source.encoding);
       }
       if (this.rewritesDerived[i] === true) {
-        const dcs = input.derivedContexts ?? st.acc;
+        const dcs = input.derivedContexts ?? acc;
         for (let k = 0; k < dcs.length; k++) dcs[k] = thawEntity(dcs[k]!);
       }
       const watch = this.changesInputs[i] === true;
       const ctxBefore = watch ? input.event.contexts : null;
       const ueBefore = watch ? input.event.unstruct_event : null;
-      let r: EnrichmentOutput | Promise<EnrichmentOutput>;
+      let out: EnrichmentOutput;
       try {
-        r = e.enrich(input);
+        const r = e.enrich(input);
+        out = r instanceof Promise ? await r : r;
       } catch (err) {
-        r = thrown(e, err);
+        // An enrichment must return failures, not throw; a throw is a bug, but the event still becomes a bad row.
+        out = { failures: [{ error: `unexpected error in ${e.identifier}: ${err instanceof Error ? err.message : String(err)}` }] };
       }
-      if (r instanceof Promise) {
-        return r.then((out) => out, (err: unknown) => thrown(e, err)).then((out) => {
-          if (this.apply(input, st, i, out, watch, ctxBefore, ueBefore)) return this.result(input, st);
-          return this.runFrom(input, st, i + 1);
-        });
+      if (watch) {
+        if (input.event.contexts !== ctxBefore) contextsChanged = true;
+        if (input.event.unstruct_event !== ueBefore) unstructEventChanged = true;
       }
-      if (this.apply(input, st, i, r, watch, ctxBefore, ueBefore)) break;
+      const dc = out.derivedContexts;
+      // Newest first: each step's contexts go in front of everything produced before (Snowplow `contexts2 ::: contexts`).
+      const cur = input.derivedContexts ?? acc;
+      if (dc !== undefined && dc.length > 0) cur.unshift(...dc);
+      const f = out.failures;
+      if (f !== undefined && f.length > 0) {
+        failures ??= [];
+        const tag = this.tags[i]!;
+        for (const message of f) failures.push({ enrichment: tag, message });
+      }
+      if (out.piiEvent !== undefined) piiEvent = out.piiEvent;
+      if (out.drop === true) {
+        drop = true;
+        break;
+      }
     }
-    return this.result(input, st);
-  }
-
-  /** Folds one enrichment's output into the run; true when it dropped the event (the run stops). */
-  private apply(input: EnrichmentInput, st: RunState, i: number, out: EnrichmentOutput, watch: boolean, ctxBefore: string | null, ueBefore: string | null): boolean {
-    if (watch) {
-      if (input.event.contexts !== ctxBefore) st.contextsChanged = true;
-      if (input.event.unstruct_event !== ueBefore) st.unstructEventChanged = true;
-    }
-    const dc = out.derivedContexts;
-    // Newest first: each step's contexts go in front of everything produced before (Snowplow `contexts2 ::: contexts`).
-    const cur = input.derivedContexts ?? st.acc;
-    if (dc !== undefined && dc.length > 0) cur.unshift(...dc);
-    const f = out.failures;
-    if (f !== undefined && f.length > 0) {
-      st.failures ??= [];
-      const tag = this.tags[i]!;
-      for (const message of f) st.failures.push({ enrichment: tag, message });
-    }
-    if (out.piiEvent !== undefined) st.piiEvent = out.piiEvent;
-    if (out.drop === true) {
-      st.drop = true;
-      return true;
-    }
-    return false;
-  }
-
-  private result(input: EnrichmentInput, st: RunState): EnrichmentPipelineResult {
     return {
-      derivedContexts: input.derivedContexts ?? st.acc,
-      failures: st.failures ?? [],
-      piiEvent: st.piiEvent,
-      drop: st.drop,
-      contextsChanged: st.contextsChanged,
-      unstructEventChanged: st.unstructEventChanged,
+      derivedContexts: input.derivedContexts ?? acc,
+      failures: failures ?? [],
+      piiEvent,
+      drop,
+      contextsChanged,
+      unstructEventChanged,
     };
   }
 

@@ -228,9 +228,10 @@ t.test('config: a Snowplow enrich HOCON object parses into typed, frozen values'
   t.match(parseEnrichConfig({ monitoring: { metrics: { cloudwatch: true } } }).warnings, [{ key: 'monitoring.metrics.cloudwatch', message: /Prometheus/ }]);
 });
 
-t.test('issue 18: the synchronous fast path and the waiting path give the same lines', async (t) => {
-  // The same records through a resolver whose hot cache always misses (every validation waits: the continuations
-  // of the ue/cx checks, the tp2 adapter and the pipeline) and through the plain one (everything synchronous).
+t.test('a cold resolver (every validation waits) and a warm one (hot cache) give the same lines', async (t) => {
+  // The same records through a resolver whose hot cache always misses (every validation of the tp2 body, the ue/cx
+  // wrappers and entities and the derived contexts goes through validate()) and through the plain one (validateCached
+  // answers), with an enrichment that awaits and one that answers at once.
   const { createEnricher } = await import('../../enricher/enricher-factory.js');
   const { DEFAULT_ENRICH_CONFIG } = await import('../../enricher/config.js');
   const { testResolver, TEST_PROCESSOR } = await import('./support.js');
