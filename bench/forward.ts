@@ -19,6 +19,7 @@
  * down-shed / forward ≥ 0.35: every event of the refused destination is still written to the dead letter (a JSON
  * line each, fdatasync'd) by the same process, which is about as much work as delivering it — so ~0.5 is the
  * natural figure on a CPU-bound host, and the floor catches the healthy destination waiting on the failing one.
+ * Each case also prints the median CPU µs per event of this process (user + system; the sink is a child process).
  * BENCH_EVENTS (default 50 000) events per case and round; BENCH_ROUNDS (default 3); BENCH_BATCH (default 200).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -182,6 +183,9 @@ async function main(): Promise<void> {
       ),
   };
   const results: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+  // CPU µs per event of this process (the forwarder, or the floor's straight line; the sink is a child process,
+  // the js case's script process is not counted).
+  const cpuUs: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
   try {
     for (const run of Object.values(cases)) await run(); // warm-up (JIT, sockets), not counted
     const names = Object.keys(cases);
@@ -189,7 +193,10 @@ async function main(): Promise<void> {
       // Rotate the order each round so no case always follows the same one (GC debt, a busy neighbour).
       for (let k = 0; k < names.length; k++) {
         const name = names[(k + r) % names.length]!;
+        const c = process.cpuUsage();
         results[name]!.push(await cases[name]!());
+        const u = process.cpuUsage(c);
+        cpuUs[name]!.push((u.user + u.system) / EVENTS);
       }
     }
   } finally {
@@ -199,7 +206,7 @@ async function main(): Promise<void> {
   const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v)])) as Record<string, number>;
   const fmt = (n: number) => `${Math.round(n).toLocaleString('en-US')} events/s`;
   console.log(`furrow forward benchmark: ${EVENTS.toLocaleString('en-US')} events per case, batches of ${BATCH}, concurrency ${CONCURRENCY}, median of ${ROUNDS} rounds (loopback)`);
-  for (const [k, v] of Object.entries(m)) console.log(`  ${k.padEnd(10)} ${fmt(v).padStart(20)}`);
+  for (const [k, v] of Object.entries(m)) console.log(`  ${k.padEnd(10)} ${fmt(v).padStart(20)}   ${median(cpuUs[k]!).toFixed(1).padStart(6)} CPU µs/event${k === 'js' ? ' (without the script process)' : ''}`);
   const r1 = m.forward! / m.raw!;
   const r2 = m['down-shed']! / m.forward!;
   const r3 = m['down-pause']! / m.forward!;
