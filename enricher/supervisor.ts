@@ -188,11 +188,6 @@ export function parseWorkerIndex(value: string | undefined): number {
 }
 
 /**
- * For a CLI command: re-runs this same `furrow <command>` (same Node flags, e.g. `--import tsx`, plus
- * ENRICH_YOUNG_GENERATION_FLAG) as N workers,
- * each with `--worker-index i`, with SIGTERM/SIGINT forwarded. Resolves to the supervisor's exit code.
- */
-/**
  * V8 flag the enricher's workers run with: a 32 MiB young-generation semi-space instead of Node's 16 MiB. An
  * enricher allocates ~20 KB per event that dies within the batch; with the default size a batch's live objects
  * outlive two scavenges and are promoted, so the old generation is marked and compacted every ~200 ms
@@ -200,9 +195,12 @@ export function parseWorkerIndex(value: string | undefined): number {
  */
 export const ENRICH_YOUNG_GENERATION_FLAG = '--max-semi-space-size=32';
 
+/** Any spelling of the flag that sets the young generation's size. */
+const YOUNG_GENERATION_FLAG = /^--max[-_]semi[-_]space[-_]size(=|$)/;
+
 /** True when this process (or NODE_OPTIONS) already sets the young generation's size. */
 export function hasYoungGenerationFlag(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env['NODE_OPTIONS'] ?? ''): boolean {
-  const set = (a: string): boolean => /^--max[-_]semi[-_]space[-_]size(=|$)/.test(a);
+  const set = (a: string): boolean => YOUNG_GENERATION_FLAG.test(a);
   return execArgv.some(set) || nodeOptions.split(/\s+/).some(set);
 }
 
@@ -211,6 +209,11 @@ export function workerExecArgv(execArgv: readonly string[] = process.execArgv, n
   return hasYoungGenerationFlag(execArgv, nodeOptions) ? [...execArgv] : [ENRICH_YOUNG_GENERATION_FLAG, ...execArgv];
 }
 
+/**
+ * For a CLI command: re-runs this same `furrow <command>` (same Node flags, e.g. `--import tsx`, plus
+ * ENRICH_YOUNG_GENERATION_FLAG) as N workers, each with `--worker-index i`, with SIGTERM/SIGINT forwarded.
+ * Resolves to the supervisor's exit code.
+ */
 export async function superviseCommand(command: string, argv: readonly string[], workers: number, logger: Logger): Promise<number> {
   const ac = new AbortController();
   const stop = () => ac.abort();

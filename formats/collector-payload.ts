@@ -79,7 +79,6 @@ const nativeUtf8: (b: Buffer, s: string, o: number) => number =
 /** Strings up to this length are copied by a JS loop while they are ASCII: cheaper than a native call. */
 const SHORT = 80;
 
-/** Writes `s` as UTF-8 at `o` (the caller made room); returns the byte count. */
 /**
  * Buffer's native UTF-8 reader, called directly: `toString('utf8', s, e)` adds argument checks and an encoding
  * lookup per call, ~15 strings per payload (~0.3 µs per bench event).
@@ -89,6 +88,7 @@ const utf8Slice: (b: Buffer, start: number, end: number) => string =
     ? (b, start, end) => (b as unknown as { utf8Slice(s: number, e: number): string }).utf8Slice(start, end)
     : (b, start, end) => b.toString('utf8', start, end);
 
+/** Writes `s` as UTF-8 at `o` (the caller made room); returns the byte count. */
 function writeUtf8(b: Buffer, s: string, o: number): number {
   const n = s.length;
   if (n > SHORT) return nativeUtf8(b, s, o);

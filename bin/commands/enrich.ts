@@ -198,7 +198,7 @@ export const command: Command = {
       }
       return superviseCommand('enrich', argv, f.workers, log);
     }
-    if (f.workerIndex === null && !hasYoungGenerationFlag()) {
+    if (!hasYoungGenerationFlag()) {
       // Workers get the flag from the supervisor; a single process can only be given it by whoever starts node.
       log.info({ flag: ENRICH_YOUNG_GENERATION_FLAG }, `Node runs with its default young generation: start node with ${ENRICH_YOUNG_GENERATION_FLAG} (or NODE_OPTIONS=${ENRICH_YOUNG_GENERATION_FLAG}, or use --workers) for ~15 % more events/s (docs/performance.md)`);
     }
